@@ -1,0 +1,61 @@
+"""The ``zhibiao`` command line: a thin click group over the pipeline's Python API.
+
+Every command's docstring carries an example; user mistakes end with a clear
+message (``click.UsageError`` / ``click.ClickException``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zhibiao")
+def main() -> None:
+    """Zhibiao 指标: education indicators from scraped Chinese report pages.
+
+    Example: zhibiao run corpora/ --out data/
+    """
+
+
+@main.command("eval")
+@click.option("--gold", "gold_dir", type=click.Path(exists=True, file_okay=False), default="gold",
+              show_default=True, help="Folder of gold <source>.jsonl files.")
+@click.argument("predictions", type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--errors", "show_errors", is_flag=True, help="List missed gold records and spurious predictions.")
+def eval_cmd(gold_dir: str, predictions: str, as_json: bool, show_errors: bool) -> None:
+    """Score an output folder (or an indicators .jsonl/.parquet file) against gold.
+
+    Example: zhibiao eval --gold gold data/
+    """
+    from .evaluate import evaluate, format_report, load_gold
+    from .tables import read_records
+
+    try:
+        gold = load_gold(gold_dir)
+        preds = read_records(Path(predictions), "indicators")
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    ev = evaluate(gold, preds)
+    if as_json:
+        click.echo(json.dumps(ev.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_report(ev))
+    if show_errors:
+        for g in ev.missed:
+            click.echo(f"MISS {g['source'][:3]} {g['indicator']:<28} {g['value']:>14} {g['unit']:<3} {g['quote']}")
+        for p in ev.spurious:
+            click.echo(f"FP   {p['source'][:3]} {p['indicator']:<28} {p['value']:>14} {p['unit']:<3} {p.get('quote')}")
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m pipeline.cli`
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
