@@ -1,0 +1,132 @@
+"""Loading rule files from rules/ (YAML or TSV), validated, with errors that name file and line.
+
+Rules are data: a researcher adds a trigger, a variant character or a
+boilerplate pattern by editing a file in rules/, never Python. Every loader
+here checks the file against a small schema (required keys, allowed keys,
+types) and raises :class:`RuleError` naming ``file:line`` on the first problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: Folder of rule files; override with the environment variable ZHIBIAO_RULES.
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+
+class RuleError(ValueError):
+    """A rule file is malformed; the message names file and line."""
+
+
+def rules_dir() -> Path:
+    """The rules folder in force (ZHIBIAO_RULES or the repository's rules/)."""
+    return Path(os.environ.get("ZHIBIAO_RULES", DEFAULT_RULES_DIR))
+
+
+def rule_path(name: str) -> Path:
+    """Path of rule file ``name`` in the rules folder; a clear error when missing."""
+    path = rules_dir() / name
+    if not path.exists():
+        raise RuleError(f"{path}: rule file not found")
+    return path
+
+
+def load_tsv(name: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """Rows of a TSV rule file with a header line; ``#`` lines and blank lines are skipped.
+
+    Every column of ``columns`` must be in the header and non-empty in each
+    row; ``optional`` columns may be missing or empty. Each row gets a
+    ``_line`` key with its line number.
+    """
+    path = rule_path(name)
+    rows: list[dict[str, str]] = []
+    header: list[str] | None = None
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.rstrip("\n").rstrip("\r")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            cells = line.split("\t")
+            if header is None:
+                header = [c.strip() for c in cells]
+                unknown = set(header) - set(columns) - set(optional)
+                missing = set(columns) - set(header)
+                if missing or unknown:
+                    raise RuleError(f"{path}:{lineno}: header must name {list(columns)} (optional {list(optional)});"
+                                    f" missing {sorted(missing)}, unknown {sorted(unknown)}")
+                continue
+            if len(cells) > len(header):
+                raise RuleError(f"{path}:{lineno}: {len(cells)} cells for {len(header)} columns")
+            row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
+            for col in columns:
+                if not row[col]:
+                    raise RuleError(f"{path}:{lineno}: empty '{col}'")
+            row["_line"] = str(lineno)
+            rows.append(row)
+    return rows
+
+
+def load_yaml_records(name: str, schema: Mapping[str, type | tuple[type, ...]],
+                      required: tuple[str, ...] = (), key: str | None = None) -> list[dict[str, Any]]:
+    """A YAML rule file holding a list of mappings, each checked against ``schema``.
+
+    ``schema`` maps every allowed key to its type(s); unknown keys are an
+    error, as are missing ``required`` keys and duplicate values of ``key``.
+    Each record gets a ``_line`` key (its line in the file).
+    """
+    path = rule_path(name)
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        raise RuleError(f"{path}: not valid YAML: {exc}") from exc
+    if root is None:
+        return []
+    if not isinstance(root, yaml.SequenceNode):
+        raise RuleError(f"{path}:{root.start_mark.line + 1}: expected a list of rules")
+    data = yaml.safe_load(text)
+    records: list[dict[str, Any]] = []
+    seen: dict[Any, int] = {}
+    for node, rec in zip(root.value, data, strict=True):
+        lineno = node.start_mark.line + 1
+        if not isinstance(rec, dict):
+            raise RuleError(f"{path}:{lineno}: expected a mapping, got {type(rec).__name__}")
+        unknown = set(rec) - set(schema)
+        if unknown:
+            raise RuleError(f"{path}:{lineno}: unknown key(s) {sorted(unknown)}; allowed: {sorted(schema)}")
+        for req in required:
+            if rec.get(req) in (None, "", []):
+                raise RuleError(f"{path}:{lineno}: missing '{req}'")
+        for k, v in rec.items():
+            if v is not None and not isinstance(v, schema[k]):
+                raise RuleError(f"{path}:{lineno}: '{k}' should be {schema[k]}, got {type(v).__name__}")
+        if key is not None:
+            if rec.get(key) in seen:
+                raise RuleError(f"{path}:{lineno}: duplicate {key} '{rec[key]}' (first at line {seen[rec[key]]})")
+            seen[rec.get(key)] = lineno
+        rec["_line"] = lineno
+        records.append(rec)
+    return records
+
+
+@lru_cache(maxsize=8)
+def _hash_dir(folder: str, mtimes: tuple[tuple[str, float], ...]) -> str:
+    h = hashlib.sha256()
+    for name, _ in mtimes:
+        h.update(name.encode())
+        h.update((Path(folder) / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def rules_version() -> str:
+    """A short hash of every file in the rules folder: changes when any rule changes."""
+    folder = rules_dir()
+    files = tuple(sorted((p.name, p.stat().st_mtime) for p in folder.iterdir() if p.is_file()))
+    return _hash_dir(str(folder), files)
