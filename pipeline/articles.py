@@ -1,0 +1,130 @@
+"""Splitting a cleaned page into articles, and reading each article's title and year.
+
+A page may hold several articles: numbered headings (第一篇:…, the ``article``
+rules of rules/boilerplate.yaml) or the same report title repeated before
+each sample essay. :func:`split_articles` returns spans of the page's clean
+text; :func:`document_year` reads the year an article states in its title or
+opening line (for resolving 今年/去年 later).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import regex
+
+from .boilerplate import iter_lines, rules_of
+
+#: An article found by repeated titles must hold at least this many characters besides its
+#: title; shorter stretches (a title shown twice, once in the page header) are merged.
+#: The sample essays of corpora/000 run to thousands of characters; a page header is under 100.
+MIN_ARTICLE_CHARS = 200
+
+#: A line can be a report title when it is this long at most (seed titles: 8-40 characters).
+MAX_TITLE_CHARS = 60
+
+_NOT_TITLE = regex.compile(r"[。；;！!？?，,：:]|^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．])")
+_YEAR = regex.compile(r"(?<![\d_xX*＊])((?:19|20)\d{2})(?:\s*[-—–~至]\s*((?:19|20)\d{2}))?\s*学?年")
+
+
+@dataclass
+class ArticleSpan:
+    """An article of a page: its title and its [start, end) span in the page's clean text."""
+
+    title: str
+    start: int
+    end: int
+    rule_id: str
+
+
+def is_title_like(line: str) -> bool:
+    """A short line without sentence punctuation or outline numbering (一、 (一) 1.)."""
+    line = line.strip()
+    return 4 <= len(line) <= MAX_TITLE_CHARS and not _NOT_TITLE.search(line)
+
+
+def _lines(text: str) -> list[tuple[int, int, str]]:
+    return [(s, e, text[s:e].strip()) for s, e in iter_lines(text) if text[s:e].strip()]
+
+
+def _ordinal_split(text: str, lines: list[tuple[int, int, str]]) -> list[ArticleSpan]:
+    rules = rules_of("article")
+    heads: list[tuple[int, int, str, str]] = []
+    for i, (s, e, line) in enumerate(lines):
+        for rule in rules:
+            m = rule.matches(line)
+            if m:
+                title = m.group("title").strip()
+                if not title and i + 1 < len(lines):
+                    title = lines[i + 1][2]
+                heads.append((s, e, title, rule.id))
+                break
+    if not heads:
+        return []
+    spans: list[ArticleSpan] = []
+    first = heads[0][0]
+    if text[:first].strip():
+        spans.append(ArticleSpan(_page_title(text[:first]), 0, first, "article.prelude"))
+    for k, (_s, e, title, rid) in enumerate(heads):
+        end = heads[k + 1][0] if k + 1 < len(heads) else len(text)
+        spans.append(ArticleSpan(title, min(e + 1, end), end, rid))
+    return spans
+
+
+def _repeated_title_split(text: str, lines: list[tuple[int, int, str]]) -> list[ArticleSpan]:
+    counts = Counter(line for _s, _e, line in lines if is_title_like(line))
+    repeated = [t for t, n in counts.items() if n >= 2]
+    if not repeated:
+        return []
+    title = max(repeated, key=lambda t: (counts[t], -next(i for i, x in enumerate(lines) if x[2] == t)))
+    starts = [s for s, _e, line in lines if line == title]
+    # A copy of the title that follows the previous one with (almost) no text between (a page
+    # header, a title shown twice) does not start a new article.
+    kept = [starts[0]]
+    for s in starts[1:]:
+        if _body_len(text[kept[-1]:s], title) >= MIN_ARTICLE_CHARS:
+            kept.append(s)
+    if len(kept) > 1 and _body_len(text[kept[-1]:], title) < MIN_ARTICLE_CHARS:
+        kept.pop()
+    if len(kept) < 2:
+        return []
+    spans: list[ArticleSpan] = []
+    if text[:kept[0]].strip():
+        spans.append(ArticleSpan(_page_title(text[:kept[0]]), 0, kept[0], "article.prelude"))
+    for k, s in enumerate(kept):
+        end = kept[k + 1] if k + 1 < len(kept) else len(text)
+        spans.append(ArticleSpan(title, s, end, "article.repeated_title"))
+    return spans
+
+
+def _body_len(segment: str, title: str) -> int:
+    return len(regex.sub(r"\s+", "", segment.replace(title, "")))
+
+
+def _page_title(text: str) -> str:
+    for _s, _e, line in _lines(text)[:3]:
+        if is_title_like(line):
+            return line
+    return ""
+
+
+def split_articles(text: str) -> list[ArticleSpan]:
+    """Articles of a page's clean text: by 第N篇-style headings, else by a repeated report title,
+    else the whole page as one article titled by its first title-like line."""
+    lines = _lines(text)
+    spans = _ordinal_split(text, lines) or _repeated_title_split(text, lines)
+    if spans:
+        return spans
+    return [ArticleSpan(_page_title(text), 0, len(text), "article.page")]
+
+
+def document_year(title: str, text: str) -> int | None:
+    """The year an article states in its title, else in its opening line; the end year of a
+    range (2022-2023学年度 gives 2023); None when absent or masked (xx年, 20__年)."""
+    opening = next((line for _s, _e, line in _lines(text) if line != title.strip()), "")
+    for source in (title, opening):
+        m = _YEAR.search(source)
+        if m:
+            return int(m.group(2) or m.group(1))
+    return None

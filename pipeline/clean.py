@@ -1,0 +1,234 @@
+"""The clean stage: raw page bytes to documents of clean text with offsets back to the raw text.
+
+Steps, in order (each keeps the alignment of :class:`~pipeline.aligned.AlignedText`):
+
+1. decode (:mod:`pipeline.encoding`): BOM, strict UTF-8, else GB18030/Big5/UTF-16 detection;
+2. HTML to text when the page is HTML (:mod:`pipeline.htmltext`);
+3. character normalisation: line ends and odd spaces, anti-scraping variant characters
+   (rules/variants.tsv), pinyin notes (總結(jié) → 總結), traditional → simplified (OpenCC t2s),
+   full-width → half-width digits, letters, % and punctuation inside numbers;
+4. chrome and spam lines (rules/boilerplate.yaml, :mod:`pipeline.boilerplate`), then line
+   indentation and blank lines;
+5. split into articles (:mod:`pipeline.articles`), each a :class:`~pipeline.records.Document`.
+
+Raw offsets are character offsets into the decoded page text (``Document.encoding``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import regex
+
+from .aligned import AlignedText
+from .articles import document_year, split_articles
+from .boilerplate import iter_lines, keep_mask, strip_boilerplate
+from .encoding import CleanError, decode_page
+from .htmltext import html_to_text, looks_like_html
+from .records import Document, Page
+from .rulefiles import RuleError, load_tsv
+
+__all__ = ["CleanError", "clean_page", "clean_pages", "normalize_text", "variant_map"]
+
+VARIANT_FILE = "variants.tsv"
+
+#: Pinyin note after a Chinese character: (jié), (fā), （zhì）. At least one tone-marked vowel,
+#: so English glosses such as 教育(Education) stay.
+_TONE = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+PINYIN_NOTE = regex.compile(
+    rf"(?<=\p{{Han}})[(（]\s*(?=[a-zü{_TONE}]*[{_TONE}])[a-zü{_TONE}]{{1,7}}\s*[)）]")
+
+#: Full-width digits, letters and % fold to ASCII everywhere; full-width . : - / only between digits.
+_FULLWIDTH = {cp: chr(cp - 0xFEE0) for cp in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
+                                               *range(0xFF41, 0xFF5B), 0xFF05]}
+_FULLWIDTH_IN_NUMBER = regex.compile(r"(?<=\d)[．：－／](?=\d)")
+#: White space that is not a plain space (no-break, ideographic, thin …) becomes a space.
+_SPACES = {cp: " " for cp in (0x00A0, 0x3000, 0x2002, 0x2003, 0x2009, 0x200A, 0x202F, 0x0009, 0x000B, 0x000C)}
+_INVISIBLE = regex.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
+
+
+@dataclass(frozen=True)
+class VariantCharMap:
+    """Variant characters of rules/variants.tsv: a plain table and context-restricted rules."""
+
+    table: dict[int, str]
+    context: tuple[tuple[str, str, regex.Pattern], ...]
+
+    def apply(self, at: AlignedText) -> tuple[AlignedText, np.ndarray]:
+        """Map variants in ``at``; returns the new text and the positions that changed."""
+        out = at.translate(self.table)
+        chars = list(out.text)
+        for variant, standard, pattern in self.context:
+            if variant not in out.text:
+                continue
+            for m in pattern.finditer(out.text):
+                for i in range(m.start(), m.end()):
+                    if chars[i] == variant:
+                        chars[i] = standard
+        text = "".join(chars)
+        changed = _changed_positions(at.text, text)
+        return AlignedText(text, at.raw), changed
+
+
+@cache
+def variant_map() -> VariantCharMap:
+    """The variant table of rules/variants.tsv, validated (loaded once per process)."""
+    rows = load_tsv(VARIANT_FILE, ("variant", "standard", "note"), optional=("context",))
+    table: dict[int, str] = {}
+    context = []
+    for row in rows:
+        where = f"{VARIANT_FILE}:{row['_line']}"
+        v, s = row["variant"], row["standard"]
+        if len(v) != 1 or len(s) != 1:
+            raise RuleError(f"{where}: variant and standard must be single characters")
+        if ord(v) in table or any(c[0] == v for c in context):
+            raise RuleError(f"{where}: duplicate variant '{v}'")
+        if row.get("context"):
+            try:
+                pat = regex.compile(row["context"])
+            except regex.error as exc:
+                raise RuleError(f"{where}: bad context pattern: {exc}") from exc
+            if v not in row["context"]:
+                raise RuleError(f"{where}: the context pattern must contain the variant '{v}'")
+            context.append((v, s, pat))
+        else:
+            table[ord(v)] = s
+    return VariantCharMap(table, tuple(context))
+
+
+@cache
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _changed_positions(before: str, after: str) -> np.ndarray:
+    if len(before) != len(after):
+        return np.zeros(0, dtype=np.int64)
+    a = np.frombuffer(before.encode("utf-32-le"), dtype=np.uint32)
+    b = np.frombuffer(after.encode("utf-32-le"), dtype=np.uint32)
+    return np.nonzero(a != b)[0]
+
+
+def _raw_of(at: AlignedText, positions: np.ndarray) -> np.ndarray:
+    return at.raw[positions] if len(positions) else np.zeros(0, dtype=np.int64)
+
+
+def normalize_text(at: AlignedText, events: dict[str, list[int]] | None = None) -> AlignedText:
+    """Character normalisation (steps 3 of the module doc), alignment kept.
+
+    ``events`` (if given) collects, per kind (variants_mapped, pinyin_removed, t2s_changed,
+    fullwidth_folded), the raw offsets of the characters changed.
+    """
+    ev = events if events is not None else {}
+
+    def note(kind: str, raw: np.ndarray | list[int]) -> None:
+        ev.setdefault(kind, []).extend(int(x) for x in raw)
+
+    at = at.sub(r"\r\n?", "\n")
+    at = at.translate(_SPACES)
+    at = at.sub(_INVISIBLE, "")
+    at, changed = variant_map().apply(at)
+    note("variants_mapped", _raw_of(at, changed))
+    removed: list[int] = []
+    for m in PINYIN_NOTE.finditer(at.text):
+        removed.append(int(at.raw[m.start()]))
+    if removed:
+        at = at.sub(PINYIN_NOTE, "")
+    note("pinyin_removed", removed)
+    before = at.text
+    conv = _t2s().convert
+    at = at.map_segments(conv)
+    note("t2s_changed", _raw_of(at, _changed_positions(before, at.text)))
+    before = at.text
+    at = at.translate(_FULLWIDTH)
+    at = at.sub(_FULLWIDTH_IN_NUMBER, lambda m: chr(ord(m.group(0)) - 0xFEE0))
+    note("fullwidth_folded", _raw_of(at, _changed_positions(before, at.text)))
+    return at
+
+
+def tidy_lines(at: AlignedText) -> AlignedText:
+    """Strip each line's indentation and trailing space, drop blank lines."""
+    text = at.text
+    mask = np.zeros(len(text), dtype=bool)
+    for s, e in iter_lines(text):
+        line = text[s:e]
+        if not line.strip():
+            continue
+        ls = s + len(line) - len(line.lstrip())
+        le = s + len(line.rstrip())
+        mask[ls:le] = True
+        if e < len(text):
+            mask[e] = True  # the newline
+    out = keep_mask(at, mask)
+    return out.strip()
+
+
+def _count_in(raw: list[int], lo: int, hi: int) -> int:
+    arr = np.asarray(sorted(raw), dtype=np.int64)
+    return int(np.searchsorted(arr, hi, "left") - np.searchsorted(arr, lo, "left"))
+
+
+def clean_page(page: Page) -> list[Document]:
+    """Clean one page into its documents (one per article); pure, no file access.
+
+    Raises :class:`CleanError` (reason ``empty``, ``binary`` or ``undecodable``) when the bytes
+    are not text. A document with no text left is returned with ``kept=False, drop_reason="empty"``.
+    """
+    raw_text, encoding = decode_page(page.data)
+    content_hash = hashlib.sha1(page.data).hexdigest()
+    at = AlignedText.from_raw(raw_text)
+    is_html = looks_like_html(raw_text, page.path)
+    if is_html:
+        at = html_to_text(at)
+    events: dict[str, list[int]] = {}
+    at = normalize_text(at, events)
+    counters: Counter = Counter()
+    at, dropped = strip_boilerplate(at, counters)
+    events["boilerplate_lines"] = dropped
+    at = tidy_lines(at)
+    spans = split_articles(at.text)
+    docs: list[Document] = []
+    starts = [0] + [int(at.raw[s.start]) if s.start < len(at) else len(raw_text) for s in spans[1:]]
+    for i, span in enumerate(spans):
+        part = at[span.start:span.end].strip()
+        lo = starts[i]
+        hi = starts[i + 1] if i + 1 < len(spans) else len(raw_text)
+        stats = {"chars_raw": hi - lo, "chars_clean": len(part), "html": int(is_html)}
+        for kind in ("variants_mapped", "pinyin_removed", "t2s_changed", "fullwidth_folded", "boilerplate_lines"):
+            stats[kind] = _count_in(events.get(kind, []), lo, hi)
+        oc, orw = part.anchors()
+        docs.append(Document(
+            doc_id=f"{page.source}#{i}", source=page.source, path=page.path, index=i,
+            title=span.title, text=part.text, encoding=encoding, content_hash=content_hash,
+            offset_clean=oc, offset_raw=orw, kept=bool(part.text), drop_reason=None if part.text else "empty",
+            year=document_year(span.title, part.text), stats=stats,
+        ))
+    return docs
+
+
+def clean_pages(pages: Iterable[Page], counters: Counter | None = None) -> list[Document]:
+    """Clean a batch of pages; ``counters`` counts pages, documents kept and dropped by reason.
+
+    A page that raises :class:`CleanError` is counted (``pages_failed:<reason>``) and skipped;
+    the runner, which owns the errors table, should call :func:`clean_page` itself to record it.
+    """
+    counters = counters if counters is not None else Counter()
+    out: list[Document] = []
+    for page in pages:
+        counters["pages"] += 1
+        try:
+            docs = clean_page(page)
+        except CleanError as exc:
+            counters[f"pages_failed:{exc.reason}"] += 1
+            continue
+        for doc in docs:
+            counters["documents_kept" if doc.kept else f"documents_dropped:{doc.drop_reason}"] += 1
+        out.extend(docs)
+    return out

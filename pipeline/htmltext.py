@@ -1,0 +1,97 @@
+"""HTML to text with alignment: every output character keeps its offset in the HTML source.
+
+No parser tree, no network: a tokenizer over tags, comments and entities.
+Containers that hold no article text (script, style, nav, header, footer,
+aside …) are dropped with their content; block-level tags become line breaks;
+entities are unescaped (each maps to the offset of its ``&``); runs of
+source white space collapse as a browser would.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import regex
+
+from .aligned import AlignedText
+
+#: Elements dropped together with everything inside them.
+DROPPED_ELEMENTS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "iframe", "svg",
+                    "template", "select", "button", "form", "head")
+
+#: Elements that end a line (their start and end tags become a line break).
+BLOCK_ELEMENTS = frozenset(
+    "address article blockquote body br dd div dl dt figcaption figure h1 h2 h3 h4 h5 h6 hr html li main "
+    "ol p pre section table tbody td tfoot th thead title tr ul center".split())
+
+_DROPPED = regex.compile(
+    r"<(?P<tag>" + "|".join(DROPPED_ELEMENTS) + r")\b[^>]*>.*?</(?P=tag)\s*>", regex.IGNORECASE | regex.DOTALL)
+_TOKEN = regex.compile(
+    r"(?P<comment><!--.*?(?:-->|\Z))|(?P<decl><![^>]*>|<\?[^>]*>)|(?P<tag></?(?P<name>[a-zA-Z][\w:-]*)[^>]*>)"
+    r"|(?P<entity>&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});?)|(?P<ws>[ \t\r\n\f]+)",
+    regex.DOTALL)
+_TITLE = regex.compile(r"<title\b[^>]*>(.*?)</title\s*>", regex.IGNORECASE | regex.DOTALL)
+_LOOKS_HTML = regex.compile(r"<(?:!doctype\s+html|html|body|div|p|br|table|span|a\s|meta|head)\b", regex.IGNORECASE)
+
+
+def looks_like_html(text: str, path: str = "") -> bool:
+    """True for .html/.htm files and for text whose first 2000 characters carry HTML tags."""
+    if path.lower().endswith((".html", ".htm", ".shtml", ".xhtml")):
+        return True
+    head = text[:2000]
+    return len(_LOOKS_HTML.findall(head)) >= 2
+
+
+def html_title(text: str) -> str:
+    """The text of the page's <title> element, unescaped ('' when absent)."""
+    m = _TITLE.search(text)
+    return regex.sub(r"\s+", " ", html.unescape(m.group(1))).strip() if m else ""
+
+
+def html_to_text(at: AlignedText) -> AlignedText:
+    """Visible text of an HTML page, each character aligned to its source offset."""
+    src = at.text
+    # Blank out dropped containers first (keeping positions), so the tokenizer never sees them.
+    blanked = _DROPPED.sub(lambda m: " " * len(m.group(0)), src)
+    parts: list[str] = []
+    offs: list[int] = []
+    pending_ws: int | None = None  # source offset of a pending single space
+
+    def emit(s: str, pos: int) -> None:
+        parts.append(s)
+        offs.extend([pos] * len(s) if len(s) != 1 else [pos])
+
+    pos = 0
+    for m in _TOKEN.finditer(blanked):
+        s, e = m.span()
+        if s > pos:
+            if pending_ws is not None and parts and parts[-1] != "\n":
+                emit(" ", pending_ws)
+            pending_ws = None
+            chunk = blanked[pos:s]
+            parts.append(chunk)
+            offs.extend(range(pos, s))
+        pos = e
+        if m.group("ws"):
+            pending_ws = s
+        elif m.group("entity"):
+            if pending_ws is not None and parts and parts[-1] != "\n":
+                emit(" ", pending_ws)
+            pending_ws = None
+            value = html.unescape(m.group("entity"))
+            value = value.replace("\xa0", " ")
+            for ch in value:
+                emit(ch, s)
+        elif m.group("tag") and m.group("name").lower() in BLOCK_ELEMENTS:
+            pending_ws = None
+            if parts and parts[-1] != "\n":
+                emit("\n", s)
+    if pos < len(blanked):
+        if pending_ws is not None and parts and parts[-1] != "\n":
+            emit(" ", pending_ws)
+        parts.append(blanked[pos:])
+        offs.extend(range(pos, len(blanked)))
+    text = "".join(parts)
+    local = np.asarray(offs, dtype=np.int64)
+    return AlignedText(text, at.raw[local] if len(local) else np.zeros(0, dtype=np.int64))
