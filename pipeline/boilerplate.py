@@ -134,10 +134,12 @@ def strip_boilerplate(at: AlignedText, counters: Counter | None = None) -> tuple
         if hit is not None:
             in_block = hit.id if hit.scope == "block" else in_block
         elif in_block is not None and is_link_line(line):
-            hit_id = in_block
             mask[start:end + 1] = False
             dropped.append(int(at.raw[lead]))
-            counters[f"boilerplate:{hit_id}"] += 1
+            counters[f"boilerplate:{in_block}"] += 1
+            continue
+        elif in_block is not None and len(line) <= MAX_LINK_LINE and not _SENTENCE_PUNCT.search(line):
+            counters[f"boilerplate_protected:{in_block}"] += 1  # a link title with a number: kept
             continue
         else:
             in_block = None

@@ -37,11 +37,12 @@ __all__ = ["CleanError", "clean_page", "clean_pages", "normalize_text", "variant
 
 VARIANT_FILE = "variants.tsv"
 
-#: Pinyin note after a Chinese character: (jié), (fā), （zhì）. At least one tone-marked vowel,
-#: so English glosses such as 教育(Education) stay.
+#: Pinyin note after a Chinese character: (jié), (fā), （zhì）; at least one tone-marked vowel,
+#: so English glosses such as 教育(Education) stay. A scrape that lost the opening parenthesis
+#: leaves ?lián) (corpora/004: 更新?lián)Q代); that form is removed too.
 _TONE = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 PINYIN_NOTE = regex.compile(
-    rf"(?<=\p{{Han}})[(（]\s*(?=[a-zü{_TONE}]*[{_TONE}])[a-zü{_TONE}]{{1,7}}\s*[)）]")
+    rf"(?<=\p{{Han}})(?:[(（]\s*|[?？])(?=[a-zü{_TONE}]*[{_TONE}])[a-zü{_TONE}]{{1,7}}\s*[)）]")
 
 #: Full-width digits, letters and % fold to ASCII everywhere; full-width . : - / only between digits.
 _FULLWIDTH = {cp: chr(cp - 0xFEE0) for cp in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),

@@ -1,0 +1,320 @@
+"""The clean stage on the real seed pages (corpora/) and on tables of real seed sentences."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import opencc
+import pytest
+import regex
+
+from pipeline.aligned import AlignedText, map_offset
+from pipeline.articles import document_year, split_articles
+from pipeline.clean import PINYIN_NOTE, CleanError, clean_page, clean_pages, normalize_text, variant_map
+from pipeline.records import Document, Page
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
+GOLD = ROOT / "gold"
+
+
+def page_of(path: Path, data: bytes | None = None, name: str | None = None) -> Page:
+    return Page(source=path.stem, path=name or str(path), data=path.read_bytes() if data is None else data)
+
+
+@cache
+def cleaned(stem: str) -> tuple[Document, ...]:
+    path = next(p for p in SEEDS if p.stem.startswith(stem))
+    return tuple(clean_page(page_of(path)))
+
+
+def all_text(stem: str) -> str:
+    return "\n".join(d.text for d in cleaned(stem))
+
+
+def norm(text: str) -> str:
+    return normalize_text(AlignedText.from_raw(text)).text
+
+
+def covered_raw(doc: Document) -> np.ndarray:
+    """Raw offset of every clean character of ``doc``."""
+    return np.array([map_offset(doc.offset_clean, doc.offset_raw, i) for i in range(len(doc.text))], dtype=np.int64)
+
+
+# --- character normalisation ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("健全机制,高位推进我县加强对义务教育均衡发展笁作的领导", "健全机制,高位推进我县加强对义务教育均衡发展工作的领导"),
+    ("(一)全媔落实“两个到位”实现全义务教育均衡统筹推进。", "(一)全面落实“两个到位”实现全义务教育均衡统筹推进。"),
+    ("制定《横县国囻经济和社会发展第十三个五年规划纲要》", "制定《横县国民经济和社会发展第十三个五年规划纲要》"),
+    ("与经济社会发展同研究、同蔀署、同实施", "与经济社会发展同研究、同部署、同实施"),
+    ("坚持教育优先发展战略以敎育均衡、优质、内涵为主题", "坚持教育优先发展战略以教育均衡、优质、内涵为主题"),
+    ("符合国家规定的小学尛于或等于0.65", "符合国家规定的小学小于或等于0.65"),
+    ("学校教育实践活动整改落实再“囙头看”情况报告", "学校教育实践活动整改落实再“回头看”情况报告"),
+    ("县委召开了12佽常委会县政府召开了50次常务会", "县委召开了12次常委会县政府召开了50次常务会"),
+    ("茬推进义务教育均衡发展工作中", "在推进义务教育均衡发展工作中"),
+    ("按照目湔教师缺额情况", "按照目前教师缺额情况"),
+    ("开展名校长、名师、名班主任培训囲190人", "开展名校长、名师、名班主任培训共190人"),
+    ("我县在推进义务教育均衡发展工作Φ,虽然取得了较好的成绩", "我县在推进义务教育均衡发展工作中,虽然取得了较好的成绩"),
+    ("解决了进城务工人员的后顾の忧", "解决了进城务工人员的后顾之忧"),
+    ("实施中小学D建“双优”工程", "实施中小学党建“双优”工程"),
+    ("全面落实在校生人每天4元嘚营养改善补助标准", "全面落实在校生人每天4元的营养改善补助标准"),
+    # real words that look like variants stay
+    ("收割后的麦茬要及时处理", "收割后的麦茬要及时处理"),
+    ("湔洗旧案", "湔洗旧案"),
+    ("TDD开发", "TDD开发"),
+])
+def test_variant_characters_map_back(raw: str, clean: str) -> None:
+    assert norm(raw) == clean
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("2021-4-10 | 計劃總結(jié)", "2021-4-10 | 计划总结"),
+    ("推進教育改革創(chuàng)新,加快教育現(xiàn)代化進程", "推进教育改革创新,加快教育现代化进程"),
+    ("對普惠性幼兒園3-5歲在園困難兒童資助標準為每人每年1200元", "对普惠性幼儿园3-5岁在园困难儿童资助标准为每人每年1200元"),
+    ("保障機制、教師隊伍", "保障机制、教师队伍"),
+    ("教育(Education)狭义上指专门组织的学校教育", "教育(Education)狭义上指专门组织的学校教育"),
+    ("入学率达到１２３．５％,共２０所", "入学率达到123.5%,共20所"),
+    ("时间为１０：３０，地点：学校", "时间为10:30，地点：学校"),
+    ("巩固率为99.10%、99.07%;初中", "巩固率为99.10%、99.07%;初中"),
+])
+def test_traditional_pinyin_and_fullwidth(raw: str, clean: str) -> None:
+    assert norm(raw) == clean
+
+
+def test_every_seed_variant_is_mapped() -> None:
+    vm = variant_map()
+    seen = 0
+    for path in SEEDS:
+        raw = path.read_text(encoding="utf-8")
+        text = all_text(path.stem[:3])
+        for cp in vm.table:
+            if chr(cp) in raw:
+                seen += 1
+                assert chr(cp) not in text, f"{chr(cp)} left in {path.stem}"
+    assert seen >= 20
+
+
+def test_traditional_page_comes_out_simplified_without_pinyin() -> None:
+    text = all_text("004")
+    conv = opencc.OpenCC("t2s").convert
+    assert conv(text) == text
+    assert not PINYIN_NOTE.search(text)
+    assert not regex.search(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]", text)
+    assert "全市教育工作的总体要求是" in text
+    doc = cleaned("004")[0]
+    assert doc.stats["pinyin_removed"] == 142  # 141 notes in parentheses, one that lost its "("
+    assert doc.stats["t2s_changed"] > 500
+
+
+# --- chrome and spam ---------------------------------------------------------------------------
+
+CHROME = {
+    "000": ["首页 述职报告 个人述职报告", "分享", "更新时间", "范文网今天为大家精心准备了", "推荐阅读", "AD位1",
+            "相关推荐", "热门图文", "AD3", "税务局某党支部关于召开组织生活会", "护士转正个人述职报告",
+            "团委书记宣传部的述职报告格式"],
+    "001": ["为什么教育工作与一是高位推动动高效落实有差距", "您还没有浏览的资料哦", "快去寻找自己想要的资料吧",
+            "收藏资料后可随时找到", "}", "我要回帖", "更多关于", "更多推荐", "版权声明", "点击添加站长微信"],
+    "003": ["唯优公文网", "www.hanzhu666.com", "当前位置", "浏览数", "发布时间", "下面是小编为大家整理的",
+            "推荐访问", "相关文章", "Top", "【优秀范文】"],
+    "004": ["2021-4-10"],
+}
+
+
+@pytest.mark.parametrize("stem", sorted(CHROME))
+def test_chrome_is_removed(stem: str) -> None:
+    text = all_text(stem)
+    for chrome in CHROME[stem]:
+        assert chrome not in text, f"{chrome!r} still in {stem}"
+
+
+def _gold(stem: str) -> list[dict]:
+    path = next(GOLD.glob(f"{stem}*.jsonl"))
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.stem[:3])
+def test_every_gold_number_survives(path: Path) -> None:
+    """Every digit of every gold quote's numbers maps to a character some document kept."""
+    raw = path.read_text(encoding="utf-8")
+    kept = set()
+    for doc in cleaned(path.stem[:3]):
+        kept.update(int(x) for x in covered_raw(doc))
+    records = _gold(path.stem[:3])
+    assert records
+    for rec in records:
+        at = raw.find(rec["quote"])
+        assert at >= 0, rec["quote"]
+        for m in regex.finditer(r"\d+(?:\.\d+)?", rec["quote"]):
+            missing = [at + i for i in range(m.start(), m.end()) if at + i not in kept]
+            assert not missing, f"{m.group(0)} of {rec['quote']!r} was cleaned away"
+
+
+@cache
+def _sources() -> dict[str, str]:
+    vm = variant_map()
+    out = {chr(cp): s for cp, s in vm.table.items()}
+    out.update({v: s for v, s, _ in vm.context})
+    return out
+
+
+def source_ok(clean: str, raw: str) -> bool:
+    """``raw`` is ``clean`` itself, or its variant, traditional or full-width source, or white space."""
+    return (clean == raw or _sources().get(raw) == clean or norm(raw) == clean
+            or (clean in " \n" and raw.isspace()))
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.stem[:3])
+def test_offsets_point_at_the_source_character(path: Path) -> None:
+    """Each clean character maps to a raw character equal to it or its variant/traditional/full-width source."""
+    raw = path.read_text(encoding="utf-8")
+    for doc in cleaned(path.stem[:3]):
+        assert doc.offset_clean[0] == 0 and len(doc.offset_clean) == len(doc.offset_raw)
+        for i, r in enumerate(covered_raw(doc)):
+            assert source_ok(doc.text[i], raw[r]), f"{doc.doc_id}@{i}: clean {doc.text[i]!r} maps to raw {raw[r]!r}"
+
+
+def test_offset_map_spans_a_gold_quote() -> None:
+    raw = SEEDS[1].read_text(encoding="utf-8")
+    doc = cleaned("001")[0]
+    quote = "大班额比例由21.23%下降至8.52%"
+    start = doc.text.index(quote)
+    rs = doc.raw_offset(start)
+    re_ = doc.raw_offset(start + len(quote) - 1) + 1
+    assert raw[rs:re_] == quote
+
+
+# --- articles --------------------------------------------------------------------------------------
+
+def test_page_with_five_articles_splits() -> None:
+    docs = cleaned("002")
+    assert [d.title for d in docs] == ["达州市教育局2011年工作总结", "达州市肢残人协会2015年工作总结",
+                                       "教育局工作总结", "教育局年终工作总结", "教育局工作总结"]
+    assert [d.doc_id for d in docs] == [f"002_0a56dfec3668c418#{i}" for i in range(5)]
+    assert [d.year for d in docs] == [2011, 2015, None, None, 2020]
+    assert "达州市肢残人协会2016年工作计划" in docs[1].text
+    assert not any("第二篇" in d.text for d in docs)
+    assert all(d.kept for d in docs)
+
+
+def test_repeated_report_title_splits_sample_essays() -> None:
+    docs = cleaned("000")
+    assert len(docs) == 3
+    assert {d.title for d in docs} == {"履行教育职责自查报告"}
+    assert docs[1].text.startswith("履行教育职责自查报告\n根据《国务院办公厅关于印发")
+    assert docs[2].text.startswith("履行教育职责自查报告\n一、基本情况\n截止20_年底")
+    assert all(d.year is None for d in docs)  # only masked years (xx年, 20_年)
+
+
+@pytest.mark.parametrize(("stem", "title", "year"), [
+    ("001", "学校教育实践活动整改落实再“回头看”情况报告", None),
+    ("003", "2023年度某县-学年度教育工作自查报告", 2023),
+    ("004", "", None),
+])
+def test_single_article_pages(stem: str, title: str, year: int | None) -> None:
+    docs = cleaned(stem)
+    assert len(docs) == 1
+    assert (docs[0].title, docs[0].year) == (title, year)
+
+
+@pytest.mark.parametrize(("title", "text", "year"), [
+    ("某县2022-2023学年度教育工作的自查报告", "", 2023),
+    ("教育局工作总结", "教育局工作总结\n2020年,紧紧围绕市委市政府的工作大局", 2020),
+    ("20xx年教育工作总结", "今年,我县", None),
+    ("教育局工作总结", "截止20_年底,州直有各级各类学校1380所", None),
+])
+def test_document_year(title: str, text: str, year: int | None) -> None:
+    assert document_year(title, text) == year
+
+
+def test_title_shown_twice_is_one_article() -> None:
+    text = "教育工作自查报告\n" + "教育工作自查报告\n" + "全县共有学校78所。" * 40
+    assert len(split_articles(text)) == 1
+
+
+# --- encodings, HTML, failures ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["gb18030", "big5", "utf-16", "utf-8-sig"])
+def test_encoded_copies_clean_to_the_same_text(encoding: str) -> None:
+    # 004 is traditional; without its pinyin notes every character exists in Big5.
+    text = PINYIN_NOTE.sub("", SEEDS[4].read_text(encoding="utf-8"))
+    expected = [d.text for d in clean_page(Page("004", "004.txt", text.encode("utf-8")))]
+    docs = clean_page(Page("004", "004.txt", text.encode(encoding)))
+    assert [d.text for d in docs] == expected
+    assert docs[0].encoding == encoding
+    assert expected == [d.text for d in cleaned("004")]
+
+
+def test_gb18030_copy_of_a_simplified_seed() -> None:
+    docs = clean_page(page_of(SEEDS[2], SEEDS[2].read_text(encoding="utf-8").encode("gb18030")))
+    assert [d.text for d in docs] == [d.text for d in cleaned("002")]
+    assert docs[0].encoding == "gb18030"
+
+
+def _as_html(text: str) -> str:
+    body = "\n".join(f"  <p>{html.escape(line.strip())}</p>" for line in text.splitlines() if line.strip())
+    return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>自查报告 - 范文网</title>"
+            "<style>p { margin: 0 }</style><script>var x = '<p>不是正文</p>';</script></head>\n<body>\n"
+            "<nav><a href='/'>首页</a> &gt; <a href='/a'>述职报告</a></nav>\n<!-- 广告位 -->\n"
+            f"<div class='content'>\n{body}\n</div>\n<footer>Copyright &copy; 2023</footer>\n</body></html>\n")
+
+
+@pytest.mark.parametrize("stem", ["000", "001", "003"])
+def test_html_wrapper_cleans_to_the_same_text(stem: str) -> None:
+    path = next(p for p in SEEDS if p.stem.startswith(stem))
+    page = _as_html(path.read_text(encoding="utf-8"))
+    docs = clean_page(Page(path.stem, path.stem + ".html", page.encode("utf-8")))
+    assert [d.text for d in docs] == [d.text for d in cleaned(stem)]
+    assert "不是正文" not in docs[0].text and "首页" not in docs[0].text
+    for doc in docs[:1]:  # offsets point into the HTML source: entities map to their '&'
+        for i, r in enumerate(covered_raw(doc)[:3000]):
+            c, s = doc.text[i], page[r]
+            assert source_ok(c, s) or (s == "&" and c in "&<>\"'") or (c == "\n" and s == "<"), f"{i}: {c!r} -> {s!r}"
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b"", "empty"),
+    (b" \r\n\t \n", "empty"),
+    (bytes(range(256)) * 8, "binary"),
+    (b"\x00\x01\x02\x03" * 200, "binary"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(32)) * 30, "binary"),
+])
+def test_non_text_raises_clean_error(data: bytes, reason: str) -> None:
+    with pytest.raises(CleanError) as info:
+        clean_page(Page("x", "x.txt", data))
+    assert info.value.reason == reason
+
+
+def test_page_of_only_chrome_is_an_empty_dropped_document() -> None:
+    data = "首页 述职报告 个人述职报告\n分享\n推荐阅读:\n党建述职报告\nAD位1\n".encode()
+    docs = clean_page(Page("chrome", "chrome.txt", data))
+    assert [(d.kept, d.drop_reason, d.text) for d in docs] == [(False, "empty", "")]
+
+
+def test_line_with_an_education_number_is_never_dropped() -> None:
+    data = "教育工作报告\n推荐阅读:\n全县投入资金1.2亿元\n党建述职报告\n正文。".encode()
+    text = clean_page(Page("p", "p.txt", data))[0].text
+    assert "全县投入资金1.2亿元" in text and "党建述职报告" not in text
+
+
+def test_clean_pages_counts_kept_dropped_and_failed() -> None:
+    counters: Counter = Counter()
+    pages = [page_of(SEEDS[2]), Page("e", "e.txt", b""), Page("c", "c.txt", "分享\n".encode())]
+    docs = clean_pages(pages, counters)
+    assert len(docs) == 6
+    assert counters == Counter({"pages": 3, "documents_kept": 5, "pages_failed:empty": 1,
+                                "documents_dropped:empty": 1})
+
+
+def test_stats_and_hash() -> None:
+    docs = cleaned("001")
+    stats = docs[0].stats
+    assert stats["variants_mapped"] >= 30 and stats["boilerplate_lines"] == 12
+    assert stats["chars_clean"] == len(docs[0].text)
+    assert docs[0].content_hash == __import__("hashlib").sha1(SEEDS[1].read_bytes()).hexdigest()
+    assert docs[0].encoding == "utf-8"
