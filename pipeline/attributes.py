@@ -1,0 +1,182 @@
+"""Attributes of an extracted value: stage, year, kind (level/change/target) and approx.
+
+Each resolver is a pure function over the sentence text, the number's span,
+its clause and list context, and the document facts (year, section heading,
+plan or report), driven by rules/stages.yaml and rules/cues.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import regex
+
+from .cues import cues, find_stage_words, first_cue
+from .frames import Clause, enumerated, year_subjects
+
+_HEADING = regex.compile(r"(?m)^[ \t　]*(?:[一二三四五六七八九十]{1,3}[、.．]|第[一二三四五六七八九十]+(?:部分|篇|章))[^\n]{0,60}$")
+_YEAR = regex.compile(r"(?<![\d.])((?:19|20)\d{2})\s*(?=年|[-—–~～至到](?:19|20)\d{2}年)")
+_MASKED_YEAR = regex.compile(r"(?<![\d])(?:20[x×X_＿]{1,2}|[xX×]{2,4}|20)\s*年")
+_COMPARE_BEFORE = regex.compile(r"(?:比|较|同比|与|和|对比)\s*$")
+_IN_TITLE = regex.compile(r"《[^《》]*$")
+_HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+
+
+@dataclass
+class DocFacts:
+    """What the resolvers need to know about the document a sentence belongs to."""
+
+    year: int | None = None
+    plan: bool = False
+    headings: list[tuple[int, str]] = field(default_factory=list)  # (clean offset, heading line)
+
+    def heading_at(self, pos: int) -> str | None:
+        """The last section heading at or before clean offset ``pos``."""
+        found = None
+        for start, text in self.headings:
+            if start <= pos:
+                found = text
+            else:
+                break
+        return found
+
+
+def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
+    """Section headings of a document, its year and whether it is a forward plan."""
+    headings = [(m.start(), m.group(0).strip()) for m in _HEADING.finditer(text)]
+    opening = "\n".join([title] + text.lstrip().split("\n", 2)[:2])
+    plan = bool(first_cue("plan_document", "heading", opening)) and not (
+        first_cue("report_heading", "heading", title or "") and not first_cue("plan_heading", "heading", title or ""))
+    return DocFacts(year=year, plan=plan, headings=headings)
+
+
+# ------------------------------------------------------------------- stage
+
+def _stage_run(lead: str) -> list[str | None]:
+    hits = [(h.start, h.end, h.word.stage) for h in find_stage_words(lead)]
+    return enumerated(lead, hits)
+
+
+def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fixed: str | None,
+                  default: str | None, inherited: str | None, list_pos: tuple[int, int] | None,
+                  lead: str | None) -> str | None:
+    """Stage of the number at [q_start, q_end) of ``sentence``.
+
+    Order: the trigger's own stage (毛入园率); the subject a 分别 list aligns
+    the number to; the noun right after the number (8所小学); stage words of
+    the number's clause before it (a special-education word wins, several
+    enumerated stages give null); the stage of the record it continues; the
+    trigger's default.
+    """
+    if fixed:
+        return fixed
+    if list_pos is not None and lead:
+        run = _stage_run(lead)
+        idx, size = list_pos
+        if len(run) >= 2 and len(run) == size:
+            return run[idx]
+    after = sentence[q_end:min(clause.end, q_end + 10)]
+    for h in find_stage_words(after):
+        if h.start <= 3:
+            return h.word.stage
+        break
+    left = sentence[clause.start:q_start]
+    hits = find_stage_words(left)
+    if hits:
+        special = [h for h in hits if h.word.priority > 0]
+        if special:
+            return max(special, key=lambda h: (h.word.priority, h.end)).word.stage
+        run = enumerated(left, [(h.start, h.end, h.word.stage) for h in hits])
+        if len(set(run)) >= 2:
+            return None
+        return hits[-1].word.stage
+    if inherited is not None:
+        return inherited
+    return default
+
+
+# ------------------------------------------------------------------- year
+
+@dataclass(frozen=True)
+class YearMention:
+    start: int
+    end: int
+    year: int | None  # None: masked
+    span: bool        # 2015年以来, 2016-2018年: a period, not a year
+
+
+def year_mentions(sentence: str) -> list[YearMention]:
+    """Years written in a sentence (masked ones included), except comparison years (比20_年)
+    and years inside a document title (《…2020年…》)."""
+    out: list[YearMention] = []
+    for pat, masked in ((_YEAR, False), (_MASKED_YEAR, True)):
+        for m in pat.finditer(sentence):
+            before = sentence[max(0, m.start() - 4):m.start()]
+            if _COMPARE_BEFORE.search(before) or _IN_TITLE.search(sentence[:m.start()]):
+                continue
+            after = sentence[m.end():m.end() + 8]
+            span = bool(first_cue("span", "after", after.lstrip("年") if not masked else after)) or bool(
+                regex.match(r"\s*[-—–~～至到](?:19|20)\d{2}", after))
+            out.append(YearMention(m.start(), m.end(), None if masked else int(m.group(1)), span))
+    out.sort(key=lambda y: y.start)
+    return out
+
+
+def relative_year(sentence: str, upto: int, doc_year: int | None) -> int | None:
+    """A relative year word (今年, 去年, 明年) before offset ``upto``, resolved against ``doc_year``."""
+    if doc_year is None:
+        return None
+    best: tuple[int, int] | None = None
+
+    for c in cues("relative_year", "sentence"):
+        for m in c.pattern.finditer(sentence, 0, max(upto, 0)):
+            if best is None or m.start() > best[0]:
+                best = (m.start(), c.offset)
+    return doc_year + best[1] if best else None
+
+
+def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos: tuple[int, int] | None,
+                 lead: str | None, heading: str | None, doc_year: int | None) -> int | None:
+    """Year the number at ``q_start`` refers to (see the codebook's ``year``)."""
+    if list_pos is not None and lead:
+        years = year_subjects(lead)
+        if years and len(years) == list_pos[1]:
+            return years[list_pos[0]]
+    if repaired:
+        return repaired
+    mentions = year_mentions(sentence)
+    left = [y for y in mentions if y.end <= q_start]
+    chosen = left[-1] if left else next((y for y in mentions if y.start >= q_start), None)
+    if chosen is not None:
+        return None if chosen.span else chosen.year
+    if heading:
+        m = _HEADING_YEAR.search(heading)
+        if m:
+            return int(m.group(1))
+    return relative_year(sentence, len(sentence), doc_year)
+
+
+# ------------------------------------------------------------------- kind, approx
+
+def resolve_kind(sentence: str, clause: Clause, q_start: int, q_end: int, code: str, *,
+                 plan_section: bool, before: str) -> str:
+    """``target`` (plan sections, 计划/力争/确保/到20xx年, 达到…的要求), ``change``
+    (比上年增长 X, 提高 X 个百分点, 消除大班额 N 个) or ``level``."""
+    after = sentence[q_end:clause.end]
+    if (plan_section or first_cue("target", "clause", sentence[clause.start:q_start])
+            or first_cue("target", "after", after) or first_cue("target", "before", before)):
+        return "target"
+    if first_cue("change", "before", before, code) or first_cue("change", "clause", sentence[clause.start:q_start], code):
+        return "change"
+    return "level"
+
+
+def resolve_approx(sentence: str, q_end: int, code: str, *, reader_approx: bool, before: str) -> bool:
+    """Whether the number is hedged or bounded (余, 近, 以上 …); never for a class-size threshold."""
+    if code == "class_size.limit":
+        return False
+    if first_cue("not_approx", "before", before):
+        return False
+    if reader_approx:
+        return True
+    return bool(first_cue("approx", "before", before) or first_cue("approx", "after", sentence[q_end:q_end + 4]))

@@ -1,0 +1,124 @@
+"""Cue words and stage words (rules/cues.yaml, rules/stages.yaml): loading and matching.
+
+Cues tell the extractor the kind of a value (change, target), whether it is
+hedged, which year it refers to, and when a number is not the subject of a
+trigger at all (其中少数民族, 校长). Each cue has a scope (the text right
+before the number, right after it, its clause, its sentence, the section
+heading) and may apply to some indicator codes only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import regex
+
+from .codebook import STAGES
+from .rulefiles import RuleError, load_yaml_records, rule_path
+
+CUE_FILE = "cues.yaml"
+STAGE_FILE = "stages.yaml"
+CUE_KINDS = ("change", "target", "approx", "not_approx", "span", "block", "acted_on", "relative_year",
+             "person_noun", "plan_heading", "report_heading", "plan_document")
+SCOPES = ("before", "after", "clause", "sentence", "heading")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One cue rule."""
+
+    id: str
+    cue: str
+    scope: str
+    pattern: regex.Pattern
+    codes: tuple[str, ...] = ()
+    offset: int = 0
+
+    def applies_to(self, code: str | None) -> bool:
+        """Whether the cue concerns indicator ``code`` (prefix match; no codes: every code)."""
+        if not self.codes:
+            return True
+        return code is not None and any(code == c or code.startswith(c + ".") for c in self.codes)
+
+
+@dataclass(frozen=True)
+class StageWord:
+    """A word naming a stage (or several: stage None)."""
+
+    id: str
+    stage: str | None
+    pattern: regex.Pattern
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class StageHit:
+    word: StageWord
+    start: int
+    end: int
+
+
+def _compile(pattern: str, where: str) -> regex.Pattern:
+    try:
+        return regex.compile(pattern)
+    except regex.error as exc:
+        raise RuleError(f"{where}: bad pattern: {exc}") from exc
+
+
+@cache
+def cue_rules() -> tuple[Cue, ...]:
+    """Every cue of rules/cues.yaml, validated and compiled (once per process)."""
+    path = rule_path(CUE_FILE)
+    schema: dict[str, type | tuple[type, ...]] = {
+        "id": str, "cue": str, "scope": str, "pattern": str, "codes": list, "offset": int, "note": str}
+    out: list[Cue] = []
+    for rec in load_yaml_records(CUE_FILE, schema, required=("id", "cue", "scope", "pattern"), key="id"):
+        where = f"{path}:{rec['_line']}"
+        if rec["cue"] not in CUE_KINDS:
+            raise RuleError(f"{where}: unknown cue '{rec['cue']}'; allowed {list(CUE_KINDS)}")
+        if rec["scope"] not in SCOPES:
+            raise RuleError(f"{where}: unknown scope '{rec['scope']}'; allowed {list(SCOPES)}")
+        out.append(Cue(rec["id"], rec["cue"], rec["scope"], _compile(rec["pattern"], where),
+                       tuple(rec.get("codes") or ()), rec.get("offset") or 0))
+    return tuple(out)
+
+
+@cache
+def stage_words() -> tuple[StageWord, ...]:
+    """Every stage word of rules/stages.yaml, validated and compiled (once per process)."""
+    path = rule_path(STAGE_FILE)
+    schema: dict[str, type | tuple[type, ...]] = {"id": str, "stage": str, "pattern": str, "priority": int, "note": str}
+    out: list[StageWord] = []
+    for rec in load_yaml_records(STAGE_FILE, schema, required=("id", "pattern"), key="id"):
+        where = f"{path}:{rec['_line']}"
+        if rec.get("stage") is not None and rec["stage"] not in STAGES:
+            raise RuleError(f"{where}: unknown stage '{rec['stage']}'; allowed {list(STAGES)} or null")
+        out.append(StageWord(rec["id"], rec.get("stage"), _compile(rec["pattern"], where), rec.get("priority") or 0))
+    return tuple(out)
+
+
+def cues(kind: str, scope: str | None = None) -> list[Cue]:
+    """The cues of one kind (and scope)."""
+    return [c for c in cue_rules() if c.cue == kind and (scope is None or c.scope == scope)]
+
+
+def first_cue(kind: str, scope: str, text: str, code: str | None = None) -> Cue | None:
+    """The first cue of ``kind``/``scope`` that matches ``text`` and applies to ``code``."""
+    for c in cues(kind, scope):
+        if c.applies_to(code) and c.pattern.search(text):
+            return c
+    return None
+
+
+def find_stage_words(text: str) -> list[StageHit]:
+    """Stage words in ``text``; where two overlap the longer (then higher priority) wins."""
+    hits = [StageHit(w, m.start(), m.end()) for w in stage_words() for m in w.pattern.finditer(text)
+            if m.end() > m.start()]
+    hits.sort(key=lambda h: (-(h.end - h.start), -h.word.priority, h.start))
+    kept: list[StageHit] = []
+    for h in hits:
+        if all(h.end <= k.start or h.start >= k.end for k in kept):
+            kept.append(h)
+    kept.sort(key=lambda h: h.start)
+    return kept

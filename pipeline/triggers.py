@@ -1,0 +1,102 @@
+"""Trigger rules (rules/triggers.yaml): loading, validation and matching over a sentence.
+
+A trigger names the indicator a number is about (毛入园率, 专任教师, 投入 …).
+:func:`trigger_rules` loads and compiles the rules once per process;
+:func:`find_hits` returns every trigger occurrence in a text, longest and
+highest-priority first where two overlap at the same place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import regex
+
+from .codebook import CODES, STAGES, UNITS
+from .rulefiles import RuleError, load_yaml_records, rule_path
+
+TRIGGER_FILE = "triggers.yaml"
+SIDES = ("left", "right", "both")
+
+_SCHEMA: dict[str, type | tuple[type, ...]] = {
+    "id": str, "indicator": str, "pattern": str, "units": list, "priority": int, "local": bool,
+    "stage": str, "default_stage": str, "side": str, "note": str,
+}
+
+
+@dataclass(frozen=True)
+class TriggerRule:
+    """One validated trigger rule."""
+
+    id: str
+    indicator: str
+    pattern: regex.Pattern
+    units: tuple[str, ...]
+    priority: int = 0
+    local: bool = False
+    stage: str | None = None
+    default_stage: str | None = None
+    side: str = "both"
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A trigger rule matched at [start, end) of a text."""
+
+    rule: TriggerRule
+    start: int
+    end: int
+    text: str
+
+
+def _check(rec: dict[str, Any], where: str) -> None:
+    if rec["indicator"] not in CODES:
+        raise RuleError(f"{where}: unknown indicator '{rec['indicator']}' (not in codebook v1.2)")
+    bad = [u for u in rec["units"] if u not in UNITS]
+    if bad:
+        raise RuleError(f"{where}: unknown unit(s) {bad}; allowed {list(UNITS)}")
+    for key in ("stage", "default_stage"):
+        if rec.get(key) is not None and rec[key] not in STAGES:
+            raise RuleError(f"{where}: unknown {key} '{rec[key]}'")
+    if rec.get("side", "both") not in SIDES:
+        raise RuleError(f"{where}: side must be one of {SIDES}")
+
+
+@cache
+def trigger_rules() -> tuple[TriggerRule, ...]:
+    """Every trigger rule of rules/triggers.yaml, validated and compiled (loaded once per process)."""
+    path = rule_path(TRIGGER_FILE)
+    recs = load_yaml_records(TRIGGER_FILE, _SCHEMA, required=("id", "indicator", "pattern", "units"), key="id")
+    rules: list[TriggerRule] = []
+    for rec in recs:
+        where = f"{path}:{rec['_line']}"
+        _check(rec, where)
+        try:
+            pat = regex.compile(rec["pattern"])
+        except regex.error as exc:
+            raise RuleError(f"{where}: bad pattern: {exc}") from exc
+        rules.append(TriggerRule(
+            id=rec["id"], indicator=rec["indicator"], pattern=pat, units=tuple(rec["units"]),
+            priority=rec.get("priority") or 0, local=bool(rec.get("local")), stage=rec.get("stage"),
+            default_stage=rec.get("default_stage"), side=rec.get("side") or "both", line=rec["_line"]))
+    return tuple(rules)
+
+
+def covered_codes() -> set[str]:
+    """Indicator codes that at least one trigger rule can produce."""
+    return {r.indicator for r in trigger_rules()}
+
+
+def find_hits(text: str) -> list[Hit]:
+    """Every trigger occurrence in ``text``, sorted by position.
+
+    Several rules may match the same words (资助 names both student aid and
+    its recipients); the extractor picks among them by the number's unit.
+    """
+    hits = [Hit(rule, m.start(), m.end(), m.group(0))
+            for rule in trigger_rules() for m in rule.pattern.finditer(text) if m.end() > m.start()]
+    hits.sort(key=lambda h: (h.start, -(h.end - h.start), -h.rule.priority))
+    return hits
