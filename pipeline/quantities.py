@@ -1,26 +1,70 @@
-"""Quantity reader: every way a report writes a number (interface; implementation pending).
+"""Quantity reader: every way a report writes a number, in one compiled-regex pass.
 
-Contract used by the extractor and ``zhibiao numbers``:
-
-``read_quantities(text) -> list[Quantity]`` returns every number-like span in
+``read_quantities(text) -> list[Quantity]`` returns every number-like span of
 ``text`` in order. ``value`` is in the codebook's base unit (``万元`` scaled to
-元, ``万人`` to 人 ...), ``unit`` one of ``% 百分点 元 人 人次 所 个`` or another
-unit word as written (``平方米``, ``批``, ``岁`` ...) or ``None`` for a bare
-number. ``flags`` name what was recognised or repaired: ``masked``, ``year``,
-``date``, ``ordinal``, ``list_marker``, ``document_number``, ``range``, ``age``,
-``phone``, ``repaired_glued_year``, ``chinese_numeral`` ... A quantity whose
-flags include one of :data:`NOT_A_VALUE` is never a value.
+元, ``万人`` to 人, ``2个亿`` to 元 ...), ``unit`` one of ``% 百分点 元 人 人次 所
+个`` (名/位 → 人, 处 → 所), another unit word as written (``平方米``, ``批``, ``岁``
+...) or ``None`` for a bare number. ``flags`` name what was recognised or
+repaired; a quantity whose flags include one of :data:`NOT_A_VALUE` has
+``value is None`` and is never a value (its reading stays in ``number``).
+
+Choices:
+
+- **Chinese numerals** are read as a value only when a unit/counter follows
+  (两所, 三千余人, 一千五百零七点三亿元), after 百分之 (百分之九十三), when they
+  carry a 万/亿 scale (两万), or when 余/多 follows a numeral with a multiplier
+  (三千余). Otherwise they are words: 一是 (list marker), 统一, 一批, 一本,
+  十三五, 九年义务教育, 一岗双责, 两免一补, 一人一档 give nothing; 第一 is an
+  ordinal.
+- **Hedges** (近 约 超过 逾 不少于 不低于 …, 余 多, 以上 左右 …; words in
+  rules/quantity_words.tsv) set ``approx`` and are kept in ``prefix_hedge`` /
+  ``suffix_hedge`` (余/多 inside the number count as suffix). A bound next to a
+  class-size cue (每班超过55人, 56人以上的大班额) is still approx, flagged
+  ``threshold_phrase``: the extractor decides.
+- **Not values** (``value`` None): masked numbers (xx.5%, 10xx6元, 20__年),
+  years (2015年, 二〇一八年), ranges (2016-2018年, 3-5岁; ``low``/``high``),
+  dates, ordinals (第3), list markers (1. / (二) / 一、 / 一是), document
+  numbers (〔2018〕70号, 163号), ages (15周岁), phone numbers.
+- **Units borrowed or implied** (flagged): a bare number takes the unit of its
+  list neighbour (2546.78万元、2763.06万; 15、17周岁) or of its from/to partner
+  (由619下降至267个); a bare 亿 amount, or a bare 万 amount in a sentence about
+  money (预算100万), is 元; a bare count after or before a person noun
+  (1.2万余教师, 在校生共7214) is 人.
+- **Repairs** (flagged): a year glued to a count in a from/to frame
+  (大班额数2016619下降至 → 619, ``year`` 2016, ``repaired_glued_year``), a year
+  range without its dash (20162018年, ``repaired_year_range``), a unit written
+  after its noun (50幼儿园所 → 50 所, ``repaired_displaced_unit``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from functools import cache
+
+import regex
+
+from .numerals import ARABIC_SCALES, CN_SCALES, CN_UNITS, parse_arabic, parse_chinese, to_float
+from .rulefiles import RuleError, load_tsv
 
 NOT_A_VALUE = frozenset({"masked", "year", "date", "ordinal", "list_marker", "document_number", "age", "phone"})
+UNITS_FILE = "quantity_units.tsv"
+WORDS_FILE = "quantity_words.tsv"
+ROLES = frozenset({"age", "year", "date", "document_number", "duration"})
+WORD_ROLES = frozenset({"prefix_hedge", "suffix_hedge", "inner_hedge", "threshold_cue", "money_cue",
+                        "person_noun", "frame_verb", "school_noun"})
+#: Years a bare 4-digit number (or the head of a glued number) may name.
+YEAR_MIN, YEAR_MAX = 1900, 2099
+GLUED_YEAR_MIN, GLUED_YEAR_MAX = 1990, 2039
+RANGE_SEPS = frozenset("-－—–~～至到")
+LIST_SEPS = frozenset("、和及与")
+BOUND_WORDS = frozenset({"以上", "及以上", "以下", "及以下", "以内", "超过", "超過", "不超过"})
 
 
 @dataclass
 class Quantity:
+    """One number-like span: its reading in the base unit and what was recognised (see module doc)."""
+
     text: str
     start: int
     end: int
@@ -29,11 +73,413 @@ class Quantity:
     approx: bool = False
     flags: list[str] = field(default_factory=list)
     year: int | None = None  # a year repaired out of a glued number, or the year a date names
+    number: float | None = None  # the numeral's reading whatever its role (3 for 第3, 15 for 15周岁)
+    unit_text: str | None = None  # the unit as written (万元 → 元 is unit, 名 is unit_text of 人)
+    number_end: int = -1  # end of the numeral and its scale, before the unit word
+    prefix_hedge: str | None = None
+    suffix_hedge: str | None = None
+    outer_start: int = -1  # span including a prefix hedge
+    outer_end: int = -1  # span including a suffix hedge
+    low: float | None = None  # a range's two ends (2016-2018年, 3-5岁)
+    high: float | None = None
+    scale: int = 1  # the 万/亿 factor applied
 
     @property
     def is_value(self) -> bool:
         return self.value is not None and not (set(self.flags) & NOT_A_VALUE)
 
+    @property
+    def unit_end(self) -> int:
+        """End of the unit word (the quantity's end)."""
+        return self.end
+
+    def as_dict(self) -> dict:
+        """The JSON shape of ``zhibiao numbers``: the core fields, then what is set of the rest."""
+        d = asdict(self)
+        core = {k: d.pop(k) for k in ("text", "start", "end", "value", "unit", "approx", "flags")}
+        core.update({k: v for k, v in d.items() if v is not None and k not in ("number_end", "outer_start",
+                                                                               "outer_end", "scale")})
+        return core
+
+
+# ----------------------------------------------------------------------------- grammar
+
+@dataclass(frozen=True)
+class _Grammar:
+    pattern: regex.Pattern
+    units: dict[str, tuple[str, str]]  # written -> (unit, role)
+    prefix_re: regex.Pattern
+    suffix_re: regex.Pattern
+    threshold_re: regex.Pattern
+    money_re: regex.Pattern
+    person_after_re: regex.Pattern
+    person_before_re: regex.Pattern
+    frame_re: regex.Pattern
+    displaced_re: regex.Pattern
+
+
+def _alt(words: list[str]) -> str:
+    """Regex alternation of literal words, longest first."""
+    return "|".join(regex.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+D = "[0-9０-９]"
+NUM = rf"(?:{D}{{1,3}}(?:,{D}{{3}})+(?!{D})|{D}+)(?:[.．]{D}+)?"
+MASKCH = "[xXｘＸ×_＿]"
+CN_DIG = "[零〇○一二三四五六七八九]"
+CN_LEAD = "[零〇○一二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖十拾]"
+CN_BODY = "[零〇○一二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖十拾百佰千仟万萬亿億]"
+CN_NUM = rf"(?:{CN_LEAD}{CN_BODY}*(?:[点點]{CN_DIG}+)?)"
+SMALL_CN = "[一二三四五六七八九十]"
+CLAUSE_START = r"(?<=^|[\n\r。；;：:！!？?\s])"
+
+
+@cache
+def _grammar() -> _Grammar:
+    """Compile the reader's pattern from rules/quantity_units.tsv and rules/quantity_words.tsv (once)."""
+    units: dict[str, tuple[str, str]] = {}
+    cn_units: list[str] = []
+    for row in load_tsv(UNITS_FILE, ("written", "unit"), ("role", "cn", "note")):
+        if row["role"] and row["role"] not in ROLES:
+            raise RuleError(f"{UNITS_FILE}:{row['_line']}: role '{row['role']}' not one of {sorted(ROLES)}")
+        units[row["written"]] = (row["unit"], row["role"])
+        if row["cn"] == "yes":
+            cn_units.append(row["written"])
+    words: dict[str, list[tuple[str, str]]] = {r: [] for r in WORD_ROLES}
+    for row in load_tsv(WORDS_FILE, ("word", "role"), ("not_after", "note")):
+        if row["role"] not in WORD_ROLES:
+            raise RuleError(f"{WORDS_FILE}:{row['_line']}: role '{row['role']}' not one of {sorted(WORD_ROLES)}")
+        words[row["role"]].append((row["word"], row["not_after"]))
+
+    def unit_alt(ws: list[str]) -> str:
+        return _alt(ws).replace("年", "年(?![级級])")
+
+    scales = _alt(list(ARABIC_SCALES)).replace("千", "千(?![米克瓦])")
+    unit_re = unit_alt(list(units))
+    cn_unit_re = unit_alt(cn_units)
+    inner = _alt([w for w, _ in words["inner_hedge"]])
+    pattern = "|".join([
+        # 〔2018〕70号
+        r"(?P<doc>[〔\[【［(（]\s*(?P<doc_y>(?:19|20)[0-9]{2})\s*[〕\]】］)）]\s*(?:第\s*)?(?P<doc_n>[0-9]{1,5})\s*[号號])",
+        r"(?P<ph>(?<![0-9])(?:0[0-9]{2,3}[-－—][0-9]{7,8}|1[3-9][0-9]{9})(?![0-9]))",
+        r"(?P<dt>(?<![0-9.])(?P<dt_y>(?:19|20)[0-9]{2})(?P<dt_s>[-./])(?:0?[1-9]|1[0-2])(?P=dt_s)"
+        r"(?:0?[1-9]|[12][0-9]|3[01])(?![0-9]))",
+        # masked: xx.5%, 10xx6元, 20__年, xx年
+        rf"(?P<m>(?<![A-Za-z])(?={D}*{MASKCH})(?:(?=[0-9０-９xXｘＸ×_＿.．]*{D})|(?={MASKCH}+\s*(?:{unit_re})))"
+        rf"[0-9０-９xXｘＸ×_＿]+(?:[.．][0-9０-９xXｘＸ×_＿]+)?(?![A-Za-z])(?P<m_u>{unit_re})?)",
+        rf"(?P<o>第\s*(?P<o_n>{NUM}|{CN_NUM})(?P<o_u>{unit_re})?)",
+        rf"(?P<p>百分之(?P<p_n>{NUM}|{CN_NUM}|百))",
+        rf"(?P<lp>[(（](?:[0-9]{{1,2}}|{SMALL_CN}{{1,3}})[)）])",
+        r"(?P<lc>[①-⑳])",
+        rf"(?P<ls>{CLAUSE_START}(?:[0-9]{{1,2}}(?=[.．、](?![0-9０-９]))|{SMALL_CN}{{1,3}}(?=[、．.]))"
+        rf"|(?<=^|[\n\r。；;：:！!？?\s，,]){SMALL_CN}{{1,2}}(?=是))",
+        r"(?P<cy>[〇零○一二三四五六七八九]{4}年)",
+        rf"(?P<a>(?P<a_sign>(?<![0-9０-９A-Za-z.])[-－−])?(?<![A-Za-z]-?)(?P<a_num>{NUM})(?P<a_h1>{inner})?"
+        rf"(?P<a_sc>{scales})?(?P<a_h2>{inner})?(?P<a_u>{unit_re})?)",
+        rf"(?P<c>(?P<c_n>{CN_NUM}|[百千万萬](?=[人名]))(?P<c_h1>{inner})?(?P<c_sc>个亿|個億|[万萬亿億])?"
+        rf"(?P<c_h2>{inner})?(?P<c_u>{cn_unit_re})?)",
+    ])
+
+    # Every branch starts with one of these: testing it first lets the scan skip other characters fast.
+    first = (r"[0-9０-９xXｘＸ×_＿〔\[【［(（第百千万萬①-⑳\-－−零〇○一二两兩三四五六七八九"
+             r"壹贰貳叁參肆伍陆陸柒捌玖十拾]")
+    pattern = f"(?={first})(?:{pattern})"
+
+    def hedge_alt(role: str) -> str:
+        parts = []
+        for w, not_after in sorted(words[role], key=lambda x: -len(x[0])):
+            guard = f"(?<![{regex.escape(not_after)}])" if not_after else ""
+            parts.append(guard + regex.escape(w))
+        return "|".join(parts)
+
+    person = _alt([w for w, _ in words["person_noun"]])
+    return _Grammar(
+        pattern=regex.compile(pattern),
+        units=units,
+        prefix_re=regex.compile(rf"(?P<w>{hedge_alt('prefix_hedge')})了?(?:为|有|达到|达)?\s*$"),
+        suffix_re=regex.compile(rf"\s*(?P<w>{hedge_alt('suffix_hedge')})"),
+        threshold_re=regex.compile(_alt([w for w, _ in words["threshold_cue"]])),
+        money_re=regex.compile(_alt([w for w, _ in words["money_cue"]])),
+        person_after_re=regex.compile(rf"\p{{Han}}{{0,6}}?(?:{person})"),
+        person_before_re=regex.compile(rf"(?:{person})(?:共有|共计|合计|共|有|达到|达|为|计)?\s*$"),
+        frame_re=regex.compile(rf"(?:{_alt([w for w, _ in words['frame_verb']])})了?(?:至|到|为)"
+                               r"[^0-9０-９，,。；;！？!?、]{0,6}"),
+        displaced_re=regex.compile(rf"(?:{_alt([w for w, _ in words['school_noun']])})所(?![以有在属得需谓])"),
+    )
+
+
+# ----------------------------------------------------------------------------- one match
+
+def _hedges(q: Quantity, text: str, g: _Grammar, inner: str | None) -> None:
+    """Set prefix/suffix hedges, approx, outer span and the threshold flag of ``q``."""
+    s, e = q.start, q.end
+    pm = g.prefix_re.search(text, max(0, s - 6), s)
+    q.outer_start, q.outer_end = s, e
+    if pm:
+        q.prefix_hedge = pm.group("w")
+        q.outer_start = pm.start()
+    sm = g.suffix_re.match(text, e)
+    if sm:
+        q.suffix_hedge = sm.group("w")
+        q.outer_end = sm.end()
+    elif inner:
+        q.suffix_hedge = inner
+    if q.prefix_hedge or q.suffix_hedge:
+        q.approx = True
+        bound = q.suffix_hedge if q.suffix_hedge in BOUND_WORDS else q.prefix_hedge
+        if bound in BOUND_WORDS and g.threshold_re.search(text, max(0, q.outer_start - 10), q.outer_end + 8):
+            q.flags.append("threshold_phrase")
+
+
+def _apply_role(q: Quantity, role: str, digits: str) -> None:
+    """Turn a number with a role unit (年, 月, 岁, 号 ...) into a year/date/age/... reading."""
+    n = q.number
+    if role == "year":
+        if q.scale == 1 and n is not None and n > 0 and digits.isdigit():
+            if len(digits) == 4 and YEAR_MIN <= n <= YEAR_MAX:
+                q.flags.append("year")
+                q.year, q.value = int(n), None
+                return
+            if len(digits) == 8:
+                a, b = int(digits[:4]), int(digits[4:])
+                if YEAR_MIN <= a < b <= YEAR_MAX and b - a <= 30:
+                    q.flags += ["year", "range", "repaired_year_range"]
+                    q.low, q.high, q.value, q.number = float(a), float(b), None, None
+                    return
+        q.flags.append("duration")
+    elif role == "date":
+        limit = 12 if q.unit == "月" else 31
+        if n is not None and n == int(n) and 1 <= n <= limit and q.scale == 1:
+            q.flags.append("date")
+            q.value = None
+        else:
+            q.flags.append("duration")
+    elif role in ("age", "document_number"):
+        q.flags.append(role)
+        q.value = None
+    elif role:
+        q.flags.append(role)
+
+
+def _from_match(m: regex.Match, text: str, g: _Grammar) -> Quantity | None:
+    kind = m.lastgroup
+    s, e = m.span()
+    if kind == "a":
+        sign, num, h1, sc, h2, u = m.group("a_sign", "a_num", "a_h1", "a_sc", "a_h2", "a_u")
+        dec = parse_arabic(num)
+        if dec is None:
+            return None
+        if sign:
+            dec = -dec
+        return _number(m, text, g, dec, sc, h1 or h2, u, m.start("a_u") if u else e, num, [])
+    if kind == "c":
+        num, h1, sc, h2, u = m.group("c_n", "c_h1", "c_sc", "c_h2", "c_u")
+        has_scale = bool(sc) or any(ch in CN_SCALES for ch in num[1:])
+        has_mult = any(ch in CN_UNITS or ch in CN_SCALES for ch in num)
+        if not u and not has_scale and not ((h1 or h2) and has_mult):
+            return None  # a Chinese numeral inside an ordinary word: 一是, 统一, 十三五
+        if num == "一" and u and text.startswith("一", e):
+            return None  # 一人一档, 一校一策
+        dec = parse_chinese(num)
+        if dec is None:
+            return None
+        return _number(m, text, g, dec, sc, h1 or h2, u, m.start("c_u") if u else e, "", ["chinese_numeral"])
+    if kind == "p":
+        raw = m.group("p_n")
+        cn = raw[0] not in "0123456789０１２３４５６７８９"
+        dec = parse_chinese(raw) if cn else parse_arabic(raw)
+        if dec is None:
+            return None
+        v = float(dec)
+        q = Quantity(m.group(), s, e, v, "%", flags=["chinese_numeral"] if cn else [], number=v,
+                     unit_text="百分之", number_end=e)
+        _hedges(q, text, g, None)
+        return q
+    if kind == "m":
+        u = m.group("m_u")
+        unit, role = g.units.get(u, (None, "")) if u else (None, "")
+        flags = ["masked"] + (["year"] if role == "year" else [])
+        q = Quantity(m.group(), s, e, None, unit, flags=flags, unit_text=u, number_end=m.start("m_u") if u else e)
+        _hedges(q, text, g, None)
+        return q
+    if kind == "o":
+        raw, u = m.group("o_n", "o_u")
+        dec = parse_arabic(raw) if raw[0] in "0123456789０１２３４５６７８９" else parse_chinese(raw)
+        unit = g.units[u][0] if u else None
+        return Quantity(m.group(), s, e, None, unit, flags=["ordinal"], number=float(dec) if dec is not None else None,
+                        unit_text=u, number_end=m.start("o_u") if u else e, outer_start=s, outer_end=e)
+    if kind in ("lp", "lc", "ls"):
+        raw = m.group()
+        digits = "".join(ch for ch in raw if ch.isdigit() and ch.isascii())
+        number = float(digits) if digits else (float(parse_chinese(raw) or 0) if kind != "lc" else
+                                                float(ord(raw) - ord("①") + 1))
+        return Quantity(raw, s, e, None, None, flags=["list_marker"], number=number, number_end=e,
+                        outer_start=s, outer_end=e)
+    if kind == "doc":
+        return Quantity(m.group(), s, e, None, "号", flags=["document_number"], year=int(m.group("doc_y")),
+                        number=float(m.group("doc_n")), unit_text="号", number_end=e, outer_start=s, outer_end=e)
+    if kind == "ph":
+        return Quantity(m.group(), s, e, None, None, flags=["phone"], number_end=e, outer_start=s, outer_end=e)
+    if kind == "dt":
+        return Quantity(m.group(), s, e, None, None, flags=["date"], year=int(m.group("dt_y")), number_end=e,
+                        outer_start=s, outer_end=e)
+    if kind == "cy":
+        y = int(parse_chinese(m.group()[:4]) or 0)
+        return Quantity(m.group(), s, e, None, "年", flags=["year", "chinese_numeral"], year=y, number=float(y),
+                        unit_text="年", number_end=s + 4, outer_start=s, outer_end=e)
+    return None
+
+
+def _number(m: regex.Match, text: str, g: _Grammar, dec: Decimal, sc: str | None, inner: str | None,
+            u: str | None, number_end: int, digits: str, flags: list[str]) -> Quantity:
+    """A numeral with optional scale, inner hedge and unit (Arabic or Chinese)."""
+    if sc:
+        factor = ARABIC_SCALES.get(sc) or CN_SCALES[sc]
+    else:
+        factor = 1
+    number = to_float(dec, factor)
+    unit, role = g.units[u] if u else (None, "")
+    if factor >= 10**8 and unit is None and sc in ("个亿", "個億", "个億", "個亿"):
+        unit, flags = "元", flags + ["unit_implied"]  # 2个亿 is money
+    s, e = m.span()
+    q = Quantity(text[s:e], s, e, number, unit, flags=flags, number=number, unit_text=u,
+                 number_end=number_end, scale=factor)
+    if role:
+        _apply_role(q, role, digits)
+    _hedges(q, text, g, inner)
+    return q
+
+
+# ----------------------------------------------------------------------------- neighbours
+
+def _plain(q: Quantity) -> bool:
+    """A number that may borrow or lend a unit: read, not masked/ordinal/phone/... ."""
+    return q.number is not None and not (set(q.flags) & {"masked", "ordinal", "list_marker", "phone",
+                                                         "document_number", "range", "date"})
+
+
+def _merge_ranges(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """3-5岁, 2016-2018年, 2019-2010年, 15至17周岁: one range quantity (value None, low/high)."""
+    out: list[Quantity] = []
+    i = 0
+    while i < len(qs):
+        a = qs[i]
+        b = qs[i + 1] if i + 1 < len(qs) else None
+        if (b is not None and b.start == a.end + 1 and text[a.end] in RANGE_SEPS and _plain(a) and _plain(b)
+                and (a.unit is None or a.unit == b.unit) and a.number is not None and b.number is not None):
+            low = a.number * (b.scale if a.scale == 1 else 1)
+            flags = ["range"] + [f for f in b.flags if f in ("age", "chinese_numeral", "unit_implied")]
+            year = None
+            if b.unit == "年" and all(q.number == int(q.number) and YEAR_MIN <= q.number <= YEAR_MAX for q in (a, b)):
+                flags.insert(0, "year")
+            r = Quantity(text[a.start:b.end], a.start, b.end, None, b.unit, a.approx or b.approx, flags, year,
+                         number=None, unit_text=b.unit_text, number_end=b.number_end,
+                         prefix_hedge=a.prefix_hedge, suffix_hedge=b.suffix_hedge,
+                         outer_start=a.outer_start, outer_end=b.outer_end, low=low, high=b.number, scale=b.scale)
+            out.append(r)
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
+def _borrow(q: Quantity, lender: Quantity, flag: str, with_scale: bool) -> None:
+    """Give bare ``q`` the unit (and role) of ``lender``."""
+    q.unit, q.unit_text = lender.unit, lender.unit_text
+    if with_scale and q.scale == 1 and lender.scale > 1 and q.number is not None:
+        q.number = float(Decimal(repr(q.number)) * lender.scale)
+        q.scale = lender.scale
+    q.value = q.number
+    q.flags.append(flag)
+    for role in ("age", "year", "duration"):
+        if role in lender.flags:
+            if role == "year" and not (q.number is not None and YEAR_MIN <= q.number <= YEAR_MAX):
+                continue
+            q.flags.append(role)
+            if role != "duration":
+                q.value = None
+            if role == "year" and q.number is not None:
+                q.year = int(q.number)
+
+
+def _bare(q: Quantity) -> bool:
+    return q.unit is None and q.value is not None and _plain(q)
+
+
+def _lists(text: str, qs: list[Quantity]) -> None:
+    """分别为A、B、C: a bare item borrows its neighbour's unit (15、17周岁; 2546.78万元、2763.06万)."""
+    for i in range(len(qs) - 2, -1, -1):  # A、B单位: right to left so chains pass the unit on
+        a, b = qs[i], qs[i + 1]
+        if _bare(a) and a.scale == 1 and b.unit and b.start == a.end + 1 and text[a.end] in LIST_SEPS and _plain(b):
+            _borrow(a, b, "unit_from_list", with_scale=True)
+    for i in range(1, len(qs)):  # A单位、B: left to right
+        a, b = qs[i - 1], qs[i]
+        if _bare(b) and a.unit and b.start == a.outer_end + 1 and text[a.outer_end] in LIST_SEPS and _plain(a):
+            _borrow(b, a, "unit_from_list", with_scale=False)
+
+
+def _frames(text: str, qs: list[Quantity], g: _Grammar) -> None:
+    """由A下降至B: repair a year glued to A, and let a bare end borrow the other's unit."""
+    for i in range(len(qs) - 1):
+        a, b = qs[i], qs[i + 1]
+        if not g.frame_re.fullmatch(text, a.outer_end, b.outer_start):
+            continue
+        if _bare(a) and a.scale == 1 and 5 <= len(a.text) <= 8 and a.text.isdigit() and a.text.isascii():
+            head, rest = int(a.text[:4]), a.text[4:]
+            if GLUED_YEAR_MIN <= head <= GLUED_YEAR_MAX and rest[0] != "0":
+                a.year, a.number = head, float(rest)
+                a.value = a.number
+                a.start += 4
+                a.text = rest
+                a.flags.append("repaired_glued_year")
+        if _bare(a) and b.unit and _plain(b):
+            _borrow(a, b, "unit_from_frame", with_scale=False)
+        elif _bare(b) and a.unit and _plain(a):
+            _borrow(b, a, "unit_from_frame", with_scale=False)
+
+
+def _sentence_start(text: str, pos: int, window: int = 80) -> int:
+    lo = max(0, pos - window)
+    return max([lo] + [text.rfind(ch, lo, pos) + 1 for ch in "。；;！？!?\n"])
+
+
+def _implied(text: str, qs: list[Quantity], g: _Grammar) -> None:
+    """Units a bare number implies: person nouns (人), a 亿 or money-sentence 万 amount (元), 50幼儿园所."""
+    for q in qs:
+        if not _bare(q):
+            continue
+        unit = None
+        if q.scale > 1 or q.suffix_hedge:
+            if g.person_after_re.match(text, q.outer_end, q.outer_end + 8):
+                unit = "人"
+            elif q.scale >= 10**8:
+                unit = "元"
+            elif q.scale >= 10**4 and g.money_re.search(text, _sentence_start(text, q.start), q.start):
+                unit = "元"
+        elif g.displaced_re.match(text, q.end):
+            q.unit = q.unit_text = "所"
+            q.flags.append("repaired_displaced_unit")
+            continue
+        if unit is None and g.person_before_re.search(text, max(0, q.outer_start - 10), q.outer_start):
+            if not (q.scale == 1 and q.number is not None and q.number == int(q.number)
+                    and GLUED_YEAR_MIN <= q.number <= GLUED_YEAR_MAX and len(q.text) == 4):
+                unit = "人"
+        if unit:
+            q.unit = unit
+            q.flags.append("unit_implied")
+
+
+# ----------------------------------------------------------------------------- API
 
 def read_quantities(text: str) -> list[Quantity]:
-    raise NotImplementedError
+    """Every number-like span of ``text`` in order, read into base units (see the module doc)."""
+    g = _grammar()
+    qs = [q for m in g.pattern.finditer(text) if (q := _from_match(m, text, g)) is not None]
+    if len(qs) > 1:
+        qs = _merge_ranges(text, qs)
+        _lists(text, qs)
+        _frames(text, qs, g)
+    if qs:
+        _implied(text, qs, g)
+    return qs

@@ -1,0 +1,180 @@
+"""The quantity reader on real phrases of the seeds and the codebook (pipeline/quantities.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.quantities import NOT_A_VALUE, Quantity, read_quantities
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
+
+
+def values(text: str) -> list[tuple[float | None, str | None]]:
+    return [(q.value, q.unit) for q in read_quantities(text) if q.is_value]
+
+
+def only(text: str) -> Quantity:
+    qs = [q for q in read_quantities(text) if q.is_value]
+    assert len(qs) == 1, (text, qs)
+    return qs[0]
+
+
+# phrase, value, unit, approx, flags that must be present
+VALUES = [
+    ("学前三年毛入园率达93%以上", 93.0, "%", True, []),
+    ("九年义务教育巩固率达到100%", 100.0, "%", False, []),
+    ("全省一般公共预算教育支出1507.3亿元", 150730000000.0, "元", False, []),
+    ("投入“全面改薄”专项资金8283万元", 82830000.0, "元", False, []),
+    ("每年投入3000余万元,用于新型职业农民培养", 30000000.0, "元", True, []),
+    ("义务教育均衡发展累计投入资金12.1304亿元", 1213040000.0, "元", False, []),
+    ("1.2万余教师先后参加了教育技术", 12000.0, "人", True, ["unit_implied"]),
+    ("每年培训中小学幼儿园教师10万余人次", 100000.0, "人次", True, []),
+    ("9年招聘10余万名特岗教师", 100000.0, "人", True, []),
+    ("教师继续教育全员培训2万多人次", 20000.0, "人次", True, []),
+    ("全市共招聘义务教育学校教师1930名", 1930.0, "人", False, []),
+    ("共有85位教师签定协议书", 85.0, "人", False, []),
+    ("全市现有义务段中小学校78所", 78.0, "所", False, []),
+    ("新建、改建、扩建公办幼儿园168处", 168.0, "所", False, []),
+    ("今年,还选派两名教师赴x支教", 2.0, "人", False, ["chinese_numeral"]),
+    ("茉莉小学、大竹小学两所新建学校的建设", 2.0, "所", False, ["chinese_numeral"]),
+    ("本科上线率45.68%,比去年提高4个百分点", 4.0, "百分点", False, []),
+    ("下降至8.52%整体下降了12.71百分点", 12.71, "百分点", False, []),
+    ("投入2个亿进行“校安工程”建设", 200000000.0, "元", False, []),
+    ("投入资金近400亿元,实施系列重大教育工程", 40000000000.0, "元", True, []),
+    ("全省公办高职生均财政拨款水平大于1.2万元", 12000.0, "元", True, []),
+    ("市职业学院每年在原州区招生人数在1600人左右", 1600.0, "人", True, []),
+    ("东西部联合办学每年输送学生人数不低于700人", 700.0, "人", True, []),
+    ("1.27万元增长-0.01万元,基本与上年持平", -100.0, "元", False, []),
+    ("XX职专在校生规模首次突破千人", 1000.0, "人", False, ["chinese_numeral"]),
+    ("实现中长期教育规划确定的各项目标需投入一千五百零七点三亿元", 150730000000.0, "元", False, ["chinese_numeral"]),
+    ("毛入园率达到百分之九十三", 93.0, "%", False, ["chinese_numeral"]),
+    ("巩固率达到百分之百", 100.0, "%", False, ["chinese_numeral"]),
+    ("招收新生两万余人", 20000.0, "人", True, ["chinese_numeral"]),
+    ("培训十二人次", 12.0, "人次", False, ["chinese_numeral"]),
+    ("在校生１２３人", 123.0, "人", False, []),
+    ("累计投入1,234万元", 12340000.0, "元", False, []),
+    ("其中社会投入0.0725亿元", 7250000.0, "元", False, []),
+    # bare 亿/万 amounts and bare counts: the unit the sentence implies
+    ("累计投入资金12.1304亿元其:基础项目建设6.2966亿,新民族中学1.58亿特殊教育学校", 629660000.0, "元", False,
+     ["unit_implied"]),
+    ("(每年财政安排预算100万)建成教师周转房546套", 1000000.0, "元", False, ["unit_implied"]),
+    ("义务教育阶段进城务工人员随迁子女在校生共7214,全部安排在公办学校", 7214.0, "人", False, ["unit_implied"]),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "unit", "approx", "flags"), VALUES)
+def test_reads_value_unit_approx(text: str, value: float, unit: str, approx: bool, flags: list[str]) -> None:
+    q = next(q for q in read_quantities(text) if q.is_value and q.value == value)
+    assert (q.value, q.unit, q.approx) == (value, unit, approx)
+    assert set(flags) <= set(q.flags)
+
+
+# phrase, the flag that says why it is not a value
+NOT_VALUES = [
+    ("xx年全省九年义务教育巩固率", "masked"),
+    ("生均值为10xx6元", "masked"),
+    ("较xx.5%有所提高", "masked"),
+    ("伊犁州直自20_年以来", "masked"),
+    ("自20__年以来", "masked"),
+    ("毛入园率达xx%以上", "masked"),
+    ("2015年以来", "year"),
+    ("二〇一八年全县", "year"),
+    ("20162018年入学人数", "repaired_year_range"),
+    ("2019-2010年珲春市", "range"),
+    ("2016-2018年", "range"),
+    ("2023-05-12", "date"),
+    ("12月31日", "date"),
+    ("第3名", "ordinal"),
+    ("第一篇", "ordinal"),
+    ("1. 特殊教育", "list_marker"),
+    ("(二)加大投入", "list_marker"),
+    ("（一）", "list_marker"),
+    ("一、2011年主要工作开展情况", "list_marker"),
+    ("1、特殊教育:5年残疾儿童入学率达85%", "list_marker"),
+    ("一是加强领导", "list_marker"),
+    ("印发〔2018〕70号文件", "document_number"),
+    ("川教函163号", "document_number"),
+    ("3-5岁儿童", "age"),
+    ("15周岁人口", "age"),
+    ("联系电话0818-2123456", "phone"),
+    ("咨询13812345678", "phone"),
+]
+
+
+@pytest.mark.parametrize(("text", "flag"), NOT_VALUES)
+def test_not_a_value_is_labelled(text: str, flag: str) -> None:
+    qs = read_quantities(text)
+    flagged = [q for q in qs if flag in q.flags]
+    assert flagged, (text, qs)
+    assert all(q.value is None for q in flagged)
+    assert not (set(flagged[0].flags) & NOT_A_VALUE) or not flagged[0].is_value
+
+
+@pytest.mark.parametrize("text", [
+    "统一规划", "一批本科进线率25.26%", "一岗双责", "两免一补", "“十三五”期间", "九年义务教育", "一人一档",
+    "一本上线", "半数以上", "进一步加强",
+])
+def test_chinese_numerals_inside_words_are_not_values(text: str) -> None:
+    assert [q for q in read_quantities(text) if q.is_value and "chinese_numeral" in q.flags] == []
+
+
+def test_glued_year_in_from_to_frame_is_repaired() -> None:
+    qs = read_quantities("大班额数2016619下降至目前的267个,大班额比例由21.23%下降至8.52%")
+    first = qs[0]
+    assert (first.value, first.unit, first.year) == (619.0, "个", 2016)
+    assert "repaired_glued_year" in first.flags
+    assert [(q.value, q.unit) for q in qs[1:]] == [(267.0, "个"), (21.23, "%"), (8.52, "%")]
+
+
+def test_year_range_without_dash() -> None:
+    q = read_quantities("20162018年入学人数分别为267人、281人、314人")[0]
+    assert (q.low, q.high, q.value) == (2016.0, 2018.0, None)
+    assert {"year", "range", "repaired_year_range"} <= set(q.flags)
+
+
+def test_list_keeps_each_number() -> None:
+    assert values("入学率分别为87.83%、91.53%、92.08%、93.24%均达到80%以上的要求") == [
+        (87.83, "%"), (91.53, "%"), (92.08, "%"), (93.24, "%"), (80.0, "%")]
+    assert values("小学、初中专任教师学历合格率分别达到100%和97.8%") == [(100.0, "%"), (97.8, "%")]
+    assert values("九年义务教育资助金分别为2615.05万元、2598.64万元、2546.78万元、2763.06万分别资助学生43637人次") == [
+        (26150500.0, "元"), (25986400.0, "元"), (25467800.0, "元"), (27630600.0, "元"), (43637.0, "人次")]
+
+
+def test_list_item_borrows_role() -> None:
+    qs = read_quantities("15、17周岁人口完成率分别为99.7%、86.9%")
+    assert [q.number for q in qs if "age" in q.flags] == [15.0, 17.0]
+    assert values("15、17周岁人口完成率分别为99.7%、86.9%") == [(99.7, "%"), (86.9, "%")]
+
+
+@pytest.mark.parametrize(("text", "word"), [
+    ("今年起始年级全部杜绝每班超过55人的大班额", "超过"),
+    ("基本消除义务教育阶段56人以上的大班额", "以上"),
+    ("义务教育阶段消除66人及以上超大班额11个", "及以上"),
+    ("今年义务教育起始年级班额严格控制在55人以下", "以下"),
+])
+def test_class_size_threshold_is_approx_with_flag(text: str, word: str) -> None:
+    q = next(q for q in read_quantities(text) if q.unit == "人")
+    assert q.approx and "threshold_phrase" in q.flags
+    assert word in (q.prefix_hedge, q.suffix_hedge)
+
+
+def test_offsets_point_at_the_number() -> None:
+    text = "学前三年毛入园率达93%以上,投入资金近400亿元"
+    for q in read_quantities(text):
+        assert text[q.start:q.end] == q.text
+    a, b = read_quantities(text)
+    assert text[a.outer_start:a.outer_end] == "93%以上"
+    assert text[b.outer_start:b.outer_end] == "近400亿元"
+    assert b.number_end == text.index("亿元") + 1
+
+
+def test_seed_pages_read_without_error_and_offsets_hold() -> None:
+    for path in SEEDS:
+        text = path.read_text(encoding="utf-8")
+        qs = read_quantities(text)
+        assert len(qs) > 20, path.name
+        assert all(text[q.start:q.end] == q.text for q in qs)
+        assert [q.start for q in qs] == sorted(q.start for q in qs)
