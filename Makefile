@@ -28,5 +28,8 @@ lint: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/zhibiao eval --gold $(GOLD) $(DATA)
 
+train: $(STAMP)
+	$(BIN)/zhibiao train --corpora $(CORPUS) --gold $(GOLD) --out models
+
 distclean:
 	rm -rf $(VENV) $(DATA)

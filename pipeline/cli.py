@@ -53,6 +53,31 @@ def eval_cmd(gold_dir: str, predictions: str, as_json: bool, show_errors: bool) 
             click.echo(f"FP   {p['source'][:3]} {p['indicator']:<28} {p['value']:>14} {p['unit']:<3} {p.get('quote')}")
 
 
+@main.command("train")
+@click.option("--corpora", "corpora_dir", type=click.Path(exists=True, file_okay=False), default="corpora",
+              show_default=True, help="Folder with articles/labels.tsv and the seed pages.")
+@click.option("--gold", "gold_dir", type=click.Path(exists=True, file_okay=False), default="gold",
+              show_default=True, help="Folder of gold <source>.jsonl files (mention classifier).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="models", show_default=True,
+              help="Folder the model files are written to.")
+@click.option("--only", type=click.Choice(["article", "mention"]), default=None, help="Train one model only.")
+def train_cmd(corpora_dir: str, gold_dir: str, out_dir: str, only: str | None) -> None:
+    """Rebuild the learned models from files in the repo (fixed seed) and print their evaluation.
+
+    Example: zhibiao train --corpora corpora --gold gold --out models
+    """
+    from .train import format_article_metrics, train_all
+
+    try:
+        results = train_all(Path(corpora_dir), Path(gold_dir), Path(out_dir), only=only)
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if "article" in results:
+        click.echo(format_article_metrics(results["article"]))
+    if "mention" in results:
+        click.echo(results["mention"]["report"])
+
+
 def run() -> None:  # pragma: no cover - console entry for `python -m pipeline.cli`
     sys.exit(main())
 

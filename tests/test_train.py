@@ -1,0 +1,64 @@
+"""Training from the repo: reproducible models, the model file format and its version check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from pipeline import features
+from pipeline.cli import main
+from pipeline.features import LinearModel, ModelError, TfidfEncoder, load_model, save_model
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+
+
+def test_retraining_the_article_classifier_reproduces_the_committed_model(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["train", "--only", "article", "--corpora", str(ROOT / "corpora"),
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "leave-one-page-out accuracy 1.000" in result.output
+    new = json.loads((tmp_path / "article_classifier.meta.json").read_text(encoding="utf-8"))
+    old = json.loads((MODELS / "article_classifier.meta.json").read_text(encoding="utf-8"))
+    assert new["training_data_hash"] == old["training_data_hash"]
+    for key in ("documents", "education", "other", "leave_one_page_out_accuracy", "errors"):
+        assert new["metrics"][key] == old["metrics"][key], key
+    for key in ("min_p_education_of_education", "max_p_education_of_other"):
+        assert new["metrics"][key] == pytest.approx(old["metrics"][key], abs=0.05), key
+
+
+def _tiny_model() -> LinearModel:
+    enc = TfidfEncoder.fit([["w:入学率", "u:%"], ["w:党员", "u:名"], ["w:入学率", "u:名"]], min_df=1)
+    coef = np.array([[2.0 if f in ("w:入学率", "u:%") else -2.0 for f in enc.vocabulary]])
+    return LinearModel("tiny", enc, ["other", "education"], coef, np.array([0.0]), {})
+
+
+def test_model_file_round_trip_keeps_predictions(tmp_path: Path) -> None:
+    model = _tiny_model()
+    save_model(model, {"training_data_hash": "x", "metrics": {}}, tmp_path)
+    back = load_model("tiny", tmp_path)
+    assert back is not None and back.classes == ["other", "education"]
+    rows = [["w:入学率", "u:%"], ["w:党员"], ["unseen"]]
+    assert np.allclose(back.predict_proba(rows), model.predict_proba(rows))
+    assert back.predict_proba([["w:入学率", "u:%"]])[0][1] > 0.8
+    assert back.predict_proba([["unseen"]])[0][1] == pytest.approx(0.5)
+    assert back.meta["training_data_hash"] == "x" and back.meta["feature_version"] == features.FEATURE_VERSION
+
+
+def test_a_model_built_with_other_features_is_refused(tmp_path: Path) -> None:
+    save_model(_tiny_model(), {}, tmp_path)
+    path = tmp_path / "tiny.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["feature_version"] = "0-old"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelError, match="run `zhibiao train`"):
+        load_model("tiny", tmp_path)
+    assert load_model("never_trained", tmp_path) is None
+
+
+def test_committed_models_match_the_code() -> None:
+    assert load_model("article_classifier") is not None
