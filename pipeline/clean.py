@@ -29,7 +29,7 @@ from .aligned import AlignedText
 from .articles import document_year, split_articles
 from .boilerplate import iter_lines, keep_mask, strip_boilerplate
 from .encoding import CleanError, decode_page
-from .htmltext import html_to_text, looks_like_html
+from .htmltext import html_title, html_to_text, looks_like_html
 from .records import Document, Page
 from .rulefiles import RuleError, load_tsv
 
@@ -103,7 +103,8 @@ def variant_map() -> VariantCharMap:
 
 
 @cache
-def _t2s():
+def t2s_converter():
+    """OpenCC's traditional-to-simplified converter (t2s), loaded once per process."""
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -144,7 +145,7 @@ def normalize_text(at: AlignedText, events: dict[str, list[int]] | None = None) 
         at = at.sub(PINYIN_NOTE, "")
     note("pinyin_removed", removed)
     before = at.text
-    conv = _t2s().convert
+    conv = t2s_converter().convert
     at = at.map_segments(conv)
     note("t2s_changed", _raw_of(at, _changed_positions(before, at.text)))
     before = at.text
@@ -205,11 +206,12 @@ def clean_page(page: Page) -> list[Document]:
         for kind in ("variants_mapped", "pinyin_removed", "t2s_changed", "fullwidth_folded", "boilerplate_lines"):
             stats[kind] = _count_in(events.get(kind, []), lo, hi)
         oc, orw = part.anchors()
+        title = span.title or (html_title(raw_text) if is_html else "")
         docs.append(Document(
             doc_id=f"{page.source}#{i}", source=page.source, path=page.path, index=i,
-            title=span.title, text=part.text, encoding=encoding, content_hash=content_hash,
+            title=title, text=part.text, encoding=encoding, content_hash=content_hash,
             offset_clean=oc, offset_raw=orw, kept=bool(part.text), drop_reason=None if part.text else "empty",
-            year=document_year(span.title, part.text), stats=stats,
+            year=document_year(title, part.text), stats=stats,
         ))
     return docs
 

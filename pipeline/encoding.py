@@ -10,9 +10,17 @@ with a machine-readable ``reason`` that the runner turns into an errors row.
 from __future__ import annotations
 
 import codecs
+from functools import cache
 
 #: Encodings the detector may choose from (GBK text is valid GB18030, so GBK is not listed).
-CANDIDATE_ENCODINGS: tuple[str, ...] = ("gb18030", "big5", "utf_16_le", "utf_16_be")
+#: BOM-less UTF-16 is recognised earlier, by its NUL bytes (every page has ASCII newlines or digits).
+CANDIDATE_ENCODINGS: tuple[str, ...] = ("gb18030", "big5")
+
+#: When both candidates decode, the one whose Chinese characters are more often common ones
+#: (GB2312 level 1, directly or after traditional->simplified) wins if it leads by this margin;
+#: otherwise charset-normalizer decides. Calibrated on the seeds: real text scores 0.994-0.999;
+#: seed lines in GB18030 that also decode as Big5 score at most 0.70 as Big5 mojibake.
+COMMON_MARGIN = 0.05
 
 #: Share of control characters (other than tab/newline/carriage return/form feed) above which
 #: decoded text is treated as binary. Text pages in the seeds have none; a binary file
@@ -110,16 +118,51 @@ def decode_page(data: bytes) -> tuple[str, str]:
     return _check_text(*_detect(data))
 
 
+@cache
+def _common_chars() -> frozenset[str]:
+    """The 3755 characters of GB2312 level 1 (the common simplified characters)."""
+    out = set()
+    for lead in range(0xB0, 0xD8):
+        for trail in range(0xA1, 0xFF):
+            try:
+                out.add(bytes((lead, trail)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return frozenset(out)
+
+
+def common_share(text: str) -> float:
+    """Share of the Chinese characters of ``text`` that are common (GB2312 level 1, as they are or
+    converted to simplified); 0.0 when there are none."""
+    from .clean import t2s_converter
+
+    han = [ch for ch in text if "\u3400" <= ch <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = _common_chars()
+    simple = t2s_converter().convert("".join(han))
+    pairs = zip(han, simple, strict=False) if len(simple) == len(han) else ((h, h) for h in han)
+    return sum(1 for h, s in pairs if h in common or s in common) / len(han)
+
+
 def _detect(data: bytes) -> tuple[str, str]:
+    decoded: dict[str, str] = {}
+    for enc in CANDIDATE_ENCODINGS:
+        try:
+            decoded[enc] = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    if not decoded:
+        raise CleanError("undecodable", f"not valid UTF-8 and none of {', '.join(CANDIDATE_ENCODINGS)} fits")
+    if len(decoded) == 1:
+        return next(iter(decoded.values())), next(iter(decoded))
+    scores = {enc: common_share(text) for enc, text in decoded.items()}
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+    if scores[ranked[0]] - scores[ranked[1]] > COMMON_MARGIN:
+        return decoded[ranked[0]], ranked[0]
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=list(CANDIDATE_ENCODINGS)).best()
-    if best is not None:
-        return str(best), best.encoding.replace("_", "-")
-    # The detector gives up on short or mixed input: fall back to a strict trial of each candidate.
-    for enc in ("gb18030", "big5"):
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    raise CleanError("undecodable", f"not valid UTF-8 and none of {', '.join(CANDIDATE_ENCODINGS)} fits")
+    enc = codecs.lookup(best.encoding).name if best is not None else ranked[0]
+    enc = enc if enc in decoded else ranked[0]
+    return decoded[enc], enc

@@ -44,54 +44,64 @@ def looks_like_html(text: str, path: str = "") -> bool:
 
 
 def html_title(text: str) -> str:
-    """The text of the page's <title> element, unescaped ('' when absent)."""
+    """The page's <title>, unescaped, without a trailing site name ('报告 - 范文网' gives '报告')."""
     m = _TITLE.search(text)
-    return regex.sub(r"\s+", " ", html.unescape(m.group(1))).strip() if m else ""
+    if not m:
+        return ""
+    title = regex.sub(r"\s+", " ", html.unescape(m.group(1))).strip()
+    return regex.split(r"\s*[-_|｜–—]+\s*(?=[^-_|｜–—]*$)", title)[0].strip() or title
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\uffef"
 
 
 def html_to_text(at: AlignedText) -> AlignedText:
-    """Visible text of an HTML page, each character aligned to its source offset."""
+    """Visible text of an HTML page, each character aligned to its source offset.
+
+    Source white space collapses to one space, or to nothing between two Chinese characters
+    across a line break (a line wrapped inside a paragraph); a block tag gives one line break.
+    """
     src = at.text
     # Blank out dropped containers first (keeping positions), so the tokenizer never sees them.
     blanked = _DROPPED.sub(lambda m: " " * len(m.group(0)), src)
-    parts: list[str] = []
+    chars: list[str] = []
     offs: list[int] = []
-    pending_ws: int | None = None  # source offset of a pending single space
+    pending_ws: int | None = None  # source offset of collapsed white space not yet written
+    wrapped = False  # that white space holds a line break
 
-    def emit(s: str, pos: int) -> None:
-        parts.append(s)
-        offs.extend([pos] * len(s) if len(s) != 1 else [pos])
+    def emit(text: str, pos: int | None = None, span: range | None = None) -> None:
+        nonlocal pending_ws
+        joined = wrapped and chars and _is_cjk(chars[-1]) and _is_cjk(text[0])
+        if pending_ws is not None and chars and chars[-1] != "\n" and not joined:
+            chars.append(" ")
+            offs.append(pending_ws)
+        pending_ws = None
+        chars.extend(text)
+        offs.extend(span if span is not None else [pos] * len(text))
 
     pos = 0
     for m in _TOKEN.finditer(blanked):
         s, e = m.span()
         if s > pos:
-            if pending_ws is not None and parts and parts[-1] != "\n":
-                emit(" ", pending_ws)
-            pending_ws = None
-            chunk = blanked[pos:s]
-            parts.append(chunk)
-            offs.extend(range(pos, s))
+            emit(blanked[pos:s], span=range(pos, s))
         pos = e
         if m.group("ws"):
-            pending_ws = s
+            if pending_ws is None:
+                pending_ws, wrapped = s, False
+            wrapped = wrapped or "\n" in m.group("ws")
         elif m.group("entity"):
-            if pending_ws is not None and parts and parts[-1] != "\n":
-                emit(" ", pending_ws)
-            pending_ws = None
-            value = html.unescape(m.group("entity"))
-            value = value.replace("\xa0", " ")
-            for ch in value:
-                emit(ch, s)
+            value = html.unescape(m.group("entity")).replace("\xa0", " ")
+            if value.strip():
+                emit(value, s)
+            elif pending_ws is None:
+                pending_ws, wrapped = s, False
         elif m.group("tag") and m.group("name").lower() in BLOCK_ELEMENTS:
             pending_ws = None
-            if parts and parts[-1] != "\n":
-                emit("\n", s)
+            if chars and chars[-1] != "\n":
+                chars.append("\n")
+                offs.append(s)
     if pos < len(blanked):
-        if pending_ws is not None and parts and parts[-1] != "\n":
-            emit(" ", pending_ws)
-        parts.append(blanked[pos:])
-        offs.extend(range(pos, len(blanked)))
-    text = "".join(parts)
+        emit(blanked[pos:], span=range(pos, len(blanked)))
     local = np.asarray(offs, dtype=np.int64)
-    return AlignedText(text, at.raw[local] if len(local) else np.zeros(0, dtype=np.int64))
+    return AlignedText("".join(chars), at.raw[local] if len(local) else np.zeros(0, dtype=np.int64))
