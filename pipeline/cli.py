@@ -78,6 +78,25 @@ def train_cmd(corpora_dir: str, gold_dir: str, out_dir: str, only: str | None) -
         click.echo(results["mention"]["report"])
 
 
+@main.command("numbers")
+@click.argument("texts", nargs=-1)
+@click.option("--values-only", is_flag=True, help="List only quantities that are values (no years, masks, ordinals …).")
+def numbers_cmd(texts: tuple[str, ...], values_only: bool) -> None:
+    """Show how the quantity reader reads each line: one JSON object a line.
+
+    Reads the TEXTS given, else lines from standard input. Prints
+    {"text": …, "quantities": [{"text", "start", "end", "value", "unit", "approx", "flags", …}]}.
+
+    Example: echo "大班额数由619个下降至267个" | zhibiao numbers
+    """
+    from .quantities import read_quantities
+
+    lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+    for line in lines:
+        qs = [q.as_dict() for q in read_quantities(line) if q.is_value or not values_only]
+        click.echo(json.dumps({"text": line, "quantities": qs}, ensure_ascii=False))
+
+
 def run() -> None:  # pragma: no cover - console entry for `python -m pipeline.cli`
     sys.exit(main())
 

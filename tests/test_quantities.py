@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.quantities import NOT_A_VALUE, Quantity, read_quantities
 
@@ -178,3 +181,109 @@ def test_seed_pages_read_without_error_and_offsets_hold() -> None:
         assert len(qs) > 20, path.name
         assert all(text[q.start:q.end] == q.text for q in qs)
         assert [q.start for q in qs] == sorted(q.start for q in qs)
+
+
+# ----------------------------------------------------------------------------- properties
+
+CN_DIGIT_CHARS = "零一二三四五六七八九"
+
+
+def chinese(n: int) -> str:
+    """The standard Chinese numeral of 0 <= n < 10**12 (一千零五, 十万, 一亿零二十)."""
+    if n == 0:
+        return "零"
+
+    def section(x: int) -> str:
+        out, zero = "", False
+        for val, ch in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+            d = x // val % 10
+            if d == 0:
+                zero = bool(out)
+            else:
+                out += ("零" if zero else "") + CN_DIGIT_CHARS[d] + ch
+                zero = False
+        return out.rstrip("零")
+
+    result, gap = "", False
+    for part, ch in ((n // 10**8, "亿"), (n // 10**4 % 10**4, "万"), (n % 10**4, "")):
+        if part == 0:
+            gap = bool(result)
+            continue
+        if result and (gap or part < 1000):
+            result += "零"
+        result += section(part) + ch
+        gap = False
+    return result[1:] if result.startswith("一十") else result
+
+
+@pytest.mark.parametrize(("n", "written"), [
+    (0, "零"), (10, "十"), (12, "十二"), (1005, "一千零五"), (100000, "十万"), (10010, "一万零一十"),
+    (150730, "十五万零七百三十"), (200000000, "二亿"),
+])
+def test_chinese_helper_writes_standard_numerals(n: int, written: str) -> None:
+    assert chinese(n) == written
+
+
+@given(st.integers(min_value=0, max_value=10**12 - 1), st.sampled_from(["人", "名", "元", "所", "个", "人次"]))
+def test_arabic_integers_read_back(n: int, unit: str) -> None:
+    for written in (str(n), f"{n:,}"):
+        q = only(f"共{written}{unit}")
+        assert q.value == n and q.text == f"{written}{unit}"
+
+
+@given(st.integers(min_value=0, max_value=10**7), st.integers(min_value=0, max_value=9999))
+def test_arabic_decimals_read_back(whole: int, frac: int) -> None:
+    written = f"{whole}.{frac:04d}".rstrip("0").rstrip(".") if frac else f"{whole}.5"
+    assert only(f"达到{written}%").value == float(written)
+
+
+@given(st.integers(min_value=0, max_value=10**12 - 1), st.sampled_from(["人", "所", "元", "人次"]))
+def test_chinese_integers_read_back(n: int, unit: str) -> None:
+    q = only(f"共{chinese(n)}{unit}")
+    assert q.value == n and "chinese_numeral" in q.flags
+
+
+@given(st.integers(min_value=0, max_value=99999), st.integers(min_value=0, max_value=9999),
+       st.sampled_from([("万", 10**4), ("亿", 10**8)]), st.sampled_from(["元", "人"]))
+def test_mixed_numerals_read_back(whole: int, frac: int, scale: tuple[str, int], unit: str) -> None:
+    written = f"{whole}.{frac:04d}" if frac else str(whole)
+    q = only(f"投入{written}{scale[0]}{unit}")
+    assert q.value == float(Decimal(written) * scale[1])
+
+
+@given(st.integers(min_value=0, max_value=100), st.integers(min_value=0, max_value=99))
+def test_percent_in_words_reads_back(whole: int, frac: int) -> None:
+    written = chinese(whole) + (("点" + "".join(CN_DIGIT_CHARS[int(c)] for c in f"{frac:02d}")) if frac else "")
+    expected = float(f"{whole}.{frac:02d}") if frac else float(whole)
+    assert only(f"覆盖率达到百分之{written}").value == expected
+
+
+NUMBERISH = "0123456789.,-xX_%％万亿余多个百分点元人次名所处第（）()〔〕一二两三十百千零〇是、年岁周号至以上下左右约近超过 。,"
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(), st.text(alphabet=NUMBERISH, max_size=40)))
+def test_no_input_makes_the_reader_raise(text: str) -> None:
+    for q in read_quantities(text):
+        assert text[q.start:q.end] == q.text
+        assert q.outer_start <= q.start <= q.end <= q.outer_end
+
+
+def test_numbers_command_prints_one_json_object_a_line() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    result = CliRunner().invoke(main, ["numbers"], input="大班额数2016619下降至目前的267个\n学前三年毛入园率达93%以上\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["text"] for r in rows] == ["大班额数2016619下降至目前的267个", "学前三年毛入园率达93%以上"]
+    first = rows[0]["quantities"][0]
+    assert (first["value"], first["unit"], first["year"]) == (619.0, "个", 2016)
+    assert "repaired_glued_year" in first["flags"]
+    pct = rows[1]["quantities"][0]
+    assert (pct["text"], pct["value"], pct["unit"], pct["approx"], pct["suffix_hedge"]) == ("93%", 93.0, "%", True, "以上")
+    args = CliRunner().invoke(main, ["numbers", "--values-only", "xx年投入2个亿"])
+    assert [q["value"] for q in json.loads(args.output)["quantities"]] == [200000000.0]
