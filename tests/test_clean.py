@@ -318,3 +318,69 @@ def test_stats_and_hash() -> None:
     assert stats["chars_clean"] == len(docs[0].text)
     assert docs[0].content_hash == __import__("hashlib").sha1(SEEDS[1].read_bytes()).hexdigest()
     assert docs[0].encoding == "utf-8"
+
+
+# --- rules: chrome of other sites, and rule-file validation ------------------------------------------
+
+def _drops(line: str) -> bool:
+    from pipeline.boilerplate import strip_boilerplate
+
+    out, dropped = strip_boilerplate(AlignedText.from_raw(f"正文第一段。\n{line}\n正文第二段。"))
+    return line.strip() not in out.text
+
+
+@pytest.mark.parametrize("line", [
+    "分享到:微信 微博 QQ空间", "打印本页 关闭窗口", "来源:某县教育局 作者:张三", "责任编辑:李四",
+    "上一页 1 2 3 下一页", "(此文档为word格式,可任意修改编辑!)", "展开全文", "本文链接:某某",
+    "当前位置:首页 > 新闻中心 > 教育动态", "发布时间:2020-01-02 来源:本站 【字体:大 中 小】",
+    "2021-4-10 | 计划总结", "AD位3", "相关阅读", "Copyright © 2019 某某网 版权所有",
+])
+def test_chrome_of_other_sites_is_dropped(line: str) -> None:
+    assert _drops(line)
+
+
+@pytest.mark.parametrize("line", [
+    # real seed body lines with chrome-like words
+    "推进“互联网+政务服务”,完成教育系统115项公共服务事项认领和服务指南的编辑等工作。",
+    "把履职考核结果作为学校主要负责人等干部聘用参考的重要依据。",
+    "严格落实作业、手机、睡眠、读物、体质“五项管理”规定。",
+    "2015年11月23日",
+    "达州市肢残人协会2016年工作计划",
+    "一、2011年主要工作开展情况",
+    "教育(Education)狭义上指专门组织的学校教育",
+    # chrome words, but the line holds an education number
+    "更新时间:全县入学率达到99.5%",
+])
+def test_body_lines_are_kept(line: str) -> None:
+    assert not _drops(line)
+
+
+def test_page_without_chrome_loses_no_line() -> None:
+    assert all(d.stats["boilerplate_lines"] == 0 for d in cleaned("002"))
+    raw = SEEDS[2].read_text(encoding="utf-8")
+    body = [line for line in raw.splitlines() if line.strip() and not regex.match(r"第.篇", line)]
+    assert sum(len(d.text.splitlines()) for d in cleaned("002")) == len(body)
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("variants.tsv", "variant\tstandard\tnote\n笁\t工工\tx\n", "variants.tsv:2: variant and standard"),
+    ("variants.tsv", "variant\tstandard\tnote\n笁\t工\tx\n笁\t工\ty\n", "variants.tsv:3: duplicate variant"),
+    ("variants.tsv", "variant\tstandard\tnote\tcontext\n茬\t在\tx\t(?<=a)b\n", "variants.tsv:2: the context"),
+    ("boilerplate.yaml", "- id: a\n  pattern: x\n  scope: page\n  note: n\n", "boilerplate.yaml:1: scope 'page'"),
+    ("boilerplate.yaml", "- id: a\n  pattern: '第(.)篇'\n  scope: article\n  note: n\n", "needs a (?P<title>"),
+    ("boilerplate.yaml", "- id: a\n  pattern: '(['\n  scope: line\n  note: n\n", "boilerplate.yaml:1: bad pattern"),
+])
+def test_bad_rule_files_name_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
+                                           content: str, message: str) -> None:
+    from pipeline.boilerplate import boilerplate_rules
+    from pipeline.rulefiles import RuleError
+
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    monkeypatch.setenv("ZHIBIAO_RULES", str(tmp_path))
+    loader = variant_map if name == "variants.tsv" else boilerplate_rules
+    loader.cache_clear()
+    try:
+        with pytest.raises(RuleError, match=regex.escape(message)):
+            loader()
+    finally:
+        loader.cache_clear()
