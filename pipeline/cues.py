@@ -20,7 +20,8 @@ from .rulefiles import RuleError, load_yaml_records, rule_path
 CUE_FILE = "cues.yaml"
 STAGE_FILE = "stages.yaml"
 CUE_KINDS = ("change", "target", "approx", "not_approx", "span", "block", "acted_on", "relative_year",
-             "person_noun", "plan_heading", "report_heading", "plan_document")
+             "person_noun", "plan_heading", "report_heading", "plan_document",
+             "subject", "not_subject")
 SCOPES = ("before", "after", "clause", "sentence", "heading")
 
 

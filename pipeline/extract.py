@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import regex
+
 from .aligned import map_span
 from .attributes import DocFacts, doc_facts, resolve_approx, resolve_kind, resolve_stage, resolve_year
 from .codebook import UNITS
-from .cues import first_cue
+from .cues import cues, first_cue
 from .frames import Clause, clause_at, clauses, list_runs, respectively_before
 from .quantities import NOT_A_VALUE, Quantity, read_quantities
 from .records import Document, Indicator, Mention, Sentence
@@ -37,6 +39,7 @@ _MAGNITUDE_END = ("万", "亿", "千", "百")
 #: Confidence by how the governing trigger was found (hand-set from the seed
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
 CONFIDENCE = {"label": 0.85, "segment": 0.9, "right": 0.75, "clause": 0.65, "inherited": 0.6}
+_OWN_RATE = regex.compile(r"率|占比|比例|比重")
 ADJACENT = 3      # chars between a number and a noun label right after it
 LABEL_SPAN = 10   # chars of context kept on each side of a number
 
@@ -101,33 +104,87 @@ def _accepts(rule: TriggerRule, unit: str, change: bool) -> bool:
     return unit in rule.units or (change and unit in CHANGE_UNITS)
 
 
-def _choose(hits: list[Hit], q: Quantity, clause: Clause, seg_start: int, unit: str,
+def _claimed(h: Hit, q: Quantity, values: list[Quantity], clause: Clause, unit: str) -> bool:
+    """Whether trigger ``h`` (right of ``q``) already governs a later number of the same unit:
+    the words since the previous number are that number's own (…304人、444人入学人数分别为267人)."""
+    for v in values:
+        if v.start >= h.end and v.end <= clause.end and v.unit == unit:
+            return not any(h.end <= w.start < v.start for w in values)
+    return False
+
+
+def _choose(hits: list[Hit], q: Quantity, values: list[Quantity], clause: Clause, seg_start: int, unit: str,
             change: bool) -> tuple[Hit | None, str | None]:
     """The trigger hit that governs ``q`` and how it was found (see the module docstring)."""
     ok = [h for h in hits if _accepts(h.rule, unit, change) and clause.start <= h.start and h.end <= clause.end]
     label = [h for h in ok if h.rule.local and q.end <= h.start <= q.end + ADJACENT and h.rule.side != "left"]
     if label:
         return min(label, key=lambda h: (h.start, -h.rule.priority)), "label"
-    seg = [h for h in ok if h.start >= seg_start and h.end <= q.start and h.rule.side != "right"]
-    if seg:
-        return max(seg, key=lambda h: (h.rule.priority, h.end)), "segment"
-    right = [h for h in ok if h.start >= q.end and h.rule.side != "left" and not h.rule.local]
-    if right:
-        return max(right, key=lambda h: (h.rule.priority, -h.start)), "right"
+    seg = [(h, "segment", q.start - h.end) for h in ok
+           if h.start >= seg_start and h.end <= q.start and h.rule.side != "right"]
+    right = [(h, "right", h.start - q.end) for h in ok if h.start >= q.end and h.rule.side != "left"
+             and not h.rule.local and not _claimed(h, q, values, clause, unit)]
+    near = seg + right
+    if near:
+        h, how, _d = max(near, key=lambda t: (t[0].rule.priority, t[1] == "segment", -t[2]))
+        return h, how
     wide = [h for h in ok if h.end <= seg_start and not h.rule.local and h.rule.side != "right"]
     if wide:
         return max(wide, key=lambda h: (h.end, h.rule.priority)), "clause"
     return None, None
 
 
-def _blocked(text: str, code: str, seg_left: str, clause_left: str, q: Quantity) -> str | None:
-    before = text[max(0, q.start - 8):q.start]
-    after = text[q.end:q.end + 8]
+def _nearest_subject(text: str, q: Quantity, clause: Clause, code: str) -> bool | None:
+    """Whether the person noun a count of people counts suits ``code``: True (教师 for teachers.*),
+    False (校长, 干部, 学生 for teachers.*), None when no person noun is near."""
+    found: list[tuple[int, int, bool]] = []
+    for kind, good in (("subject", True), ("not_subject", False)):
+        for cue in cues(kind, "sentence"):
+            if cue.applies_to(code):
+                found += [(m.start(), m.end(), good) for m in cue.pattern.finditer(text)]
+    if not found:
+        return None
+    adjacent = [f for f in found if q.end <= f[0] <= q.end + ADJACENT]
+    if adjacent:
+        return min(adjacent, key=lambda f: (f[0], -(f[1] - f[0])))[2]
+    left = [f for f in found if f[1] <= q.start]
+    if left:
+        return max(left, key=lambda f: (f[1], f[1] - f[0]))[2]
+    right = [f for f in found if q.end <= f[0] and f[1] <= clause.end]
+    if right:
+        return min(right, key=lambda f: (f[0], -(f[1] - f[0])))[2]
+    return None
+
+
+def _blocked(text: str, code: str, clause: Clause, q: Quantity) -> str | None:
+    before = text[max(clause.start, q.start - 8):q.start]
+    after = text[q.end:min(clause.end, q.end + 16)]
+    clause_left = text[clause.start:q.start]
     for kind, scope, part in (("block", "before", before), ("block", "after", after),
-                              ("block", "clause", clause_left), ("acted_on", "clause", seg_left)):
+                              ("block", "clause", clause_left), ("acted_on", "clause", clause_left),
+                              ("acted_on", "after", after)):
         cue = first_cue(kind, scope, part, code)
         if cue is not None:
             return cue.id
+    if q.unit in ("人", "人次", None) and _nearest_subject(text, q, clause, code) is False:
+        return "not_subject"
+    return None
+
+
+def _continues(before: list[Candidate], unit: str, change: bool, seg_left: str) -> Candidate | None:
+    """The earlier record of the sentence a number without a trigger continues: in a change
+    frame the last record (较xx年增长12.03%); otherwise the last record in the same unit,
+    past numbers that made none (1554万元的30%(466万元)), unless the number's own words
+    name a new rate or share (占比, 比例)."""
+    for c in reversed(before):
+        if c.rule is not None:
+            if change:
+                return c
+            if c.unit == unit and unit in c.rule.units and not _OWN_RATE.search(seg_left):
+                return c
+            return None
+        if c.unit == unit and c.quantity.is_value and c.reason and c.reason.startswith("blocked"):
+            return None
     return None
 
 
@@ -178,7 +235,7 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
         seg_start = max(clause.start, prev_end_in_clause.get(ci, clause.start))
         prev_end_in_clause[ci] = q.end
         cand.unit = _infer_unit(q, text, prev.unit if prev and in_run and pos > 0 else None, in_run and pos > 0)
-        last_prev, prev = prev, cand
+        prev = cand
         if cand.unit is None:
             cand.reason = "no_unit"
             continue
@@ -187,19 +244,18 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
             continue
         seg_left = text[seg_start:q.start]
         change = bool(first_cue("change", "before", seg_left))
-        hit, how = _choose(hits, q, clause, seg_start, cand.unit, change)
+        vals = [qs[k] for k in values]
+        hit, how = _choose(hits, q, vals, clause, seg_start, cand.unit, change)
         rule = hit.rule if hit else None
-        inherited_stage = None
-        if rule is None and last_prev is not None and last_prev.rule is not None:
-            if change or cand.unit in last_prev.rule.units:
-                rule, how = last_prev.rule, "inherited"
-        if last_prev is not None and last_prev.rule is not None and (how == "inherited" or (in_run and pos > 0)):
-            inherited_stage = last_prev.stage
+        source = _continues(out[:-1], cand.unit, change, seg_left)
+        if rule is None and source is not None:
+            rule, how = source.rule, "inherited"
+        inherited_stage = source.stage if source is not None and (how == "inherited" or (in_run and pos > 0)) else None
         if rule is None:
             cand.reason = "no_trigger"
             continue
         code = rule.indicator
-        blocked = _blocked(text, code, seg_left, text[clause.start:q.start], q)
+        blocked = _blocked(text, code, clause, q)
         if blocked:
             cand.reason = f"blocked:{blocked}"
             continue

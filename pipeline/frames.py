@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 import regex
 
-_CLAUSE_BREAK = regex.compile(r"[；;：:。！？!?（）()\n]|(?<!\d)[，,]|[，,](?!\d)")
+# Brackets break a clause unless they hold a short note without digits: 新建改(扩)建, 入园(班)率.
+_CLAUSE_BREAK = regex.compile(
+    r"[；;：:。！？!?\n]|(?<!\d)[，,]|[，,](?!\d)"
+    r"|[（(](?![^（()）\d，,]{1,4}[)）])|(?<![（(][^（()）\d，,]{1,4})[)）]")
 _LIST_SEP = regex.compile(r"^[、，,和及与或\s]*(?:以及)?[、，,和及与或\s]*$")
 _RESPECTIVELY = regex.compile(r"分别")
 _YEAR_RANGE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-—–~～至到]\s*((?:19|20)\d{2})\s*年")

@@ -22,7 +22,7 @@ SIDES = ("left", "right", "both")
 
 _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "id": str, "indicator": str, "pattern": str, "units": list, "priority": int, "local": bool,
-    "stage": str, "default_stage": str, "side": str, "note": str,
+    "stage": str, "default_stage": str, "side": str, "requires": str, "note": str,
 }
 
 
@@ -39,6 +39,7 @@ class TriggerRule:
     stage: str | None = None
     default_stage: str | None = None
     side: str = "both"
+    requires: regex.Pattern | None = None
     line: int = 0
 
 
@@ -76,12 +77,14 @@ def trigger_rules() -> tuple[TriggerRule, ...]:
         _check(rec, where)
         try:
             pat = regex.compile(rec["pattern"])
+            requires = regex.compile(rec["requires"]) if rec.get("requires") else None
         except regex.error as exc:
             raise RuleError(f"{where}: bad pattern: {exc}") from exc
         rules.append(TriggerRule(
             id=rec["id"], indicator=rec["indicator"], pattern=pat, units=tuple(rec["units"]),
             priority=rec.get("priority") or 0, local=bool(rec.get("local")), stage=rec.get("stage"),
-            default_stage=rec.get("default_stage"), side=rec.get("side") or "both", line=rec["_line"]))
+            default_stage=rec.get("default_stage"), side=rec.get("side") or "both", requires=requires,
+            line=rec["_line"]))
     return tuple(rules)
 
 
@@ -97,6 +100,7 @@ def find_hits(text: str) -> list[Hit]:
     its recipients); the extractor picks among them by the number's unit.
     """
     hits = [Hit(rule, m.start(), m.end(), m.group(0))
-            for rule in trigger_rules() for m in rule.pattern.finditer(text) if m.end() > m.start()]
+            for rule in trigger_rules() if rule.requires is None or rule.requires.search(text)
+            for m in rule.pattern.finditer(text) if m.end() > m.start()]
     hits.sort(key=lambda h: (h.start, -(h.end - h.start), -h.rule.priority))
     return hits
