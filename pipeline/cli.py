@@ -97,6 +97,109 @@ def numbers_cmd(texts: tuple[str, ...], values_only: bool) -> None:
         click.echo(json.dumps({"text": line, "quantities": qs}, ensure_ascii=False))
 
 
+# ---------------------------------------------------------------- pipeline stages (pipeline/runner.py)
+
+_ENGINE_OPTIONS = [
+    click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                 help="Worker processes (default: all cores)."),
+    click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                 help="local process pool, or a Dask distributed cluster."),
+    click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786); default: a LocalCluster."),
+    click.option("--shard-pages", type=click.IntRange(min=1), default=None,
+                 help="Target pages per shard (default 32)."),
+    click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal)."),
+]
+
+
+def _engine_options(func):  # type: ignore[no-untyped-def]
+    for opt in reversed(_ENGINE_OPTIONS):
+        func = opt(func)
+    return func
+
+
+def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None, jobs: int | None, engine: str,
+                scheduler: str | None, shard_pages: int | None, progress: bool | None) -> None:
+    from .runner import RunOptions, format_summary, run_stages
+
+    opts = RunOptions(engine=engine, scheduler=scheduler, progress=progress)
+    if jobs:
+        opts.jobs = jobs
+    if shard_pages:
+        opts.shard_pages = shard_pages
+    try:
+        summary = run_stages(Path(out), stages, list(paths) if paths else None, opts)
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(format_summary(summary))
+
+
+@main.command("run")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@_engine_options
+def run_cmd(paths: tuple[str, ...], out: str, **kw: object) -> None:
+    """Every stage (clean, segment, extract, tables) on pages in PATHS; tables in OUT.
+
+    PATHS: files or folders of .txt/.html/.htm, .zip, .tar.gz, .jsonl, .warc.
+    A re-run redoes only new or changed pages and stages whose code or rules changed.
+
+    Example: zhibiao run corpora/ --out data/ --jobs 4
+    """
+    _run_stages(out, ("clean", "segment", "extract"), paths, **kw)  # type: ignore[arg-type]
+
+
+@main.command("clean")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@_engine_options
+def clean_cmd(paths: tuple[str, ...], out: str, **kw: object) -> None:
+    """Clean stage: pages in PATHS to the documents table of OUT (and errors).
+
+    Example: zhibiao clean corpora/ --out data/
+    """
+    _run_stages(out, ("clean",), paths, **kw)  # type: ignore[arg-type]
+
+
+@main.command("segment")
+@click.argument("out", type=click.Path(exists=True, file_okay=False))
+@_engine_options
+def segment_cmd(out: str, **kw: object) -> None:
+    """Segment stage: the documents of OUT to its sentences and tokens tables.
+
+    Example: zhibiao segment data/
+    """
+    _run_stages(out, ("segment",), None, **kw)  # type: ignore[arg-type]
+
+
+@main.command("extract")
+@click.argument("out", type=click.Path(exists=True, file_okay=False))
+@_engine_options
+def extract_cmd(out: str, **kw: object) -> None:
+    """Extract stage: the documents and sentences of OUT to its mentions and indicators tables.
+
+    Example: zhibiao extract data/
+    """
+    _run_stages(out, ("extract",), None, **kw)  # type: ignore[arg-type]
+
+
+@main.command("tables")
+@click.argument("out", type=click.Path(exists=True, file_okay=False))
+def tables_cmd(out: str) -> None:
+    """Tables stage: re-assemble every table of OUT from the stage cache and write OUT/summary.json.
+
+    Example: zhibiao tables data/
+    """
+    from .cache import write_json_atomic
+    from .runner import format_summary, write_tables
+
+    try:
+        summary = write_tables(Path(out))
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    write_json_atomic(Path(out) / "summary.json", summary)
+    click.echo(format_summary(summary))
+
+
 def run() -> None:  # pragma: no cover - console entry for `python -m pipeline.cli`
     sys.exit(main())
 

@@ -1,0 +1,593 @@
+"""The runner: reads inputs, runs the stages over shards of pages, caches, writes tables, counts.
+
+Stages are pure functions (:func:`pipeline.clean.clean_page`,
+:func:`pipeline.segment.segment_document`, :func:`pipeline.extract.extract_document`);
+this module owns everything else. Pages are grouped into shards with
+content-defined boundaries (a page whose hash falls on a boundary closes the
+shard), so adding or changing one page changes one shard. Every shard goes
+through :func:`process_shard`, the single function that the local process
+pool, the in-process loop (``--jobs 1``) and the Dask engine all call; it
+writes each stage's output to the cache (:mod:`pipeline.cache`) atomically.
+The tables in ``DIR`` are then assembled from the cache in shard order, so
+rows come in the same order whatever ``--jobs`` is, and a killed run resumes
+where it stopped.
+
+A page that a stage cannot process becomes a row of the errors table; the run
+goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .cache import (
+    STAGE_TABLES,
+    STAGES,
+    commit,
+    digest,
+    is_done,
+    read_manifest,
+    read_stats,
+    remove_leftovers,
+    shard_dir,
+    shard_keys,
+    stage_versions,
+    write_json_atomic,
+    write_manifest,
+)
+from .codebook import CODES, family
+from .dedup import MIN_CHARS, NearDuplicateIndex, content_hash, minhash
+from .records import Document, ErrorRecord, Page, Sentence
+from .sources import iter_inputs
+from .tables import from_row, to_table, write_atomic
+
+#: Target pages per shard: a page closes its shard when its hash is 0 modulo this. 32 pages of
+#: ~36 kB (the seeds' mean) make ~1 MB shards: a few seconds of work, cheap to redo.
+SHARD_PAGES = 32
+#: A shard also closes at this many bytes or 4 × SHARD_PAGES pages, whichever comes first.
+SHARD_BYTES = 8 << 20
+#: Shards in flight per worker: enough to keep workers busy, few enough to keep memory flat.
+WINDOW_PER_JOB = 2
+#: Message length kept in an errors row.
+MAX_MESSAGE = 500
+
+
+@dataclass
+class RunOptions:
+    """How to run: parallelism, engine, shard size, progress bar."""
+
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    engine: str = "local"
+    scheduler: str | None = None
+    shard_pages: int = SHARD_PAGES
+    shard_bytes: int = SHARD_BYTES
+    progress: bool | None = None  # None: only on a terminal
+
+
+@dataclass
+class ShardTask:
+    """One shard of work: the stages to run on it and, for the clean stage, its pages."""
+
+    out: str
+    keys: dict[str, str]
+    stages: tuple[str, ...]
+    items: list[Page | ErrorRecord] | None = None
+
+
+# ----------------------------------------------------------------------------- stage calls
+
+
+def _error(source: str, path: str, stage: str, exc: BaseException) -> ErrorRecord:
+    reason = getattr(exc, "reason", None) or type(exc).__name__
+    return ErrorRecord(source=source, path=path, stage=stage, reason=str(reason),
+                       message=f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE])
+
+
+def _count_errors(errors: list[ErrorRecord]) -> dict[str, int]:
+    return dict(Counter(e.reason for e in errors))
+
+
+def run_clean(items: list[Page | ErrorRecord]) -> tuple[list[Document], list[ErrorRecord], list[Any], dict]:
+    """Clean a shard's pages; off-topic documents are kept in the table but marked dropped.
+
+    Returns documents, errors (read errors pass through), MinHash signature rows and counters.
+    """
+    from .clean import clean_page
+
+    try:
+        from .topic import is_on_topic
+    except ImportError:  # pragma: no cover - the topic gate is optional
+        is_on_topic = None
+    docs: list[Document] = []
+    errors: list[ErrorRecord] = []
+    sigs: list[dict[str, Any]] = []
+    pages = nbytes = 0
+    for item in items:
+        if isinstance(item, ErrorRecord):
+            errors.append(item)
+            continue
+        pages += 1
+        nbytes += len(item.data)
+        try:
+            page_docs = clean_page(item)
+        except Exception as exc:  # noqa: BLE001 - any failure becomes an errors row
+            errors.append(_error(item.source, item.path, "clean", exc))
+            continue
+        if not any(d.kept for d in page_docs):
+            errors.append(ErrorRecord(item.source, item.path, "clean", "no_documents",
+                                      "the page holds no text once chrome is removed"))
+        for doc in page_docs:
+            if doc.kept and is_on_topic is not None:
+                try:
+                    on_topic, _score, _why = is_on_topic(doc)
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(_error(doc.source, doc.path, "clean", exc))
+                    on_topic = True
+                if not on_topic:
+                    doc.kept, doc.drop_reason = False, "off_topic"
+            if doc.kept and len(doc.text) >= MIN_CHARS:
+                sigs.append({"doc_id": doc.doc_id, "minhash": minhash(doc.text).tolist()})
+            docs.append(doc)
+    stats = {
+        "pages": pages, "bytes": nbytes, "documents": len(docs), "kept": sum(d.kept for d in docs),
+        "dropped": dict(Counter(d.drop_reason for d in docs if not d.kept)), "errors": _count_errors(errors),
+    }
+    return docs, errors, sigs, stats
+
+
+def run_segment(docs: list[Document]) -> tuple[list[Any], list[Any], list[ErrorRecord], dict]:
+    """Segment the kept documents of a shard: sentences, tokens, errors, counters."""
+    from .segment import segment_document
+
+    sentences: list[Any] = []
+    tokens: list[Any] = []
+    errors: list[ErrorRecord] = []
+    for doc in docs:
+        if not doc.kept:
+            continue
+        try:
+            s, t = segment_document(doc)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(_error(doc.source, doc.path, "segment", exc))
+            continue
+        sentences += s
+        tokens += t
+    stats = {"sentences": len(sentences), "tokens": len(tokens), "errors": _count_errors(errors)}
+    return sentences, tokens, errors, stats
+
+
+def run_extract(docs: list[Document], sentences: list[Sentence]) -> tuple[list[Any], list[Any], list[ErrorRecord], dict]:
+    """Extract mentions and indicator records from the kept documents of a shard."""
+    from .extract import extract_document
+
+    by_doc: dict[str, list[Sentence]] = {}
+    for s in sentences:
+        by_doc.setdefault(s.doc_id, []).append(s)
+    mentions: list[Any] = []
+    indicators: list[Any] = []
+    errors: list[ErrorRecord] = []
+    for doc in docs:
+        if not doc.kept:
+            continue
+        try:
+            m, i = extract_document(doc, by_doc.get(doc.doc_id, []))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(_error(doc.source, doc.path, "extract", exc))
+            continue
+        mentions += m
+        indicators += i
+    families = Counter(family(r.indicator) if r.indicator in CODES else "other" for r in indicators)
+    stats = {"mentions": len(mentions), "indicators": len(indicators), "families": dict(families),
+             "errors": _count_errors(errors)}
+    return mentions, indicators, errors, stats
+
+
+# ----------------------------------------------------------------------------- one shard
+
+
+def _writer(name: str, records: list[Any]) -> Callable[[Path], None]:
+    return lambda path: pq.write_table(to_table(name, records), path, compression="zstd")
+
+
+def _sig_writer(rows: list[dict[str, Any]]) -> Callable[[Path], None]:
+    sig_schema = pa.schema([("doc_id", pa.string()), ("minhash", pa.list_(pa.uint64()))])
+    return lambda path: pq.write_table(pa.Table.from_pylist(rows, schema=sig_schema), path)
+
+
+def _load(out: Path, stage: str, key: str, name: str) -> list[Any]:
+    table = pq.read_table(shard_dir(out, stage, key) / f"{name}.parquet")
+    return [from_row(name, row) for row in table.to_pylist()]
+
+
+def process_shard(task: ShardTask) -> dict[str, Any]:
+    """Run the given stages on one shard, each stage's output committed to the cache; returns counters.
+
+    The one function every engine calls. A stage whose output is already
+    in the cache is skipped, so a re-run after a kill redoes only what was lost.
+    """
+    out = Path(task.out)
+    docs: list[Document] | None = None
+    sentences: list[Sentence] | None = None
+    result: dict[str, Any] = {"pages": 0, "bytes": 0, "errors": 0}
+    for stage in task.stages:
+        key = task.keys[stage]
+        if is_done(out, stage, key):
+            continue
+        if stage == "clean":
+            docs, errors, sigs, stats = run_clean(task.items or [])
+            files = {"documents.parquet": _writer("documents", docs), "signatures.parquet": _sig_writer(sigs)}
+            result["pages"], result["bytes"] = stats["pages"], stats["bytes"]
+        elif stage == "segment":
+            docs = docs if docs is not None else _load(out, "clean", task.keys["clean"], "documents")
+            sentences, tokens, errors, stats = run_segment(docs)
+            files = {"sentences.parquet": _writer("sentences", sentences), "tokens.parquet": _writer("tokens", tokens)}
+        else:
+            docs = docs if docs is not None else _load(out, "clean", task.keys["clean"], "documents")
+            if sentences is None:
+                sentences = _load(out, "segment", task.keys["segment"], "sentences")
+            mentions, indicators, errors, stats = run_extract(docs, sentences)
+            files = {"mentions.parquet": _writer("mentions", mentions),
+                     "indicators.parquet": _writer("indicators", indicators)}
+        files["errors.parquet"] = _writer("errors", errors)
+        commit(out, stage, key, files, stats)
+        result["errors"] += len(errors)
+    return result
+
+
+# ----------------------------------------------------------------------------- reading and sharding
+
+
+@dataclass
+class _Shard:
+    items: list[Page | ErrorRecord] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    nbytes: int = 0
+    pages: int = 0
+
+
+def plan_shards(paths: list[str | Path], opts: RunOptions, counters: Counter) -> Iterator[_Shard]:
+    """Pages of the inputs in shards; exact duplicate pages become ``duplicate`` errors."""
+    seen: dict[str, str] = {}
+    shard = _Shard()
+    cap_pages = 4 * opts.shard_pages
+    for item in iter_inputs(paths):
+        if isinstance(item, Page):
+            counters["pages_read"] += 1
+            counters["bytes_read"] += len(item.data)
+            h = content_hash(item.data)
+            if h in seen:
+                item = ErrorRecord(item.source, item.path, "read", "duplicate", f"same bytes as {seen[h]}")
+                shard.ids.append(digest("dup", item.source, item.path, h))
+            else:
+                seen[h] = item.source
+                shard.ids.append(digest(item.source, item.path, h, repr(sorted(item.meta.items()))))
+                shard.nbytes += len(item.data)
+                shard.pages += 1
+            shard.items.append(item)
+            boundary = int(h[:8], 16) % opts.shard_pages == 0
+        else:
+            counters["read_errors"] += 1
+            shard.items.append(item)
+            shard.ids.append(digest("error", item.source, item.path, item.reason, item.message))
+            boundary = False
+        if boundary or shard.pages >= cap_pages or shard.nbytes >= opts.shard_bytes:
+            yield shard
+            shard = _Shard()
+    if shard.items:
+        yield shard
+
+
+# ----------------------------------------------------------------------------- engines
+
+
+class _LocalEngine:
+    """A process pool (or, with one job, the calling process)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.window = max(1, jobs) * WINDOW_PER_JOB
+        self.pool = None
+        if jobs > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+    def submit(self, task: ShardTask) -> Any:
+        from concurrent.futures import Future
+
+        if self.pool is not None:
+            return self.pool.submit(process_shard, task)
+        fut: Future = Future()
+        fut.set_result(process_shard(task))
+        return fut
+
+    def wait(self, pending: set[Any]) -> set[Any]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        return wait(pending, return_when=FIRST_COMPLETED).done
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+class _DaskEngine:
+    """A Dask distributed cluster: the scheduler given, else a LocalCluster."""
+
+    def __init__(self, jobs: int, scheduler: str | None, processes: bool = True) -> None:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise RuntimeError("the dask engine needs `pip install zhibiao[dask]`") from exc
+        self.cluster = None
+        if scheduler:
+            self.client = Client(scheduler)
+        else:
+            self.cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=processes,
+                                        dashboard_address=None)
+            self.client = Client(self.cluster)
+        workers = len(self.client.scheduler_info().get("workers", {})) or max(1, jobs)
+        self.window = workers * WINDOW_PER_JOB
+
+    def submit(self, task: ShardTask) -> Any:
+        return self.client.submit(process_shard, task, pure=False)
+
+    def wait(self, pending: set[Any]) -> set[Any]:
+        from dask.distributed import wait
+
+        return set(wait(list(pending), return_when="FIRST_COMPLETED").done)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_engine(opts: RunOptions) -> _LocalEngine | _DaskEngine:
+    """The engine named by the options."""
+    if opts.engine == "dask":
+        return _DaskEngine(opts.jobs, opts.scheduler, processes=os.environ.get("ZHIBIAO_DASK_PROCESSES", "1") == "1")
+    if opts.engine != "local":
+        raise ValueError(f"unknown engine {opts.engine!r} (local or dask)")
+    return _LocalEngine(opts.jobs)
+
+
+# ----------------------------------------------------------------------------- running
+
+
+class _Progress:
+    """tqdm bar over pages (docs/s, MB/s, errors), only on a terminal."""
+
+    def __init__(self, enabled: bool | None) -> None:
+        self.bar = None
+        self.start = time.monotonic()
+        self.bytes = 0
+        self.errors = 0
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        if enabled:
+            import tqdm
+
+            tqdm.tqdm.monitor_interval = 0
+            self.bar = tqdm.tqdm(unit="page", desc="zhibiao", dynamic_ncols=True)
+
+    def update(self, result: dict[str, Any]) -> None:
+        self.bytes += result.get("bytes", 0)
+        self.errors += result.get("errors", 0)
+        if self.bar is not None:
+            mbps = self.bytes / 1e6 / max(time.monotonic() - self.start, 1e-9)
+            self.bar.set_postfix_str(f"{mbps:.2f} MB/s, {self.errors} errors", refresh=False)
+            self.bar.update(result.get("pages", 0))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | None = None,
+               opts: RunOptions | None = None) -> dict[str, Any]:
+    """Run ``stages`` (a contiguous part of clean → segment → extract) into ``out``, then write the tables.
+
+    With ``clean`` among the stages the pages are read from ``paths``; otherwise the
+    shards of the last run in ``out`` are used. Returns the run summary.
+    """
+    opts = opts or RunOptions()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out)
+    versions = stage_versions()
+    counters: Counter = Counter()
+    started = time.monotonic()
+    if "clean" in stages:
+        if not paths:
+            raise ValueError("the clean stage needs input paths")
+        shards: Iterator[tuple[str, list[Page | ErrorRecord] | None]] = (
+            (digest(*s.ids), s.items) for s in plan_shards(paths, opts, counters))
+    else:
+        manifest = read_manifest(out)
+        counters.update(manifest.get("read", {}))
+        shards = ((cid, None) for cid in manifest["shards"])
+    content_ids: list[str] = []
+    progress = _Progress(opts.progress)
+    engine = make_engine(opts)
+    pending: set[Any] = set()
+    try:
+        for cid, items in shards:
+            content_ids.append(cid)
+            keys = shard_keys(cid, versions)
+            todo = tuple(s for s in stages if not is_done(out, s, keys[s]))
+            if not todo:
+                continue
+            first = STAGES.index(todo[0])
+            if first > 0 and not is_done(out, STAGES[first - 1], keys[STAGES[first - 1]]):
+                raise RuntimeError(f"the {STAGES[first - 1]} stage has not run on {out} with the current "
+                                   f"code and rules: run `zhibiao {STAGES[first - 1]}` first")
+            pending.add(engine.submit(ShardTask(str(out), keys, todo, items if "clean" in todo else None)))
+            while len(pending) >= engine.window:
+                for fut in engine.wait(pending):
+                    pending.discard(fut)
+                    progress.update(fut.result())
+        while pending:
+            for fut in engine.wait(pending):
+                pending.discard(fut)
+                progress.update(fut.result())
+    finally:
+        engine.close()
+        progress.close()
+    if "clean" in stages:
+        write_manifest(out, {"shards": content_ids, "read": {k: counters[k] for k in
+                                                             ("pages_read", "bytes_read", "read_errors")}})
+    summary = write_tables(out, versions)
+    summary["seconds"] = round(time.monotonic() - started, 3)
+    write_json_atomic(out / "summary.json", summary)
+    return summary
+
+
+def run_pipeline(paths: list[str | Path], out: Path, opts: RunOptions | None = None) -> dict[str, Any]:
+    """Every stage on the inputs: clean → segment → extract → tables. Returns the summary."""
+    return run_stages(Path(out), STAGES, paths, opts)
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _link(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def _swap_in(out: Path, name: str, new: Path) -> None:
+    final = out / name
+    old = out / f".{name}.old-{os.getpid()}"
+    if final.exists():
+        os.rename(final, old)
+    os.rename(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+    single = out / f"{name}.parquet"
+    if single.exists():
+        single.unlink()
+
+
+def _documents_part(src: Path, sig_path: Path, index: NearDuplicateIndex, dst: Path) -> None:
+    """Copy a shard's documents, filling near_duplicate_of from the MinHash index."""
+    import numpy as np
+
+    links: dict[str, str] = {}
+    for row in pq.read_table(sig_path).to_pylist():
+        found = index.add(row["doc_id"], np.asarray(row["minhash"], dtype=np.uint64))
+        if found is not None:
+            links[row["doc_id"]] = found
+    if not links:
+        _link(src, dst)
+        return
+    table = pq.read_table(src)
+    col = [links.get(d, cur) for d, cur in zip(table.column("doc_id").to_pylist(),
+                                               table.column("near_duplicate_of").to_pylist(), strict=True)]
+    pos = table.schema.get_field_index("near_duplicate_of")
+    table = table.set_column(pos, table.schema.field(pos), pa.array(col, type=pa.string()))
+    write_atomic(table, dst)
+
+
+def write_tables(out: Path, versions: dict[str, str] | None = None) -> dict[str, Any]:
+    """Assemble every table of ``out`` from the cache, in shard order, and return the summary.
+
+    A stage's tables are written when it is done for every shard of the last
+    run; tables of a stage that is not (stale after new input) are removed.
+    """
+    out = Path(out)
+    versions = versions or stage_versions()
+    manifest = read_manifest(out)
+    keys = [shard_keys(cid, versions) for cid in manifest["shards"]]
+    complete = [s for s in STAGES if all(is_done(out, s, k[s]) for k in keys)]
+    for stage in STAGES:
+        for name in STAGE_TABLES[stage]:
+            if stage not in complete:
+                shutil.rmtree(out / name, ignore_errors=True)
+                continue
+            new = out / f".{name}.new-{os.getpid()}"
+            shutil.rmtree(new, ignore_errors=True)
+            new.mkdir()
+            index = NearDuplicateIndex()
+            for i, k in enumerate(keys):
+                src = shard_dir(out, stage, k[stage]) / f"{name}.parquet"
+                dst = new / f"part-{i:06d}.parquet"
+                if name == "documents":
+                    _documents_part(src, shard_dir(out, stage, k[stage]) / "signatures.parquet", index, dst)
+                else:
+                    _link(src, dst)
+            _swap_in(out, name, new)
+    new = out / f".errors.new-{os.getpid()}"
+    shutil.rmtree(new, ignore_errors=True)
+    new.mkdir()
+    for i, k in enumerate(keys):
+        for n, stage in enumerate(STAGES):
+            if is_done(out, stage, k[stage]):
+                _link(shard_dir(out, stage, k[stage]) / "errors.parquet", new / f"part-{i:06d}-{n}{stage}.parquet")
+    _swap_in(out, "errors", new)
+    return summarize(out, manifest, keys, complete)
+
+
+def _add(into: dict[str, Any], stats: dict[str, Any]) -> None:
+    for k, v in stats.items():
+        if isinstance(v, dict):
+            _add(into.setdefault(k, {}), v)
+        else:
+            into[k] = into.get(k, 0) + v
+
+
+def summarize(out: Path, manifest: dict[str, Any], keys: list[dict[str, str]],
+              complete: list[str]) -> dict[str, Any]:
+    """Counters of the run: pages read, documents kept and dropped by reason, records per family, errors."""
+    totals: dict[str, dict[str, Any]] = {s: {} for s in STAGES}
+    for k in keys:
+        for stage in STAGES:
+            if is_done(out, stage, k[stage]):
+                _add(totals[stage], read_stats(out, stage, k[stage]))
+    read = manifest.get("read", {})
+    errors: dict[str, int] = {}
+    for stage in STAGES:
+        _add(errors, totals[stage].get("errors", {}))
+    clean, seg, ext = totals["clean"], totals["segment"], totals["extract"]
+    return {
+        "pages_read": read.get("pages_read", 0), "bytes_read": read.get("bytes_read", 0),
+        "pages_cleaned": clean.get("pages", 0), "shards": len(keys), "stages_complete": complete,
+        "documents": clean.get("documents", 0), "documents_kept": clean.get("kept", 0),
+        "documents_dropped": dict(sorted(clean.get("dropped", {}).items())),
+        "sentences": seg.get("sentences", 0), "tokens": seg.get("tokens", 0),
+        "mentions": ext.get("mentions", 0), "indicators": ext.get("indicators", 0),
+        "records_per_family": dict(sorted(ext.get("families", {}).items())),
+        "errors": dict(sorted(errors.items())), "errors_total": sum(errors.values()),
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The run summary as a few lines of text."""
+    def kv(d: dict[str, Any]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in d.items()) or "none"
+
+    mb = summary.get("bytes_read", 0) / 1e6
+    secs = summary.get("seconds")
+    speed = f" in {secs:.1f} s ({mb / secs:.2f} MB/s)" if secs else ""
+    return "\n".join([
+        f"pages read: {summary['pages_read']} ({mb:.1f} MB){speed}",
+        f"documents: {summary['documents']} (kept {summary['documents_kept']}; "
+        f"dropped: {kv(summary['documents_dropped'])})",
+        f"sentences: {summary['sentences']}, tokens: {summary['tokens']}, mentions: {summary['mentions']}",
+        f"indicator records: {summary['indicators']} ({kv(summary['records_per_family'])})",
+        f"errors: {summary['errors_total']} ({kv(summary['errors'])})",
+    ])
+

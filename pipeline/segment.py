@@ -1,0 +1,184 @@
+"""Segment stage: a cleaned document into sentences (with their section heading) and jieba tokens.
+
+Sentences end at 。！？!?；; and at line breaks. The ASCII comma (the seeds'
+Chinese comma) and the full stop inside numbers (12.5%) never split. Each
+sentence keeps its clean offsets, its raw offsets (through the document's
+offset map) and ``heading``: the nearest preceding section heading line
+(``一、2011年主要工作开展情况``, ``(二)…``, ``第三篇…``), which the extractor uses
+for year context.
+
+Tokens come from one jieba ``Tokenizer`` per process, loaded on first use with
+the user dictionary rules/userdict.txt so indicator terms (毛入园率, 大班额,
+特岗教师, 生均公用经费 …) come out whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import regex
+
+from .aligned import map_span
+from .records import Document, Sentence, Token
+from .rulefiles import RuleError, rule_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jieba
+
+#: Version of this stage's code: bump when the sentence or token rules change.
+SEGMENT_VERSION = "segment-1"
+
+#: The user dictionary in rules/.
+USERDICT = "userdict.txt"
+
+#: Characters that end a sentence (kept at the end of the sentence they close).
+SENTENCE_END = "。！？!?；;"
+
+#: A heading line is at most this long: the seeds' headings are 6-40 characters, their
+#: paragraphs that merely begin with a marker (``(一)全面加强…。伊犁州…``) run to hundreds.
+MAX_HEADING_CHARS = 60
+
+_SENTENCE = regex.compile(rf"[^\n{SENTENCE_END}]*(?:[{SENTENCE_END}]+|\n|$)")
+
+# Section heading markers: 第三篇 / 第二章, 一、, (二) / （二）, 1、 / 1. (not a decimal like 1.5).
+_HEADING = regex.compile(
+    r"^\s*(?:第[一二三四五六七八九十百零〇\d]+[篇章节部分]"
+    r"|[一二三四五六七八九十]+\s*[、.．]"
+    r"|[(（]\s*[一二三四五六七八九十\d]+\s*[)）]"
+    r"|\d{1,2}\s*[、．]|\d{1,2}\.(?!\d))"
+)
+# A terminator followed by more text means the line is a paragraph, not a heading.
+_INNER_END = regex.compile(rf"[{SENTENCE_END}]\s*\S")
+_CONTENT = regex.compile(r"[\p{L}\p{N}]")
+
+
+def heading_of_line(line: str) -> str | None:
+    """The heading text when ``line`` is a section heading line, else None.
+
+    >>> heading_of_line("  一、2011年主要工作开展情况")
+    '一、2011年主要工作开展情况'
+    >>> heading_of_line("(一)全面加强党的建设。伊犁州党委高度重视") is None
+    True
+    """
+    text = line.strip()
+    if not text or len(text) > MAX_HEADING_CHARS or not _HEADING.match(text):
+        return None
+    if _INNER_END.search(text):
+        return None
+    return text
+
+
+def split_sentences(text: str) -> list[tuple[int, int, str | None]]:
+    """Sentence spans ``(start, end, heading)`` of a clean text, white space trimmed, empty ones dropped."""
+    out: list[tuple[int, int, str | None]] = []
+    heading: str | None = None
+    line_start = 0
+    n = len(text)
+    while True:
+        nl = text.find("\n", line_start)
+        line_end = n if nl < 0 else nl
+        line = text[line_start:line_end]
+        found = heading_of_line(line)
+        if found is not None:
+            heading = found
+        for m in _SENTENCE.finditer(line):
+            s, e = m.span()
+            if e == s:
+                continue
+            chunk = m.group(0)
+            lead = len(chunk) - len(chunk.lstrip())
+            trail = len(chunk) - len(chunk.rstrip())
+            if lead + trail >= len(chunk) or not _CONTENT.search(chunk):
+                continue
+            out.append((line_start + s + lead, line_start + e - trail, heading))
+        if nl < 0:
+            break
+        line_start = line_end + 1
+    return out
+
+
+def _read_userdict() -> list[tuple[str, int | None, str | None]]:
+    path = rule_path(USERDICT)
+    words: list[tuple[str, int | None, str | None]] = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split()
+            if len(parts) > 3 or (len(parts) > 1 and not parts[1].isdigit()):
+                raise RuleError(f"{path}:{lineno}: expected 'word [freq] [tag]', got {line!r}")
+            freq = int(parts[1]) if len(parts) > 1 else None
+            tag = parts[2] if len(parts) > 2 else None
+            words.append((parts[0], freq, tag))
+    return words
+
+
+@cache
+def domain_words() -> frozenset[str]:
+    """The terms of the user dictionary."""
+    return frozenset(w for w, _, _ in _read_userdict())
+
+
+@cache
+def tokenizer() -> jieba.Tokenizer:
+    """The process's jieba tokenizer: dictionary loaded once, user dictionary added, logging silenced."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    for word, freq, tag in _read_userdict():
+        tk.add_word(word, freq, tag)
+    return tk
+
+
+def userdict_version() -> str:
+    """A short hash of the user dictionary (part of the segment stage's cache key)."""
+    return hashlib.sha256(rule_path(USERDICT).read_bytes()).hexdigest()[:16]
+
+
+def tokenize(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
+    """jieba tokens ``(word, start, end)`` of ``text``, white space dropped, offsets shifted by ``offset``."""
+    tk = tokenizer()
+    out: list[tuple[str, int, int]] = []
+    for word, s, e in tk.tokenize(text):
+        if word.isspace():
+            continue
+        out.append((word, s + offset, e + offset))
+    return out
+
+
+def segment_document(doc: Document) -> tuple[list[Sentence], list[Token]]:
+    """Sentences and tokens of a document; offsets into its clean text, raw offsets via its offset map."""
+    sentences: list[Sentence] = []
+    tokens: list[Token] = []
+    words = domain_words()
+    for i, (start, end, heading) in enumerate(split_sentences(doc.text)):
+        sid = f"{doc.doc_id}:{i}"
+        raw_start, raw_end = map_span(doc.offset_clean, doc.offset_raw, start, end)
+        text = doc.text[start:end]
+        sentences.append(Sentence(sentence_id=sid, doc_id=doc.doc_id, source=doc.source, index=i, text=text,
+                                  start=start, end=end, raw_start=raw_start, raw_end=raw_end, heading=heading))
+        for j, (word, s, e) in enumerate(tokenize(text, start)):
+            tokens.append(Token(sentence_id=sid, doc_id=doc.doc_id, index=j, text=word, start=s, end=e,
+                                in_domain_dict=word in words))
+    return sentences, tokens
+
+
+def spacy_doc(words: list[str]) -> Any:
+    """A ``spacy.blank("zh")`` Doc over given jieba words, for spaCy matchers downstream (no model download)."""
+    from spacy.tokens import Doc
+
+    return Doc(_blank_zh().vocab, words=list(words), spaces=[False] * len(words))
+
+
+@cache
+def _blank_zh() -> Any:
+    import spacy
+
+    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})

@@ -1,0 +1,169 @@
+"""Reading input pages: files, directories, .zip, .tar.gz, JSON Lines and WARC, mixed in one call.
+
+:func:`iter_inputs` yields, in a stable order, a :class:`~pipeline.records.Page`
+for every page and an :class:`~pipeline.records.ErrorRecord` (stage ``read``)
+for every input that cannot be read (a truncated archive, a bad JSON line, an
+unreadable file). It never raises for bad input.
+
+Source names: a plain file is named by its file name without extension
+(``corpora/000_07bb8635d2c48c09.txt`` → ``000_07bb8635d2c48c09``), an archive
+member by its path inside the archive, a JSON Lines or WARC record by its url
+(else ``file.jsonl:line``).
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .records import ErrorRecord, Page
+
+#: Page files read from directories and archives.
+PAGE_SUFFIXES = (".txt", ".html", ".htm")
+#: Files holding many pages.
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+
+Item = Page | ErrorRecord
+
+
+def _suffix(path: str) -> str:
+    low = path.lower()
+    for suf in TAR_SUFFIXES + WARC_SUFFIXES:
+        if low.endswith(suf):
+            return suf
+    return Path(low).suffix
+
+
+def _is_page_name(name: str) -> bool:
+    return _suffix(name) in PAGE_SUFFIXES
+
+
+def _is_input(path: Path) -> bool:
+    return _suffix(path.name) in PAGE_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES + TAR_SUFFIXES + (".zip",)
+
+
+def source_name(path: str | Path) -> str:
+    """Source of a plain page file: its name without extension."""
+    return Path(path).stem
+
+
+def _error(source: str, path: str, reason: str, message: str) -> ErrorRecord:
+    return ErrorRecord(source=source, path=path, stage="read", reason=reason, message=message[:500])
+
+
+def iter_inputs(paths: list[str | Path]) -> Iterator[Item]:
+    """Pages and read errors of every input path, in order (directories walked recursively, sorted)."""
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and _is_input(child) and not any(part.startswith(".") for part in
+                                                                   child.relative_to(path).parts):
+                    yield from iter_file(child)
+        elif path.exists():
+            yield from iter_file(path)
+        else:
+            yield _error(source_name(path), str(path), "not_found", "no such file or directory")
+
+
+def iter_file(path: Path) -> Iterator[Item]:
+    """Pages of one input file, by its kind (page, .zip, .tar.gz, JSON Lines, WARC)."""
+    suf = _suffix(path.name)
+    try:
+        if suf == ".zip":
+            yield from _iter_zip(path)
+        elif suf in TAR_SUFFIXES:
+            yield from _iter_tar(path)
+        elif suf in JSONL_SUFFIXES:
+            yield from _iter_jsonl(path)
+        elif suf in WARC_SUFFIXES:
+            yield from _iter_warc(path)
+        else:
+            yield Page(source=source_name(path), path=str(path), data=path.read_bytes())
+    except OSError as exc:
+        yield _error(source_name(path), str(path), "unreadable", f"{type(exc).__name__}: {exc}")
+
+
+def _iter_zip(path: Path) -> Iterator[Item]:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        yield _error(source_name(path), str(path), "bad_archive", f"{type(exc).__name__}: {exc}")
+        return
+    with zf:
+        for info in zf.infolist():
+            if info.is_dir() or not _is_page_name(info.filename):
+                continue
+            try:
+                data = zf.read(info)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                yield _error(info.filename, f"{path}!{info.filename}", "truncated_archive",
+                             f"{type(exc).__name__}: {exc}")
+                continue
+            yield Page(source=info.filename, path=f"{path}!{info.filename}", data=data)
+
+
+def _iter_tar(path: Path) -> Iterator[Item]:
+    member = None
+    try:
+        with tarfile.open(path, mode="r:*") as tf:
+            for member in tf:
+                if not member.isfile() or not _is_page_name(member.name):
+                    continue
+                fh = tf.extractfile(member)
+                data = fh.read() if fh is not None else b""
+                yield Page(source=member.name, path=f"{path}!{member.name}", data=data)
+            member = None
+    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        where = f" after {member.name}" if member is not None else ""
+        yield _error(source_name(path.name.removesuffix(".gz")), str(path), "truncated_archive",
+                     f"{type(exc).__name__}{where}: {exc}")
+
+
+def _iter_jsonl(path: Path) -> Iterator[Item]:
+    with path.open("rb") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                rec = json.loads(line)
+                if not isinstance(rec, dict):
+                    raise ValueError(f"expected an object, got {type(rec).__name__}")
+                body = rec.get("text") if rec.get("text") is not None else rec.get("html")
+                if not isinstance(body, str):
+                    raise ValueError("no 'text' or 'html' string")
+            except ValueError as exc:
+                yield _error(f"{source_name(path)}:{lineno}", where, "bad_json_line", str(exc))
+                continue
+            url = rec.get("url")
+            meta = {k: v for k, v in rec.items() if k not in ("text", "html")}
+            if "html" in rec and rec.get("text") is None:
+                meta["content_type"] = "text/html"
+            yield Page(source=str(url) if url else f"{source_name(path)}:{lineno}", path=where,
+                       data=body.encode("utf-8"), meta=meta)
+
+
+def _iter_warc(path: Path) -> Iterator[Item]:
+    try:
+        from warcio.archiveiterator import ArchiveIterator
+    except ImportError:
+        yield _error(source_name(path), str(path), "warc_unsupported", "install warcio to read WARC files")
+        return
+    with path.open("rb") as fh:
+        try:
+            for i, rec in enumerate(ArchiveIterator(fh)):
+                if rec.rec_type != "response":
+                    continue
+                url = rec.rec_headers.get_header("WARC-Target-URI") or f"{source_name(path)}:{i}"
+                ctype = rec.http_headers.get_header("Content-Type") if rec.http_headers else None
+                data = rec.content_stream().read()
+                yield Page(source=url, path=f"{path}!{i}", data=data,
+                           meta={"url": url, "content_type": ctype})
+        except Exception as exc:  # warcio raises assorted errors on a damaged file
+            yield _error(source_name(path), str(path), "truncated_archive", f"{type(exc).__name__}: {exc}")
