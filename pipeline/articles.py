@@ -24,6 +24,12 @@ MIN_ARTICLE_CHARS = 200
 #: A line can be a report title when it is this long at most (seed titles: 8-40 characters).
 MAX_TITLE_CHARS = 60
 
+#: A repeated line splits the page only when it reads like a report title (ends with a document-type
+#: word, maybe with a bracketed tag): 履行教育职责自查报告 (000), 工作总结, 实施方案 …; a repeated
+#: section heading (主要做法, 存在问题) does not.
+REPORT_TITLE = regex.compile(
+    r"(报告|总结|计划|规划|方案|意见|通知|讲话|发言|汇报|述职|自查|自评|要点|公报|情况|纪要|材料|范文)"
+    r"\s*(?:[(（【\[][^)）】\]]{0,12}[)）】\]])?$")
 _NOT_TITLE = regex.compile(r"[。；;！!？?，,：:]|^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．])")
 _YEAR = regex.compile(r"(?<![\d_xX*＊])((?:19|20)\d{2})(?:\s*[-—–~至]\s*((?:19|20)\d{2}))?\s*学?年")
 
@@ -73,7 +79,7 @@ def _ordinal_split(text: str, lines: list[tuple[int, int, str]]) -> list[Article
 
 
 def _repeated_title_split(text: str, lines: list[tuple[int, int, str]]) -> list[ArticleSpan]:
-    counts = Counter(line for _s, _e, line in lines if is_title_like(line))
+    counts = Counter(line for _s, _e, line in lines if is_title_like(line) and REPORT_TITLE.search(line))
     repeated = [t for t, n in counts.items() if n >= 2]
     if not repeated:
         return []

@@ -384,3 +384,15 @@ def test_bad_rule_files_name_file_and_line(tmp_path: Path, monkeypatch: pytest.M
             loader()
     finally:
         loader.cache_clear()
+
+
+@pytest.mark.parametrize(("text", "titles"), [
+    # a repeated section heading is not an article boundary
+    ("全县教育工作报告\n主要做法\n" + "全县共有学校78所。" * 30 + "\n主要做法\n" + "新建幼儿园5所。" * 30,
+     ["全县教育工作报告"]),
+    ("第一篇章 总体情况\n" + "全县共有学校78所。" * 30, ["第一篇章 总体情况"]),
+    ("第一篇:甲县教育工作总结\n" + "全县共有学校78所。" * 30 + "\n第二篇:乙县教育工作总结\n" + "新建5所。" * 30,
+     ["甲县教育工作总结", "乙县教育工作总结"]),
+])
+def test_article_boundaries(text: str, titles: list[str]) -> None:
+    assert [a.title for a in split_articles(text)] == titles
