@@ -31,5 +31,36 @@ eval: $(STAMP)
 train: $(STAMP)
 	$(BIN)/zhibiao train --corpora $(CORPUS) --gold $(GOLD) --out models
 
+# Pipeline stages one at a time on corpora/ into data/; each re-runs only when its inputs
+# (the previous stage's output, rules/, pipeline/ code) changed. `make clean` is the clean
+# stage, not a file cleaner (that is `make distclean`). The runner's own cache also skips
+# pages and stages that did not change.
+STAGE_DEPS := $(STAMP) $(wildcard rules/*) $(wildcard pipeline/*.py)
+CORPUS_FILES := $(shell find $(CORPUS) -type f 2>/dev/null)
+
+$(DATA)/.clean.stamp: $(CORPUS_FILES) $(STAGE_DEPS)
+	$(BIN)/zhibiao clean $(CORPUS) --out $(DATA)
+	touch $@
+
+$(DATA)/.segment.stamp: $(DATA)/.clean.stamp $(STAGE_DEPS)
+	$(BIN)/zhibiao segment $(DATA)
+	touch $@
+
+$(DATA)/.extract.stamp: $(DATA)/.segment.stamp $(STAGE_DEPS)
+	$(BIN)/zhibiao extract $(DATA)
+	touch $@
+
+$(DATA)/.tables.stamp: $(DATA)/.extract.stamp
+	$(BIN)/zhibiao tables $(DATA)
+	touch $@
+
+clean: $(DATA)/.clean.stamp
+segment: $(DATA)/.segment.stamp
+extract: $(DATA)/.extract.stamp
+tables: $(DATA)/.tables.stamp
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_pipeline.py
+
 distclean:
 	rm -rf $(VENV) $(DATA)
