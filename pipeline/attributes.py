@@ -14,11 +14,16 @@ import regex
 from .cues import cues, find_stage_words, first_cue
 from .frames import Clause, enumerated, year_subjects
 
-_HEADING = regex.compile(r"(?m)^[ \t　]*(?:[一二三四五六七八九十]{1,3}[、.．]|第[一二三四五六七八九十]+(?:部分|篇|章))[^\n]{0,60}$")
+# A section heading: a line (or the tail of a line after 。) 一、… / 第二部分 …
+_HEADING = regex.compile(r"(?m)(?:^|(?<=。))[ \t　]*(?:[一二三四五六七八九十]{1,3}[、.．]|第[一二三四五六七八九十]+(?:部分|篇|章))"
+                         r"[^\n。]{0,60}。?$")
 _YEAR = regex.compile(r"(?<![\d.])((?:19|20)\d{2})\s*(?=年|[-—–~～至到](?:19|20)\d{2}年)")
+_RANGE_END = regex.compile(r"(?:19|20)\d{2}\s*年?\s*[-—–~～至到]\s*$")
 _MASKED_YEAR = regex.compile(r"(?<![\d])(?:20[x×X_＿]{1,2}|[xX×]{2,4}|20)\s*年")
 _COMPARE_BEFORE = regex.compile(r"(?:比|较|同比|与|和|对比)\s*$")
 _IN_TITLE = regex.compile(r"《[^《》]*$")
+_SEP = regex.compile(r"[、，,；;和及与]")
+COUNT_UNITS = ("所", "人", "人次", "个")
 _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 
 
@@ -28,6 +33,7 @@ class DocFacts:
 
     year: int | None = None
     plan: bool = False
+    text: str = ""
     headings: list[tuple[int, str]] = field(default_factory=list)  # (clean offset, heading line)
 
     def heading_at(self, pos: int) -> str | None:
@@ -40,6 +46,11 @@ class DocFacts:
                 break
         return found
 
+    def period_prefix(self, start: int) -> str:
+        """Text of the period (up to the last 。！？ or line break) before clean offset ``start``."""
+        lo = max(self.text.rfind(ch, 0, start) for ch in "。！？!?\n") + 1
+        return self.text[lo:start]
+
 
 def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     """Section headings of a document, its year and whether it is a forward plan."""
@@ -47,7 +58,8 @@ def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     opening = "\n".join([title] + text.lstrip().split("\n", 2)[:2])
     plan = bool(first_cue("plan_document", "heading", opening)) and not (
         first_cue("report_heading", "heading", title or "") and not first_cue("plan_heading", "heading", title or ""))
-    return DocFacts(year=year, plan=plan, headings=headings)
+    return DocFacts(year=year, plan=plan, headings=headings, text=text)
+
 
 
 # ------------------------------------------------------------------- stage
@@ -57,16 +69,16 @@ def _stage_run(lead: str) -> list[str | None]:
     return enumerated(lead, hits)
 
 
-def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fixed: str | None,
-                  default: str | None, inherited: str | None, list_pos: tuple[int, int] | None,
-                  lead: str | None) -> str | None:
+def resolve_stage(sentence: str, clause: Clause, seg_start: int, q_start: int, q_end: int, *, unit: str,
+                  fixed: str | None, default: str | None, inherited: str | None,
+                  list_pos: tuple[int, int] | None, lead: str | None) -> str | None:
     """Stage of the number at [q_start, q_end) of ``sentence``.
 
     Order: the trigger's own stage (毛入园率); the subject a 分别 list aligns
-    the number to; the noun right after the number (8所小学); stage words of
-    the number's clause before it (a special-education word wins, several
-    enumerated stages give null); the stage of the record it continues; the
-    trigger's default.
+    the number to; the noun a count counts (8所小学, 2.9万普通高中学生); stage
+    words of the number's own segment, then of its clause before it (a
+    special-education word wins, several enumerated stages give null); the
+    stage of the record it continues or breaks down (其中…); the trigger's default.
     """
     if fixed:
         return fixed
@@ -75,14 +87,17 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
         idx, size = list_pos
         if len(run) >= 2 and len(run) == size:
             return run[idx]
-    after = sentence[q_end:min(clause.end, q_end + 10)]
-    for h in find_stage_words(after):
-        if h.start <= 3:
-            return h.word.stage
-        break
-    left = sentence[clause.start:q_start]
-    hits = find_stage_words(left)
-    if hits:
+    if unit in COUNT_UNITS:
+        after = _SEP.split(sentence[q_end:min(clause.end, q_end + 10)], 1)[0]
+        for h in find_stage_words(after):
+            if h.start <= 3:
+                return h.word.stage
+            break
+    for lo in (seg_start, clause.start):
+        left = sentence[lo:q_start]
+        hits = find_stage_words(left)
+        if not hits:
+            continue
         special = [h for h in hits if h.word.priority > 0]
         if special:
             return max(special, key=lambda h: (h.word.priority, h.end)).word.stage
@@ -116,7 +131,8 @@ def year_mentions(sentence: str) -> list[YearMention]:
                 continue
             after = sentence[m.end():m.end() + 8]
             span = bool(first_cue("span", "after", after.lstrip("年") if not masked else after)) or bool(
-                regex.match(r"\s*[-—–~～至到](?:19|20)\d{2}", after))
+                regex.match(r"\s*年?\s*[-—–~～至到]\s*(?:19|20)\d{2}", after)) or bool(
+                _RANGE_END.search(sentence[max(0, m.start() - 8):m.start()]))
             out.append(YearMention(m.start(), m.end(), None if masked else int(m.group(1)), span))
     out.sort(key=lambda y: y.start)
     return out
@@ -136,14 +152,18 @@ def relative_year(sentence: str, upto: int, doc_year: int | None) -> int | None:
 
 
 def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos: tuple[int, int] | None,
-                 lead: str | None, heading: str | None, doc_year: int | None) -> int | None:
-    """Year the number at ``q_start`` refers to (see the codebook's ``year``)."""
+                 lead: str | None, heading: str | None, doc_year: int | None, prefix: str = "") -> int | None:
+    """Year the number at ``q_start`` refers to (see the codebook's ``year``).
+
+    ``prefix`` is the text of the same period before the sentence (a sentence
+    cut at ；still takes 今年 from the start of its period)."""
     if list_pos is not None and lead:
         years = year_subjects(lead)
         if years and len(years) == list_pos[1]:
             return years[list_pos[0]]
     if repaired:
         return repaired
+    sentence, q_start = prefix + sentence, q_start + len(prefix)
     mentions = year_mentions(sentence)
     left = [y for y in mentions if y.end <= q_start]
     chosen = left[-1] if left else next((y for y in mentions if y.start >= q_start), None)
@@ -153,7 +173,7 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
         m = _HEADING_YEAR.search(heading)
         if m:
             return int(m.group(1))
-    return relative_year(sentence, len(sentence), doc_year)
+    return relative_year(sentence, q_start, doc_year)
 
 
 # ------------------------------------------------------------------- kind, approx

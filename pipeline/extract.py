@@ -40,6 +40,10 @@ _MAGNITUDE_END = ("万", "亿", "千", "百")
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
 CONFIDENCE = {"label": 0.85, "segment": 0.9, "right": 0.75, "clause": 0.65, "inherited": 0.6}
 _OWN_RATE = regex.compile(r"率|占比|比例|比重")
+_BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
+_PERIOD_BREAK = regex.compile(r"[；;。]")
+_SEPARATOR = regex.compile(r"[、，,；;和及与]")
+_QUOTES = ("“”", "\"\"", "‘’", "「」")
 ADJACENT = 3      # chars between a number and a noun label right after it
 LABEL_SPAN = 10   # chars of context kept on each side of a number
 
@@ -100,6 +104,13 @@ def _infer_unit(q: Quantity, text: str, prev_unit: str | None, in_run: bool) -> 
     return None
 
 
+def _quoted(text: str, q: Quantity) -> bool:
+    """A number that is a whole quoted name (“三名”培训工程, “两免一补”) is not a value."""
+    if q.start == 0 or q.end >= len(text):
+        return False
+    return any(text[q.start - 1] == o and text[q.end] == c for o, c in _QUOTES)
+
+
 def _accepts(rule: TriggerRule, unit: str, change: bool) -> bool:
     return unit in rule.units or (change and unit in CHANGE_UNITS)
 
@@ -113,11 +124,12 @@ def _claimed(h: Hit, q: Quantity, values: list[Quantity], clause: Clause, unit: 
     return False
 
 
-def _choose(hits: list[Hit], q: Quantity, values: list[Quantity], clause: Clause, seg_start: int, unit: str,
+def _choose(text: str, hits: list[Hit], q: Quantity, values: list[Quantity], clause: Clause, seg_start: int, unit: str,
             change: bool) -> tuple[Hit | None, str | None]:
     """The trigger hit that governs ``q`` and how it was found (see the module docstring)."""
     ok = [h for h in hits if _accepts(h.rule, unit, change) and clause.start <= h.start and h.end <= clause.end]
-    label = [h for h in ok if h.rule.local and q.end <= h.start <= q.end + ADJACENT and h.rule.side != "left"]
+    label = [h for h in ok if h.rule.local and q.end <= h.start <= q.end + ADJACENT and h.rule.side != "left"
+             and not _SEPARATOR.search(text[q.end:h.start])]
     if label:
         return min(label, key=lambda h: (h.start, -h.rule.priority)), "label"
     seg = [(h, "segment", q.start - h.end) for h in ok
@@ -171,7 +183,8 @@ def _blocked(text: str, code: str, clause: Clause, q: Quantity) -> str | None:
     return None
 
 
-def _continues(before: list[Candidate], unit: str, change: bool, seg_left: str) -> Candidate | None:
+def _continues(before: list[Candidate], unit: str, change: bool, seg_left: str, cls: list[Clause],
+               ci: int) -> Candidate | None:
     """The earlier record of the sentence a number without a trigger continues: in a change
     frame the last record (较xx年增长12.03%); otherwise the last record in the same unit,
     past numbers that made none (1554万元的30%(466万元)), unless the number's own words
@@ -179,13 +192,25 @@ def _continues(before: list[Candidate], unit: str, change: bool, seg_left: str) 
     for c in reversed(before):
         if c.rule is not None:
             if change:
-                return c
+                return c if clause_at(cls, c.quantity.start) >= ci - 1 else None
             if c.unit == unit and unit in c.rule.units and not _OWN_RATE.search(seg_left):
                 return c
             return None
         if c.unit == unit and c.quantity.is_value and c.reason and c.reason.startswith("blocked"):
             return None
     return None
+
+
+def _breakdown_stage(text: str, q: Quantity, before: list[Candidate]) -> str | None:
+    """Stage of the record a 其中/其:/含 breakdown holding ``q`` breaks down (the last record
+    before the marker), or None when ``q`` is in no breakdown."""
+    marker = None
+    for m in _BREAKDOWN.finditer(text, 0, q.start):
+        marker = m
+    if marker is None or _PERIOD_BREAK.search(text, marker.end(), q.start):
+        return None
+    lead = [c for c in before if c.rule is not None and c.quantity.end <= marker.start()]
+    return lead[-1].stage if lead else None
 
 
 def _plan_section(facts: DocFacts, pos: int) -> bool:
@@ -208,6 +233,7 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
     cls = clauses(text)
     heading = facts.heading_at(sent.start)
     plan_section = _plan_section(facts, sent.start)
+    prefix = facts.period_prefix(sent.start)
     values = [i for i, q in enumerate(qs) if q.is_value]
     runs = list_runs(text, [(qs[i].start, qs[i].end) for i in values])
     run_of: dict[int, tuple[list[int], int]] = {}
@@ -229,6 +255,9 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
         if not q.is_value:
             cand.reason = next((f for f in q.flags if f in NOT_A_VALUE), "not_a_value")
             continue
+        if _quoted(text, q):
+            cand.reason = "quoted_name"
+            continue
         members, pos = run_of.get(i, ([i], 0))
         in_run = len(members) > 1
         cand.in_list = in_run
@@ -245,9 +274,9 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
         seg_left = text[seg_start:q.start]
         change = bool(first_cue("change", "before", seg_left))
         vals = [qs[k] for k in values]
-        hit, how = _choose(hits, q, vals, clause, seg_start, cand.unit, change)
+        hit, how = _choose(text, hits, q, vals, clause, seg_start, cand.unit, change)
         rule = hit.rule if hit else None
-        source = _continues(out[:-1], cand.unit, change, seg_left)
+        source = _continues(out[:-1], cand.unit, change, seg_left, cls, ci)
         if rule is None and source is not None:
             rule, how = source.rule, "inherited"
         inherited_stage = source.stage if source is not None and (how == "inherited" or (in_run and pos > 0)) else None
@@ -268,10 +297,14 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
             resp = respectively_before(text, first.start, lower)
             if resp is not None:
                 lead, list_pos = text[:resp], (pos, len(members))
-        cand.stage = resolve_stage(text, clause, q.start, q.end, fixed=rule.stage, default=rule.default_stage,
-                                   inherited=inherited_stage, list_pos=list_pos, lead=lead)
+        if inherited_stage is None:
+            inherited_stage = _breakdown_stage(text, q, out[:-1])
+        cand.stage = resolve_stage(text, clause, seg_start, q.start, q.end, unit=cand.unit, fixed=rule.stage,
+                                   default=rule.default_stage, inherited=inherited_stage, list_pos=list_pos,
+                                   lead=lead)
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
-                                 list_pos=list_pos, lead=lead, heading=heading, doc_year=facts.year)
+                                 list_pos=list_pos, lead=lead, heading=heading, doc_year=facts.year,
+                                 prefix=prefix)
         cand.kind = "change" if how == "inherited" and change else resolve_kind(
             text, clause, q.start, q.end, code, plan_section=plan_section, before=seg_left)
         if cand.kind == "change" and plan_section:
