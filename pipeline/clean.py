@@ -187,11 +187,11 @@ def clean_page(page: Page) -> list[Document]:
     content_hash = hashlib.sha1(page.data).hexdigest()
     at = AlignedText.from_raw(raw_text)
     is_html = looks_like_html(raw_text, page.path)
+    counters: Counter = Counter()
     if is_html:
-        at = html_to_text(at)
+        at = html_to_text(at, counters)
     events: dict[str, list[int]] = {}
     at = normalize_text(at, events)
-    counters: Counter = Counter()
     at, dropped = strip_boilerplate(at, counters)
     events["boilerplate_lines"] = dropped
     at = tidy_lines(at)
@@ -202,7 +202,8 @@ def clean_page(page: Page) -> list[Document]:
         part = at[span.start:span.end].strip()
         lo = starts[i]
         hi = starts[i + 1] if i + 1 < len(spans) else len(raw_text)
-        stats = {"chars_raw": hi - lo, "chars_clean": len(part), "html": int(is_html)}
+        stats = {"chars_raw": hi - lo, "chars_clean": len(part), "html": int(is_html),
+                 "page_html_link_lines": counters["boilerplate:html.link_list"]}
         for kind in ("variants_mapped", "pinyin_removed", "t2s_changed", "fullwidth_folded", "boilerplate_lines"):
             stats[kind] = _count_in(events.get(kind, []), lo, hi)
         oc, orw = part.anchors()

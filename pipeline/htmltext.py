@@ -10,6 +10,7 @@ source white space collapse as a browser would.
 from __future__ import annotations
 
 import html
+from collections import Counter
 
 import numpy as np
 import regex
@@ -19,6 +20,10 @@ from .aligned import AlignedText
 #: Elements dropped together with everything inside them.
 DROPPED_ELEMENTS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "iframe", "svg",
                     "template", "select", "button", "form", "head")
+
+#: A run of at least this many consecutive lines made only of link text is a menu or a link
+#: list and is dropped (a lone linked line, such as a linked article title, stays).
+MIN_LINK_RUN = 2
 
 #: Elements that end a line (their start and end tags become a line break).
 BLOCK_ELEMENTS = frozenset(
@@ -56,19 +61,23 @@ def _is_cjk(ch: str) -> bool:
     return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\uffef"
 
 
-def html_to_text(at: AlignedText) -> AlignedText:
+def html_to_text(at: AlignedText, counters: Counter | None = None) -> AlignedText:
     """Visible text of an HTML page, each character aligned to its source offset.
 
     Source white space collapses to one space, or to nothing between two Chinese characters
     across a line break (a line wrapped inside a paragraph); a block tag gives one line break.
+    Link lists (runs of lines that are all link text: menus, 相关推荐 lists) are dropped and
+    counted in ``counters['boilerplate:html.link_list']``.
     """
     src = at.text
     # Blank out dropped containers first (keeping positions), so the tokenizer never sees them.
     blanked = _DROPPED.sub(lambda m: " " * len(m.group(0)), src)
     chars: list[str] = []
     offs: list[int] = []
+    linked: list[bool] = []
     pending_ws: int | None = None  # source offset of collapsed white space not yet written
     wrapped = False  # that white space holds a line break
+    link_depth = 0
 
     def emit(text: str, pos: int | None = None, span: range | None = None) -> None:
         nonlocal pending_ws
@@ -76,9 +85,11 @@ def html_to_text(at: AlignedText) -> AlignedText:
         if pending_ws is not None and chars and chars[-1] != "\n" and not joined:
             chars.append(" ")
             offs.append(pending_ws)
+            linked.append(link_depth > 0)
         pending_ws = None
         chars.extend(text)
         offs.extend(span if span is not None else [pos] * len(text))
+        linked.extend([link_depth > 0] * len(text))
 
     pos = 0
     for m in _TOKEN.finditer(blanked):
@@ -96,12 +107,49 @@ def html_to_text(at: AlignedText) -> AlignedText:
                 emit(value, s)
             elif pending_ws is None:
                 pending_ws, wrapped = s, False
-        elif m.group("tag") and m.group("name").lower() in BLOCK_ELEMENTS:
-            pending_ws = None
-            if chars and chars[-1] != "\n":
-                chars.append("\n")
-                offs.append(s)
+        elif m.group("tag"):
+            name = m.group("name").lower()
+            if name == "a":
+                link_depth = max(0, link_depth + (-1 if m.group("tag").startswith("</") else 1))
+            elif name in BLOCK_ELEMENTS:
+                pending_ws = None
+                if chars and chars[-1] != "\n":
+                    chars.append("\n")
+                    offs.append(s)
+                    linked.append(False)
     if pos < len(blanked):
         emit(blanked[pos:], span=range(pos, len(blanked)))
     local = np.asarray(offs, dtype=np.int64)
-    return AlignedText("".join(chars), at.raw[local] if len(local) else np.zeros(0, dtype=np.int64))
+    out = AlignedText("".join(chars), at.raw[local] if len(local) else np.zeros(0, dtype=np.int64))
+    return _drop_link_lists(out, np.asarray(linked, dtype=bool), counters)
+
+
+def _drop_link_lists(at: AlignedText, linked: np.ndarray, counters: Counter | None) -> AlignedText:
+    """Remove runs of at least :data:`MIN_LINK_RUN` lines whose visible text is all inside links."""
+    from .boilerplate import has_edu_number, iter_lines, keep_mask
+
+    text = at.text
+    spans = iter_lines(text)
+    kinds: list[bool | None] = []  # per line: all link text, not, or blank (neutral)
+    for s, e in spans:
+        line = text[s:e]
+        visible = [i for i in range(s, e) if not text[i].isspace()]
+        kinds.append(None if not visible else all(linked[i] for i in visible) and not has_edu_number(line))
+    mask = np.ones(len(text), dtype=bool)
+    k = 0
+    while k < len(spans):
+        if not kinds[k]:
+            k += 1
+            continue
+        j, count = k, 0
+        while j < len(spans) and kinds[j] is not False:
+            count += bool(kinds[j])
+            j += 1
+        while j > k and kinds[j - 1] is None:  # trailing blank lines are not part of the run
+            j -= 1
+        if count >= MIN_LINK_RUN:
+            mask[spans[k][0]:min(spans[j - 1][1] + 1, len(text))] = False
+            if counters is not None:
+                counters["boilerplate:html.link_list"] += count
+        k = max(j, k + 1)
+    return keep_mask(at, mask)

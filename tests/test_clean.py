@@ -396,3 +396,47 @@ def test_bad_rule_files_name_file_and_line(tmp_path: Path, monkeypatch: pytest.M
 ])
 def test_article_boundaries(text: str, titles: list[str]) -> None:
     assert [a.title for a in split_articles(text)] == titles
+
+
+def test_government_style_html_page_in_gb18030() -> None:
+    raw = SEEDS[3].read_text(encoding="utf-8")
+    body = [line.strip() for line in raw.splitlines()[14:40] if line.strip()]
+    paragraphs = "\n".join(f"<p style='text-indent:2em'>{html.escape(line)}<br></p>" for line in body)
+    page = (
+        "<html><head><meta http-equiv='Content-Type' content='text/html; charset=gb2312'>"
+        "<title>某县教育工作自查报告_唯优公文网</title></head><body>"
+        "<div class='top'><ul><li><a href='/'>首页</a></li><li><a href='/zt'>专题范文</a></li></ul></div>"
+        "<div class='crumb'>当前位置：<a href='/'>首页</a> &gt; <a href='/zt'>专题范文</a> &gt; 自查报告</div>"
+        "<table><tr><td><h1>某县教育工作自查报告</h1>\n"
+        "<div class='info'>作者：&nbsp;浏览数：12&nbsp;发布时间：2023-11-23</div>\n"
+        f"<div id='content'>\n{paragraphs}\n</div></td></tr></table>\n"
+        "<div class='related'><h3>相关推荐</h3><ul><li><a href='/1'>2023年教育工作总结</a></li>"
+        "<li><a href='/2'>学校安全自查报告</a></li></ul></div>"
+        "<div>Copyright © 2024 唯优公文网 版权所有</div></body></html>")
+    docs = clean_page(Page("gov", "gov.htm", page.encode("gb18030")))
+    assert len(docs) == 1 and docs[0].encoding == "gb18030"
+    doc = docs[0]
+    assert doc.title == "某县教育工作自查报告"
+    assert doc.text.splitlines()[0] == "某县教育工作自查报告"
+    assert doc.text.splitlines()[1:] == [norm(line) for line in body]
+    assert doc.stats["html"] == 1
+    start = doc.text.index("自评得分为98分")
+    assert page[doc.raw_offset(start):doc.raw_offset(start + 8)] == "自评得分为98分"
+
+
+@pytest.mark.parametrize(("source", "text"), [
+    # menus and link lists go; a lone linked title and linked words inside a sentence stay
+    ("<ul><li><a href='/'>首页</a></li>\n<li> </li><li><a href='/n'>新闻</a></li></ul><p>正文<a>链接</a>内容。</p>"
+     "<p><a href='/t'>学校教育实践活动整改落实情况报告</a></p>", "正文链接内容。\n学校教育实践活动整改落实情况报告\n"),
+    # a linked line with an education number is never dropped
+    ("<ul><li><a>2023年全县投入5亿元</a></li><li><a>党建述职报告</a></li></ul>", "2023年全县投入5亿元\n党建述职报告\n"),
+    # a paragraph wrapped in the source joins without a space between Chinese characters
+    ("<p>全县义务教育\n   均衡发展累计投入资金12.1304亿元&nbsp;其中</p>", "全县义务教育均衡发展累计投入资金12.1304亿元 其中\n"),
+    ("<div>入学率&gt;99%<br>巩固率<!-- 注释 -->&#57;&#x38;%</div><script>document.write('x')</script>", "入学率>99%\n巩固率98%\n"),
+])
+def test_html_to_text(source: str, text: str) -> None:
+    from pipeline.htmltext import html_to_text
+
+    out = html_to_text(AlignedText.from_raw(source))
+    assert out.text == text
+    assert all(source[r] == c or c in " \n" or source[r] == "&" for c, r in zip(out.text, out.raw, strict=True))
