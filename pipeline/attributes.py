@@ -71,14 +71,16 @@ def _stage_run(lead: str) -> list[str | None]:
 
 def resolve_stage(sentence: str, clause: Clause, seg_start: int, q_start: int, q_end: int, *, unit: str,
                   fixed: str | None, default: str | None, inherited: str | None,
-                  list_pos: tuple[int, int] | None, lead: str | None) -> str | None:
+                  list_pos: tuple[int, int] | None, lead: str | None,
+                  prev_clause: Clause | None = None) -> str | None:
     """Stage of the number at [q_start, q_end) of ``sentence``.
 
     Order: the trigger's own stage (毛入园率); the subject a 分别 list aligns
     the number to; the noun a count counts (8所小学, 2.9万普通高中学生); stage
     words of the number's own segment, then of its clause before it (a
     special-education word wins, several enumerated stages give null); the
-    stage of the record it continues or breaks down (其中…); the trigger's default.
+    stage of the record it continues or breaks down (其中…); stage words of the
+    clause before; the trigger's default.
     """
     if fixed:
         return fixed
@@ -93,21 +95,36 @@ def resolve_stage(sentence: str, clause: Clause, seg_start: int, q_start: int, q
             if h.start <= 3:
                 return h.word.stage
             break
-    for lo in (seg_start, clause.start):
-        left = sentence[lo:q_start]
-        hits = find_stage_words(left)
-        if not hits:
-            continue
-        special = [h for h in hits if h.word.priority > 0]
-        if special:
-            return max(special, key=lambda h: (h.word.priority, h.end)).word.stage
-        run = enumerated(left, [(h.start, h.end, h.word.stage) for h in hits])
-        if len(set(run)) >= 2:
-            return None
-        return hits[-1].word.stage
+    for lo, hi in ((seg_start, q_start), (clause.start, q_start)):
+        found, stage = _stage_in(sentence[lo:hi])
+        if found:
+            return stage
     if inherited is not None:
         return inherited
+    if prev_clause is not None:
+        found, stage = _stage_in(sentence[prev_clause.start:prev_clause.end])
+        if found:
+            return stage
     return default
+
+
+def _stage_in(text: str) -> tuple[bool, str | None]:
+    """(found, stage) from the stage words of ``text``: a special-education word wins; else the
+    last word, unless it ends a run of several stages (小学、初中) or names several stages
+    (中小学) without a stage word right before it (义务段中小学)."""
+    hits = find_stage_words(text)
+    if not hits:
+        return False, None
+    special = [h for h in hits if h.word.priority > 0]
+    if special:
+        return True, max(special, key=lambda h: (h.word.priority, h.end)).word.stage
+    run = enumerated(text, [(h.start, h.end, h.word.stage) for h in hits])
+    if len(set(run)) >= 2:
+        return True, None
+    last = hits[-1]
+    if last.word.stage is None and len(hits) >= 2 and hits[-2].end >= last.start - 1:
+        return True, hits[-2].word.stage
+    return True, last.word.stage
 
 
 # ------------------------------------------------------------------- year

@@ -301,7 +301,7 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
             inherited_stage = _breakdown_stage(text, q, out[:-1])
         cand.stage = resolve_stage(text, clause, seg_start, q.start, q.end, unit=cand.unit, fixed=rule.stage,
                                    default=rule.default_stage, inherited=inherited_stage, list_pos=list_pos,
-                                   lead=lead)
+                                   lead=lead, prev_clause=cls[ci - 1] if ci > 0 else None)
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
                                  list_pos=list_pos, lead=lead, heading=heading, doc_year=facts.year,
                                  prefix=prefix)
