@@ -62,5 +62,15 @@ tables: $(DATA)/.tables.stamp
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
 
+# Quantity readers side by side (ours, Recognizers-Text, JioNLP) on the gold quotes; peers are the
+# optional [bench] extra: a peer that cannot install is skipped by the bench, which says why.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[bench]' || echo "bench-numbers: the optional peers did not install; they will be skipped"
+	touch $@
+
+bench-numbers: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/bench_numbers.py
+
 distclean:
 	rm -rf $(VENV) $(DATA)
