@@ -55,8 +55,12 @@ _INNER_END = regex.compile(rf"[{SENTENCE_END}]\s*\S")
 _CONTENT = regex.compile(r"[\p{L}\p{N}]")
 
 
-def heading_of_line(line: str) -> str | None:
+def heading_of_line(line: str, next_line: str | None = None) -> str | None:
     """The heading text when ``line`` is a section heading line, else None.
+
+    A marked line that ends like a sentence (``(二)强力推进职业教育园区建设…。``) is a
+    heading only when body text follows it (``next_line`` is not another marked
+    line): a run of one-sentence items (a plan's list) keeps its section heading.
 
     >>> heading_of_line("  一、2011年主要工作开展情况")
     '一、2011年主要工作开展情况'
@@ -68,6 +72,8 @@ def heading_of_line(line: str) -> str | None:
         return None
     if _INNER_END.search(text):
         return None
+    if text[-1] in SENTENCE_END and next_line is not None and (not next_line.strip() or _HEADING.match(next_line)):
+        return None
     return text
 
 
@@ -75,13 +81,16 @@ def split_sentences(text: str) -> list[tuple[int, int, str | None]]:
     """Sentence spans ``(start, end, heading)`` of a clean text, white space trimmed, empty ones dropped."""
     out: list[tuple[int, int, str | None]] = []
     heading: str | None = None
+    lines = text.split("\n")
+    following = [""] * len(lines)  # the next non-empty line after each line
+    nxt = ""
+    for i in range(len(lines) - 1, -1, -1):
+        following[i] = nxt
+        if lines[i].strip():
+            nxt = lines[i]
     line_start = 0
-    n = len(text)
-    while True:
-        nl = text.find("\n", line_start)
-        line_end = n if nl < 0 else nl
-        line = text[line_start:line_end]
-        found = heading_of_line(line)
+    for line, next_line in zip(lines, following, strict=True):
+        found = heading_of_line(line, next_line)
         if found is not None:
             heading = found
         for m in _SENTENCE.finditer(line):
@@ -94,9 +103,7 @@ def split_sentences(text: str) -> list[tuple[int, int, str | None]]:
             if lead + trail >= len(chunk) or not _CONTENT.search(chunk):
                 continue
             out.append((line_start + s + lead, line_start + e - trail, heading))
-        if nl < 0:
-            break
-        line_start = line_end + 1
+        line_start += len(line) + 1
     return out
 
 
