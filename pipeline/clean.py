@@ -2,7 +2,7 @@
 
 Steps, in order (each keeps the alignment of :class:`~pipeline.aligned.AlignedText`):
 
-1. decode (:mod:`pipeline.encoding`): BOM, strict UTF-8, else GB18030/Big5/UTF-16 detection;
+1. decode (:mod:`pipeline.encoding`): BOM, BOM-less UTF-16, strict UTF-8, else GB18030 or Big5;
 2. HTML to text when the page is HTML (:mod:`pipeline.htmltext`);
 3. character normalisation: line ends and odd spaces, anti-scraping variant characters
    (rules/variants.tsv), pinyin notes (總結(jié) → 總結), traditional → simplified (OpenCC t2s),

@@ -1,9 +1,10 @@
 """Decoding raw page bytes: BOM, strict UTF-8, else detection among the Chinese encodings.
 
 Scraped pages arrive in UTF-8, GB18030/GBK, Big5 or UTF-16, rarely labelled.
-:func:`decode_page` tries, in order: a byte-order mark, strict UTF-8, then
-charset-normalizer restricted to :data:`CANDIDATE_ENCODINGS` (detected, never
-assumed). Input that is empty, binary or undecodable raises :class:`CleanError`
+:func:`decode_page` tries, in order: a byte-order mark; BOM-less UTF-16 (NUL
+bytes); strict UTF-8; then GB18030 or Big5, whichever decodes, both arbitrated
+by the share of common characters and, when that is close, charset-normalizer
+restricted to :data:`CANDIDATE_ENCODINGS` (detected, never assumed). Input that is empty, binary or undecodable raises :class:`CleanError`
 with a machine-readable ``reason`` that the runner turns into an errors row.
 """
 
@@ -27,8 +28,11 @@ COMMON_MARGIN = 0.05
 #: decoded as a legacy encoding has several percent.
 MAX_CONTROL_SHARE = 0.01
 
-#: Share of NUL bytes above which input without a UTF-16 shape is binary.
+#: Share of NUL bytes above which input is BOM-less UTF-16 (if it decodes to plausible text) or binary.
 MAX_NUL_SHARE = 0.01
+
+#: Share of CJK/printable characters BOM-less UTF-16 must decode to (the seeds in UTF-16: 1.0).
+MIN_PLAUSIBLE_UTF16 = 0.9
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -87,7 +91,7 @@ def _decode_utf16(data: bytes) -> tuple[str, str]:
         score = _plausible(text)
         if best is None or score > best[0]:
             best = (score, text, codec)
-    if best is None or best[0] < 0.9:
+    if best is None or best[0] < MIN_PLAUSIBLE_UTF16:
         raise CleanError("binary", f"{data.count(0)} NUL bytes in {len(data)} and not UTF-16 text")
     return best[1], best[2]
 
