@@ -27,7 +27,7 @@ Choices:
   numbers (〔2018〕70号, 163号), ages (15周岁), phone numbers.
 - **Units borrowed or implied** (flagged): a bare number takes the unit of its
   list neighbour (2546.78万元、2763.06万; 15、17周岁) or of its from/to partner
-  (由619下降至267个); a bare 亿 amount, or a bare 万 amount in a sentence about
+  (由619下降至267个); a bare 亿 amount, or a bare 万 amount in a clause about
   money (预算100万), is 元; a bare count after or before a person noun
   (1.2万余教师, 在校生共7214) is 人.
 - **Repairs** (flagged): a year glued to a count in a from/to frame
@@ -48,7 +48,8 @@ import regex
 from .numerals import ARABIC_SCALES, CN_SCALES, CN_UNITS, parse_arabic, parse_chinese, to_float
 from .rulefiles import RuleError, load_tsv
 
-NOT_A_VALUE = frozenset({"masked", "year", "date", "ordinal", "list_marker", "document_number", "age", "phone"})
+NOT_A_VALUE = frozenset({"masked", "year", "date", "time", "ratio", "ordinal", "list_marker", "document_number",
+                         "age", "phone"})
 UNITS_FILE = "quantity_units.tsv"
 WORDS_FILE = "quantity_words.tsv"
 ROLES = frozenset({"age", "year", "date", "document_number", "duration"})
@@ -59,6 +60,7 @@ YEAR_MIN, YEAR_MAX = 1900, 2099
 GLUED_YEAR_MIN, GLUED_YEAR_MAX = 1990, 2039
 RANGE_SEPS = frozenset("-－—–~～至到")
 LIST_SEPS = frozenset("、和及与")
+OPEN_QUOTES = frozenset("“\"「『‘")
 BOUND_WORDS = frozenset({"以上", "及以上", "以下", "及以下", "以内", "超过", "超過", "不超过"})
 
 
@@ -142,10 +144,16 @@ def _grammar() -> _Grammar:
     """Compile the reader's pattern from rules/quantity_units.tsv and rules/quantity_words.tsv (once)."""
     units: dict[str, tuple[str, str]] = {}
     cn_units: list[str] = []
-    for row in load_tsv(UNITS_FILE, ("written", "unit"), ("role", "cn", "note")):
+    not_before: dict[str, str] = {}
+    for row in load_tsv(UNITS_FILE, ("written", "unit"), ("role", "cn", "not_before", "note")):
+        where = f"{UNITS_FILE}:{row['_line']}"
         if row["role"] and row["role"] not in ROLES:
-            raise RuleError(f"{UNITS_FILE}:{row['_line']}: role '{row['role']}' not one of {sorted(ROLES)}")
+            raise RuleError(f"{where}: role '{row['role']}' not one of {sorted(ROLES)}")
+        if row["written"] in units:
+            raise RuleError(f"{where}: duplicate unit word '{row['written']}'")
         units[row["written"]] = (row["unit"], row["role"])
+        if row["not_before"]:
+            not_before[row["written"]] = row["not_before"]
         if row["cn"] == "yes":
             cn_units.append(row["written"])
     words: dict[str, list[tuple[str, str]]] = {r: [] for r in WORD_ROLES}
@@ -155,7 +163,9 @@ def _grammar() -> _Grammar:
         words[row["role"]].append((row["word"], row["not_after"]))
 
     def unit_alt(ws: list[str]) -> str:
-        return _alt(ws).replace("年", "年(?![级級])")
+        ordered = sorted(set(ws), key=lambda w: (-len(w), w))
+        return "|".join(re.escape(w) + (f"(?![{re.escape(not_before[w])}])" if w in not_before else "")
+                        for w in ordered)
 
     scales = _alt(list(ARABIC_SCALES)).replace("千", "千(?![米克瓦])")
     unit_re = unit_alt(list(units))
@@ -163,7 +173,7 @@ def _grammar() -> _Grammar:
     inner = _alt([w for w, _ in words["inner_hedge"]])
     pattern = "|".join([
         # 〔2018〕70号
-        r"(?P<doc>[〔\[【［(（]\s*(?P<doc_y>(?:19|20)[0-9]{2})\s*[〕\]】］)）]\s*(?:第\s*)?(?P<doc_n>[0-9]{1,5})\s*[号號])",
+        r"(?P<doc>[〔\[【［(（﹝]\s*(?P<doc_y>(?:19|20)[0-9]{2})\s*[〕\]】］)）﹞]\s*(?:第\s*)?(?P<doc_n>[0-9]{1,5})\s*[号號])",
         rf"(?P<ph>(?<![0-9])(?:0[0-9]{{2,3}}[-－—][0-9]{{7,8}}|1[3-9][0-9]{{9}})(?![0-9]|{inner}|{scales}|{unit_re}))",
         r"(?P<dt>(?<![0-9.])(?P<dt_y>(?:19|20)[0-9]{2})(?P<dt_s>[-./])(?:0?[1-9]|1[0-2])(?P=dt_s)"
         r"(?:0?[1-9]|[12][0-9]|3[01])(?![0-9]))",
@@ -177,7 +187,9 @@ def _grammar() -> _Grammar:
         rf"(?P<ls>{CLAUSE_START}(?:[0-9]{{1,2}}(?=[.．、](?![0-9０-９]))|{SMALL_CN}{{1,3}}(?=[、．.]))"
         rf"|(?:^|(?<=[\n\r。；;：:！!？?\s，,])){SMALL_CN}{{1,2}}(?=是))",
         r"(?P<cy>[〇零○一二三四五六七八九]{4}年)",
-        rf"(?P<a>(?P<a_sign>(?<![0-9０-９A-Za-z.])[-－−])?(?<![0-9０-９A-Za-z])(?<![A-Za-z]-)(?P<a_num>{NUM})(?P<a_h1>{inner})?"
+        r"(?P<tm>(?<![0-9])(?:[01]?[0-9]|2[0-3])[:：][0-5][0-9](?:[:：][0-5][0-9])?(?![0-9]))",
+        r"(?P<ra>(?<![0-9.])[0-9]+(?:\.[0-9]+)?\s*[:：∶]\s*[0-9]+(?:\.[0-9]+)?(?![0-9]))",
+        rf"(?P<a>(?P<a_sign>(?<![0-9０-９A-Za-z.xXｘＸ×_＿])[-－−])?(?<![0-9０-９A-Za-z])(?<![A-Za-z]-)(?P<a_num>{NUM})(?P<a_h1>{inner})?"
         rf"(?P<a_sc>{scales})?(?P<a_h2>{inner})?(?P<a_u>{unit_re})?)",
         # a Chinese numeral only before a scale, a hedge or a counter, or ending in 万/亿 (两万)
         rf"(?P<c>(?P<c_n>{CN_NUM}|[百千万萬](?=[人名]))"
@@ -188,7 +200,7 @@ def _grammar() -> _Grammar:
     ])
 
     # Every branch starts with one of these: testing it first lets the scan skip other characters fast.
-    first = (r"[0-9０-９xXｘＸ×_＿〔\[【［(（第百千万萬①-⑳\-－−零〇○一二两兩三四五六七八九"
+    first = (r"[0-9０-９xXｘＸ×_＿〔﹝\[【［(（第百千万萬①-⑳\-－−零〇○一二两兩三四五六七八九"
              r"壹贰貳叁參肆伍陆陸柒捌玖十拾]")
     pattern = f"(?={first})(?:{pattern})"
 
@@ -287,8 +299,10 @@ def _from_match(m: re.Match, text: str, g: _Grammar) -> Quantity | None:
         has_mult = any(ch in CN_UNITS or ch in CN_SCALES for ch in num)
         if not u and not has_scale and not ((h1 or h2) and has_mult):
             return None  # a Chinese numeral inside an ordinary word: 一是, 统一, 十三五
-        if num == "一" and u and text.startswith("一", e):
-            return None  # 一人一档, 一校一策
+        if len(num) == 1 and u and text.startswith("一", e):
+            return None  # 一人一档, 三位一体, 五个一
+        if s and text[s - 1] in OPEN_QUOTES:
+            return None  # a slogan: “三个代表”, “八项规定”, “两个只增不减”
         dec = parse_chinese(num)
         if dec is None:
             return None
@@ -327,6 +341,9 @@ def _from_match(m: re.Match, text: str, g: _Grammar) -> Quantity | None:
     if kind == "doc":
         return Quantity(m.group(), s, e, None, "号", flags=["document_number"], year=int(m.group("doc_y")),
                         number=float(m.group("doc_n")), unit_text="号", number_end=e, outer_start=s, outer_end=e)
+    if kind in ("tm", "ra"):
+        return Quantity(m.group(), s, e, None, None, flags=["time" if kind == "tm" else "ratio"], number_end=e,
+                        outer_start=s, outer_end=e)
     if kind == "ph":
         return Quantity(m.group(), s, e, None, None, flags=["phone"], number_end=e, outer_start=s, outer_end=e)
     if kind == "dt":
@@ -448,9 +465,12 @@ def _frames(text: str, qs: list[Quantity], g: _Grammar) -> None:
             _borrow(b, a, "unit_from_frame", with_scale=False)
 
 
-def _sentence_start(text: str, pos: int, window: int = 80) -> int:
+CLAUSE_ENDS = "。；;！？!?\n,，、:：(（"
+
+
+def _clause_start(text: str, pos: int, window: int = 40) -> int:
     lo = max(0, pos - window)
-    return max([lo] + [text.rfind(ch, lo, pos) + 1 for ch in "。；;！？!?\n"])
+    return max([lo] + [text.rfind(ch, lo, pos) + 1 for ch in CLAUSE_ENDS])
 
 
 def _implied(text: str, qs: list[Quantity], g: _Grammar) -> None:
@@ -464,7 +484,7 @@ def _implied(text: str, qs: list[Quantity], g: _Grammar) -> None:
                 unit = "人"
             elif q.scale >= 10**8:
                 unit = "元"
-            elif q.scale >= 10**4 and g.money_re.search(text, _sentence_start(text, q.start), q.start):
+            elif q.scale >= 10**4 and g.money_re.search(text, _clause_start(text, q.start), q.start):
                 unit = "元"
         elif g.displaced_re.match(text, q.end):
             q.unit = q.unit_text = "所"
