@@ -60,6 +60,8 @@ YEAR_MIN, YEAR_MAX = 1900, 2099
 GLUED_YEAR_MIN, GLUED_YEAR_MAX = 1990, 2039
 RANGE_SEPS = frozenset("-－—–~～至到")
 LIST_SEPS = frozenset("、和及与")
+#: Characters that end the gap between a bare 万 amount and a person noun after it (verbs, prepositions).
+GAP_STOP = "分为是对向给让使用资助参培补覆惠于及和与在达到"
 OPEN_QUOTES = frozenset("“\"「『‘")
 BOUND_WORDS = frozenset({"以上", "及以上", "以下", "及以下", "以内", "超过", "超過", "不超过"})
 
@@ -221,7 +223,8 @@ def _grammar() -> _Grammar:
         suffix_first=frozenset({w[0] for w, _ in words["suffix_hedge"]} | set(" \t")),
         threshold_re=regex.compile(_alt([w for w, _ in words["threshold_cue"]])),
         money_re=regex.compile(_alt([w for w, _ in words["money_cue"]])),
-        person_after_re=regex.compile(rf"\p{{Han}}{{0,6}}?(?:{person})"),
+        # 2.9万普通高中学生: up to 6 modifier characters, but no verb or preposition (2763.06万分别资助学生)
+        person_after_re=regex.compile(rf"[^\P{{Han}}{GAP_STOP}]{{0,6}}?(?:{person})"),
         person_before_re=regex.compile(rf"(?:{person})(?:共有|共计|合计|共|有|达到|达|为|计)?\s*$"),
         frame_re=regex.compile(rf"(?:{_alt([w for w, _ in words['frame_verb']])})了?(?:至|到|为)"
                                r"[^0-9０-９，,。；;！？!?、]{0,6}"),

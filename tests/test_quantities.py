@@ -65,7 +65,25 @@ VALUES = [
      ["unit_implied"]),
     ("(每年财政安排预算100万)建成教师周转房546套", 1000000.0, "元", False, ["unit_implied"]),
     ("义务教育阶段进城务工人员随迁子女在校生共7214,全部安排在公办学校", 7214.0, "人", False, ["unit_implied"]),
+    ("项指标进行自评得分为97分,达到了规定", 97.0, "分", False, []),
+    ("全省公办高职生均财政拨款水平1.2万元/生", 12000.0, "元", False, []),
+    ("展各学科返岗研修比赛21场次,以进校指导", 21.0, "场次", False, []),
+    ("新建一栋为4000㎡的四层教学楼", 4000.0, "平方米", False, []),
 ]
+
+
+@pytest.mark.parametrize(("text", "number", "unit"), [
+    ("購置图书19.87万仪器4.89万()套", 198700.0, None),  # a count of books, not money: no money word in its clause
+    ("九年义务教育资助金分别为2615.05万元、2598.64万元分别资助学生", 26150500.0, "元"),
+    ("四年级学生", None, None),
+    ("2763.06万分别资助学生43637人次", 27630600.0, None),  # 分别 is not the score unit 分
+])
+def test_unit_words_and_their_guards(text: str, number: float | None, unit: str | None) -> None:
+    qs = read_quantities(text)
+    if number is None:
+        assert [q for q in qs if q.unit in ("年", "分")] == []
+    else:
+        assert (qs[0].number, qs[0].unit) == (number, unit)
 
 
 @pytest.mark.parametrize(("text", "value", "unit", "approx", "flags"), VALUES)
@@ -104,6 +122,9 @@ NOT_VALUES = [
     ("15周岁人口", "age"),
     ("联系电话0818-2123456", "phone"),
     ("咨询13812345678", "phone"),
+    ("更新时间:2023-03-09 19:12:16", "time"),
+    ("小学、初中、高中生机比分别达到17:1、11:1和9:1", "ratio"),
+    ("教师培训三年规划(20_-20_年)", "masked"),
 ]
 
 
@@ -117,6 +138,7 @@ def test_not_a_value_is_labelled(text: str, flag: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
+    "在市委统一部署下", "按照“四个全面”战略布局", "评估监测三位一体的教育督导", "按照“五个一”抓好落实",
     "统一规划", "一批本科进线率25.26%", "一岗双责", "两免一补", "“十三五”期间", "九年义务教育", "一人一档",
     "一本上线", "半数以上", "进一步加强",
 ])
