@@ -30,6 +30,8 @@ Choices:
   (由619下降至267个); a bare 亿 amount, or a bare 万 amount in a clause about
   money (预算100万), is 元; a bare count after or before a person noun
   (1.2万余教师, 在校生共7214) is 人.
+- **From/to frames** (由A下降至B, 从A增加到B): A is flagged ``frame_from``, B
+  ``frame_to`` (both are levels, not changes).
 - **Repairs** (flagged): a year glued to a count in a from/to frame
   (大班额数2016619下降至 → 619, ``year`` 2016, ``repaired_glued_year``), a year
   range without its dash (20162018年, ``repaired_year_range``), a unit written
@@ -454,6 +456,8 @@ def _frames(text: str, qs: list[Quantity], g: _Grammar) -> None:
         a, b = qs[i], qs[i + 1]
         if not g.frame_re.fullmatch(text, a.outer_end, b.outer_start):
             continue
+        a.flags.append("frame_from")
+        b.flags.append("frame_to")
         if _bare(a) and a.scale == 1 and 5 <= len(a.text) <= 8 and a.text.isdigit() and a.text.isascii():
             head, rest = int(a.text[:4]), a.text[4:]
             if GLUED_YEAR_MIN <= head <= GLUED_YEAR_MAX and rest[0] != "0":
