@@ -39,7 +39,13 @@ _MAGNITUDE_END = ("万", "亿", "千", "百")
 #: Confidence by how the governing trigger was found (hand-set from the seed
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
 CONFIDENCE = {"label": 0.85, "segment": 0.9, "right": 0.75, "clause": 0.65, "inherited": 0.6}
+#: A change clause continues the previous record only when it has no subject of its
+#: own: at most this many characters besides the change words (较xx年增长, 比上年同期提高).
+BARE_CHANGE = 6
+_CHANGE_CUE = regex.compile(r"(?:比|较|同比|环比)[^，,。；;、]{0,14}?(?:增长|提高|提升|下降|增加|减少|降低|上升)了?|"
+                            r"(?:增长|提高|提升|下降|增加|减少|降低|上升)了?(?:率)?[为达到]*|整体|分别|均")
 _OWN_RATE = regex.compile(r"率|占比|比例|比重")
+_LEADS_IN = regex.compile(r"[分别为是达到共计有约近：:\s]*$")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
 _SEPARATOR = regex.compile(r"[、，,；;和及与]")
@@ -115,12 +121,16 @@ def _accepts(rule: TriggerRule, unit: str, change: bool) -> bool:
     return unit in rule.units or (change and unit in CHANGE_UNITS)
 
 
-def _claimed(h: Hit, q: Quantity, values: list[Quantity], clause: Clause, unit: str) -> bool:
+def _claimed(text: str, h: Hit, q: Quantity, values: list[Quantity], clause: Clause, unit: str) -> bool:
     """Whether trigger ``h`` (right of ``q``) already governs a later number of the same unit:
     the words since the previous number are that number's own (…304人、444人入学人数分别为267人)."""
     for v in values:
         if v.start >= h.end and v.end <= clause.end and v.unit == unit:
-            return not any(h.end <= w.start < v.start for w in values)
+            if any(h.end <= w.start < v.start for w in values):
+                return False
+            # adjacent to q it is the noun q counts (3.6万教职工和44万学生), unless it
+            # leads straight into the next number (444人入学人数分别为267人)
+            return h.start - q.end > ADJACENT or bool(_LEADS_IN.match(text, h.end, v.start))
     return False
 
 
@@ -135,7 +145,7 @@ def _choose(text: str, hits: list[Hit], q: Quantity, values: list[Quantity], cla
     seg = [(h, "segment", q.start - h.end) for h in ok
            if h.start >= seg_start and h.end <= q.start and h.rule.side != "right"]
     right = [(h, "right", h.start - q.end) for h in ok if h.start >= q.end and h.rule.side != "left"
-             and not h.rule.local and not _claimed(h, q, values, clause, unit)]
+             and not h.rule.local and not _claimed(text, h, q, values, clause, unit)]
     near = seg + right
     if near:
         h, how, _d = max(near, key=lambda t: (t[0].rule.priority, t[1] == "segment", -t[2]))
@@ -192,7 +202,8 @@ def _continues(before: list[Candidate], unit: str, change: bool, seg_left: str, 
     for c in reversed(before):
         if c.rule is not None:
             if change:
-                return c if clause_at(cls, c.quantity.start) >= ci - 1 else None
+                bare = len(_CHANGE_CUE.sub("", seg_left)) <= BARE_CHANGE
+                return c if bare and clause_at(cls, c.quantity.start) >= ci - 1 else None
             if c.unit == unit and unit in c.rule.units and not _OWN_RATE.search(seg_left):
                 return c
             return None
