@@ -17,11 +17,16 @@ from .frames import Clause, enumerated, year_subjects
 # A section heading: a line (or the tail of a line after 。) 一、… / 第二部分 …
 _HEADING = regex.compile(r"(?m)(?:^|(?<=。))[ \t　]*(?:[一二三四五六七八九十]{1,3}[、.．]|第[一二三四五六七八九十]+(?:部分|篇|章))"
                          r"[^\n。]{0,60}。?$")
-_YEAR = regex.compile(r"(?<![\d.])((?:19|20)\d{2})\s*(?=年|[-—–~～至到](?:19|20)\d{2}年)")
-_RANGE_END = regex.compile(r"(?:19|20)\d{2}\s*年?\s*[-—–~～至到]\s*$")
+_YEAR = regex.compile(r"(?<![\d.])((?:19|20)\d{2})\s*(?=年|[-—–~～至到]?(?:19|20)\d{2}年)|"
+                   r"(?<=(?<!\d)(?:19|20)\d{2})((?:19|20)\d{2})(?=年)")
+_RANGE_END = regex.compile(r"(?:19|20)\d{2}\s*年?\s*[-—–~～至到]?\s*$")
 _MASKED_YEAR = regex.compile(r"(?<![\d])(?:20[x×X_＿]{1,2}|[xX×]{2,4}|20)\s*年")
 _COMPARE_BEFORE = regex.compile(r"(?:比|较|同比|与|和|对比)\s*$")
 _IN_TITLE = regex.compile(r"《[^《》]*$")
+# A period ends at 。！？ or a line break, but not at a line break after ；/， (a list of
+# clauses laid out one a line still shares its 2023年 or 今年).
+_PERIOD_END = regex.compile(r"[。！？!?]|(?<![；;，,])\n")
+PERIOD_WINDOW = 400
 _SEP = regex.compile(r"[、，,；;和及与]")
 COUNT_UNITS = ("所", "人", "人次", "个")
 _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
@@ -48,8 +53,10 @@ class DocFacts:
 
     def period_prefix(self, start: int) -> str:
         """Text of the period (up to the last 。！？ or line break) before clean offset ``start``."""
-        lo = max(self.text.rfind(ch, 0, start) for ch in "。！？!?\n") + 1
-        return self.text[lo:start]
+        lo = 0
+        for m in _PERIOD_END.finditer(self.text, max(0, start - PERIOD_WINDOW), start):
+            lo = m.end()
+        return self.text[max(lo, start - PERIOD_WINDOW):start]
 
 
 def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
@@ -148,9 +155,9 @@ def year_mentions(sentence: str) -> list[YearMention]:
                 continue
             after = sentence[m.end():m.end() + 8]
             span = bool(first_cue("span", "after", after.lstrip("年") if not masked else after)) or bool(
-                regex.match(r"\s*年?\s*[-—–~～至到]\s*(?:19|20)\d{2}", after)) or bool(
+                regex.match(r"\s*年?\s*[-—–~～至到]?\s*(?:19|20)\d{2}年", after)) or bool(
                 _RANGE_END.search(sentence[max(0, m.start() - 8):m.start()]))
-            out.append(YearMention(m.start(), m.end(), None if masked else int(m.group(1)), span))
+            out.append(YearMention(m.start(), m.end(), None if masked else int(m.group(m.lastindex or 1)), span))
     out.sort(key=lambda y: y.start)
     return out
 

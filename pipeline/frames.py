@@ -21,7 +21,8 @@ _CLAUSE_BREAK = regex.compile(
     r"|[（(](?![^（()）\d，,]{1,4}[)）])|(?<![（(][^（()）\d，,]{1,4})[)）]")
 _LIST_SEP = regex.compile(r"^[、，,和及与或\s]*(?:以及)?[、，,和及与或\s]*$")
 _RESPECTIVELY = regex.compile(r"分别")
-_YEAR_RANGE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?\s*[-—–~～至到]\s*((?:19|20)\d{2})\s*年")
+# 2016-2018年, 2015年至2018年, and the scrape's 20162018年 (dash lost)
+_YEAR_RANGE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?\s*(?:[-—–~～至到]\s*)?((?:19|20)\d{2})\s*年")
 _YEAR_LIST_ITEM = regex.compile(r"(?<![\d])((?:19|20)\d{2}|20[x×X_＿]{1,2}|[xX×]{2,4})\s*年")
 
 
