@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
     readers: dict[str, Reader | str] = {"zhibiao": ours, "recognizers-text (zh-cn)": recognizers_reader(),
                                         "jionlp (money)": jionlp_reader()}
+    covers = {"jionlp (money)": {"元"}}  # the gold units a reader is meant to read (default: all)
     ours_cps = None
     rows = []
     for name, reader in readers.items():
@@ -189,9 +190,16 @@ def main(argv: list[str] | None = None) -> int:
         acc = right / len(records)
         print(f"== {name}: value-and-unit accuracy {right}/{len(records)} = {acc:.1%}")
         print("   by gold unit: " + ", ".join(f"{u} {per_unit[u]}/{n}" for u, n in units.most_common()))
+        if name in covers:
+            n_cov = sum(n for u, n in units.items() if u in covers[name])
+            right_cov = sum(per_unit[u] for u in covers[name])
+            print(f"   on the units it reads ({', '.join(sorted(covers[name]))}): {right_cov}/{n_cov} = "
+                  f"{right_cov / n_cov:.1%}")
+            misses = [(rec, reading) for rec, reading in misses if rec["unit"] in covers[name]]
         print(f"   throughput: {cps:,.0f} chars/s ({mbs:.2f} MB/s UTF-8) over {chars:,} chars")
         shown = misses if name == "zhibiao" else misses[:args.show]
-        print(f"   misses: {len(misses)}" + ("" if len(shown) == len(misses) else f" (first {len(shown)})"))
+        print(f"   misses{' on those units' if name in covers else ''}: {len(misses)}"
+              + ("" if len(shown) == len(misses) else f" (first {len(shown)})"))
         for rec, reading in shown:
             got = ", ".join(f"{v:g} {u}" for v, u in reading[:4]) or "nothing"
             print(f"     {rec['value']:g} {rec['unit']:<3} | {rec['quote']} | read: {got}")
