@@ -27,6 +27,9 @@ _IN_TITLE = regex.compile(r"《[^《》]*$")
 # clauses laid out one a line still shares its 2023年 or 今年).
 _PERIOD_END = regex.compile(r"[。！？!?]|(?<![；;，,])\n")
 PERIOD_WINDOW = 400
+#: A target word (计划, 确保, 力争) governs numbers at most this far after it in the clause
+#: (the seeds' targets are within 25 characters; run-on scraped clauses are longer).
+TARGET_WINDOW = 30
 _SEP = regex.compile(r"[、，,；;和及与]")
 COUNT_UNITS = ("所", "人", "人次", "个")
 _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
@@ -207,7 +210,7 @@ def resolve_kind(sentence: str, clause: Clause, q_start: int, q_end: int, code: 
     """``target`` (plan sections, 计划/力争/确保/到20xx年, 达到…的要求), ``change``
     (比上年增长 X, 提高 X 个百分点, 消除大班额 N 个) or ``level``."""
     after = sentence[q_end:clause.end]
-    if (plan_section or first_cue("target", "clause", sentence[clause.start:q_start])
+    if (plan_section or first_cue("target", "clause", sentence[max(clause.start, q_start - TARGET_WINDOW):q_start])
             or first_cue("target", "after", after) or first_cue("target", "before", before)):
         return "target"
     if first_cue("change", "before", before, code) or first_cue("change", "clause", sentence[clause.start:q_start], code):
