@@ -86,12 +86,24 @@ def module_closure(entries: Iterable[str]) -> list[Path]:
     return sorted(_PIPELINE / f"{n}.py" for n in seen)
 
 
+#: Rule files that only the segment stage reads; the other stages' versions leave them out so a
+#: dictionary edit does not re-clean every page.
+SEGMENT_RULES = ("userdict.txt",)
+
+
+def rules_hash(exclude: tuple[str, ...] = ()) -> str:
+    """Hash of the rule files in force (like rules_version()), leaving out ``exclude``."""
+    from .rulefiles import rules_dir
+
+    folder = rules_dir()
+    return _hash_files(p for p in folder.iterdir() if p.is_file() and p.name not in exclude)
+
+
 def stage_versions() -> dict[str, str]:
     """Version of each stage: its code (entry modules and their imports), the rules in force, the models."""
-    from .rulefiles import rules_version
     from .segment import SEGMENT_VERSION, userdict_version
 
-    rules, models = rules_version(), models_version()
+    rules, models = rules_hash(exclude=SEGMENT_RULES), models_version()
     code = {stage: _hash_files(module_closure(entries)) for stage, entries in STAGE_ENTRIES.items()}
     return {
         "clean": digest("clean", code["clean"], rules, models),

@@ -48,8 +48,12 @@ def _is_input(path: Path) -> bool:
 
 
 def source_name(path: str | Path) -> str:
-    """Source of a plain page file: its name without extension."""
-    return Path(path).stem
+    """Source of a plain page file: its name without extension (``pages.tar.gz`` → ``pages``)."""
+    name = Path(path).name
+    for suf in TAR_SUFFIXES + WARC_SUFFIXES:
+        if name.lower().endswith(suf):
+            return name[: -len(suf)]
+    return Path(name).stem
 
 
 def _error(source: str, path: str, reason: str, message: str) -> ErrorRecord:
@@ -121,7 +125,7 @@ def _iter_tar(path: Path) -> Iterator[Item]:
             member = None
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         where = f" after {member.name}" if member is not None else ""
-        yield _error(source_name(path.name.removesuffix(".gz")), str(path), "truncated_archive",
+        yield _error(source_name(path), str(path), "truncated_archive",
                      f"{type(exc).__name__}{where}: {exc}")
 
 
