@@ -165,21 +165,27 @@ def year_mentions(sentence: str) -> list[YearMention]:
     return out
 
 
-def relative_year(sentence: str, upto: int, doc_year: int | None) -> int | None:
-    """A relative year word (今年, 去年, 明年) before offset ``upto``, resolved against ``doc_year``."""
+def relative_year(sentence: str, upto: int, doc_year: int | None, near: int = 0) -> int | None:
+    """A relative year word (今年, 去年, 明年) before offset ``upto``, resolved against ``doc_year``.
+
+    去年/上年 count only from offset ``near`` on (the number's clause): 由上年的86个减少到31个
+    dates the 86, not the sentence."""
     if doc_year is None:
         return None
     best: tuple[int, int] | None = None
 
     for c in cues("relative_year", "sentence"):
         for m in c.pattern.finditer(sentence, 0, max(upto, 0)):
+            if c.offset < 0 and m.start() < near:
+                continue
             if best is None or m.start() > best[0]:
                 best = (m.start(), c.offset)
     return doc_year + best[1] if best else None
 
 
 def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos: tuple[int, int] | None,
-                 lead: str | None, heading: str | None, doc_year: int | None, prefix: str = "") -> int | None:
+                 lead: str | None, heading: str | None, doc_year: int | None, prefix: str = "",
+                 near: int = 0) -> int | None:
     """Year the number at ``q_start`` refers to (see the codebook's ``year``).
 
     ``prefix`` is the text of the same period before the sentence (a sentence
@@ -200,19 +206,21 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
         m = _HEADING_YEAR.search(heading)
         if m:
             return int(m.group(1))
-    return relative_year(sentence, q_start, doc_year)
+    return relative_year(sentence, q_start, doc_year, near + len(prefix))
 
 
 # ------------------------------------------------------------------- kind, approx
 
 def resolve_kind(sentence: str, clause: Clause, q_start: int, q_end: int, code: str, *,
-                 plan_section: bool, before: str) -> str:
+                 plan_section: bool, before: str, frame: bool = False) -> str:
     """``target`` (plan sections, 计划/力争/确保/到20xx年, 达到…的要求), ``change``
     (比上年增长 X, 提高 X 个百分点, 消除大班额 N 个) or ``level``."""
     after = sentence[q_end:clause.end]
     if (plan_section or first_cue("target", "clause", sentence[max(clause.start, q_start - TARGET_WINDOW):q_start])
             or first_cue("target", "after", after) or first_cue("target", "before", before)):
         return "target"
+    if frame:
+        return "level"
     if first_cue("change", "before", before, code) or first_cue("change", "clause", sentence[clause.start:q_start], code):
         return "change"
     return "level"

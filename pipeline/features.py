@@ -67,13 +67,21 @@ def article_features(title: str, text: str, max_chars: int = 6000) -> list[str]:
 
 @dataclass
 class TfidfEncoder:
-    """Feature strings -> L2-normalised sublinear TF-IDF rows over a fixed vocabulary."""
+    """Feature strings -> rows over a fixed vocabulary.
+
+    Features whose prefix (the part before the first ``:``) is in ``binary``
+    are indicators worth 1.0 (a unit, the code of the nearest trigger);
+    the others are weighted by sublinear TF-IDF and L2-normalised together, so
+    a long clause does not drown the few structural facts about a number.
+    """
 
     vocabulary: dict[str, int]
     idf: np.ndarray
+    binary: tuple[str, ...] = ()
 
     @classmethod
-    def fit(cls, rows: Sequence[Sequence[str]], min_df: int = 2, max_features: int | None = None) -> TfidfEncoder:
+    def fit(cls, rows: Sequence[Sequence[str]], min_df: int = 2, max_features: int | None = None,
+            binary: tuple[str, ...] = ()) -> TfidfEncoder:
         """Learn vocabulary (features in at least ``min_df`` rows) and smoothed idf."""
         df: Counter[str] = Counter()
         for feats in rows:
@@ -84,22 +92,27 @@ class TfidfEncoder:
         kept.sort()
         n = len(rows)
         idf = np.array([math.log((1 + n) / (1 + df[f])) + 1.0 for f in kept], dtype=np.float64)
-        return cls({f: i for i, f in enumerate(kept)}, idf)
+        return cls({f: i for i, f in enumerate(kept)}, idf, tuple(binary))
+
+    def _is_binary(self, feature: str) -> bool:
+        return feature.split(":", 1)[0] in self.binary
 
     def transform(self, rows: Iterable[Sequence[str]]) -> sparse.csr_matrix:
-        """The TF-IDF matrix of ``rows`` (unknown features are ignored)."""
+        """The feature matrix of ``rows`` (unknown features are ignored)."""
         data: list[float] = []
         indices: list[int] = []
         indptr = [0]
         for feats in rows:
-            counts = Counter(self.vocabulary[f] for f in feats if f in self.vocabulary)
+            counts = Counter(self.vocabulary[f] for f in feats if f in self.vocabulary and not self._is_binary(f))
+            flags = sorted({self.vocabulary[f] for f in feats if f in self.vocabulary and self._is_binary(f)})
             cols = sorted(counts)
             vals = np.array([(1.0 + math.log(counts[c])) * self.idf[c] for c in cols])
             norm = float(np.sqrt((vals ** 2).sum())) if len(vals) else 0.0
             if norm:
                 vals = vals / norm
-            indices.extend(cols)
-            data.extend(vals.tolist())
+            row = sorted(zip(cols + flags, vals.tolist() + [1.0] * len(flags), strict=True))
+            indices.extend(c for c, _ in row)
+            data.extend(v for _, v in row)
             indptr.append(len(indices))
         return sparse.csr_matrix((np.array(data), np.array(indices, dtype=np.int64), np.array(indptr)),
                                  shape=(len(indptr) - 1, len(self.vocabulary)))
@@ -136,6 +149,7 @@ class LinearModel:
             "classes": self.classes,
             "features": feats,
             "idf": [round(float(v), 6) for v in self.encoder.idf],
+            "binary": list(self.encoder.binary),
             "coef": [[round(float(v), 6) for v in row] for row in self.coef],
             "intercept": [round(float(v), 6) for v in self.intercept],
         }
@@ -145,7 +159,8 @@ class LinearModel:
         """Rebuild a model from :meth:`to_json` data; :class:`ModelError` when pieces are missing."""
         try:
             feats = data["features"]
-            enc = TfidfEncoder({f: i for i, f in enumerate(feats)}, np.array(data["idf"], dtype=np.float64))
+            enc = TfidfEncoder({f: i for i, f in enumerate(feats)}, np.array(data["idf"], dtype=np.float64),
+                               tuple(data.get("binary", ())))
             coef = np.array(data["coef"], dtype=np.float64).reshape(len(data["coef"]), len(feats))
             return cls(data["name"], enc, list(data["classes"]), coef,
                        np.array(data["intercept"], dtype=np.float64), meta or {})
@@ -200,3 +215,66 @@ def data_hash(items: Iterable[str | bytes]) -> str:
         h.update(len(b).to_bytes(8, "big"))
         h.update(b)
     return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- mention features
+
+#: Characters of context on each side of a number that its window features look at.
+LEFT_WINDOW = 12
+RIGHT_WINDOW = 8
+
+
+def _grams(prefix: str, text: str, sizes: tuple[int, ...]) -> list[str]:
+    return [f"{prefix}{n}:{text[i:i + n]}" for n in sizes for i in range(len(text) - n + 1)]
+
+
+def mention_features(cand: Any, tokens: Sequence[tuple[str, int, int]]) -> list[str]:
+    """Feature strings of a number in context (a :class:`pipeline.extract.Candidate`).
+
+    ``tokens`` are the jieba tokens ``(word, start, end)`` of the candidate's
+    sentence (sentence offsets). Features: the unit; character 2/3-grams of the
+    window left of the number and 2-grams right of it; bigrams of its clause;
+    the jieba words of its clause and the three words nearest on its left;
+    the codes of trigger words in the clause (left, right, nearest); hedges,
+    list position, magnitude and reader flags.
+    """
+    q = cand.quantity
+    text = cand.sentence.text
+    left = text[max(0, q.start - LEFT_WINDOW):q.start].translate(_DIGITS)
+    right = text[q.end:q.end + RIGHT_WINDOW].translate(_DIGITS)
+    clause = cand.clause.translate(_DIGITS)
+    feats = [f"u:{cand.unit}", f"qt:{q.text[-1:]}".translate(_DIGITS)]
+    feats += _grams("L", left, (2, 3)) + _grams("R", right, (2,)) + _grams("C", clause, (2,))
+    feats.append(f"l1:{left[-1:]}")
+    feats.append(f"r1:{right[:1]}")
+    cstart = text.find(cand.clause)
+    cend = cstart + len(cand.clause) if cstart >= 0 else len(text)
+    cstart = max(cstart, 0)
+    words = [(w, s, e) for w, s, e in tokens if cstart <= s and e <= cend and not w.isdigit()]
+    feats += [f"w:{w.translate(_DIGITS)}" for w, _, _ in words]
+    before = [w for w, s, e in words if e <= q.start][-3:]
+    feats += [f"lw{len(before) - i}:{w}" for i, w in enumerate(before)]
+    after = [w for w, s, e in words if s >= q.end][:2]
+    feats += [f"rw{i + 1}:{w}" for i, w in enumerate(after)]
+    near: tuple[int, str] | None = None
+    for h in cand.hits:
+        code = h.rule.indicator
+        if h.end <= q.start:
+            feats.append(f"hl:{code}")
+            if near is None or h.end > near[0]:
+                near = (h.end, code)
+        else:
+            feats.append(f"hr:{code}")
+    if near is not None:
+        feats.append(f"hn:{near[1]}")
+        feats.append(f"hn:{near[1]}|{cand.unit}")
+    feats.append(f"idx:{min(cand.index, 5)}")
+    if cand.in_list:
+        feats.append("list")
+    if q.approx:
+        feats.append("approx")
+    feats += [f"f:{f}" for f in q.flags]
+    if q.value:
+        mag = int(math.floor(math.log10(abs(q.value)))) if q.value else 0
+        feats.append(f"m:{cand.unit}:{max(-2, min(mag, 10))}")
+    return feats

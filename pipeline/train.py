@@ -152,3 +152,111 @@ def train_all(corpora: Path = DEFAULT_CORPORA, gold: Path | None = None, out: Pa
 
         results["mention"] = train_mention_classifier(corpora, gold or corpora.parent / "gold", out)
     return results
+
+
+# --------------------------------------------------------------------------- mention classifier
+
+#: Inverse regularisation of the mention classifier (chosen by leave-one-source-out F1).
+MENTION_C = 10.0
+
+#: Mention features that are indicators (value 1) rather than TF-IDF weighted n-grams.
+MENTION_BINARY = ("u", "qt", "l1", "r1", "lw1", "lw2", "lw3", "rw1", "rw2", "hn", "hl", "hr", "idx", "list",
+                  "approx", "f", "m", "rule", "how", "why")
+
+
+@dataclass
+class MentionExample:
+    """A number of a seed source in context, its features and its gold label (code or none)."""
+
+    source: str
+    doc: Document
+    cand: Any
+    feats: list[str]
+    label: str
+    on_topic: bool
+
+
+def _find_page(corpora: Path, source: str) -> Path:
+    for suffix in (".txt", ".html", ".htm"):
+        hits = sorted(corpora.rglob(f"{source}{suffix}"))
+        if hits:
+            return hits[0]
+    raise FileNotFoundError(f"no page {source}.txt/.html under {corpora} for gold source {source}")
+
+
+def _quote_spans(raw: str, quote: str) -> list[tuple[int, int]]:
+    spans, i = [], raw.find(quote)
+    while quote and i >= 0:
+        spans.append((i, i + len(quote)))
+        i = raw.find(quote, i + 1)
+    return spans
+
+
+def label_candidates(raw: str, rows: list[tuple[Any, int, int]], gold: list[dict[str, Any]]) -> list[str]:
+    """Gold code of each ``(candidate, raw_start, raw_end)``: same unit and value, inside the gold quote.
+
+    Each gold record labels one candidate at most; others get ``none``.
+    """
+    from .evaluate import _same_value
+
+    spans = [_quote_spans(raw, g.get("quote") or "") for g in gold]
+    used: set[int] = set()
+    out = []
+    for cand, rs, re_ in rows:
+        label = "none"
+        for k, g in enumerate(gold):
+            if k in used or g["unit"] != cand.unit or not _same_value(g["value"], cand.quantity.value):
+                continue
+            if any(s <= rs and re_ <= e for s, e in spans[k]):
+                label = g["indicator"]
+                used.add(k)
+                break
+        out.append(label)
+    return out
+
+
+def collect_mentions(corpora: Path, gold_dir: Path) -> tuple[list[MentionExample], list[dict[str, Any]], str]:
+    """Every usable number of the gold sources with features and label; the gold; the data hash."""
+    from .aligned import map_span
+    from .clean import clean_page
+    from .encoding import decode_page
+    from .evaluate import load_gold
+    from .extract import candidates
+    from .mention_model import candidate_features, usable
+    from .segment import segment_document
+    from .topic import is_on_topic
+
+    gold = load_gold(gold_dir)
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for g in gold:
+        by_source.setdefault(g["source"], []).append(g)
+    examples: list[MentionExample] = []
+    hashed: list[str | bytes] = []
+    for source in sorted(by_source):
+        path = _find_page(corpora, source)
+        page = read_page(path, corpora)
+        hashed += [page.data, (gold_dir / f"{source}.jsonl").read_bytes()]
+        raw, _ = decode_page(page.data)
+        for doc in clean_page(page):
+            on_topic = is_on_topic(doc)[0]
+            sentences, _tokens = segment_document(doc)
+            cands = [c for c in candidates(doc, sentences) if usable(c)]
+            rows = [(c, *map_span(doc.offset_clean, doc.offset_raw, c.start, c.end)) for c in cands]
+            labels = label_candidates(raw, rows, by_source[source])
+            feats = candidate_features(cands)
+            examples += [MentionExample(source, doc, c, f, lab, on_topic)
+                         for c, f, lab in zip(cands, feats, labels, strict=True)]
+    return examples, gold, data_hash(hashed)
+
+
+def fit_mention_model(examples: list[MentionExample], c: float = MENTION_C,
+                      binary: tuple[str, ...] = MENTION_BINARY) -> LinearModel:
+    """A multinomial logistic regression over mention features (codes and ``none``)."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [e.feats for e in examples]
+    enc = TfidfEncoder.fit(rows, min_df=2, binary=binary)
+    clf = LogisticRegression(C=c, random_state=SEED, max_iter=3000)
+    clf.fit(enc.transform(rows), [e.label for e in examples])
+    return LinearModel("mention_classifier", enc, [str(k) for k in clf.classes_], clf.coef_.copy(),
+                       clf.intercept_.copy(), {})
