@@ -112,7 +112,7 @@ def enumerated(lead: str, hits: list[tuple[int, int, str | None]]) -> list[str |
     run = [hits[-1]]
     for h in reversed(hits[:-1]):
         between = lead[h[1]:run[0][0]]
-        if len(between) <= 2 and is_list_separator(between):
+        if 0 < len(between) <= 2 and is_list_separator(between):
             run.insert(0, h)
         else:
             break
