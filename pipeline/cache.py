@@ -101,13 +101,13 @@ def rules_hash(exclude: tuple[str, ...] = ()) -> str:
 
 def stage_versions() -> dict[str, str]:
     """Version of each stage: its code (entry modules and their imports), the rules in force, the models."""
-    from .segment import SEGMENT_VERSION, userdict_version
+    from .segment import SEGMENT_VERSION, tokenizer_backend, userdict_version
 
     rules, models = rules_hash(exclude=SEGMENT_RULES), models_version()
     code = {stage: _hash_files(module_closure(entries)) for stage, entries in STAGE_ENTRIES.items()}
     return {
         "clean": digest("clean", code["clean"], rules, models),
-        "segment": digest(SEGMENT_VERSION, code["segment"], userdict_version()),
+        "segment": digest(SEGMENT_VERSION, tokenizer_backend(), code["segment"], userdict_version()),
         "extract": digest("extract", code["extract"], rules, models),
     }
 

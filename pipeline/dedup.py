@@ -25,6 +25,9 @@ BANDS = 16
 #: a page with other chrome and 10-30% of its numbers changed scores 0.95-1.0; two different reports
 #: of the same genre score at most 0.06.
 MIN_JACCARD = 0.7
+#: Documents kept per LSH bucket: a bulletin copied a thousand times is linked to its first copies,
+#: and lookups stay bounded (at most BANDS * MAX_BUCKET comparisons per document).
+MAX_BUCKET = 32
 #: Documents shorter than this (in characters) are never linked: too little text to judge.
 MIN_CHARS = 200
 _SEEDS = np.random.default_rng(20240601).integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
@@ -77,13 +80,27 @@ class NearDuplicateIndex:
         self._ids: list[str] = []
 
     def add(self, doc_id: str, signature: np.ndarray) -> str | None:
-        """Add a document; return the id of the earliest earlier document at or above ``min_jaccard``."""
+        """Add a document; return the id of an earlier document at or above ``min_jaccard``, if any.
+
+        Candidates are tried band by band in insertion order, so the answer is the same on every run.
+        """
         keys = [signature[b * self._rows:(b + 1) * self._rows].tobytes() for b in range(BANDS)]
-        cands = sorted({i for b, key in enumerate(keys) for i in self._bands[b].get(key, ())})
-        found = next((self._ids[i] for i in cands if jaccard(self._sigs[i], signature) >= self.min_jaccard), None)
+        found: str | None = None
+        tried: set[int] = set()
+        for b, key in enumerate(keys):
+            for i in self._bands[b].get(key, ()):
+                if i not in tried:
+                    tried.add(i)
+                    if jaccard(self._sigs[i], signature) >= self.min_jaccard:
+                        found = self._ids[i]
+                        break
+            if found is not None:
+                break
         pos = len(self._ids)
         self._ids.append(doc_id)
         self._sigs.append(signature)
         for b, key in enumerate(keys):
-            self._bands[b].setdefault(key, []).append(pos)
+            bucket = self._bands[b].setdefault(key, [])
+            if len(bucket) < MAX_BUCKET:
+                bucket.append(pos)
         return found

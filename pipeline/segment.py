@@ -130,14 +130,27 @@ def domain_words() -> frozenset[str]:
     return frozenset(w for w, _, _ in _read_userdict())
 
 
+def _jieba_module() -> Any:
+    """jieba_fast (the same algorithm and dictionary in C, ~2.3x faster) when installed, else jieba."""
+    try:
+        import jieba_fast as module
+    except ImportError:  # pragma: no cover - depends on the install
+        import jieba as module
+    return module
+
+
+def tokenizer_backend() -> str:
+    """Name of the jieba implementation in use (part of the segment stage's version)."""
+    return str(_jieba_module().__name__)
+
+
 @cache
 def tokenizer() -> jieba.Tokenizer:
     """The process's jieba tokenizer: dictionary loaded once, user dictionary added, logging silenced."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    tk = jieba.Tokenizer()
+    module = _jieba_module()
+    module.setLogLevel(logging.WARNING)
+    logging.getLogger(module.__name__).setLevel(logging.WARNING)
+    tk = module.Tokenizer()
     tk.initialize()
     for word, freq, tag in _read_userdict():
         tk.add_word(word, freq, tag)
@@ -151,12 +164,13 @@ def userdict_version() -> str:
 
 def tokenize(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
     """jieba tokens ``(word, start, end)`` of ``text``, white space dropped, offsets shifted by ``offset``."""
-    tk = tokenizer()
     out: list[tuple[str, int, int]] = []
-    for word, s, e in tk.tokenize(text):
-        if word.isspace():
-            continue
-        out.append((word, s + offset, e + offset))
+    pos = offset
+    for word in tokenizer().lcut(text):
+        end = pos + len(word)
+        if not word.isspace():
+            out.append((word, pos, end))
+        pos = end
     return out
 
 
