@@ -30,6 +30,8 @@ PERIOD_WINDOW = 400
 #: A target word (计划, 确保, 力争) governs numbers at most this far after it in the clause
 #: (the seeds' targets are within 25 characters; run-on scraped clauses are longer).
 TARGET_WINDOW = 30
+#: Stage words after a count in its clause (13名考生在全省对口升学考试中) are read this far.
+RIGHT_STAGE_WINDOW = 12
 _SEP = regex.compile(r"[、，,；;和及与]")
 COUNT_UNITS = ("所", "人", "人次", "个")
 _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
@@ -107,6 +109,10 @@ def resolve_stage(sentence: str, clause: Clause, seg_start: int, q_start: int, q
             break
     for lo, hi in ((seg_start, q_start), (clause.start, q_start)):
         found, stage = _stage_in(sentence[lo:hi])
+        if found:
+            return stage
+    if unit in COUNT_UNITS:
+        found, stage = _stage_in(sentence[q_end:min(clause.end, q_end + RIGHT_STAGE_WINDOW)])
         if found:
             return stage
     if inherited is not None:
