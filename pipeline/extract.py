@@ -34,7 +34,6 @@ from .records import Document, Indicator, Mention, Sentence
 from .triggers import Hit, TriggerRule, find_hits
 
 EXTRACTOR = "rules"
-CHANGE_UNITS = ("%", "百分点")
 _MAGNITUDE_END = ("万", "亿", "千", "百")
 #: Confidence by how the governing trigger was found (hand-set from the seed
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
@@ -51,6 +50,8 @@ _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
 _SEPARATOR = regex.compile(r"[、，,；;和及与]")
 _QUOTES = ("“”", "\"\"", "‘’", "「」")
+#: Codes whose trigger alone does not say who is counted (培训 N人次: teachers or farmers?)
+NEEDS_SUBJECT = frozenset({"teachers.trained"})
 ADJACENT = 3      # chars between a number and a noun label right after it
 LABEL_SPAN = 10   # chars of context kept on each side of a number
 
@@ -119,7 +120,7 @@ def _quoted(text: str, q: Quantity) -> bool:
 
 
 def _accepts(rule: TriggerRule, unit: str, change: bool) -> bool:
-    return unit in rule.units or (change and unit in CHANGE_UNITS)
+    return unit in rule.units or (change and unit in rule.change_units)
 
 
 def _claimed(text: str, h: Hit, q: Quantity, values: list[Quantity], clause: Clause, unit: str) -> bool:
@@ -167,7 +168,7 @@ def _nearest_subject(text: str, q: Quantity, clause: Clause, code: str) -> bool 
                 found += [(m.start(), m.end(), good) for m in cue.pattern.finditer(text)]
     if not found:
         return None
-    adjacent = [f for f in found if q.end <= f[0] <= q.end + ADJACENT]
+    adjacent = [f for f in found if q.end <= f[0] <= q.end + ADJACENT and not _SEPARATOR.search(text, q.end, f[0])]
     if adjacent:
         return min(adjacent, key=lambda f: (f[0], -(f[1] - f[0])))[2]
     left = [f for f in found if f[1] <= q.start]
@@ -189,8 +190,10 @@ def _blocked(text: str, code: str, clause: Clause, q: Quantity) -> str | None:
         cue = first_cue(kind, scope, part, code)
         if cue is not None:
             return cue.id
-    if q.unit in ("人", "人次", None) and _nearest_subject(text, q, clause, code) is False:
-        return "not_subject"
+    if q.unit in ("人", "人次", None):
+        subject = _nearest_subject(text, q, clause, code)
+        if subject is False or (subject is None and code in NEEDS_SUBJECT):
+            return "not_subject"
     return None
 
 

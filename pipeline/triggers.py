@@ -22,7 +22,7 @@ SIDES = ("left", "right", "both")
 
 _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "id": str, "indicator": str, "pattern": str, "units": list, "priority": int, "local": bool,
-    "stage": str, "default_stage": str, "side": str, "requires": str, "note": str,
+    "stage": str, "default_stage": str, "side": str, "requires": str, "change_units": list, "note": str,
 }
 
 
@@ -40,6 +40,7 @@ class TriggerRule:
     default_stage: str | None = None
     side: str = "both"
     requires: regex.Pattern | None = None
+    change_units: tuple[str, ...] = ("%", "百分点")
     line: int = 0
 
 
@@ -56,7 +57,7 @@ class Hit:
 def _check(rec: dict[str, Any], where: str) -> None:
     if rec["indicator"] not in CODES:
         raise RuleError(f"{where}: unknown indicator '{rec['indicator']}' (not in codebook v1.2)")
-    bad = [u for u in rec["units"] if u not in UNITS]
+    bad = [u for u in rec["units"] + (rec.get("change_units") or []) if u not in UNITS]
     if bad:
         raise RuleError(f"{where}: unknown unit(s) {bad}; allowed {list(UNITS)}")
     for key in ("stage", "default_stage"):
@@ -84,6 +85,7 @@ def trigger_rules() -> tuple[TriggerRule, ...]:
             id=rec["id"], indicator=rec["indicator"], pattern=pat, units=tuple(rec["units"]),
             priority=rec.get("priority") or 0, local=bool(rec.get("local")), stage=rec.get("stage"),
             default_stage=rec.get("default_stage"), side=rec.get("side") or "both", requires=requires,
+            change_units=tuple(rec["change_units"]) if rec.get("change_units") is not None else ("%", "百分点"),
             line=rec["_line"]))
     return tuple(rules)
 
