@@ -123,6 +123,11 @@ def _accepts(rule: TriggerRule, unit: str, change: bool) -> bool:
     return unit in rule.units or (change and unit in rule.change_units)
 
 
+def _distance(h: Hit, q: Quantity) -> int:
+    """Characters between a trigger and a number (0 when they touch or overlap)."""
+    return max(0, q.start - h.end, h.start - q.end)
+
+
 def _claimed(text: str, h: Hit, q: Quantity, values: list[Quantity], clause: Clause, unit: str) -> bool:
     """Whether trigger ``h`` (right of ``q``) already governs a later number of the same unit:
     the words since the previous number are that number's own (…304人、444人入学人数分别为267人)."""
@@ -139,7 +144,8 @@ def _claimed(text: str, h: Hit, q: Quantity, values: list[Quantity], clause: Cla
 def _choose(text: str, hits: list[Hit], q: Quantity, values: list[Quantity], clause: Clause, seg_start: int, unit: str,
             change: bool) -> tuple[Hit | None, str | None]:
     """The trigger hit that governs ``q`` and how it was found (see the module docstring)."""
-    ok = [h for h in hits if _accepts(h.rule, unit, change) and clause.start <= h.start and h.end <= clause.end]
+    ok = [h for h in hits if _accepts(h.rule, unit, change) and clause.start <= h.start and h.end <= clause.end
+          and (h.rule.reach is None or _distance(h, q) <= h.rule.reach)]
     label = [h for h in ok if h.rule.local and q.end <= h.start <= q.end + ADJACENT and h.rule.side != "left"
              and not _SEPARATOR.search(text[q.end:h.start])]
     if label:

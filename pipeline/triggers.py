@@ -22,7 +22,7 @@ SIDES = ("left", "right", "both")
 
 _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "id": str, "indicator": str, "pattern": str, "units": list, "priority": int, "local": bool,
-    "stage": str, "default_stage": str, "side": str, "requires": str, "change_units": list, "note": str,
+    "stage": str, "default_stage": str, "side": str, "requires": str, "change_units": list, "reach": int, "note": str,
 }
 
 
@@ -41,6 +41,7 @@ class TriggerRule:
     side: str = "both"
     requires: regex.Pattern | None = None
     change_units: tuple[str, ...] = ("%", "百分点")
+    reach: int | None = None
     line: int = 0
 
 
@@ -86,6 +87,7 @@ def trigger_rules() -> tuple[TriggerRule, ...]:
             priority=rec.get("priority") or 0, local=bool(rec.get("local")), stage=rec.get("stage"),
             default_stage=rec.get("default_stage"), side=rec.get("side") or "both", requires=requires,
             change_units=tuple(rec["change_units"]) if rec.get("change_units") is not None else ("%", "百分点"),
+            reach=rec.get("reach"),
             line=rec["_line"]))
     return tuple(rules)
 
