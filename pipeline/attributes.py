@@ -81,9 +81,9 @@ def _stage_run(lead: str) -> list[str | None]:
     return enumerated(lead, hits)
 
 
-def resolve_stage(sentence: str, clause: Clause, seg_start: int, q_start: int, q_end: int, *, unit: str,
-                  fixed: str | None, default: str | None, inherited: str | None,
-                  list_pos: tuple[int, int] | None, lead: str | None,
+def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fixed: str | None,
+                  default: str | None, inherited: str | None, list_pos: tuple[int, int] | None,
+                  lead: str | None, seg_start: int | None = None, unit: str | None = None,
                   prev_clause: Clause | None = None) -> str | None:
     """Stage of the number at [q_start, q_end) of ``sentence``.
 
@@ -107,6 +107,7 @@ def resolve_stage(sentence: str, clause: Clause, seg_start: int, q_start: int, q
             if h.start <= 3:
                 return h.word.stage
             break
+    seg_start = clause.start if seg_start is None else seg_start
     for lo, hi in ((seg_start, q_start), (clause.start, q_start)):
         found, stage = _stage_in(sentence[lo:hi])
         if found:

@@ -34,6 +34,7 @@ from .records import Document, Indicator, Mention, Sentence
 from .triggers import Hit, TriggerRule, find_hits
 
 EXTRACTOR = "rules"
+CLASSIFIER = "classifier"
 _MAGNITUDE_END = ("万", "亿", "千", "百")
 #: Confidence by how the governing trigger was found (hand-set from the seed
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
@@ -325,9 +326,9 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
                 lead, list_pos = text[:resp], (pos, len(members))
         if inherited_stage is None:
             inherited_stage = _breakdown_stage(text, q, out[:-1])
-        cand.stage = resolve_stage(text, clause, seg_start, q.start, q.end, unit=cand.unit, fixed=rule.stage,
-                                   default=rule.default_stage, inherited=inherited_stage, list_pos=list_pos,
-                                   lead=lead, prev_clause=cls[ci - 1] if ci > 0 else None)
+        cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=seg_start, unit=cand.unit,
+                                   fixed=rule.stage, default=rule.default_stage, inherited=inherited_stage,
+                                   list_pos=list_pos, lead=lead, prev_clause=cls[ci - 1] if ci > 0 else None)
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
                                  list_pos=list_pos, lead=lead, heading=heading, doc_year=facts.year,
                                  prefix=prefix, near=seg_start)
@@ -367,6 +368,16 @@ def candidates(doc: Document, sentences: list[Sentence]) -> list[Candidate]:
     return out
 
 
+def _combine(doc: Document, cands: list[Candidate]) -> list[Candidate]:
+    """The mention classifier's vetoes and proposals (pipeline/mention_model.py), when it is
+    installed and trained; the rule candidates unchanged otherwise."""
+    try:
+        from .mention_model import combine
+    except ImportError:
+        return cands
+    return combine(doc, cands)
+
+
 def _on_topic(doc: Document) -> tuple[bool, str]:
     try:
         from .topic import is_on_topic
@@ -385,23 +396,27 @@ def extract_document(doc: Document, sentences: list[Sentence]) -> tuple[list[Men
     on_topic, _why = _on_topic(doc)
     mentions: list[Mention] = []
     indicators: list[Indicator] = []
-    for cand in candidates(doc, sentences):
+    cands = candidates(doc, sentences)
+    if on_topic:
+        cands = _combine(doc, cands)
+    for cand in cands:
         q, sent = cand.quantity, cand.sentence
         raw_start, raw_end = map_span(doc.offset_clean, doc.offset_raw, cand.start, cand.end)
-        made = cand.rule is not None and on_topic
+        made = cand.indicator is not None and on_topic
+        extractor = CLASSIFIER if cand.how == CLASSIFIER else EXTRACTOR
         mentions.append(Mention(
             mention_id=f"{sent.sentence_id}:{cand.index}", sentence_id=sent.sentence_id, doc_id=doc.doc_id,
             source=doc.source, text=q.text, value=q.value, unit=cand.unit or q.unit, approx=q.approx,
             flags=list(q.flags), start=cand.start, end=cand.end, raw_start=raw_start, raw_end=raw_end,
-            indicator=cand.indicator if made else None, extractor=EXTRACTOR if made else None,
+            indicator=cand.indicator if made else None, extractor=extractor if made else None,
             rule_id=cand.rule.id if cand.rule else None, confidence=cand.confidence if made else None,
-            reason=None if made else ("off_topic" if cand.rule is not None else cand.reason)))
+            reason=None if made else ("off_topic" if not on_topic else cand.reason or "no_trigger")))
         if not made or cand.indicator is None or q.value is None or cand.unit is None:
             continue
         indicators.append(Indicator(
             source=doc.source, doc_id=doc.doc_id, sentence_id=sent.sentence_id, indicator=cand.indicator,
             stage=cand.stage, value=float(q.value), unit=cand.unit, year=cand.year, kind=cand.kind or "level",
             approx=cand.approx, quote=cand.clause, start=cand.start, end=cand.end, raw_start=raw_start,
-            raw_end=raw_end, extractor=EXTRACTOR, rule_id=cand.rule.id if cand.rule else None,
+            raw_end=raw_end, extractor=extractor, rule_id=cand.rule.id if cand.rule else None,
             confidence=cand.confidence, flags=[f for f in q.flags if f.startswith("repaired")]))
     return mentions, indicators
