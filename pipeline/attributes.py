@@ -109,23 +109,23 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
             break
     seg_start = clause.start if seg_start is None else seg_start
     for lo, hi in ((seg_start, q_start), (clause.start, q_start)):
-        found, stage = _stage_in(sentence[lo:hi])
+        found, stage = stage_in(sentence[lo:hi])
         if found:
             return stage
     if unit in COUNT_UNITS:
-        found, stage = _stage_in(sentence[q_end:min(clause.end, q_end + RIGHT_STAGE_WINDOW)])
+        found, stage = stage_in(sentence[q_end:min(clause.end, q_end + RIGHT_STAGE_WINDOW)])
         if found:
             return stage
     if inherited is not None:
         return inherited
     if prev_clause is not None:
-        found, stage = _stage_in(sentence[prev_clause.start:prev_clause.end])
+        found, stage = stage_in(sentence[prev_clause.start:prev_clause.end])
         if found:
             return stage
     return default
 
 
-def _stage_in(text: str) -> tuple[bool, str | None]:
+def stage_in(text: str) -> tuple[bool, str | None]:
     """(found, stage) from the stage words of ``text``: a special-education word wins; else the
     last word, unless it ends a run of several stages (小学、初中) or names several stages
     (中小学) without a stage word right before it (义务段中小学)."""

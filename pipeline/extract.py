@@ -20,12 +20,20 @@ Stage, year, kind and approx come from :mod:`pipeline.attributes`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import regex
 
 from .aligned import map_span
-from .attributes import DocFacts, doc_facts, resolve_approx, resolve_kind, resolve_stage, resolve_year
+from .attributes import (
+    DocFacts,
+    doc_facts,
+    resolve_approx,
+    resolve_kind,
+    resolve_stage,
+    resolve_year,
+    stage_in,
+)
 from .codebook import UNITS
 from .cues import cues, first_cue
 from .frames import Clause, clause_at, clauses, list_runs, respectively_before
@@ -38,7 +46,7 @@ CLASSIFIER = "classifier"
 _MAGNITUDE_END = ("万", "亿", "千", "百")
 #: Confidence by how the governing trigger was found (hand-set from the seed
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
-CONFIDENCE = {"label": 0.85, "segment": 0.9, "right": 0.75, "clause": 0.65, "inherited": 0.6}
+CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "clause": 0.65, "inherited": 0.6}
 #: A change clause continues the previous record only when it has no subject of its
 #: own: at most this many characters besides the change words (较xx年增长, 比上年同期提高).
 BARE_CHANGE = 6
@@ -47,6 +55,7 @@ _CHANGE_CUE = regex.compile(r"(?:比|较|同比|环比)[^，,。；;、]{0,14}?(
 _OWN_RATE = regex.compile(r"率|占比|比例|比重")
 _LEADS_IN = regex.compile(r"[分别为是达到共计有约近：:\s]*$")
 _LIST_BOUND = regex.compile(r"(?:以上|以下)")
+_SHARED = regex.compile(r"均(?:达到?|为|是|保持在?|在)?\s*$")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
 _SEPARATOR = regex.compile(r"[、，,；;和及与]")
@@ -87,6 +96,8 @@ class Candidate:
     approx: bool = False
     confidence: float = 0.0
     in_list: bool = False
+    #: further (rule, stage) records the same number stands for (A、B均达到100%)
+    shared: list[tuple[TriggerRule, str | None]] = field(default_factory=list)
 
     @property
     def start(self) -> int:
@@ -122,6 +133,28 @@ def _quoted(text: str, q: Quantity) -> bool:
 
 def _accepts(rule: TriggerRule, unit: str, change: bool) -> bool:
     return unit in rule.units or (change and unit in rule.change_units)
+
+
+def _subject_hits(text: str, hits: list[Hit], lo: int, hi: int, unit: str,
+                  change: bool) -> list[tuple[Hit, str | None]]:
+    """The triggers of text[lo:hi] that accept ``unit``, one a subject (overlaps dropped), with the
+    stage words written with each (义务教育巩固率、高中阶段毛入学率); empty unless they name at
+    least two different indicators."""
+    chosen: list[Hit] = []
+    for h in sorted((h for h in hits if lo <= h.start and h.end <= hi and _accepts(h.rule, unit, change)
+                     and h.rule.side != "right"), key=lambda h: (h.start, -(h.end - h.start), -h.rule.priority)):
+        if chosen and h.start < chosen[-1].end:
+            continue
+        chosen.append(h)
+    if len({h.rule.indicator for h in chosen}) < 2:
+        return []
+    out: list[tuple[Hit, str | None]] = []
+    start = lo
+    for h in chosen:
+        found, stage = stage_in(text[start:h.end])
+        out.append((h, h.rule.stage or (stage if found else None)))
+        start = h.end
+    return out
 
 
 def _distance(h: Hit, q: Quantity) -> int:
@@ -301,7 +334,31 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
         cue_left = run_lead.get(members[0], seg_left) if pos > 0 else seg_left
         change = bool(first_cue("change", "before", cue_left))
         vals = [qs[k] for k in values]
+        lead = None
+        list_pos = None
+        lower = 0
+        if in_run:
+            first = qs[members[0]]
+            k = values.index(members[0])
+            lower = qs[values[k - 1]].end if k > 0 else 0
+            resp = respectively_before(text, first.start, lower)
+            if resp is not None:
+                lead, list_pos = text[:resp], (pos, len(members))
         hit, how = _choose(text, hits, q, vals, clause, seg_start, cand.unit, change)
+        aligned_stage = None
+        if list_pos is not None:
+            # 巩固率、毛入学率分别达到96.5%和92.1%: one trigger an item, in order
+            subjects = _subject_hits(text, hits, lower, len(lead or ""), cand.unit, change)
+            if len(subjects) == list_pos[1]:
+                hit, how = subjects[pos][0], "list"
+                aligned_stage = subjects[pos][1]
+        shared: list[tuple[Hit, str | None]] = []
+        if _SHARED.search(seg_left):
+            # 升学率、入学率均达到100%: the number is the value of every subject before it
+            lo = max((v.end for v in vals if v.end <= q.start), default=0)
+            shared = _subject_hits(text, hits, lo, q.start, cand.unit, change)
+            if len(shared) >= 2:
+                hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
         rule = hit.rule if hit else None
         source = _continues(out[:-1], cand.unit, change, seg_left, cls, ci)
         if rule is None and source is not None:
@@ -316,18 +373,12 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
             cand.reason = f"blocked:{blocked}"
             continue
         cand.rule, cand.how, cand.indicator = rule, how, code
-        lead = None
-        list_pos = None
-        if in_run:
-            first = qs[members[0]]
-            lower = qs[values[values.index(members[0]) - 1]].end if values.index(members[0]) > 0 else 0
-            resp = respectively_before(text, first.start, lower)
-            if resp is not None:
-                lead, list_pos = text[:resp], (pos, len(members))
+        cand.shared = [(h.rule, st) for h, st in shared[:-1]]
         if inherited_stage is None:
             inherited_stage = _breakdown_stage(text, q, out[:-1])
         cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=seg_start, unit=cand.unit,
-                                   fixed=rule.stage, default=rule.default_stage, inherited=inherited_stage,
+                                   fixed=rule.stage or aligned_stage, default=rule.default_stage,
+                                   inherited=inherited_stage,
                                    list_pos=list_pos, lead=lead, prev_clause=cls[ci - 1] if ci > 0 else None)
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
                                  list_pos=list_pos, lead=lead, heading=heading, doc_year=facts.year,
@@ -419,4 +470,6 @@ def extract_document(doc: Document, sentences: list[Sentence]) -> tuple[list[Men
             approx=cand.approx, quote=cand.clause, start=cand.start, end=cand.end, raw_start=raw_start,
             raw_end=raw_end, extractor=extractor, rule_id=cand.rule.id if cand.rule else None,
             confidence=cand.confidence, flags=[f for f in q.flags if f.startswith("repaired")]))
+        for rule, stage in cand.shared:
+            indicators.append(replace(indicators[-1], indicator=rule.indicator, stage=stage, rule_id=rule.id))
     return mentions, indicators

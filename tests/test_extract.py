@@ -260,3 +260,20 @@ def test_frames_and_attributes(text: str, attr: str, expected: list) -> None:
 def test_change_of_a_noun_trigger_is_not_a_record() -> None:
     # 中小学 names no growth rate: the 10% rise of a salary scale is not a school count
     assert records("中小学教师岗位工资和薪级工资标准均比其它事业单位人员提高10%") == []
+
+
+def test_list_of_subjects_aligns_one_trigger_an_item() -> None:
+    got = [(c.indicator, c.stage) for c in _cands("全县义务教育巩固率、高中阶段毛入学率分别达到96.5%和92.1%") if c.indicator]
+    assert got == [("enroll.consolidation_rate", "compulsory"), ("enroll.gross_rate", "senior_stage")]
+
+
+def test_shared_value_gives_a_record_per_subject(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.extract as extract
+
+    monkeypatch.setattr(extract, "_on_topic", lambda doc: (True, "test"))  # one sentence is too short to gate
+    text = "初中应届升学率、三类残疾人口义务教育入学率,以及15-24周岁人口非文盲率均达到100%"
+    doc = _doc(text, year=None)
+    sent = Sentence("d#0:0", "d#0", "d", 0, text, 0, len(text), 0, len(text), None)
+    _mentions, inds = extract_document(doc, [sent])
+    assert sorted((i.indicator, i.stage, i.value) for i in inds) == [
+        ("enroll.promotion_rate", "junior", 100.0), ("enroll.rate", "special", 100.0)]
