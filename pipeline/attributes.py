@@ -32,6 +32,7 @@ PERIOD_WINDOW = 400
 TARGET_WINDOW = 30
 #: Stage words after a count in its clause (13名考生在全省对口升学考试中) are read this far.
 RIGHT_STAGE_WINDOW = 12
+_DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
 _SEP = regex.compile(r"[、，,；;和及与]")
 COUNT_UNITS = ("所", "人", "人次", "个")
 _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
@@ -177,43 +178,63 @@ def relative_year(sentence: str, upto: int, doc_year: int | None, near: int = 0)
 
     去年/上年 count only from offset ``near`` on (the number's clause): 由上年的86个减少到31个
     dates the 86, not the sentence."""
+    found = _relative(sentence, upto, doc_year, near)
+    return found[1] if found else None
+
+
+def _relative(sentence: str, upto: int, doc_year: int | None, near: int) -> tuple[int, int] | None:
+    """(offset, year) of the last relative year word before ``upto``."""
     if doc_year is None:
         return None
     best: tuple[int, int] | None = None
-
     for c in cues("relative_year", "sentence"):
         for m in c.pattern.finditer(sentence, 0, max(upto, 0)):
             if c.offset < 0 and m.start() < near:
                 continue
             if best is None or m.start() > best[0]:
-                best = (m.start(), c.offset)
-    return doc_year + best[1] if best else None
+                best = (m.start(), doc_year + c.offset)
+    return best
 
 
 def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos: tuple[int, int] | None,
                  lead: str | None, heading: str | None, doc_year: int | None, prefix: str = "",
-                 near: int = 0) -> int | None:
+                 near: int = 0, clause: Clause | None = None) -> int | None:
     """Year the number at ``q_start`` refers to (see the codebook's ``year``).
 
+    The nearest time word before the number in its sentence wins, whether a
+    year (2018年; a span such as 2015年以来 gives null) or a relative word
+    (今年) resolved against ``doc_year``; else a year after the number in its
+    clause; else the section heading's year. Every-year words (每年) give null.
     ``prefix`` is the text of the same period before the sentence (a sentence
-    cut at ；still takes 今年 from the start of its period)."""
+    cut at ；still takes 今年 from the start of its period); its dated events
+    (于2016年8月投入使用) do not date the number."""
     if list_pos is not None and lead:
         years = year_subjects(lead)
         if years and len(years) == list_pos[1]:
             return years[list_pos[0]]
     if repaired:
         return repaired
-    sentence, q_start = prefix + sentence, q_start + len(prefix)
-    mentions = year_mentions(sentence)
-    left = [y for y in mentions if y.end <= q_start]
-    chosen = left[-1] if left else next((y for y in mentions if y.start >= q_start), None)
-    if chosen is not None:
-        return None if chosen.span else chosen.year
+    lo = clause.start if clause is not None else near
+    if first_cue("span", "clause", sentence[lo:q_start]):
+        return None
+    hi = clause.end if clause is not None else len(sentence)
+    plen = len(prefix)
+    full, q_at = prefix + sentence, q_start + plen
+    mentions = [y for y in year_mentions(full) if not (y.end <= plen and _DATED.match(full, y.end))]
+    left = [y for y in mentions if y.end <= q_at]
+    rel = _relative(full, q_at, doc_year, near + plen)
+    if rel is not None and (not left or rel[0] > left[-1].start):
+        return rel[1]
+    if left:
+        return None if left[-1].span else left[-1].year
+    right = next((y for y in mentions if q_at <= y.start and y.end <= hi + plen), None)
+    if right is not None:
+        return None if right.span else right.year
     if heading:
         m = _HEADING_YEAR.search(heading)
         if m:
             return int(m.group(1))
-    return relative_year(sentence, q_start, doc_year, near + len(prefix))
+    return None
 
 
 # ------------------------------------------------------------------- kind, approx

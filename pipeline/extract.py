@@ -382,7 +382,7 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
                                    list_pos=list_pos, lead=lead, prev_clause=cls[ci - 1] if ci > 0 else None)
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
                                  list_pos=list_pos, lead=lead, heading=heading, doc_year=facts.year,
-                                 prefix=prefix, near=seg_start)
+                                 prefix=prefix, near=seg_start, clause=clause)
         frame = {"frame_from", "frame_to"} & set(q.flags)  # 由A下降至B: two levels
         cand.kind = "change" if how == "inherited" and change and not frame else resolve_kind(
             text, clause, q.start, q.end, code, plan_section=plan_section, before=cue_left, frame=bool(frame))
