@@ -223,51 +223,43 @@ def data_hash(items: Iterable[str | bytes]) -> str:
 LEFT_WINDOW = 12
 RIGHT_WINDOW = 8
 
+#: Mention features that are indicators (value 1.0), not TF-IDF weighted n-grams.
+MENTION_BINARY = ("u", "qt", "l1", "r1", "lw1", "lw2", "lw3", "rw1", "rw2", "idx", "list", "approx", "f", "m",
+                  "code", "fu", "rule", "how", "hit", "acc", "near", "cw", "cr", "nhit", "other")
+
 
 def _grams(prefix: str, text: str, sizes: tuple[int, ...]) -> list[str]:
     return [f"{prefix}{n}:{text[i:i + n]}" for n in sizes for i in range(len(text) - n + 1)]
 
 
-def mention_features(cand: Any, tokens: Sequence[tuple[str, int, int]]) -> list[str]:
-    """Feature strings of a number in context (a :class:`pipeline.extract.Candidate`).
+def _bucket(n: int) -> str:
+    return "0" if n <= 0 else "1-2" if n <= 2 else "3-6" if n <= 6 else "7-14" if n <= 14 else "15+"
+
+
+def number_features(cand: Any, tokens: Sequence[tuple[str, int, int]]) -> list[str]:
+    """Features of a number in context (a :class:`pipeline.extract.Candidate`), whatever code it may get.
 
     ``tokens`` are the jieba tokens ``(word, start, end)`` of the candidate's
-    sentence (sentence offsets). Features: the unit; character 2/3-grams of the
-    window left of the number and 2-grams right of it; bigrams of its clause;
-    the jieba words of its clause and the three words nearest on its left;
-    the codes of trigger words in the clause (left, right, nearest); hedges,
-    list position, magnitude and reader flags.
+    sentence. Features: the unit; character 2/3-grams of the window left of the
+    number and 2-grams right of it; the jieba words of its clause and the three
+    nearest on its left, two on its right; hedges, list position, magnitude and
+    the quantity reader's flags.
     """
     q = cand.quantity
     text = cand.sentence.text
     left = text[max(0, q.start - LEFT_WINDOW):q.start].translate(_DIGITS)
     right = text[q.end:q.end + RIGHT_WINDOW].translate(_DIGITS)
-    clause = cand.clause.translate(_DIGITS)
-    feats = [f"u:{cand.unit}", f"qt:{q.text[-1:]}".translate(_DIGITS)]
-    feats += _grams("L", left, (2, 3)) + _grams("R", right, (2,)) + _grams("C", clause, (2,))
-    feats.append(f"l1:{left[-1:]}")
-    feats.append(f"r1:{right[:1]}")
+    feats = [f"u:{cand.unit}", f"qt:{q.text[-1:]}".translate(_DIGITS), f"l1:{left[-1:]}", f"r1:{right[:1]}"]
+    feats += _grams("L", left, (2, 3)) + _grams("R", right, (2,))
     cstart = text.find(cand.clause)
     cend = cstart + len(cand.clause) if cstart >= 0 else len(text)
     cstart = max(cstart, 0)
-    words = [(w, s, e) for w, s, e in tokens if cstart <= s and e <= cend and not w.isdigit()]
+    words = [(w, s, e) for w, s, e in tokens if cstart <= s and e <= cend and not w.isdigit() and w.strip()]
     feats += [f"w:{w.translate(_DIGITS)}" for w, _, _ in words]
     before = [w for w, s, e in words if e <= q.start][-3:]
     feats += [f"lw{len(before) - i}:{w}" for i, w in enumerate(before)]
     after = [w for w, s, e in words if s >= q.end][:2]
     feats += [f"rw{i + 1}:{w}" for i, w in enumerate(after)]
-    near: tuple[int, str] | None = None
-    for h in cand.hits:
-        code = h.rule.indicator
-        if h.end <= q.start:
-            feats.append(f"hl:{code}")
-            if near is None or h.end > near[0]:
-                near = (h.end, code)
-        else:
-            feats.append(f"hr:{code}")
-    if near is not None:
-        feats.append(f"hn:{near[1]}")
-        feats.append(f"hn:{near[1]}|{cand.unit}")
     feats.append(f"idx:{min(cand.index, 5)}")
     if cand.in_list:
         feats.append("list")
@@ -275,6 +267,56 @@ def mention_features(cand: Any, tokens: Sequence[tuple[str, int, int]]) -> list[
         feats.append("approx")
     feats += [f"f:{f}" for f in q.flags]
     if q.value:
-        mag = int(math.floor(math.log10(abs(q.value)))) if q.value else 0
+        mag = int(math.floor(math.log10(abs(q.value))))
         feats.append(f"m:{cand.unit}:{max(-2, min(mag, 10))}")
+    return feats
+
+
+def code_options(cand: Any) -> list[str]:
+    """Codes a number may be given: those of the trigger words in its clause, and the rule's choice."""
+    codes = {h.rule.indicator for h in cand.hits}
+    if cand.indicator:
+        codes.add(cand.indicator)
+    return sorted(codes)
+
+
+def pair_features(cand: Any, code: str, base: Sequence[str]) -> list[str]:
+    """Features of the pair (number, code): ``base`` plus how the code's trigger words relate to it.
+
+    The relation features are the same for every code (the rule's choice and
+    how it was found, the distance and side of the nearest trigger of this
+    code, whether it accepts the unit, whether another code's trigger is
+    nearer), so what is learned for one indicator carries over to the others;
+    ``code:`` and the code-joined nearest words add what is particular.
+    """
+    q = cand.quantity
+    fam = code.split(".", 1)[0]
+    feats = list(base) + [f"code:{code}", f"fu:{fam}|{cand.unit}"]
+    if cand.rule is not None:
+        if code == cand.indicator:
+            feats += ["rule:same", f"how:{cand.how}"]
+        else:
+            feats.append("rule:other")
+    else:
+        feats.append(f"rule:none|{(cand.reason or '').split(':')[0]}")
+    mine = [h for h in cand.hits if h.rule.indicator == code]
+    others = [h for h in cand.hits if h.rule.indicator != code]
+    feats.append(f"nhit:{min(len(mine), 3)}")
+
+    def dist(h: Any) -> int:
+        return q.start - h.end if h.end <= q.start else h.start - q.end
+
+    if mine:
+        h = min(mine, key=dist)
+        side = "L" if h.end <= q.start else "R"
+        feats += [f"hit:{side}{_bucket(dist(h))}", f"acc:{cand.unit in h.rule.units}"]
+        if h.rule.local:
+            feats.append(f"hit:local{side}")
+        nearer = [o for o in others if dist(o) < dist(h) and ((o.end <= q.start) == (side == "L"))]
+        feats.append(f"near:{'other' if nearer else 'mine'}{side}")
+    else:
+        feats.append("hit:none")
+    words = [f.split(":", 1)[1] for f in base if f.startswith(("lw1:", "lw2:", "rw1:"))]
+    feats += [f"cw:{fam}|{w}" for w in words]
+    feats += [f"cr:{code}|{w}" for w in words]
     return feats

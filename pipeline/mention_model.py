@@ -2,16 +2,22 @@
 
 For every number the quantity reader finds, the extractor's
 :func:`pipeline.extract.candidates` gives its sentence, clause, trigger hits
-and the rule decision. :class:`MentionClassifier` predicts ``P(code | context)``
-over the codebook codes plus ``none`` from :func:`pipeline.features.mention_features`,
-and :func:`decide` combines it with the rules:
+and the rule decision. The codes a number may take are those of the trigger
+words in its clause (:func:`pipeline.features.code_options`);
+:class:`MentionClassifier` scores each pair (number, code) with a logistic
+regression over :func:`pipeline.features.pair_features` (character n-grams
+and jieba words around the number, the unit, where the code's trigger words
+stand, list position) and answers ``{code: P(code is right)}``; the number is
+"none" when no code is likely. Features that relate a code to the number are
+the same for every code, so a few hundred gold records teach all 32 codes.
+:func:`decide` combines it with the rules:
 
 - a rule record is kept, with a confidence blended from the rule's and the
-  model's; it is **vetoed** when the model is very sure the number is no
-  indicator (``p(none) >= VETO_NONE``) and gives the rule's code almost nothing;
-- a number the rules left alone (no trigger) is **proposed** as a record when
-  the model's best code reaches ``PROPOSE``; its stage, year, kind and approx
-  come from the same resolvers the rules use (:mod:`pipeline.attributes`).
+  model's; it is **vetoed** when the model gives the rule's code at most
+  ``VETO`` (relabelled when another code of the clause reaches ``PROPOSE``);
+- a number the rules left alone is **proposed** as a record when its best
+  code reaches ``PROPOSE``; its stage, year, kind and approx come from the
+  same resolvers the rules use (:mod:`pipeline.attributes`).
 
 Stage, kind and approx are not learned: the rules resolve them from explicit
 words (学前/小学…, 计划/比上年/到20xx年, 余/约/以上), and on the matched seed
@@ -24,7 +30,6 @@ does nothing when no model file exists.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -32,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .codebook import UNITS
-from .features import LinearModel, load_model, mention_features
+from .features import LinearModel, code_options, load_model, number_features, pair_features
 from .records import Document
 
 if TYPE_CHECKING:
@@ -40,17 +45,16 @@ if TYPE_CHECKING:
 
 MODEL_NAME = "mention_classifier"
 NONE = "none"
+YES = "yes"
 EXTRACTOR = "classifier"
 
-#: Propose a record for a number without a rule when the best code's probability reaches
-#: this. Chosen by leave-one-source-out on the seeds (see models/mention_classifier.meta.json):
-#: below ~0.6 proposals add more false records than they recover.
-PROPOSE = 0.7
+#: Propose a record (for a number without a rule, or instead of a vetoed rule code) when a
+#: code's probability reaches this. Chosen by leave-one-source-out on the seeds (the table
+#: in models/mention_classifier.meta.json).
+PROPOSE = 0.8
 
-#: Veto a rule record when p(none) reaches VETO_NONE and p(rule's code) is at most VETO_CODE.
-#: Chosen the same way; vetoes are rare by design, the rules are precise.
-VETO_NONE = 0.9
-VETO_CODE = 0.05
+#: Veto a rule record when the model gives the rule's code at most this.
+VETO = 0.1
 
 #: Weight of the model in the confidence of a rule record (the rest is the rule's own).
 MODEL_WEIGHT = 0.5
@@ -72,19 +76,21 @@ def usable(cand: Candidate) -> bool:
 
 
 def decide(rule_code: str | None, rule_confidence: float, proba: dict[str, float],
-           propose: float = PROPOSE, veto_none: float = VETO_NONE, veto_code: float = VETO_CODE) -> Decision:
-    """Combine a rule decision (``rule_code`` or None) with the model's probabilities."""
-    p_none = proba.get(NONE, 0.0)
+           propose: float = PROPOSE, veto: float = VETO) -> Decision:
+    """Combine a rule decision (``rule_code`` or None) with the model's ``{code: probability}``."""
+    best = max(proba, key=lambda c: (proba[c], c), default=None)
+    p_best = proba[best] if best is not None else 0.0
     if rule_code is not None:
         p_code = proba.get(rule_code, 0.0)
-        if p_none >= veto_none and p_code <= veto_code:
-            return Decision(None, None, round(p_none, 4), f"vetoed: p(none)={p_none:.2f}, p({rule_code})={p_code:.2f}")
-        conf = (1 - MODEL_WEIGHT) * rule_confidence + MODEL_WEIGHT * p_code
-        return Decision(rule_code, "rules", round(conf, 4))
-    best = max((c for c in proba if c != NONE), key=lambda c: (proba[c], c), default=None)
-    if best is not None and proba[best] >= propose:
-        return Decision(best, EXTRACTOR, round(proba[best], 4))
-    return Decision(None, None, round(p_none, 4))
+        if p_code > veto:
+            conf = (1 - MODEL_WEIGHT) * rule_confidence + MODEL_WEIGHT * p_code
+            return Decision(rule_code, "rules", round(conf, 4))
+        if best is not None and best != rule_code and p_best >= propose:
+            return Decision(best, EXTRACTOR, round(p_best, 4), f"relabelled: p({rule_code})={p_code:.2f}")
+        return Decision(None, None, round(1 - p_code, 4), f"vetoed: p({rule_code})={p_code:.2f}")
+    if best is not None and p_best >= propose:
+        return Decision(best, EXTRACTOR, round(p_best, 4))
+    return Decision(None, None, round(1 - p_best, 4))
 
 
 class MentionClassifier:
@@ -94,19 +100,27 @@ class MentionClassifier:
         self.model = model
 
     def predict(self, cands: list[Candidate]) -> list[dict[str, float]]:
-        """``{code: probability}`` for each candidate (codes the model knows, and ``none``)."""
-        return self.predict_features(candidate_features(cands))
+        """``{code: P(code is right)}`` for each candidate, over its :func:`code_options`."""
+        return self.predict_features(candidate_features(cands), cands)
 
-    def predict_features(self, rows: list[list[str]]) -> list[dict[str, float]]:
-        """``{code: probability}`` for each feature list."""
-        if not rows:
-            return []
-        proba = self.model.predict_proba(rows)
-        return [dict(zip(self.model.classes, map(float, row), strict=True)) for row in np.asarray(proba)]
+    def predict_features(self, bases: list[list[str]], cands: list[Candidate]) -> list[dict[str, float]]:
+        """Like :meth:`predict`, from the candidates' :func:`number_features`."""
+        rows, owners = [], []
+        for k, (cand, base) in enumerate(zip(cands, bases, strict=True)):
+            for code in code_options(cand):
+                rows.append(pair_features(cand, code, base))
+                owners.append((k, code))
+        out: list[dict[str, float]] = [{} for _ in cands]
+        if rows:
+            proba = self.model.predict_proba(rows)
+            col = self.model.classes.index(YES)
+            for (k, code), row in zip(owners, np.asarray(proba), strict=True):
+                out[k][code] = float(row[col])
+        return out
 
 
 def candidate_features(cands: list[Candidate]) -> list[list[str]]:
-    """Feature lists of candidates (jieba runs once per sentence)."""
+    """:func:`number_features` of candidates (jieba runs once per sentence)."""
     from .segment import tokenize
 
     tokens: dict[str, list[tuple[str, int, int]]] = {}
@@ -115,7 +129,7 @@ def candidate_features(cands: list[Candidate]) -> list[list[str]]:
         sid = c.sentence.sentence_id
         if sid not in tokens:
             tokens[sid] = tokenize(c.sentence.text)
-        out.append(mention_features(c, tokens[sid]))
+        out.append(number_features(c, tokens[sid]))
     return out
 
 
@@ -163,23 +177,14 @@ def combine(doc: Document, cands: list[Candidate], classifier: MentionClassifier
     facts = None
     for cand, proba in zip(todo, clf.predict(todo), strict=True):
         d = decide(cand.indicator if cand.rule is not None else None, cand.confidence, proba)
-        if cand.rule is not None:
-            if d.indicator is None:
-                cand.indicator, cand.reason = None, d.reason
-            cand.confidence = d.confidence
-        elif d.indicator is not None:
+        cand.confidence = d.confidence
+        if d.extractor == EXTRACTOR:
             if facts is None:
                 from .attributes import doc_facts
 
                 facts = doc_facts(doc.text, doc.title, doc.year)
-            cand.indicator, cand.how, cand.confidence, cand.reason = d.indicator, EXTRACTOR, d.confidence, None
+            cand.indicator, cand.how, cand.reason = d.indicator, EXTRACTOR, d.reason
             apply_attributes(doc, cand, d.indicator, facts)
+        elif d.indicator is None and cand.rule is not None:
+            cand.indicator, cand.reason = None, d.reason
     return cands
-
-
-def codes_by_count(labels: list[str]) -> dict[str, int]:
-    """How often each label occurs (for the training report)."""
-    out: dict[str, int] = defaultdict(int)
-    for lab in labels:
-        out[lab] += 1
-    return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))

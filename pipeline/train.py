@@ -148,8 +148,6 @@ def train_all(corpora: Path = DEFAULT_CORPORA, gold: Path | None = None, out: Pa
     if only in (None, "article"):
         results["article"] = train_article_classifier(corpora, out)
     if only in (None, "mention"):
-        from .mention_model import train_mention_classifier
-
         results["mention"] = train_mention_classifier(corpora, gold or corpora.parent / "gold", out)
     return results
 
@@ -158,10 +156,6 @@ def train_all(corpora: Path = DEFAULT_CORPORA, gold: Path | None = None, out: Pa
 
 #: Inverse regularisation of the mention classifier (chosen by leave-one-source-out F1).
 MENTION_C = 10.0
-
-#: Mention features that are indicators (value 1) rather than TF-IDF weighted n-grams.
-MENTION_BINARY = ("u", "qt", "l1", "r1", "lw1", "lw2", "lw3", "rw1", "rw2", "hn", "hl", "hr", "idx", "list",
-                  "approx", "f", "m", "rule", "how", "why")
 
 
 @dataclass
@@ -249,14 +243,144 @@ def collect_mentions(corpora: Path, gold_dir: Path) -> tuple[list[MentionExample
     return examples, gold, data_hash(hashed)
 
 
-def fit_mention_model(examples: list[MentionExample], c: float = MENTION_C,
-                      binary: tuple[str, ...] = MENTION_BINARY) -> LinearModel:
-    """A multinomial logistic regression over mention features (codes and ``none``)."""
+def mention_pairs(examples: list[MentionExample]) -> tuple[list[list[str]], list[str]]:
+    """Training rows of the pair model: one per (number, code option), labelled yes/no."""
+    from .features import code_options, pair_features
+    from .mention_model import YES
+
+    rows, ys = [], []
+    for e in examples:
+        for code in code_options(e.cand):
+            rows.append(pair_features(e.cand, code, e.feats))
+            ys.append(YES if code == e.label else "no")
+    return rows, ys
+
+
+def fit_mention_model(examples: list[MentionExample], c: float = MENTION_C) -> LinearModel:
+    """A logistic regression over (number, code) pairs: is this code the number's indicator?"""
     from sklearn.linear_model import LogisticRegression
 
-    rows = [e.feats for e in examples]
-    enc = TfidfEncoder.fit(rows, min_df=2, binary=binary)
+    from .features import MENTION_BINARY
+
+    rows, ys = mention_pairs(examples)
+    enc = TfidfEncoder.fit(rows, min_df=2, binary=MENTION_BINARY)
     clf = LogisticRegression(C=c, random_state=SEED, max_iter=3000)
-    clf.fit(enc.transform(rows), [e.label for e in examples])
+    clf.fit(enc.transform(rows), ys)
     return LinearModel("mention_classifier", enc, [str(k) for k in clf.classes_], clf.coef_.copy(),
                        clf.intercept_.copy(), {})
+
+
+def _record(e: MentionExample, code: str, confidence: float, extractor: str) -> dict[str, Any]:
+    c = e.cand
+    return {"source": e.source, "indicator": code, "value": c.quantity.value, "unit": c.unit, "stage": c.stage,
+            "year": c.year, "kind": c.kind or "level", "approx": c.approx, "quote": c.clause,
+            "confidence": confidence, "extractor": extractor}
+
+
+def predictions(examples: list[MentionExample], probs: list[dict[str, float]], mode: str,
+                propose: float | None = None, veto: float | None = None) -> list[dict[str, Any]]:
+    """Records of on-topic examples by ``mode``: ``rules``, ``classifier`` (alone) or ``combined``.
+
+    Attributes (stage, year, kind, approx) are the rules' for every mode, so
+    the modes differ only in which numbers become which indicator.
+    """
+    from .mention_model import PROPOSE, VETO, decide
+
+    propose = PROPOSE if propose is None else propose
+    veto = VETO if veto is None else veto
+    out = []
+    for e, p in zip(examples, probs, strict=True):
+        if not e.on_topic:
+            continue
+        ruled = e.cand.rule is not None and e.cand.indicator is not None
+        if mode == "rules":
+            if ruled:
+                out.append(_record(e, e.cand.indicator, e.cand.confidence, "rules"))
+            continue
+        if (e.cand.reason or "").startswith("blocked"):
+            continue
+        d = decide(e.cand.indicator if ruled and mode == "combined" else None, e.cand.confidence, p,
+                   propose=propose if mode == "combined" else 0.5, veto=veto)
+        if d.indicator is not None:
+            out.append(_record(e, d.indicator, d.confidence, d.extractor or ""))
+    return out
+
+
+def calibration(gold: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Error rate among the 10% least confident records and among the top 50%."""
+    from .evaluate import evaluate
+
+    ev = evaluate(gold, records)
+    matched = {id(p) for _, p in ev.pairs}
+    ranked = sorted(records, key=lambda r: r["confidence"])
+    n = len(ranked)
+    low, top = ranked[:max(1, n // 10)], ranked[n // 2:]
+
+    def err(rs: list[dict[str, Any]]) -> float:
+        return round(sum(id(r) not in matched for r in rs) / len(rs), 4) if rs else 0.0
+
+    return {"records": n, "errors_lowest_10pct": err(low), "errors_top_50pct": err(top),
+            "sortable": err(low) > err(top)}
+
+
+def leave_one_source_out(examples: list[MentionExample], c: float = MENTION_C) -> list[dict[str, float]]:
+    """Held-out probabilities of every example: each source scored by a model trained on the others."""
+    from .mention_model import MentionClassifier
+
+    probs: list[dict[str, float]] = [{} for _ in examples]
+    for source in sorted({e.source for e in examples}):
+        clf = MentionClassifier(fit_mention_model([e for e in examples if e.source != source], c))
+        idx = [i for i, e in enumerate(examples) if e.source == source]
+        for i, p in zip(idx, clf.predict_features([examples[i].feats for i in idx],
+                                                  [examples[i].cand for i in idx]), strict=True):
+            probs[i] = p
+    return probs
+
+
+def compare(gold: list[dict[str, Any]], examples: list[MentionExample], probs: list[dict[str, float]]
+            ) -> dict[str, Any]:
+    """Rules-only, classifier-only and combined scores (overall and per family) and calibration."""
+    from .evaluate import evaluate
+
+    out: dict[str, Any] = {}
+    for mode in ("rules", "classifier", "combined"):
+        recs = predictions(examples, probs, mode)
+        ev = evaluate(gold, recs)
+        out[mode] = {"overall": ev.overall.as_dict(), "families": {k: v.as_dict() for k, v in ev.families.items()},
+                     "calibration": calibration(gold, recs)}
+    return out
+
+
+def format_comparison(title: str, table: dict[str, Any]) -> str:
+    """The side-by-side table printed by ``zhibiao train``."""
+    modes = ("rules", "classifier", "combined")
+    lines = [title, f"  {'slice':<18}" + "".join(f"{m + ' P/R/F1':>26}" for m in modes)]
+
+    def cell(s: dict[str, Any]) -> str:
+        return f"{s['precision']:.3f}/{s['recall']:.3f}/{s['f1']:.3f}".rjust(26)
+
+    lines.append(f"  {'overall':<18}" + "".join(cell(table[m]["overall"]) for m in modes))
+    for fam in table["rules"]["families"]:
+        lines.append(f"  {fam:<18}" + "".join(cell(table[m]["families"][fam]) for m in modes))
+    lines.append(f"  {'calibration':<18}" + "".join(
+        f"{table[m]['calibration']['errors_lowest_10pct']:.2f} low10% vs {table[m]['calibration']['errors_top_50pct']:.2f} top50%".rjust(26)
+        for m in modes))
+    return "\n".join(lines)
+
+
+def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | None = None,
+                             out: Path | None = None, heldout: Path | None = None) -> dict[str, Any]:
+    """Leave-one-source-out comparison on the gold sources, then the final model on all of them, saved."""
+    gold_dir = gold_dir or corpora.parent / "gold"
+    examples, gold, digest = collect_mentions(corpora, gold_dir)
+    loso = compare(gold, examples, leave_one_source_out(examples))
+    model = fit_mention_model(examples)
+    report = format_comparison(f"mention classifier, leave-one-source-out over {len(gold)} gold records "
+                               f"({len({g['source'] for g in gold})} sources):", loso)
+    meta: dict[str, Any] = {"training_data_hash": digest, "seed": SEED, "C": MENTION_C,
+                            "features": len(model.encoder.vocabulary), "numbers": len(examples),
+                            "labelled": sum(e.label != "none" for e in examples),
+                            "metrics": {"leave_one_source_out": loso}}
+    save_model(model, meta, out)
+    meta["report"] = report
+    return meta
