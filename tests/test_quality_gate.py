@@ -1,0 +1,43 @@
+"""Quality gate: the whole product path (runner, every stage, tables) scored against gold.
+
+Two sets, both real-genre pages: the five seed pages (the dev set the rules
+are tuned on) and heldout/ (six pages of other sites, HTML/GB18030/Big5
+included, annotated from the codebook by someone who did not read the rules;
+never used for tuning). The floors are pinned below the figures measured when
+they were set (see the issue notes) so that a change that loses recall or
+precision on either set fails CI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.evaluate import evaluate, load_gold
+from pipeline.runner import RunOptions, run_pipeline
+from pipeline.tables import read_records
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: (pages, gold folder, F1 floor, recall floor). Measured at pinning time: seeds F1 0.953, heldout F1 0.962.
+SETS = {
+    "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.90, 0.90),
+    "heldout": (sorted((ROOT / "heldout" / "pages").iterdir()), ROOT / "heldout" / "gold", 0.88, 0.88),
+}
+#: Attribute accuracies on matched pairs may not fall below these on either set.
+ATTRIBUTE_FLOORS = {"stage": 0.85, "year": 0.85, "kind": 0.90, "approx": 0.95}
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_extraction_quality_stays_above_the_pinned_floors(name: str, tmp_path: Path) -> None:
+    pages, gold_dir, f1_floor, recall_floor = SETS[name]
+    assert pages, f"no pages for {name}"
+    run_pipeline(pages, tmp_path / "out", RunOptions(jobs=1, progress=False))
+    ev = evaluate(load_gold(gold_dir), read_records(tmp_path / "out", "indicators"))
+    figures = ev.as_dict()["overall"]
+    assert ev.overall.gold > 300, figures
+    assert ev.overall.f1 >= f1_floor, figures
+    assert ev.overall.recall >= recall_floor, figures
+    for attr, floor in ATTRIBUTE_FLOORS.items():
+        assert ev.overall.accuracy(attr) >= floor, (attr, figures)
