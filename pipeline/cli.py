@@ -183,15 +183,22 @@ def extract_cmd(out: str, **kw: object) -> None:
 
 
 @main.command("tables")
-@click.argument("out", type=click.Path(exists=True, file_okay=False))
-def tables_cmd(out: str) -> None:
+@click.argument("out", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--describe", is_flag=True, help="Print the columns of every table (Markdown, for README) and exit.")
+def tables_cmd(out: str | None, describe: bool) -> None:
     """Tables stage: re-assemble every table of OUT from the stage cache and write OUT/summary.json.
 
-    Example: zhibiao tables data/
+    Example: zhibiao tables data/      (zhibiao tables --describe  prints every column's meaning)
     """
     from .cache import write_json_atomic
     from .runner import format_summary, write_tables
+    from .tables import columns_markdown
 
+    if describe:
+        click.echo(columns_markdown())
+        return
+    if out is None:
+        raise click.UsageError("give the output folder (zhibiao tables data/) or --describe")
     try:
         summary = write_tables(Path(out))
     except FileNotFoundError as exc:
