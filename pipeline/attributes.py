@@ -32,6 +32,10 @@ PERIOD_WINDOW = 400
 TARGET_WINDOW = 30
 #: Stage words after a count in its clause (13名考生在全省对口升学考试中) are read this far.
 RIGHT_STAGE_WINDOW = 12
+# An inline paragraph heading: a numbered short title ended by 。 or ：
+_LEAD = regex.compile(r"[ \t　]*(?:\d{1,2}[.、．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)"
+                      r"\s*([^。，,；;：:\n]{2,30})[。：:]")
+_CONTINUES_LIST = regex.compile(r"[、和及]")
 _DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
 _SEP = regex.compile(r"[、，,；;和及与]")
 COUNT_UNITS = ("所", "人", "人次", "个")
@@ -56,6 +60,13 @@ class DocFacts:
             else:
                 break
         return found
+
+    def paragraph_lead(self, start: int) -> str | None:
+        """The inline heading that opens the paragraph holding clean offset ``start``
+        (``5.特殊教育。``, ``(二)职业教育:``), or None."""
+        lo = self.text.rfind("\n", 0, start) + 1
+        m = _LEAD.match(self.text, lo)
+        return m.group(1) if m and m.end() <= start else None
 
     def period_prefix(self, start: int) -> str:
         """Text of the period (up to the last 。！？ or line break) before clean offset ``start``."""
@@ -85,7 +96,7 @@ def _stage_run(lead: str) -> list[str | None]:
 def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fixed: str | None,
                   default: str | None, inherited: str | None, list_pos: tuple[int, int] | None,
                   lead: str | None, seg_start: int | None = None, unit: str | None = None,
-                  prev_clause: Clause | None = None) -> str | None:
+                  prev_clause: Clause | None = None, paragraph_lead: str | None = None) -> str | None:
     """Stage of the number at [q_start, q_end) of ``sentence``.
 
     Order: the trigger's own stage (毛入园率); the subject a 分别 list aligns
@@ -93,7 +104,7 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
     words of the number's own segment, then of its clause before it (a
     special-education word wins, several enumerated stages give null); the
     stage of the record it continues or breaks down (其中…); stage words of the
-    clause before; the trigger's default.
+    clause before; of the paragraph's inline heading (5.特殊教育。); the trigger's default.
     """
     if fixed:
         return fixed
@@ -112,7 +123,9 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
     for lo, hi in ((seg_start, q_start), (clause.start, q_start)):
         found, stage = stage_in(sentence[lo:hi])
         if found:
-            return stage
+            # a clause that opens with 、 continues a list of stages begun before a bracket:
+            # 学前教育、义务教育(含特殊教育)、职业教育学校在校学生数 counts several stages
+            return None if lo == clause.start and _CONTINUES_LIST.match(sentence, lo) else stage
     if unit in COUNT_UNITS:
         found, stage = stage_in(sentence[q_end:min(clause.end, q_end + RIGHT_STAGE_WINDOW)])
         if found:
@@ -121,6 +134,10 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
         return inherited
     if prev_clause is not None:
         found, stage = stage_in(sentence[prev_clause.start:prev_clause.end])
+        if found:
+            return None if _CONTINUES_LIST.match(sentence, prev_clause.start) else stage
+    if default is None and paragraph_lead:
+        found, stage = stage_in(paragraph_lead)
         if found:
             return stage
     return default

@@ -289,6 +289,7 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
     heading = facts.heading_at(sent.start)
     plan_section = _plan_section(facts, sent.start)
     prefix = facts.period_prefix(sent.start)
+    paragraph_lead = facts.paragraph_lead(sent.start)
     values = [i for i, q in enumerate(qs) if q.is_value]
     runs = list_runs(text, [(qs[i].start, qs[i].end) for i in values])
     run_of: dict[int, tuple[list[int], int]] = {}
@@ -379,7 +380,8 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
         cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=seg_start, unit=cand.unit,
                                    fixed=rule.stage or aligned_stage, default=rule.default_stage,
                                    inherited=inherited_stage,
-                                   list_pos=list_pos, lead=lead, prev_clause=cls[ci - 1] if ci > 0 else None)
+                                   list_pos=list_pos, lead=lead, prev_clause=cls[ci - 1] if ci > 0 else None,
+                                   paragraph_lead=paragraph_lead)
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
                                  list_pos=list_pos, lead=lead, heading=heading, doc_year=facts.year,
                                  prefix=prefix, near=seg_start, clause=clause)

@@ -30,7 +30,7 @@ SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
 #: Quality floor of the rule extractor on the seed gold (measured 0.970 when pinned;
 #: a drop below this fails the suite).
 F1_FLOOR = 0.95
-ATTR_FLOOR = {"stage": 0.91, "year": 0.95, "kind": 0.96, "approx": 0.97}
+ATTR_FLOOR = {"stage": 0.93, "year": 0.95, "kind": 0.96, "approx": 0.97}
 
 
 def records(text: str, year: int | None = None, title: str = "") -> list[tuple]:
@@ -293,3 +293,16 @@ YEAR_CASES = [
 @pytest.mark.parametrize("text,doc_year,expected", YEAR_CASES, ids=[c[0][:16] for c in YEAR_CASES])
 def test_year_of_a_value(text: str, doc_year: int | None, expected: list) -> None:
     assert [c.year for c in _cands(text, year=doc_year) if c.indicator] == expected
+
+
+def test_stage_from_paragraph_lead_heading() -> None:
+    text = "5.特殊教育。我市把适龄“三残”儿童少年教育纳入全市义务教育总体框架。投入330万元,实施了市特殊教育学校提升工程。"
+    doc = _doc(text, year=None)
+    start = text.index("投入")
+    sent = Sentence("d#0:1", "d#0", "d", 1, text[start:], start, len(text), 0, 0, None)
+    assert [(c.indicator, c.stage) for c in candidates(doc, [sent]) if c.indicator] == [("funding.investment", "special")]
+
+
+def test_list_of_stages_continued_after_a_bracket_has_no_stage() -> None:
+    text = "20_年州直学前教育、义务教育(含特殊教育)、职业教育学校在校学生数601573人"
+    assert [(c.indicator, c.stage) for c in _cands(text) if c.indicator] == [("students.enrolled", None)]
