@@ -104,12 +104,20 @@ def cues(kind: str, scope: str | None = None) -> list[Cue]:
     return [c for c in cue_rules() if c.cue == kind and (scope is None or c.scope == scope)]
 
 
+def cue_match(kind: str, scope: str, text: str, code: str | None = None) -> tuple[Cue, regex.Match] | None:
+    """The first cue of ``kind``/``scope`` that matches ``text`` and applies to ``code``, with its match."""
+    for c in cues(kind, scope):
+        if c.applies_to(code):
+            m = c.pattern.search(text)
+            if m:
+                return c, m
+    return None
+
+
 def first_cue(kind: str, scope: str, text: str, code: str | None = None) -> Cue | None:
     """The first cue of ``kind``/``scope`` that matches ``text`` and applies to ``code``."""
-    for c in cues(kind, scope):
-        if c.applies_to(code) and c.pattern.search(text):
-            return c
-    return None
+    found = cue_match(kind, scope, text, code)
+    return found[0] if found else None
 
 
 def find_stage_words(text: str) -> list[StageHit]:

@@ -35,7 +35,7 @@ from .attributes import (
     stage_in,
 )
 from .codebook import UNITS
-from .cues import cues, first_cue
+from .cues import cue_match, cues, first_cue
 from .frames import Clause, clause_at, clauses, list_runs, respectively_before
 from .quantities import NOT_A_VALUE, Quantity, read_quantities
 from .records import Document, Indicator, Mention, Sentence
@@ -50,8 +50,7 @@ CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "claus
 #: A change clause continues the previous record only when it has no subject of its
 #: own: at most this many characters besides the change words (较xx年增长, 比上年同期提高).
 BARE_CHANGE = 6
-_CHANGE_CUE = regex.compile(r"(?:比|较|同比|环比)[^，,。；;、]{0,14}?(?:增长|提高|提升|下降|增加|减少|降低|上升)了?|"
-                            r"(?:增长|提高|提升|下降|增加|减少|降低|上升)了?(?:率)?[为达到]*|整体|分别|均")
+_FILLER = regex.compile(r"整体|分别|均|都|也")
 _OWN_RATE = regex.compile(r"率|占比|比例|比重")
 _LEADS_IN = regex.compile(r"[分别为是达到共计有约近：:\s]*$")
 _LIST_BOUND = regex.compile(r"(?:以上|以下)")
@@ -246,7 +245,9 @@ def _continues(before: list[Candidate], unit: str, change: bool, seg_left: str, 
     for c in reversed(before):
         if c.rule is not None:
             if change:
-                bare = len(_CHANGE_CUE.sub("", seg_left)) <= BARE_CHANGE
+                found = cue_match("change", "before", seg_left)
+                rest = seg_left[:found[1].start()] if found else seg_left
+                bare = len(_FILLER.sub("", rest)) <= BARE_CHANGE
                 return c if bare and clause_at(cls, c.quantity.start) >= ci - 1 else None
             if c.unit == unit and unit in c.rule.units and not _OWN_RATE.search(seg_left):
                 return c
