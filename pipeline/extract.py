@@ -1,7 +1,8 @@
 """Stage 3, extract: numbers of a document's sentences become codebook records (rule extractor).
 
 For every number the quantity reader finds (:func:`pipeline.quantities.read_quantities`)
-:func:`candidates` decides which trigger rule governs it, in this order:
+:func:`candidates` decides which trigger rule governs it (:mod:`pipeline.governing`),
+in this order:
 
 1. a noun label right after the number (10余万名特岗教师);
 2. a trigger in the number's own segment (the words since the previous number of
@@ -32,11 +33,11 @@ from .attributes import (
     resolve_kind,
     resolve_stage,
     resolve_year,
-    stage_in,
 )
 from .codebook import UNITS
-from .cues import cue_match, cues, first_cue
-from .frames import Clause, clause_at, clauses, list_runs, respectively_before
+from .cues import first_cue
+from .frames import clause_at, clauses, list_runs, respectively_before
+from .governing import blocked, choose, continues, subject_hits
 from .quantities import NOT_A_VALUE, Quantity, read_quantities
 from .records import Document, Indicator, Mention, Sentence
 from .triggers import Hit, TriggerRule, find_hits
@@ -47,21 +48,11 @@ _MAGNITUDE_END = ("万", "亿", "千", "百")
 #: Confidence by how the governing trigger was found (hand-set from the seed
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
 CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "clause": 0.65, "inherited": 0.6}
-#: A change clause continues the previous record only when it has no subject of its
-#: own: at most this many characters besides the change words (较xx年增长, 比上年同期提高).
-BARE_CHANGE = 6
-_FILLER = regex.compile(r"整体|分别|均|都|也")
-_OWN_RATE = regex.compile(r"率|占比|比例|比重")
-_LEADS_IN = regex.compile(r"[分别为是达到共计有约近：:\s]*$")
 _LIST_BOUND = regex.compile(r"(?:以上|以下)")
 _SHARED = regex.compile(r"均(?:达到?|为|是|保持在?|在)?\s*$")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
-_SEPARATOR = regex.compile(r"[、，,；;和及与]")
 _QUOTES = ("“”", "\"\"", "‘’", "「」")
-#: Codes whose trigger alone does not say who is counted (培训 N人次: teachers or farmers?)
-NEEDS_SUBJECT = frozenset({"teachers.trained"})
-ADJACENT = 3      # chars between a number and a noun label right after it
 LABEL_SPAN = 10   # chars of context kept on each side of a number
 
 
@@ -128,133 +119,6 @@ def _quoted(text: str, q: Quantity) -> bool:
     if q.start == 0 or q.end >= len(text):
         return False
     return any(text[q.start - 1] == o and text[q.end] == c for o, c in _QUOTES)
-
-
-def _accepts(rule: TriggerRule, unit: str, change: bool) -> bool:
-    return unit in rule.units or (change and unit in rule.change_units)
-
-
-def _subject_hits(text: str, hits: list[Hit], lo: int, hi: int, unit: str,
-                  change: bool) -> list[tuple[Hit, str | None]]:
-    """The triggers of text[lo:hi] that accept ``unit``, one a subject (overlaps dropped), with the
-    stage words written with each (义务教育巩固率、高中阶段毛入学率); empty unless they name at
-    least two different indicators."""
-    chosen: list[Hit] = []
-    for h in sorted((h for h in hits if lo <= h.start and h.end <= hi and _accepts(h.rule, unit, change)
-                     and h.rule.side != "right"), key=lambda h: (h.start, -(h.end - h.start), -h.rule.priority)):
-        if chosen and h.start < chosen[-1].end:
-            continue
-        chosen.append(h)
-    if len({h.rule.indicator for h in chosen}) < 2:
-        return []
-    out: list[tuple[Hit, str | None]] = []
-    start = lo
-    for h in chosen:
-        found, stage = stage_in(text[start:h.end])
-        out.append((h, h.rule.stage or (stage if found else None)))
-        start = h.end
-    return out
-
-
-def _distance(h: Hit, q: Quantity) -> int:
-    """Characters between a trigger and a number (0 when they touch or overlap)."""
-    return max(0, q.start - h.end, h.start - q.end)
-
-
-def _claimed(text: str, h: Hit, q: Quantity, values: list[Quantity], clause: Clause, unit: str) -> bool:
-    """Whether trigger ``h`` (right of ``q``) already governs a later number of the same unit:
-    the words since the previous number are that number's own (…304人、444人入学人数分别为267人)."""
-    for v in values:
-        if v.start >= h.end and v.end <= clause.end and v.unit == unit:
-            if any(h.end <= w.start < v.start for w in values):
-                return False
-            # adjacent to q it is the noun q counts (3.6万教职工和44万学生), unless it
-            # leads straight into the next number (444人入学人数分别为267人)
-            return h.start - q.end > ADJACENT or bool(_LEADS_IN.match(text, h.end, v.start))
-    return False
-
-
-def _choose(text: str, hits: list[Hit], q: Quantity, values: list[Quantity], clause: Clause, seg_start: int, unit: str,
-            change: bool) -> tuple[Hit | None, str | None]:
-    """The trigger hit that governs ``q`` and how it was found (see the module docstring)."""
-    ok = [h for h in hits if _accepts(h.rule, unit, change) and clause.start <= h.start and h.end <= clause.end
-          and (h.rule.reach is None or _distance(h, q) <= h.rule.reach)]
-    label = [h for h in ok if h.rule.local and q.end <= h.start <= q.end + ADJACENT and h.rule.side != "left"
-             and not _SEPARATOR.search(text[q.end:h.start])]
-    if label:
-        return min(label, key=lambda h: (h.start, -h.rule.priority)), "label"
-    seg = [(h, "segment", q.start - h.end) for h in ok
-           if h.start >= seg_start and h.end <= q.start and h.rule.side != "right"]
-    right = [(h, "right", h.start - q.end) for h in ok if h.start >= q.end and h.rule.side != "left"
-             and not h.rule.local and not _claimed(text, h, q, values, clause, unit)]
-    near = seg + right
-    if near:
-        h, how, _d = max(near, key=lambda t: (t[0].rule.priority, t[1] == "segment", -t[2]))
-        return h, how
-    wide = [h for h in ok if h.end <= seg_start and not h.rule.local and h.rule.side != "right"]
-    if wide:
-        return max(wide, key=lambda h: (h.end, h.rule.priority)), "clause"
-    return None, None
-
-
-def _nearest_subject(text: str, q: Quantity, clause: Clause, code: str) -> bool | None:
-    """Whether the person noun a count of people counts suits ``code``: True (教师 for teachers.*),
-    False (校长, 干部, 学生 for teachers.*), None when no person noun is near."""
-    found: list[tuple[int, int, bool]] = []
-    for kind, good in (("subject", True), ("not_subject", False)):
-        for cue in cues(kind, "sentence"):
-            if cue.applies_to(code):
-                found += [(m.start(), m.end(), good) for m in cue.pattern.finditer(text)]
-    if not found:
-        return None
-    adjacent = [f for f in found if q.end <= f[0] <= q.end + ADJACENT and not _SEPARATOR.search(text, q.end, f[0])]
-    if adjacent:
-        return min(adjacent, key=lambda f: (f[0], -(f[1] - f[0])))[2]
-    left = [f for f in found if f[1] <= q.start]
-    if left:
-        return max(left, key=lambda f: (f[1], f[1] - f[0]))[2]
-    right = [f for f in found if q.end <= f[0] and f[1] <= clause.end]
-    if right:
-        return min(right, key=lambda f: (f[0], -(f[1] - f[0])))[2]
-    return None
-
-
-def _blocked(text: str, code: str, clause: Clause, q: Quantity) -> str | None:
-    before = text[max(clause.start, q.start - 8):q.start]
-    after = text[q.end:min(clause.end, q.end + 16)]
-    clause_left = text[clause.start:q.start]
-    for kind, scope, part in (("block", "before", before), ("block", "after", after),
-                              ("block", "clause", clause_left), ("acted_on", "clause", clause_left),
-                              ("acted_on", "after", after)):
-        cue = first_cue(kind, scope, part, code)
-        if cue is not None:
-            return cue.id
-    if q.unit in ("人", "人次", None):
-        subject = _nearest_subject(text, q, clause, code)
-        if subject is False or (subject is None and code in NEEDS_SUBJECT):
-            return "not_subject"
-    return None
-
-
-def _continues(before: list[Candidate], unit: str, change: bool, seg_left: str, cls: list[Clause],
-               ci: int) -> Candidate | None:
-    """The earlier record of the sentence a number without a trigger continues: in a change
-    frame the last record (较xx年增长12.03%); otherwise the last record in the same unit,
-    past numbers that made none (1554万元的30%(466万元)), unless the number's own words
-    name a new rate or share (占比, 比例)."""
-    for c in reversed(before):
-        if c.rule is not None:
-            if change:
-                found = cue_match("change", "before", seg_left)
-                rest = seg_left[:found[1].start()] if found else seg_left
-                bare = len(_FILLER.sub("", rest)) <= BARE_CHANGE
-                return c if bare and clause_at(cls, c.quantity.start) >= ci - 1 else None
-            if c.unit == unit and unit in c.rule.units and not _OWN_RATE.search(seg_left):
-                return c
-            return None
-        if c.unit == unit and c.quantity.is_value and c.reason and c.reason.startswith("blocked"):
-            return None
-    return None
 
 
 def _breakdown_stage(text: str, q: Quantity, before: list[Candidate]) -> str | None:
@@ -346,11 +210,11 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
             resp = respectively_before(text, first.start, lower)
             if resp is not None:
                 lead, list_pos = text[:resp], (pos, len(members))
-        hit, how = _choose(text, hits, q, vals, clause, seg_start, cand.unit, change)
+        hit, how = choose(text, hits, q, vals, clause, seg_start, cand.unit, change)
         aligned_stage = None
         if list_pos is not None:
             # 巩固率、毛入学率分别达到96.5%和92.1%: one trigger an item, in order
-            subjects = _subject_hits(text, hits, lower, len(lead or ""), cand.unit, change)
+            subjects = subject_hits(text, hits, lower, len(lead or ""), cand.unit, change)
             if len(subjects) == list_pos[1]:
                 hit, how = subjects[pos][0], "list"
                 aligned_stage = subjects[pos][1]
@@ -358,11 +222,11 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
         if _SHARED.search(seg_left):
             # 升学率、入学率均达到100%: the number is the value of every subject before it
             lo = max((v.end for v in vals if v.end <= q.start), default=0)
-            shared = _subject_hits(text, hits, lo, q.start, cand.unit, change)
+            shared = subject_hits(text, hits, lo, q.start, cand.unit, change)
             if len(shared) >= 2:
                 hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
         rule = hit.rule if hit else None
-        source = _continues(out[:-1], cand.unit, change, seg_left, cls, ci)
+        source = continues(out[:-1], cand.unit, change, seg_left, cls, ci)
         if rule is None and source is not None:
             rule, how = source.rule, "inherited"
         inherited_stage = source.stage if source is not None and (how == "inherited" or (in_run and pos > 0)) else None
@@ -370,9 +234,9 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
             cand.reason = "no_trigger"
             continue
         code = rule.indicator
-        blocked = _blocked(text, code, clause, q)
-        if blocked:
-            cand.reason = f"blocked:{blocked}"
+        block = blocked(text, code, clause, q)
+        if block:
+            cand.reason = f"blocked:{block}"
             continue
         cand.rule, cand.how, cand.indicator = rule, how, code
         cand.shared = [(h.rule, st) for h, st in shared[:-1]]
