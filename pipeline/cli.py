@@ -160,26 +160,21 @@ def clean_cmd(paths: tuple[str, ...], out: str, **kw: object) -> None:
     _run_stages(out, ("clean",), paths, **kw)  # type: ignore[arg-type]
 
 
-@main.command("segment")
-@click.argument("out", type=click.Path(exists=True, file_okay=False))
-@_engine_options
-def segment_cmd(out: str, **kw: object) -> None:
-    """Segment stage: the documents of OUT to its sentences and tokens tables.
+def _stage_command(stage: str, reads: str, writes: str) -> None:
+    """Register the command of one stage that reads the previous stage's output in OUT."""
 
-    Example: zhibiao segment data/
-    """
-    _run_stages(out, ("segment",), None, **kw)  # type: ignore[arg-type]
+    @main.command(stage, help=f"""{stage.capitalize()} stage: the {reads} of OUT to its {writes}.
+
+    Example: zhibiao {stage} data/
+    """)
+    @click.argument("out", type=click.Path(exists=True, file_okay=False))
+    @_engine_options
+    def command(out: str, **kw: object) -> None:
+        _run_stages(out, (stage,), None, **kw)  # type: ignore[arg-type]
 
 
-@main.command("extract")
-@click.argument("out", type=click.Path(exists=True, file_okay=False))
-@_engine_options
-def extract_cmd(out: str, **kw: object) -> None:
-    """Extract stage: the documents and sentences of OUT to its mentions and indicators tables.
-
-    Example: zhibiao extract data/
-    """
-    _run_stages(out, ("extract",), None, **kw)  # type: ignore[arg-type]
+_stage_command("segment", "documents", "sentences and tokens tables")
+_stage_command("extract", "documents and sentences", "mentions and indicators tables")
 
 
 @main.command("tables")

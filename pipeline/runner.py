@@ -146,23 +146,30 @@ def run_clean(items: list[Page | ErrorRecord]) -> tuple[list[Document], list[Err
     return docs, errors, sigs, stats
 
 
-def run_segment(docs: list[Document]) -> tuple[list[Any], list[Any], list[ErrorRecord], dict]:
-    """Segment the kept documents of a shard: sentences, tokens, errors, counters."""
-    from .segment import segment_document
-
-    sentences: list[Any] = []
-    tokens: list[Any] = []
+def _per_document(docs: list[Document], stage: str,
+                  fn: Callable[[Document], tuple[list[Any], list[Any]]]) -> tuple[list[Any], list[Any], list[ErrorRecord]]:
+    """Apply a stage function to every kept document; its two output lists concatenated, failures as errors."""
+    first: list[Any] = []
+    second: list[Any] = []
     errors: list[ErrorRecord] = []
     for doc in docs:
         if not doc.kept:
             continue
         try:
-            s, t = segment_document(doc)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(_error(doc.source, doc.path, "segment", exc))
+            a, b = fn(doc)
+        except Exception as exc:  # noqa: BLE001 - any failure becomes an errors row
+            errors.append(_error(doc.source, doc.path, stage, exc))
             continue
-        sentences += s
-        tokens += t
+        first += a
+        second += b
+    return first, second, errors
+
+
+def run_segment(docs: list[Document]) -> tuple[list[Any], list[Any], list[ErrorRecord], dict]:
+    """Segment the kept documents of a shard: sentences, tokens, errors, counters."""
+    from .segment import segment_document
+
+    sentences, tokens, errors = _per_document(docs, "segment", segment_document)
     stats = {"sentences": len(sentences), "tokens": len(tokens), "errors": _count_errors(errors)}
     return sentences, tokens, errors, stats
 
@@ -174,19 +181,8 @@ def run_extract(docs: list[Document], sentences: list[Sentence]) -> tuple[list[A
     by_doc: dict[str, list[Sentence]] = {}
     for s in sentences:
         by_doc.setdefault(s.doc_id, []).append(s)
-    mentions: list[Any] = []
-    indicators: list[Any] = []
-    errors: list[ErrorRecord] = []
-    for doc in docs:
-        if not doc.kept:
-            continue
-        try:
-            m, i = extract_document(doc, by_doc.get(doc.doc_id, []))
-        except Exception as exc:  # noqa: BLE001
-            errors.append(_error(doc.source, doc.path, "extract", exc))
-            continue
-        mentions += m
-        indicators += i
+    mentions, indicators, errors = _per_document(
+        docs, "extract", lambda doc: extract_document(doc, by_doc.get(doc.doc_id, [])))
     families = Counter(family(r.indicator) if r.indicator in CODES else "other" for r in indicators)
     stats = {"mentions": len(mentions), "indicators": len(indicators), "families": dict(families),
              "errors": _count_errors(errors)}
