@@ -49,7 +49,7 @@ from .cache import (
 from .codebook import CODES, family
 from .dedup import MIN_CHARS, NearDuplicateIndex, content_hash, minhash
 from .records import Document, ErrorRecord, Page, Sentence
-from .sources import iter_inputs
+from .sources import input_size, iter_inputs
 from .tables import from_row, to_table, write_atomic
 
 #: Target pages per shard: a page closes its shard when its hash is 0 modulo this. 32 pages of
@@ -364,12 +364,16 @@ def make_engine(opts: RunOptions) -> _LocalEngine | _DaskEngine:
 
 
 class _Progress:
-    """tqdm bar over pages (docs/s, MB/s, errors), only on a terminal."""
+    """tqdm bar, only on a terminal: MB of input (rate and ETA) with pages/s and errors so far.
 
-    def __init__(self, enabled: bool | None) -> None:
+    For a stage command, which reads no input, the bar counts shards.
+    """
+
+    def __init__(self, enabled: bool | None, total: int | None, by_bytes: bool) -> None:
         self.bar = None
         self.start = time.monotonic()
-        self.bytes = 0
+        self.by_bytes = by_bytes
+        self.pages = 0
         self.errors = 0
         if enabled is None:
             enabled = sys.stderr.isatty()
@@ -377,15 +381,17 @@ class _Progress:
             import tqdm
 
             tqdm.tqdm.monitor_interval = 0
-            self.bar = tqdm.tqdm(unit="page", desc="zhibiao", dynamic_ncols=True)
+            self.bar = tqdm.tqdm(total=total, desc="zhibiao", dynamic_ncols=True,
+                                 **({"unit": "B", "unit_scale": True, "unit_divisor": 1000} if by_bytes
+                                    else {"unit": "shard"}))
 
-    def update(self, result: dict[str, Any]) -> None:
-        self.bytes += result.get("bytes", 0)
-        self.errors += result.get("errors", 0)
+    def update(self, pages: int, nbytes: int, errors: int = 0) -> None:
+        self.pages += pages
+        self.errors += errors
         if self.bar is not None:
-            mbps = self.bytes / 1e6 / max(time.monotonic() - self.start, 1e-9)
-            self.bar.set_postfix_str(f"{mbps:.2f} MB/s, {self.errors} errors", refresh=False)
-            self.bar.update(result.get("pages", 0))
+            rate = self.pages / max(time.monotonic() - self.start, 1e-9)
+            self.bar.set_postfix_str(f"{rate:.1f} pages/s, {self.errors} errors", refresh=False)
+            self.bar.update(nbytes if self.by_bytes else 1)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -406,39 +412,45 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     versions = stage_versions()
     counters: Counter = Counter()
     started = time.monotonic()
+    enabled = sys.stderr.isatty() if opts.progress is None else opts.progress
     if "clean" in stages:
         if not paths:
             raise ValueError("the clean stage needs input paths")
-        shards: Iterator[tuple[str, list[Page | ErrorRecord] | None]] = (
-            (digest(*s.ids), s.items) for s in plan_shards(paths, opts, counters))
+        shards: Iterator[tuple[str, list[Page | ErrorRecord] | None, int, int]] = (
+            (digest(*s.ids), s.items, s.pages, s.nbytes) for s in plan_shards(paths, opts, counters))
+        progress = _Progress(enabled, input_size(paths) if enabled else None, by_bytes=True)
     else:
         manifest = read_manifest(out)
         counters.update(manifest.get("read", {}))
-        shards = ((cid, None) for cid in manifest["shards"])
+        shards = ((cid, None, 0, 0) for cid in manifest["shards"])
+        progress = _Progress(enabled, len(manifest["shards"]), by_bytes=False)
     content_ids: list[str] = []
-    progress = _Progress(opts.progress)
     engine = make_engine(opts)
-    pending: set[Any] = set()
+    pending: dict[Any, tuple[int, int]] = {}
+
+    def collect(done: set[Any]) -> None:
+        for fut in done:
+            pages, nbytes = pending.pop(fut)
+            progress.update(pages, nbytes, fut.result()["errors"])
+
     try:
-        for cid, items in shards:
+        for cid, items, pages, nbytes in shards:
             content_ids.append(cid)
             keys = shard_keys(cid, versions)
             todo = tuple(s for s in stages if not is_done(out, s, keys[s]))
             if not todo:
+                progress.update(pages, nbytes)
                 continue
             first = STAGES.index(todo[0])
             if first > 0 and not is_done(out, STAGES[first - 1], keys[STAGES[first - 1]]):
                 raise RuntimeError(f"the {STAGES[first - 1]} stage has not run on {out} with the current "
                                    f"code and rules: run `zhibiao {STAGES[first - 1]}` first")
-            pending.add(engine.submit(ShardTask(str(out), keys, todo, items if "clean" in todo else None)))
+            task = ShardTask(str(out), keys, todo, items if "clean" in todo else None)
+            pending[engine.submit(task)] = (pages, nbytes)
             while len(pending) >= engine.window:
-                for fut in engine.wait(pending):
-                    pending.discard(fut)
-                    progress.update(fut.result())
+                collect(engine.wait(set(pending)))
         while pending:
-            for fut in engine.wait(pending):
-                pending.discard(fut)
-                progress.update(fut.result())
+            collect(engine.wait(set(pending)))
     finally:
         engine.close()
         progress.close()

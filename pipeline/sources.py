@@ -60,19 +60,31 @@ def _error(source: str, path: str, reason: str, message: str) -> ErrorRecord:
     return ErrorRecord(source=source, path=path, stage="read", reason=reason, message=message[:500])
 
 
-def iter_inputs(paths: list[str | Path]) -> Iterator[Item]:
-    """Pages and read errors of every input path, in order (directories walked recursively, sorted)."""
+def _input_files(paths: list[str | Path]) -> Iterator[Path]:
+    """Input files of the paths, in order (directories walked recursively, sorted, hidden parts skipped)."""
     for p in paths:
         path = Path(p)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 if child.is_file() and _is_input(child) and not any(part.startswith(".") for part in
                                                                    child.relative_to(path).parts):
-                    yield from iter_file(child)
-        elif path.exists():
+                    yield child
+        else:
+            yield path
+
+
+def iter_inputs(paths: list[str | Path]) -> Iterator[Item]:
+    """Pages and read errors of every input path, in order (directories walked recursively, sorted)."""
+    for path in _input_files(paths):
+        if path.exists():
             yield from iter_file(path)
         else:
             yield _error(source_name(path), str(path), "not_found", "no such file or directory")
+
+
+def input_size(paths: list[str | Path]) -> int:
+    """Bytes of the input files (archives as stored), for a progress bar's ETA."""
+    return sum(p.stat().st_size for p in _input_files(paths) if p.is_file())
 
 
 def iter_file(path: Path) -> Iterator[Item]:
