@@ -166,6 +166,7 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
     out: list[Candidate] = []
     prev: Candidate | None = None      # previous value candidate of the sentence
     prev_end_in_clause: dict[int, int] = {}
+    prev_in_clause: dict[int, Candidate] = {}
     run_lead: dict[int, str] = {}
     for i, q in enumerate(qs):
         ci = clause_at(cls, q.start)
@@ -185,6 +186,7 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
         cand.in_list = in_run
         seg_start = max(clause.start, prev_end_in_clause.get(ci, clause.start))
         prev_end_in_clause[ci] = q.end
+        parallel, prev_in_clause[ci] = prev_in_clause.get(ci), cand
         cand.unit = _infer_unit(q, text, prev.unit if prev and in_run and pos > 0 else None, in_run and pos > 0)
         prev = cand
         if cand.unit is None:
@@ -211,6 +213,11 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
             if resp is not None:
                 lead, list_pos = text[:resp], (pos, len(members))
         hit, how = choose(text, hits, q, vals, clause, seg_start, cand.unit, change)
+        if how == "clause" and parallel is not None and parallel.rule is not None and not parallel.rule.local \
+                and parallel.unit == cand.unit:
+            # 生均公用经费小学达到720元、初中达到920元: items of one clause share their trigger
+            same = [h for h in hits if h.rule is parallel.rule and clause.start <= h.start and h.end <= seg_start]
+            hit = same[-1] if same else hit
         aligned_stage = None
         if list_pos is not None:
             # 巩固率、毛入学率分别达到96.5%和92.1%: one trigger an item, in order

@@ -306,3 +306,23 @@ def test_stage_from_paragraph_lead_heading() -> None:
 def test_list_of_stages_continued_after_a_bracket_has_no_stage() -> None:
     text = "20_年州直学前教育、义务教育(含特殊教育)、职业教育学校在校学生数601573人"
     assert [(c.indicator, c.stage) for c in _cands(text) if c.indicator] == [("students.enrolled", None)]
+
+
+# Phrasings of the codebook's indicators as other reports write them (the seeds' wording
+# varied): each row is a mechanism, not a seed sentence.
+VARIANT_CASES = [
+    ("2020年全县义务教育阶段生均公用经费小学达到720元、初中达到920元。",
+     [("funding.per_student", 720.0, "元", "primary", "level", False),
+      ("funding.per_student", 920.0, "元", "junior", "level", False)]),
+    ("全年教育支出达15.6亿元，占财政支出的21.3%",
+     [("funding.expenditure", 1560000000.0, "元", None, "level", False),
+      ("funding.share", 21.3, "%", None, "level", False)]),
+    ("城区学校平均班额由58人下降到48人", []),
+    ("中职学校毕业生就业率达到96%，小学辍学率控制在0.5%以内", []),
+    ("投资1.2亿元新建XX中学，新增学位2400个。", [("funding.investment", 120000000.0, "元", None, "level", False)]),
+]
+
+
+@pytest.mark.parametrize("text,expected", VARIANT_CASES, ids=[c[0][:16] for c in VARIANT_CASES])
+def test_variant_phrasings(text: str, expected: list[tuple]) -> None:
+    assert records(text) == expected
