@@ -133,12 +133,13 @@ def _alt(words: list[str]) -> str:
 
 
 D = "[0-9０-９]"
-NUM = rf"(?:{D}{{1,3}}(?:,{D}{{3}})+(?!{D})|{D}+)(?:[.．]{D}+)?"
+# Repetitions are bounded everywhere so that no input (a page of 一 or x) makes the scan quadratic.
+NUM = rf"(?:{D}{{1,3}}(?:,{D}{{3}}){{1,6}}(?!{D})|{D}{{1,24}})(?:[.．]{D}{{1,12}})?"
 MASKCH = "[xXｘＸ×_＿]"
 CN_DIG = "[零〇○一二三四五六七八九]"
 CN_LEAD = "[零〇○一二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖十拾]"
 CN_BODY = "[零〇○一二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖十拾百佰千仟万萬亿億]"
-CN_NUM = rf"(?:{CN_LEAD}{CN_BODY}*(?:[点點]{CN_DIG}+)?)"
+CN_NUM = rf"(?:{CN_LEAD}{CN_BODY}{{0,24}}(?:[点點]{CN_DIG}{{1,8}})?)"
 SMALL_CN = "[一二三四五六七八九十]"
 CLAUSE_START = r"(?:^|(?<=[\n\r。；;：:！!？?\s]))"
 
@@ -182,8 +183,8 @@ def _grammar() -> _Grammar:
         r"(?P<dt>(?<![0-9.])(?P<dt_y>(?:19|20)[0-9]{2})(?P<dt_s>[-./])(?:0?[1-9]|1[0-2])(?P=dt_s)"
         r"(?:0?[1-9]|[12][0-9]|3[01])(?![0-9]))",
         # masked: xx.5%, 10xx6元, 20__年, xx年
-        rf"(?P<m>(?<![A-Za-z])(?={D}*{MASKCH})(?:(?=[0-9０-９xXｘＸ×_＿.．]*{D})|(?={MASKCH}+\s*(?:{unit_re})))"
-        rf"[0-9０-９xXｘＸ×_＿]+(?:[.．][0-9０-９xXｘＸ×_＿]+)?(?![A-Za-z])(?P<m_u>{unit_re})?)",
+        rf"(?P<m>(?<![A-Za-z])(?={D}{{0,8}}{MASKCH})(?:(?=[0-9０-９xXｘＸ×_＿.．]{{0,16}}{D})|(?={MASKCH}{{1,8}}\s?(?:{unit_re})))"
+        rf"[0-9０-９xXｘＸ×_＿]{{1,16}}(?:[.．][0-9０-９xXｘＸ×_＿]{{1,8}})?(?![A-Za-z])(?P<m_u>{unit_re})?)",
         rf"(?P<o>第\s*(?P<o_n>{NUM}|{CN_NUM})(?P<o_u>{unit_re})?)",
         rf"(?P<p>百分之(?P<p_n>{NUM}|{CN_NUM}|百))",
         rf"(?P<lp>[(（](?:[0-9]{{1,2}}|{SMALL_CN}{{1,3}})[)）])",
@@ -192,8 +193,8 @@ def _grammar() -> _Grammar:
         rf"|(?:^|(?<=[\n\r。；;：:！!？?\s，,])){SMALL_CN}{{1,2}}(?=是))",
         r"(?P<cy>[〇零○一二三四五六七八九]{4}年)",
         r"(?P<tm>(?<![0-9])(?:[01]?[0-9]|2[0-3])[:：][0-5][0-9](?:[:：][0-5][0-9])?(?![0-9]))",
-        r"(?P<ra>(?<![0-9.])[0-9]+(?:\.[0-9]+)?\s*[:：∶]\s*[0-9]+(?:\.[0-9]+)?(?![0-9]))",
-        rf"(?P<a>(?P<a_sign>(?<![0-9０-９A-Za-z.xXｘＸ×_＿])[-－−])?(?<![0-9０-９A-Za-z])(?<![A-Za-z]-)(?P<a_num>{NUM})(?P<a_h1>{inner})?"
+        r"(?P<ra>(?<![0-9.])[0-9]{1,12}(?:\.[0-9]{1,6})?\s{0,3}[:：∶]\s{0,3}[0-9]{1,12}(?:\.[0-9]{1,6})?(?![0-9]))",
+        rf"(?P<a>(?P<a_sign>(?<![0-9０-９A-Za-z.xXｘＸ×_＿])[-－−])?(?<![0-9０-９A-Za-z])(?<![A-Za-z]-)(?<![0-9]\.)(?P<a_num>{NUM})(?P<a_h1>{inner})?"
         rf"(?P<a_sc>{scales})?(?P<a_h2>{inner})?(?P<a_u>{unit_re})?)",
         # a Chinese numeral only before a scale, a hedge or a counter, or ending in 万/亿 (两万)
         rf"(?P<c>(?P<c_n>{CN_NUM}|[百千万萬](?=[人名]))"
@@ -220,7 +221,7 @@ def _grammar() -> _Grammar:
         pattern=re.compile(pattern),
         units=units,
         prefix_re=regex.compile(rf"(?P<w>{hedge_alt('prefix_hedge')})了?(?:为|有|达到|达)?\s*$"),
-        suffix_re=regex.compile(rf"\s*(?P<w>{hedge_alt('suffix_hedge')})"),
+        suffix_re=regex.compile(rf"\s{{0,3}}(?P<w>{hedge_alt('suffix_hedge')})"),
         prefix_last=frozenset({w[-1] for w, _ in words["prefix_hedge"]} | set("了为有到达 \t")),
         suffix_first=frozenset({w[0] for w, _ in words["suffix_hedge"]} | set(" \t")),
         threshold_re=regex.compile(_alt([w for w, _ in words["threshold_cue"]])),

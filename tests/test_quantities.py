@@ -309,3 +309,9 @@ def test_numbers_command_prints_one_json_object_a_line() -> None:
     assert (pct["text"], pct["value"], pct["unit"], pct["approx"], pct["suffix_hedge"]) == ("93%", 93.0, "%", True, "以上")
     args = CliRunner().invoke(main, ["numbers", "--values-only", "xx年投入2个亿"])
     assert [q["value"] for q in json.loads(args.output)["quantities"]] == [200000000.0]
+
+
+@pytest.mark.parametrize("text", ["一" * 20000, "x" * 20000, "十" * 20000, "_" * 20000])
+def test_long_runs_of_numeral_characters_read_nothing(text: str) -> None:
+    # bounded repetitions: such runs once made the scan quadratic (minutes for a 100k-character page)
+    assert read_quantities(text) == []
