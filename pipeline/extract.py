@@ -143,8 +143,9 @@ def _plan_section(facts: DocFacts, pos: int) -> bool:
     return facts.plan
 
 
-def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
-    """Candidates of one sentence (see :func:`candidates`)."""
+def sentence_candidates(sent: Sentence, facts: DocFacts, earlier: list[Candidate] | None = None) -> list[Candidate]:
+    """Candidates of one sentence (see :func:`candidates`); ``earlier`` holds the candidates of
+    the sentences before it in the same period (cut at ；), which a change list may mirror."""
     text = sent.text
     qs = read_quantities(text)
     if not qs:
@@ -234,6 +235,11 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
                 hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
         rule = hit.rule if hit else None
         source = continues(out[:-1], cand.unit, change, seg_left, cls, ci)
+        if rule is None and change and in_run:
+            # 入学率分别为A、B；完成率分别为C、D，较五年前分别提高了a、b、c、d: a change list
+            # mirrors the records before it, in order
+            mirrored = _mirrored((earlier or []) + out[:-1], members, values, qs, sent)
+            source = mirrored[pos] if mirrored else source
         if rule is None and source is not None:
             rule, how = source.rule, "inherited"
         inherited_stage = source.stage if source is not None and (how == "inherited" or (in_run and pos > 0)) else None
@@ -268,6 +274,18 @@ def sentence_candidates(sent: Sentence, facts: DocFacts) -> list[Candidate]:
     return out
 
 
+def _mirrored(before: list[Candidate], members: list[int], values: list[int], qs: list[Quantity],
+              sent: Sentence) -> list[Candidate] | None:
+    """The level records a change list of ``members`` mirrors: the last len(members) numbers
+    before the list, when each of them made a level record."""
+    first = sent.start + qs[members[0]].start
+    numbers = [c for c in before if c.quantity.is_value and c.unit and c.end <= first]
+    n = len(members)
+    if len(numbers) < n or any(c.rule is None or c.kind != "level" for c in numbers[-n:]):
+        return None
+    return numbers[-n:]
+
+
 def _share_list_bounds(text: str, runs: list[list[int]], values: list[int], out: list[Candidate]) -> None:
     """A bound written after the last item of a list holds for every item (分别达87%、72%和60%以上)."""
     for run in runs:
@@ -288,8 +306,13 @@ def candidates(doc: Document, sentences: list[Sentence]) -> list[Candidate]:
     """
     facts = doc_facts(doc.text, doc.title, doc.year)
     out: list[Candidate] = []
+    period: list[Candidate] = []
     for sent in sentences:
-        out.extend(sentence_candidates(sent, facts))
+        if not facts.period_prefix(sent.start):
+            period = []
+        cands = sentence_candidates(sent, facts, period)
+        period = period + cands
+        out.extend(cands)
     return out
 
 

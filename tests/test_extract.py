@@ -326,3 +326,13 @@ VARIANT_CASES = [
 @pytest.mark.parametrize("text,expected", VARIANT_CASES, ids=[c[0][:16] for c in VARIANT_CASES])
 def test_variant_phrasings(text: str, expected: list[tuple]) -> None:
     assert records(text) == expected
+
+
+def test_change_list_mirrors_the_records_before_it() -> None:
+    text = "全区回族儿童、少年入学率分别达到99.9%、98.9%,幼儿入园(班)率达到94%,较五年前提高了0.8%、5.8%和1.7%"
+    got = [(c.indicator, c.stage, c.kind) for c in _cands(text) if c.indicator and c.kind == "change"]
+    assert got == [("enroll.rate", "primary", "change"), ("enroll.rate", "junior", "change"),
+                   ("enroll.rate", "preschool", "change")]
+    # numbers without records in between: no mirror (平方米 is not an indicator)
+    text = "资金3.38亿元,新建中小学196所,生均校舍面积达到7.4和3.8平方米,比五年前分别提高了1和0.3个百分点"
+    assert [c.indicator for c in _cands(text) if c.indicator] == ["funding.investment", "schools.built"]
