@@ -315,3 +315,21 @@ def test_numbers_command_prints_one_json_object_a_line() -> None:
 def test_long_runs_of_numeral_characters_read_nothing(text: str) -> None:
     # bounded repetitions: such runs once made the scan quadratic (minutes for a 100k-character page)
     assert read_quantities(text) == []
+
+
+def test_gold_quotes_read_with_at_least_99_percent_value_and_unit_accuracy() -> None:
+    """The quality floor of issue 3: some quantity of each gold quote has the record's value and unit."""
+    import math
+
+    from pipeline.aligned import AlignedText
+    from pipeline.clean import normalize_text
+    from pipeline.evaluate import REL_TOL, load_gold
+
+    records = load_gold(ROOT / "gold")
+    misses = []
+    for rec in records:
+        qs = read_quantities(normalize_text(AlignedText.from_raw(rec["quote"])).text)
+        if not any(q.is_value and q.unit == rec["unit"] and math.isclose(q.value, rec["value"], rel_tol=REL_TOL)
+                   for q in qs):
+            misses.append((rec["value"], rec["unit"], rec["quote"]))
+    assert records and 1 - len(misses) / len(records) >= 0.99, misses
