@@ -12,11 +12,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import cues, triggers
 from pipeline.attributes import doc_facts
 from pipeline.clean import clean_page
-from pipeline.codebook import CODES
+from pipeline.codebook import CODES, STAGES, UNITS
 from pipeline.encoding import decode_page
 from pipeline.evaluate import evaluate, load_gold
 from pipeline.extract import Candidate, candidates, extract_document, sentence_candidates
@@ -336,3 +338,16 @@ def test_change_list_mirrors_the_records_before_it() -> None:
     # numbers without records in between: no mirror (平方米 is not an indicator)
     text = "资金3.38亿元,新建中小学196所,生均校舍面积达到7.4和3.8平方米,比五年前分别提高了1和0.3个百分点"
     assert [c.indicator for c in _cands(text) if c.indicator] == ["funding.investment", "schools.built"]
+
+
+_ALPHABET = "，。、；：%()（）年月日万亿元人次所个名分别其中均比上年增长提高下降至由到以上余多约近xX_-—0123456789.零一二三百千教师学生学校小学初中投入资金招生入学率大班额"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=80))
+def test_any_text_gives_well_formed_records(text: str) -> None:
+    for c in _cands(text, year=2020):
+        if c.indicator:
+            assert c.indicator in CODES and c.unit in UNITS and c.quantity.is_value
+            assert c.kind in ("level", "change", "target") and 0 < c.confidence <= 1
+            assert c.stage is None or c.stage in STAGES
