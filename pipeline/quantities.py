@@ -60,7 +60,7 @@ WORD_ROLES = frozenset({"prefix_hedge", "suffix_hedge", "inner_hedge", "threshol
 #: Years a bare 4-digit number (or the head of a glued number) may name.
 YEAR_MIN, YEAR_MAX = 1900, 2099
 GLUED_YEAR_MIN, GLUED_YEAR_MAX = 1990, 2039
-RANGE_SEPS = frozenset("-－—–~～至到")
+RANGE_SEPS = frozenset({"-", "－", "—", "–", "~", "～", "至", "到", "——", "--", "－－", "~~"})
 LIST_SEPS = frozenset("、和及与")
 #: Characters that end the gap between a bare 万 amount and a person noun after it (verbs, prepositions).
 GAP_STOP = "分为是对向给让使用资助参培补覆惠于及和与在达到"
@@ -198,7 +198,7 @@ def _grammar() -> _Grammar:
         rf"(?P<a>(?P<a_sign>(?<![0-9０-９A-Za-z.xXｘＸ×_＿])[-－−])?(?<![0-9０-９A-Za-z])(?<![A-Za-z]-)(?<![0-9]\.)(?P<a_num>{NUM})(?P<a_h1>{inner})?"
         rf"(?P<a_sc>{scales})?(?P<a_h2>{inner})?(?P<a_u>{unit_re})?)",
         # a Chinese numeral only before a scale, a hedge or a counter, or ending in 万/亿 (两万)
-        rf"(?P<c>(?P<c_n>{CN_NUM}|[百千万萬](?=[人名]))"
+        rf"(?P<c>(?P<c_n>{CN_NUM}|[百千万萬](?=(?:{inner})?[人名]))"
         rf"(?:(?=(?:{inner})?(?:个亿|個億|[万萬亿億])?(?:{inner})?(?:{cn_unit_re}))|(?={inner}|个亿|個億|[万萬亿億])"
         rf"|(?<=[万萬亿億]))"
         rf"(?P<c_h1>{inner})?(?P<c_sc>个亿|個億|[万萬亿億])?"
@@ -391,6 +391,25 @@ def _plain(q: Quantity) -> bool:
                                                          "document_number", "range", "date"})
 
 
+def _merge_compounds(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """1亿2000万元, 1万2千人, 3万5000人: a bare scaled number and the smaller number right after it are one."""
+    out: list[Quantity] = []
+    for q in qs:
+        a = out[-1] if out else None
+        if (a is not None and a.end == q.start and a.unit is None and a.scale > 1 and not a.suffix_hedge
+                and _plain(a) and _plain(q) and a.number is not None and q.number is not None
+                and 0 < q.number < a.scale and q.scale < a.scale and not (set(q.flags) & NOT_A_VALUE)):
+            total = float(Decimal(repr(a.number)) + Decimal(repr(q.number)))
+            merged = Quantity(text[a.start:q.end], a.start, q.end, total if q.value is not None else None, q.unit,
+                              q.approx, q.flags, number=total, unit_text=q.unit_text, number_end=q.number_end,
+                              prefix_hedge=a.prefix_hedge, suffix_hedge=q.suffix_hedge, outer_start=a.outer_start,
+                              outer_end=q.outer_end, scale=q.scale)
+            out[-1] = merged
+            continue
+        out.append(q)
+    return out
+
+
 def _merge_ranges(text: str, qs: list[Quantity]) -> list[Quantity]:
     """3-5岁, 2016-2018年, 2019-2010年, 15至17周岁: one range quantity (value None, low/high)."""
     out: list[Quantity] = []
@@ -398,7 +417,7 @@ def _merge_ranges(text: str, qs: list[Quantity]) -> list[Quantity]:
     while i < len(qs):
         a = qs[i]
         b = qs[i + 1] if i + 1 < len(qs) else None
-        if (b is not None and b.start == a.end + 1 and text[a.end] in RANGE_SEPS and _plain(a) and _plain(b)
+        if (b is not None and text[a.end:b.start] in RANGE_SEPS and _plain(a) and _plain(b)
                 and (a.unit is None or a.unit == b.unit) and a.number is not None and b.number is not None):
             low = a.number * (b.scale if a.scale == 1 else 1)
             flags = ["range"] + [f for f in b.flags if f in ("age", "chinese_numeral", "unit_implied")]
@@ -444,8 +463,8 @@ def _lists(text: str, qs: list[Quantity]) -> None:
     """分别为A、B、C: a bare item borrows its neighbour's unit (15、17周岁; 2546.78万元、2763.06万)."""
     for i in range(len(qs) - 2, -1, -1):  # A、B单位: right to left so chains pass the unit on
         a, b = qs[i], qs[i + 1]
-        if _bare(a) and a.scale == 1 and b.unit and b.start == a.end + 1 and text[a.end] in LIST_SEPS and _plain(b):
-            _borrow(a, b, "unit_from_list", with_scale=True)
+        if _bare(a) and b.unit and b.start == a.end + 1 and text[a.end] in LIST_SEPS and _plain(b):
+            _borrow(a, b, "unit_from_list", with_scale=a.scale == 1)
     for i in range(1, len(qs)):  # A单位、B: left to right
         a, b = qs[i - 1], qs[i]
         if _bare(b) and a.unit and b.start == a.outer_end + 1 and text[a.outer_end] in LIST_SEPS and _plain(a):
@@ -515,6 +534,7 @@ def read_quantities(text: str) -> list[Quantity]:
     g = _grammar()
     qs = [q for m in g.pattern.finditer(text) if (q := _from_match(m, text, g)) is not None]
     if len(qs) > 1:
+        qs = _merge_compounds(text, qs)
         qs = _merge_ranges(text, qs)
         _lists(text, qs)
         _frames(text, qs, g)
