@@ -7,6 +7,7 @@ plan or report), driven by rules/stages.yaml and rules/cues.yaml.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import regex
@@ -50,6 +51,7 @@ class DocFacts:
     plan: bool = False
     text: str = ""
     headings: list[tuple[int, str]] = field(default_factory=list)  # (clean offset, heading line)
+    period_ends: list[int] = field(default_factory=list)  # offsets just after each period end
 
     def heading_at(self, pos: int) -> str | None:
         """The last section heading at or before clean offset ``pos``."""
@@ -70,9 +72,8 @@ class DocFacts:
 
     def period_prefix(self, start: int) -> str:
         """Text of the period (up to the last 。！？ or line break) before clean offset ``start``."""
-        lo = 0
-        for m in _PERIOD_END.finditer(self.text, max(0, start - PERIOD_WINDOW), start):
-            lo = m.end()
+        k = bisect_right(self.period_ends, start) - 1
+        lo = self.period_ends[k] if k >= 0 else 0
         return self.text[max(lo, start - PERIOD_WINDOW):start]
 
 
@@ -82,7 +83,8 @@ def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     opening = "\n".join([title] + text.lstrip().split("\n", 2)[:2])
     plan = bool(first_cue("plan_document", "heading", opening)) and not (
         first_cue("report_heading", "heading", title or "") and not first_cue("plan_heading", "heading", title or ""))
-    return DocFacts(year=year, plan=plan, headings=headings, text=text)
+    ends = [m.end() for m in _PERIOD_END.finditer(text)]
+    return DocFacts(year=year, plan=plan, headings=headings, text=text, period_ends=ends)
 
 
 

@@ -99,9 +99,21 @@ def stage_words() -> tuple[StageWord, ...]:
     return tuple(out)
 
 
+_INDEX: dict[int, dict[tuple[str, str | None], list[Cue]]] = {}
+
+
 def cues(kind: str, scope: str | None = None) -> list[Cue]:
-    """The cues of one kind (and scope)."""
-    return [c for c in cue_rules() if c.cue == kind and (scope is None or c.scope == scope)]
+    """The cues of one kind (and scope), indexed once per loaded rule set."""
+    rules = cue_rules()
+    index = _INDEX.get(id(rules))
+    if index is None:
+        index = {}
+        for c in rules:
+            index.setdefault((c.cue, c.scope), []).append(c)
+            index.setdefault((c.cue, None), []).append(c)
+        _INDEX.clear()
+        _INDEX[id(rules)] = index
+    return index.get((kind, scope), [])
 
 
 def cue_match(kind: str, scope: str, text: str, code: str | None = None) -> tuple[Cue, regex.Match] | None:
