@@ -24,7 +24,8 @@ Choices:
 - **Not values** (``value`` None): masked numbers (xx.5%, 10xx6元, 20__年),
   years (2015年, 二〇一八年), ranges (2016-2018年, 3-5岁; ``low``/``high``),
   dates, ordinals (第3), list markers (1. / (二) / 一、 / 一是), document
-  numbers (〔2018〕70号, 163号), ages (15周岁), phone numbers.
+  numbers (〔2018〕70号, 163号), ages (15周岁), phone numbers, times and
+  ratios (19:12, 17:1), vague counts (数十所, 上千名).
 - **Units borrowed or implied** (flagged): a bare number takes the unit of its
   list neighbour (2546.78万元、2763.06万; 15、17周岁) or of its from/to partner
   (由619下降至267个); a bare 亿 amount, or a bare 万 amount in a clause about
@@ -51,7 +52,7 @@ from .numerals import ARABIC_SCALES, CN_SCALES, CN_UNITS, parse_arabic, parse_ch
 from .rulefiles import RuleError, load_tsv
 
 NOT_A_VALUE = frozenset({"masked", "year", "date", "time", "ratio", "ordinal", "list_marker", "document_number",
-                         "age", "phone"})
+                         "age", "phone", "vague"})
 UNITS_FILE = "quantity_units.tsv"
 WORDS_FILE = "quantity_words.tsv"
 ROLES = frozenset({"age", "year", "date", "document_number", "duration"})
@@ -64,6 +65,7 @@ RANGE_SEPS = frozenset({"-", "－", "—", "–", "~", "～", "至", "到", "—
 LIST_SEPS = frozenset("、和及与")
 #: Characters that end the gap between a bare 万 amount and a person noun after it (verbs, prepositions).
 GAP_STOP = "分为是对向给让使用资助参培补覆惠于及和与在达到"
+VAGUE_BEFORE = frozenset("数數几幾上")
 OPEN_QUOTES = frozenset("“\"「『‘")
 BOUND_WORDS = frozenset({"以上", "及以上", "以下", "及以下", "以内", "超过", "超過", "不超过"})
 
@@ -313,7 +315,11 @@ def _from_match(m: re.Match, text: str, g: _Grammar) -> Quantity | None:
         dec = parse_chinese(num)
         if dec is None:
             return None
-        return _number(m, text, g, dec, sc, h1 or h2, u, m.start("c_u") if u else e, "", ["chinese_numeral"])
+        q = _number(m, text, g, dec, sc, h1 or h2, u, m.start("c_u") if u else e, "", ["chinese_numeral"])
+        if s and text[s - 1] in VAGUE_BEFORE and num[0] in "十百千万萬":
+            q.flags.append("vague")  # 数十所, 几百人, 上千名: no number is stated
+            q.value = None
+        return q
     if kind == "p":
         raw = m.group("p_n")
         cn = raw[0] not in "0123456789０１２３４５６７８９"
