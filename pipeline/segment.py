@@ -189,17 +189,3 @@ def segment_document(doc: Document) -> tuple[list[Sentence], list[Token]]:
             tokens.append(Token(sentence_id=sid, doc_id=doc.doc_id, index=j, text=word, start=s, end=e,
                                 in_domain_dict=word in words))
     return sentences, tokens
-
-
-def spacy_doc(words: list[str]) -> Any:
-    """A ``spacy.blank("zh")`` Doc over given jieba words, for spaCy matchers downstream (no model download)."""
-    from spacy.tokens import Doc
-
-    return Doc(_blank_zh().vocab, words=list(words), spaces=[False] * len(words))
-
-
-@cache
-def _blank_zh() -> Any:
-    import spacy
-
-    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.clean import clean_page
 from pipeline.records import Document, Page
@@ -144,3 +146,15 @@ def test_tokens_flag_domain_terms() -> None:
     flagged = [t.text for t in toks if t.in_domain_dict]
     assert flagged == ["毛入园率"]
     assert [t.index for t in toks] == list(range(len(toks)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+       | st.sampled_from(["", "\n\n", "。。;", "(一)\n(二)。\n"]))
+def test_any_text_segments_into_consistent_sentences_and_tokens(text: str) -> None:
+    sents, toks = segment_document(_doc(text))
+    for s in sents:
+        assert text[s.start:s.end] == s.text and s.text.strip() == s.text and s.text
+    spans = [(s.start, s.end, s.sentence_id) for s in sents]
+    for t in toks:
+        assert any(a <= t.start < t.end <= b and sid == t.sentence_id for a, b, sid in spans)
