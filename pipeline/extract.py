@@ -244,7 +244,8 @@ def sentence_candidates(sent: Sentence, facts: DocFacts, earlier: list[Candidate
             rule, how = source.rule, "inherited"
         inherited_stage = source.stage if source is not None and (how == "inherited" or (in_run and pos > 0)) else None
         if rule is None:
-            cand.reason = "no_trigger"
+            # triggers in the clause that take other units (巩固率 … 18所): unit_mismatch
+            cand.reason = "unit_mismatch" if cand.hits else "no_trigger"
             continue
         code = rule.indicator
         block = blocked(text, code, clause, q)
