@@ -139,7 +139,7 @@ def test_relative_year_and_heading_year() -> None:
 
 
 def test_candidates_explain_numbers_without_records() -> None:
-    by_text = {c.quantity.text: c for c in _cands("全市党员1277名,教育项目181个,2015年投入资金3亿元,建成洗手设施12063个")}
+    by_text = {c.quantity.text: c for c in _cands("全市党员1277名,教育项目181个,2015年投入资金3亿元,洗手设施12063个")}
     assert by_text["1277名"].rule is None and by_text["1277名"].reason is not None
     assert by_text["181个"].reason == "unit_mismatch"  # 项目 names money, not a count of 个
     assert by_text["12063个"].reason == "no_trigger"
