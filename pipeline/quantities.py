@@ -132,7 +132,7 @@ class _Grammar:
 
 def _alt(words: list[str]) -> str:
     """Regex alternation of literal words, longest first."""
-    return "|".join(regex.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
 
 D = "[0-9０-９]"
@@ -215,8 +215,8 @@ def _grammar() -> _Grammar:
     def hedge_alt(role: str) -> str:
         parts = []
         for w, not_after in sorted(words[role], key=lambda x: -len(x[0])):
-            guard = f"(?<![{regex.escape(not_after)}])" if not_after else ""
-            parts.append(guard + regex.escape(w))
+            guard = f"(?<![{re.escape(not_after)}])" if not_after else ""
+            parts.append(guard + re.escape(w))
         return "|".join(parts)
 
     person = _alt([w for w, _ in words["person_noun"]])
