@@ -154,21 +154,21 @@ def _grammar() -> _Grammar:
     cn_units: list[str] = []
     not_before: dict[str, str] = {}
     for row in load_tsv(UNITS_FILE, ("written", "unit"), ("role", "cn", "not_before", "note")):
-        where = f"{UNITS_FILE}:{row['_line']}"
-        if row["role"] and row["role"] not in ROLES:
-            raise RuleError(f"{where}: role '{row['role']}' not one of {sorted(ROLES)}")
+        where, role = f"{UNITS_FILE}:{row['_line']}", row.get("role", "")
+        if role and role not in ROLES:
+            raise RuleError(f"{where}: role '{role}' not one of {sorted(ROLES)}")
         if row["written"] in units:
             raise RuleError(f"{where}: duplicate unit word '{row['written']}'")
-        units[row["written"]] = (row["unit"], row["role"])
-        if row["not_before"]:
+        units[row["written"]] = (row["unit"], role)
+        if row.get("not_before"):
             not_before[row["written"]] = row["not_before"]
-        if row["cn"] == "yes":
+        if row.get("cn") == "yes":
             cn_units.append(row["written"])
     words: dict[str, list[tuple[str, str]]] = {r: [] for r in WORD_ROLES}
     for row in load_tsv(WORDS_FILE, ("word", "role"), ("not_after", "note")):
         if row["role"] not in WORD_ROLES:
             raise RuleError(f"{WORDS_FILE}:{row['_line']}: role '{row['role']}' not one of {sorted(WORD_ROLES)}")
-        words[row["role"]].append((row["word"], row["not_after"]))
+        words[row["role"]].append((row["word"], row.get("not_after", "")))
 
     def unit_alt(ws: list[str]) -> str:
         ordered = sorted(set(ws), key=lambda w: (-len(w), w))

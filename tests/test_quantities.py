@@ -341,3 +341,24 @@ def test_gold_quotes_read_with_at_least_99_percent_value_and_unit_accuracy() -> 
                    for q in qs):
             misses.append((rec["value"], rec["unit"], rec["quote"]))
     assert records and 1 - len(misses) / len(records) >= 0.99, misses
+
+
+@pytest.fixture
+def fresh_grammar():
+    from pipeline.quantities import _grammar
+
+    _grammar.cache_clear()
+    yield
+    _grammar.cache_clear()
+
+
+def test_a_bad_rule_row_names_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_grammar) -> None:
+    from pipeline.rulefiles import RuleError
+
+    (tmp_path / "quantity_words.tsv").write_text((ROOT / "rules" / "quantity_words.tsv").read_text(encoding="utf-8"),
+                                                 encoding="utf-8")
+    (tmp_path / "quantity_units.tsv").write_text("written\tunit\trole\n人\t人\n斤\t斤\tweight\n", encoding="utf-8")
+    monkeypatch.setenv("ZHIBIAO_RULES", str(tmp_path))
+    with pytest.raises(RuleError, match=r"quantity_units\.tsv:3: role 'weight'"):
+        read_quantities("共3人")
+    monkeypatch.delenv("ZHIBIAO_RULES")
