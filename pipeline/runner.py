@@ -241,6 +241,43 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
     return result
 
 
+def fail_shard(task: ShardTask, message: str) -> int:
+    """Record a shard whose worker died, alone too: every page (or kept document) of it becomes an errors
+    row with reason ``worker_crashed``, its stage outputs are empty, and the run goes on.
+
+    Returns the number of error rows. The entries are cached like any output: a re-run with other
+    code or rules (new keys) tries the shard again.
+    """
+    out = Path(task.out)
+    docs: list[Document] = []
+    if "clean" not in task.stages and is_done(out, "clean", task.keys["clean"]):
+        docs = [d for d in _load(out, "clean", task.keys["clean"], "documents") if d.kept]
+    total = 0
+    for stage in task.stages:
+        key = task.keys[stage]
+        if is_done(out, stage, key):
+            continue
+        if stage == "clean":
+            items = task.items or []
+            errors = [i if isinstance(i, ErrorRecord) else ErrorRecord(i.source, i.path, "clean", "worker_crashed",
+                                                                       message[:MAX_MESSAGE]) for i in items]
+            docs = []
+            files = {"documents.parquet": _writer("documents", []), "signatures.parquet": _sig_writer([])}
+            stats: dict[str, Any] = {"pages": sum(isinstance(i, Page) for i in items),
+                                     "bytes": sum(len(i.data) for i in items if isinstance(i, Page)),
+                                     "documents": 0, "kept": 0, "dropped": {}}
+        else:
+            errors = [ErrorRecord(d.source, d.path, stage, "worker_crashed", message[:MAX_MESSAGE]) for d in docs]
+            names = STAGE_TABLES[stage]
+            files = {f"{n}.parquet": _writer(n, []) for n in names}
+            stats = {n: 0 for n in names}
+        files["errors.parquet"] = _writer("errors", errors)
+        stats["errors"] = _count_errors(errors)
+        commit(out, stage, key, files, stats)
+        total += len(errors)
+    return total
+
+
 # ----------------------------------------------------------------------------- reading and sharding
 
 
@@ -292,27 +329,47 @@ class _LocalEngine:
 
     def __init__(self, jobs: int) -> None:
         self.window = max(1, jobs) * WINDOW_PER_JOB
-        self.pool = None
-        if jobs > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
+        self.jobs = jobs
+        self.pool = self._new_pool() if jobs > 1 else None
 
-            ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-            self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    def _new_pool(self) -> Any:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
 
     def submit(self, task: ShardTask) -> Any:
         from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
 
         if self.pool is not None:
-            return self.pool.submit(process_shard, task)
+            try:
+                return self.pool.submit(process_shard, task)
+            except BrokenProcessPool:  # a worker died: start a fresh pool
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._new_pool()
+                return self.pool.submit(process_shard, task)
         fut: Future = Future()
-        fut.set_result(process_shard(task))
+        try:
+            fut.set_result(process_shard(task))
+        except Exception as exc:  # noqa: BLE001 - reported like a worker failure
+            fut.set_exception(exc)
         return fut
 
     def wait(self, pending: set[Any]) -> set[Any]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
         return wait(pending, return_when=FIRST_COMPLETED).done
+
+    def run_isolated(self, task: ShardTask) -> dict[str, Any]:
+        """Run one shard alone in a fresh worker process, so a crash is its own (a retry)."""
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
+            return solo.submit(process_shard, task).result()
 
     def close(self) -> None:
         if self.pool is not None:
@@ -339,6 +396,10 @@ class _DaskEngine:
 
     def submit(self, task: ShardTask) -> Any:
         return self.client.submit(process_shard, task, pure=False)
+
+    def run_isolated(self, task: ShardTask) -> dict[str, Any]:
+        """Run one shard again (Dask already moves the tasks of a dead worker elsewhere)."""
+        return self.client.submit(process_shard, task, pure=False).result()
 
     def wait(self, pending: set[Any]) -> set[Any]:
         from dask.distributed import wait
@@ -426,12 +487,19 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
         progress = _Progress(enabled, len(manifest["shards"]), by_bytes=False)
     content_ids: list[str] = []
     engine = make_engine(opts)
-    pending: dict[Any, tuple[int, int]] = {}
+    pending: dict[Any, tuple[ShardTask, int, int]] = {}
 
     def collect(done: set[Any]) -> None:
         for fut in done:
-            pages, nbytes = pending.pop(fut)
-            progress.update(pages, nbytes, fut.result()["errors"])
+            task, pages, nbytes = pending.pop(fut)
+            try:
+                errors = fut.result()["errors"]
+            except Exception:  # noqa: BLE001 - a worker died (taking its pool's other shards with it)
+                try:
+                    errors = engine.run_isolated(task)["errors"]
+                except Exception as exc:  # noqa: BLE001 - it dies alone too: record it and go on
+                    errors = fail_shard(task, f"{type(exc).__name__}: {exc}")
+            progress.update(pages, nbytes, errors)
 
     try:
         for cid, items, pages, nbytes in shards:
@@ -446,7 +514,7 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
                 raise RuntimeError(f"the {STAGES[first - 1]} stage has not run on {out} with the current "
                                    f"code and rules: run `zhibiao {STAGES[first - 1]}` first")
             task = ShardTask(str(out), keys, todo, items if "clean" in todo else None)
-            pending[engine.submit(task)] = (pages, nbytes)
+            pending[engine.submit(task)] = (task, pages, nbytes)
             while len(pending) >= engine.window:
                 collect(engine.wait(set(pending)))
         while pending:

@@ -217,6 +217,28 @@ def test_bad_inputs_become_error_rows_and_the_run_goes_on(tmp_path: Path) -> Non
     assert read_records(out, "indicators")
 
 
+def test_a_page_that_kills_its_worker_is_an_error_row_and_the_rest_is_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.clean
+
+    real = pipeline.clean.clean_page
+
+    def clean_or_die(page: Page) -> list:
+        if b"POISON" in page.data:
+            os._exit(3)  # as a segfault or the OOM killer would
+        return real(page)
+
+    monkeypatch.setattr(pipeline.clean, "clean_page", clean_or_die)  # forked workers inherit it
+    corpus = _mini_corpus(tmp_path / "corpus", 4)
+    (corpus / "poison.txt").write_bytes(SEEDS[4].read_bytes() + b"POISON")
+    out = tmp_path / "out"
+    summary = run_pipeline([corpus], out, _opts(jobs=2, shard_pages=1))
+    errors = read_records(out, "errors")
+    assert [(e["source"], e["stage"], e["reason"]) for e in errors] == [("poison", "clean", "worker_crashed")]
+    assert len({d["source"] for d in read_records(out, "documents")}) == 4
+    assert summary["errors"] == {"worker_crashed": 1}
+
+
 def test_near_duplicates_are_linked_not_dropped(tmp_path: Path) -> None:
     text = SEEDS[1].read_text(encoding="utf-8")
     folder = tmp_path / "in"
