@@ -44,7 +44,7 @@ from .triggers import Hit, TriggerRule, find_hits
 
 EXTRACTOR = "rules"
 CLASSIFIER = "classifier"
-_MAGNITUDE_END = ("万", "亿", "千", "百")
+_MONEY_SCALE = ("万", "亿")  # a bare 1.58亿 / 2763.06万 is an amount of money when a money trigger governs it
 #: Confidence by how the governing trigger was found (hand-set from the seed
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
 CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "clause": 0.65, "inherited": 0.6}
@@ -53,7 +53,7 @@ _SHARED = regex.compile(r"均(?:达到?|为|是|保持在?|在)?\s*$")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
 _QUOTES = ("“”", "\"\"", "‘’", "「」")
-LABEL_SPAN = 10   # chars of context kept on each side of a number
+CONTEXT = 30  # chars of sentence context kept on each side of a number (Candidate.left/right)
 
 
 @dataclass
@@ -64,8 +64,11 @@ class Candidate:
     (among the sentence's quantities), ``clause`` (text), ``left``/``right``
     (context in the sentence), ``hits`` (triggers of the clause), ``unit`` (as
     read, or inferred for a bare number), ``rule`` (governing trigger or None),
-    ``how`` (label/segment/right/clause/inherited), ``reason`` (why no record),
-    then the record attributes when ``rule`` is set.
+    ``how`` (label/segment/list/right/clause/inherited; ``classifier`` when the
+    mention classifier proposed it), ``reason`` (why no record: a reader flag such
+    as masked/year, quoted_name, no_unit, unit_not_covered, unit_mismatch,
+    no_trigger, blocked:<cue id>), then the record attributes when ``indicator``
+    is set, ``in_list`` and ``shared`` (more records of the same number).
     """
 
     sentence: Sentence
@@ -109,7 +112,7 @@ def _infer_unit(q: Quantity, text: str, prev_unit: str | None, in_run: bool) -> 
         return "人"
     if in_run and prev_unit:
         return prev_unit
-    if q.text.rstrip("余多").endswith(_MAGNITUDE_END[:2]):
+    if q.text.rstrip("余多").endswith(_MONEY_SCALE):
         return "元"
     return None
 
@@ -134,6 +137,8 @@ def _breakdown_stage(text: str, q: Quantity, before: list[Candidate]) -> str | N
 
 
 def _plan_section(facts: DocFacts, pos: int) -> bool:
+    """Whether clean offset ``pos`` lies in a forward plan: its section heading says so
+    (三、明年工作打算), or, under no telling heading, the whole document is a plan."""
     heading = facts.heading_at(pos)
     if heading:
         if first_cue("plan_heading", "heading", heading) and not first_cue("report_heading", "heading", heading):
@@ -172,8 +177,8 @@ def sentence_candidates(sent: Sentence, facts: DocFacts, earlier: list[Candidate
     for i, q in enumerate(qs):
         ci = clause_at(cls, q.start)
         clause = cls[ci]
-        cand = Candidate(sent, q, i, clause.text, text[max(0, q.start - LABEL_SPAN * 3):q.start],
-                         text[q.end:q.end + LABEL_SPAN * 3],
+        cand = Candidate(sent, q, i, clause.text, text[max(0, q.start - CONTEXT):q.start],
+                         text[q.end:q.end + CONTEXT],
                          [h for h in hits if clause.start <= h.start and h.end <= clause.end])
         out.append(cand)
         if not q.is_value:
