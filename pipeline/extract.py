@@ -36,7 +36,7 @@ from .attributes import (
 )
 from .codebook import UNITS
 from .cues import first_cue
-from .frames import clause_at, clauses, list_runs, respectively_before
+from .frames import Clause, clause_at, clauses, list_runs, respectively_before
 from .governing import blocked, choose, continues, subject_hits
 from .quantities import NOT_A_VALUE, Quantity, read_quantities
 from .records import Document, Indicator, Mention, Sentence
@@ -148,136 +148,183 @@ def _plan_section(facts: DocFacts, pos: int) -> bool:
     return facts.plan
 
 
-def sentence_candidates(sent: Sentence, facts: DocFacts, earlier: list[Candidate] | None = None) -> list[Candidate]:
-    """Candidates of one sentence (see :func:`candidates`); ``earlier`` holds the candidates of
-    the sentences before it in the same period (cut at ；), which a change list may mirror."""
-    text = sent.text
-    qs = read_quantities(text)
-    if not qs:
-        return []
-    hits = find_hits(text)
-    cls = clauses(text)
-    heading = facts.heading_at(sent.start)
-    plan_section = _plan_section(facts, sent.start)
-    prefix = facts.period_prefix(sent.start)
-    paragraph_lead = facts.paragraph_lead(sent.start)
-    values = [i for i, q in enumerate(qs) if q.is_value]
-    runs = list_runs(text, [(qs[i].start, qs[i].end) for i in values])
-    run_of: dict[int, tuple[list[int], int]] = {}
-    for run in runs:
-        members = [values[k] for k in run]
-        for pos, i in enumerate(members):
-            run_of[i] = (members, pos)
+@dataclass
+class _Slot:
+    """Where a value stands in its sentence: clause, segment, list, change frame."""
 
-    out: list[Candidate] = []
-    prev: Candidate | None = None      # previous value candidate of the sentence
-    prev_end_in_clause: dict[int, int] = {}
-    prev_in_clause: dict[int, Candidate] = {}
-    run_lead: dict[int, str] = {}
-    for i, q in enumerate(qs):
-        ci = clause_at(cls, q.start)
-        clause = cls[ci]
-        cand = Candidate(sent, q, i, clause.text, text[max(0, q.start - CONTEXT):q.start],
-                         text[q.end:q.end + CONTEXT],
-                         [h for h in hits if clause.start <= h.start and h.end <= clause.end])
-        out.append(cand)
+    ci: int
+    clause: Clause
+    members: list[int]          # quantity indices of its list run (itself alone when in none)
+    pos: int                    # its position in the run
+    seg_start: int
+    seg_left: str               # its own words: since the previous number of its clause
+    cue_left: str               # the words the change cue is read from (the run's lead segment)
+    change: bool
+    parallel: Candidate | None  # the previous number of its clause
+    lead: str | None = None     # text before 分别, when the run is a 分别 list
+    list_pos: tuple[int, int] | None = None
+    lower: int = 0              # end of the number before the run
+
+    @property
+    def in_run(self) -> bool:
+        return len(self.members) > 1
+
+
+class _SentenceReader:
+    """Reads the numbers of one sentence into candidates (see :func:`sentence_candidates`)."""
+
+    def __init__(self, sent: Sentence, facts: DocFacts, earlier: list[Candidate] | None) -> None:
+        self.sent, self.facts, self.earlier = sent, facts, earlier or []
+        self.text = text = sent.text
+        self.qs = read_quantities(text)
+        self.hits = find_hits(text) if self.qs else []
+        self.cls = clauses(text)
+        self.values = [i for i, q in enumerate(self.qs) if q.is_value]
+        self.vals = [self.qs[k] for k in self.values]
+        self.runs = list_runs(text, [(self.qs[i].start, self.qs[i].end) for i in self.values])
+        self.run_of: dict[int, tuple[list[int], int]] = {}
+        for run in self.runs:
+            members = [self.values[k] for k in run]
+            for pos, i in enumerate(members):
+                self.run_of[i] = (members, pos)
+        self.out: list[Candidate] = []
+        self.prev: Candidate | None = None  # previous value candidate of the sentence
+        self.prev_end_in_clause: dict[int, int] = {}
+        self.prev_in_clause: dict[int, Candidate] = {}
+        self.run_lead: dict[int, str] = {}
+
+    def read(self) -> list[Candidate]:
+        """Every quantity of the sentence as a candidate, decided."""
+        text = self.text
+        for i, q in enumerate(self.qs):
+            ci = clause_at(self.cls, q.start)
+            clause = self.cls[ci]
+            cand = Candidate(self.sent, q, i, clause.text, text[max(0, q.start - CONTEXT):q.start],
+                             text[q.end:q.end + CONTEXT],
+                             [h for h in self.hits if clause.start <= h.start and h.end <= clause.end])
+            self.out.append(cand)
+            slot = self._slot(cand, ci)
+            if slot is not None:
+                self._decide(cand, slot)
+        _share_list_bounds(text, self.runs, self.values, self.out)
+        return self.out
+
+    def _slot(self, cand: Candidate, ci: int) -> _Slot | None:
+        """The place of a value in the sentence, or None (reason set) when it cannot be a record."""
+        q, text, i = cand.quantity, self.text, cand.index
         if not q.is_value:
             cand.reason = next((f for f in q.flags if f in NOT_A_VALUE), "not_a_value")
-            continue
+            return None
         if _quoted(text, q):
             cand.reason = "quoted_name"
-            continue
-        members, pos = run_of.get(i, ([i], 0))
-        in_run = len(members) > 1
-        cand.in_list = in_run
-        seg_start = max(clause.start, prev_end_in_clause.get(ci, clause.start))
-        prev_end_in_clause[ci] = q.end
-        parallel, prev_in_clause[ci] = prev_in_clause.get(ci), cand
-        cand.unit = _infer_unit(q, text, prev.unit if prev and in_run and pos > 0 else None, in_run and pos > 0)
-        prev = cand
+            return None
+        clause = self.cls[ci]
+        members, pos = self.run_of.get(i, ([i], 0))
+        cand.in_list = len(members) > 1
+        seg_start = max(clause.start, self.prev_end_in_clause.get(ci, clause.start))
+        self.prev_end_in_clause[ci] = q.end
+        parallel, self.prev_in_clause[ci] = self.prev_in_clause.get(ci), cand
+        follows = cand.in_list and pos > 0
+        cand.unit = _infer_unit(q, text, self.prev.unit if self.prev and follows else None, follows)
+        self.prev = cand
         if cand.unit is None:
             cand.reason = "no_unit"
-            continue
+            return None
         if cand.unit not in UNITS:
             cand.reason = "unit_not_covered"
-            continue
+            return None
         seg_left = text[seg_start:q.start]
         if pos == 0:
-            run_lead[members[0]] = seg_left
+            self.run_lead[members[0]] = seg_left
         # list members share the words before the list (较五年前分别提高了0.6%、2.3%)
-        cue_left = run_lead.get(members[0], seg_left) if pos > 0 else seg_left
-        change = bool(first_cue("change", "before", cue_left))
-        vals = [qs[k] for k in values]
-        lead = None
-        list_pos = None
-        lower = 0
-        if in_run:
-            first = qs[members[0]]
-            k = values.index(members[0])
-            lower = qs[values[k - 1]].end if k > 0 else 0
-            resp = respectively_before(text, first.start, lower)
+        cue_left = self.run_lead.get(members[0], seg_left) if pos > 0 else seg_left
+        slot = _Slot(ci, clause, members, pos, seg_start, seg_left, cue_left,
+                     bool(first_cue("change", "before", cue_left)), parallel)
+        if slot.in_run:
+            k = self.values.index(members[0])
+            slot.lower = self.qs[self.values[k - 1]].end if k > 0 else 0
+            resp = respectively_before(text, self.qs[members[0]].start, slot.lower)
             if resp is not None:
-                lead, list_pos = text[:resp], (pos, len(members))
-        hit, how = choose(text, hits, q, vals, clause, seg_start, cand.unit, change)
-        if how == "clause" and parallel is not None and parallel.rule is not None and not parallel.rule.local \
-                and parallel.unit == cand.unit:
+                slot.lead, slot.list_pos = text[:resp], (pos, len(members))
+        return slot
+
+    def _govern(self, cand: Candidate, slot: _Slot) -> tuple[Hit | None, str | None, str | None,
+                                                                list[tuple[Hit, str | None]]]:
+        """(trigger hit, how, stage fixed by a list of subjects, shared subjects) of a value."""
+        q, text, hits, unit = cand.quantity, self.text, self.hits, cand.unit or ""
+        hit, how = choose(text, hits, q, self.vals, slot.clause, slot.seg_start, unit, slot.change)
+        par = slot.parallel
+        if how == "clause" and par is not None and par.rule is not None and not par.rule.local and par.unit == unit:
             # 生均公用经费小学达到720元、初中达到920元: items of one clause share their trigger
-            same = [h for h in hits if h.rule is parallel.rule and clause.start <= h.start and h.end <= seg_start]
+            same = [h for h in hits if h.rule is par.rule and slot.clause.start <= h.start and h.end <= slot.seg_start]
             hit = same[-1] if same else hit
         aligned_stage = None
-        if list_pos is not None:
+        if slot.list_pos is not None:
             # 巩固率、毛入学率分别达到96.5%和92.1%: one trigger an item, in order
-            subjects = subject_hits(text, hits, lower, len(lead or ""), cand.unit, change)
-            if len(subjects) == list_pos[1]:
-                hit, how = subjects[pos][0], "list"
-                aligned_stage = subjects[pos][1]
+            subjects = subject_hits(text, hits, slot.lower, len(slot.lead or ""), unit, slot.change)
+            if len(subjects) == slot.list_pos[1]:
+                hit, how = subjects[slot.pos][0], "list"
+                aligned_stage = subjects[slot.pos][1]
         shared: list[tuple[Hit, str | None]] = []
-        if _SHARED.search(seg_left):
+        if _SHARED.search(slot.seg_left):
             # 升学率、入学率均达到100%: the number is the value of every subject before it
-            lo = max((v.end for v in vals if v.end <= q.start), default=0)
-            shared = subject_hits(text, hits, lo, q.start, cand.unit, change)
+            lo = max((v.end for v in self.vals if v.end <= q.start), default=0)
+            shared = subject_hits(text, hits, lo, q.start, unit, slot.change)
             if len(shared) >= 2:
                 hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
+        return hit, how, aligned_stage, shared
+
+    def _decide(self, cand: Candidate, slot: _Slot) -> None:
+        """Governing rule, blocks and attributes of one value (fills ``cand``)."""
+        q, text, out = cand.quantity, self.text, self.out
+        hit, how, aligned_stage, shared = self._govern(cand, slot)
         rule = hit.rule if hit else None
-        source = continues(out[:-1], cand.unit, change, seg_left, cls, ci)
-        if rule is None and change and in_run:
+        source = continues(out[:-1], cand.unit or "", slot.change, slot.seg_left, self.cls, slot.ci)
+        if rule is None and slot.change and slot.in_run:
             # 入学率分别为A、B；完成率分别为C、D，较五年前分别提高了a、b、c、d: a change list
             # mirrors the records before it, in order
-            mirrored = _mirrored((earlier or []) + out[:-1], members, values, qs, sent)
-            source = mirrored[pos] if mirrored else source
+            mirrored = _mirrored(self.earlier + out[:-1], slot.members, self.values, self.qs, self.sent)
+            source = mirrored[slot.pos] if mirrored else source
         if rule is None and source is not None:
             rule, how = source.rule, "inherited"
-        inherited_stage = source.stage if source is not None and (how == "inherited" or (in_run and pos > 0)) else None
-        if rule is None:
+        inherited_stage = source.stage if source is not None and (how == "inherited" or slot.pos > 0) else None
+        if rule is None or how is None:
             # triggers in the clause that take other units (巩固率 … 18所): unit_mismatch
             cand.reason = "unit_mismatch" if cand.hits else "no_trigger"
-            continue
+            return
         code = rule.indicator
-        block = blocked(text, code, clause, q)
+        block = blocked(text, code, slot.clause, q)
         if block:
             cand.reason = f"blocked:{block}"
-            continue
+            return
         cand.rule, cand.how, cand.indicator = rule, how, code
         cand.shared = [(h.rule, st) for h, st in shared[:-1]]
         if inherited_stage is None:
             inherited_stage = _breakdown_stage(text, q, out[:-1])
-        cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=seg_start, unit=cand.unit,
+        facts, clause, ci = self.facts, slot.clause, slot.ci
+        cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=slot.seg_start, unit=cand.unit,
                                    fixed=rule.stage or aligned_stage, default=rule.default_stage,
-                                   inherited=inherited_stage,
-                                   list_pos=list_pos, lead=lead, prev_clause=cls[ci - 1] if ci > 0 else None,
-                                   paragraph_lead=paragraph_lead)
+                                   inherited=inherited_stage, list_pos=slot.list_pos, lead=slot.lead,
+                                   prev_clause=self.cls[ci - 1] if ci > 0 else None,
+                                   paragraph_lead=facts.paragraph_lead(self.sent.start))
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
-                                 list_pos=list_pos, lead=lead, heading=heading, doc_year=facts.year,
-                                 prefix=prefix, near=seg_start, clause=clause)
+                                 list_pos=slot.list_pos, lead=slot.lead, heading=facts.heading_at(self.sent.start),
+                                 doc_year=facts.year, prefix=facts.period_prefix(self.sent.start),
+                                 near=slot.seg_start, clause=clause)
+        plan_section = _plan_section(facts, self.sent.start)
         frame = {"frame_from", "frame_to"} & set(q.flags)  # 由A下降至B: two levels
-        cand.kind = "change" if how == "inherited" and change and not frame else resolve_kind(
-            text, clause, q.start, q.end, code, plan_section=plan_section, before=cue_left, frame=bool(frame))
+        cand.kind = "change" if how == "inherited" and slot.change and not frame else resolve_kind(
+            text, clause, q.start, q.end, code, plan_section=plan_section, before=slot.cue_left, frame=bool(frame))
         if cand.kind == "change" and plan_section:
             cand.kind = "target"
-        cand.approx = resolve_approx(text, q.end, code, reader_approx=q.approx, before=seg_left)
-        cand.confidence = round(min(1.0, CONFIDENCE[how] + (0.05 if list_pos else 0.0)), 3)
-    _share_list_bounds(text, runs, values, out)
-    return out
+        cand.approx = resolve_approx(text, q.end, code, reader_approx=q.approx, before=slot.seg_left)
+        cand.confidence = round(min(1.0, CONFIDENCE[how] + (0.05 if slot.list_pos else 0.0)), 3)
+
+
+def sentence_candidates(sent: Sentence, facts: DocFacts, earlier: list[Candidate] | None = None) -> list[Candidate]:
+    """Candidates of one sentence (see :func:`candidates`); ``earlier`` holds the candidates of
+    the sentences before it in the same period (cut at ；), which a change list may mirror."""
+    return _SentenceReader(sent, facts, earlier).read()
 
 
 def _mirrored(before: list[Candidate], members: list[int], values: list[int], qs: list[Quantity],
