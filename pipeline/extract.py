@@ -293,7 +293,7 @@ class _SentenceReader:
             cand.reason = "unit_mismatch" if cand.hits else "no_trigger"
             return
         code = rule.indicator
-        block = blocked(text, code, slot.clause, q)
+        block = blocked(text, code, slot.clause, q, self.facts.period_prefix(self.sent.start))
         if block:
             cand.reason = f"blocked:{block}"
             return

@@ -127,8 +127,11 @@ def nearest_subject(text: str, q: Quantity, clause: Clause, code: str) -> bool |
     return None
 
 
-def blocked(text: str, code: str, clause: Clause, q: Quantity) -> str | None:
-    """Why a record of ``code`` for ``q`` is cancelled (a cue id or ``not_subject``), or None."""
+def blocked(text: str, code: str, clause: Clause, q: Quantity, context: str = "") -> str | None:
+    """Why a record of ``code`` for ``q`` is cancelled (a cue id or ``not_subject``), or None.
+
+    ``context`` is the text of the period before the sentence: a count whose sentence names
+    nobody (组织各级各类培训1.2万人次, after 招聘教师236人；) takes its subject from there."""
     before = text[max(clause.start, q.start - 8):q.start]
     after = text[q.end:min(clause.end, q.end + 16)]
     clause_left = text[clause.start:q.start]
@@ -140,6 +143,9 @@ def blocked(text: str, code: str, clause: Clause, q: Quantity) -> str | None:
             return cue.id
     if q.unit in ("人", "人次", None):
         subject = nearest_subject(text, q, clause, code)
+        if subject is None and context:
+            subject = nearest_subject(context, Quantity("", len(context), len(context), None, None),
+                                      Clause(0, len(context), context), code)
         if subject is False or (subject is None and code in NEEDS_SUBJECT):
             return "not_subject"
     return None
