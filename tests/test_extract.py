@@ -324,6 +324,9 @@ VARIANT_CASES = [
     ("城区学校平均班额由58人下降到48人", []),
     ("中职学校毕业生就业率达到96%，小学辍学率控制在0.5%以内", []),
     ("投资1.2亿元新建XX中学，新增学位2400个。", [("funding.investment", 120000000.0, "元", None, "level", False)]),
+    ("其中，一般公共预算教育经费72.3亿元", [("funding.expenditure", 7230000000.0, "元", None, "level", False)]),
+    # a subgroup by degree is not the number of teachers
+    ("全县现有专任教师2860人，其中本科及以上学历2012人", [("teachers.fulltime", 2860.0, "人", None, "level", False)]),
 ]
 
 
