@@ -94,25 +94,31 @@ class TfidfEncoder:
         idf = np.array([math.log((1 + n) / (1 + df[f])) + 1.0 for f in kept], dtype=np.float64)
         return cls({f: i for i, f in enumerate(kept)}, idf, tuple(binary))
 
-    def _is_binary(self, feature: str) -> bool:
-        return feature.split(":", 1)[0] in self.binary
+    def __post_init__(self) -> None:
+        self._flag_ids = frozenset(i for f, i in self.vocabulary.items() if f.split(":", 1)[0] in self.binary)
+        self._idf = self.idf.tolist()
+
+    def encode(self, feats: Sequence[str]) -> dict[int, float]:
+        """One row as ``{feature index: value}`` (unknown features are ignored)."""
+        vocab, flag_ids, idf = self.vocabulary, self._flag_ids, self._idf
+        ids = [vocab[f] for f in feats if f in vocab]
+        counts = Counter(i for i in ids if i not in flag_ids)
+        weighted = {i: (1.0 + math.log(n)) * idf[i] for i, n in counts.items()}
+        norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+        row = {i: v / norm for i, v in weighted.items()}
+        row.update((i, 1.0) for i in ids if i in flag_ids)
+        return row
 
     def transform(self, rows: Iterable[Sequence[str]]) -> sparse.csr_matrix:
-        """The feature matrix of ``rows`` (unknown features are ignored)."""
+        """The feature matrix of ``rows``."""
         data: list[float] = []
         indices: list[int] = []
         indptr = [0]
         for feats in rows:
-            counts = Counter(self.vocabulary[f] for f in feats if f in self.vocabulary and not self._is_binary(f))
-            flags = sorted({self.vocabulary[f] for f in feats if f in self.vocabulary and self._is_binary(f)})
-            cols = sorted(counts)
-            vals = np.array([(1.0 + math.log(counts[c])) * self.idf[c] for c in cols])
-            norm = float(np.sqrt((vals ** 2).sum())) if len(vals) else 0.0
-            if norm:
-                vals = vals / norm
-            row = sorted(zip(cols + flags, vals.tolist() + [1.0] * len(flags), strict=True))
-            indices.extend(c for c, _ in row)
-            data.extend(v for _, v in row)
+            row = self.encode(feats)
+            for i in sorted(row):
+                indices.append(i)
+                data.append(row[i])
             indptr.append(len(indices))
         return sparse.csr_matrix((np.array(data), np.array(indices, dtype=np.int64), np.array(indptr)),
                                  shape=(len(indptr) - 1, len(self.vocabulary)))
@@ -225,7 +231,7 @@ RIGHT_WINDOW = 8
 
 #: Mention features that are indicators (value 1.0), not TF-IDF weighted n-grams.
 MENTION_BINARY = ("u", "qt", "l1", "r1", "lw1", "lw2", "lw3", "rw1", "rw2", "idx", "list", "approx", "f", "m",
-                  "code", "fu", "rule", "how", "hit", "acc", "near", "cw", "cr", "nhit", "other")
+                  "code", "fu", "hit", "acc", "near", "cw", "cr", "nhit", "cm")
 
 
 def _grams(prefix: str, text: str, sizes: tuple[int, ...]) -> list[str]:
@@ -272,35 +278,37 @@ def number_features(cand: Any, tokens: Sequence[tuple[str, int, int]]) -> list[s
     return feats
 
 
-def code_options(cand: Any) -> list[str]:
-    """Codes a number may be given: those of the trigger words in its clause, and the rule's choice."""
-    codes = {h.rule.indicator for h in cand.hits}
+def code_options(cand: Any, hits: Sequence[Any]) -> list[str]:
+    """Codes a number may be given: those of the trigger ``hits`` of its sentence, and the rule's choice."""
+    codes = {h.rule.indicator for h in hits}
     if cand.indicator:
         codes.add(cand.indicator)
     return sorted(codes)
 
 
-def pair_features(cand: Any, code: str, base: Sequence[str]) -> list[str]:
-    """Features of the pair (number, code): ``base`` plus how the code's trigger words relate to it.
+def pair_features(cand: Any, code: str, base: Sequence[str], hits: Sequence[Any]) -> list[str]:
+    """Features of the pair (number, code): ``base`` plus :func:`pair_extra`."""
+    return list(base) + pair_extra(cand, code, base, hits)
 
-    The relation features are the same for every code (the rule's choice and
-    how it was found, the distance and side of the nearest trigger of this
-    code, whether it accepts the unit, whether another code's trigger is
-    nearer), so what is learned for one indicator carries over to the others;
-    ``code:`` and the code-joined nearest words add what is particular.
+
+def pair_extra(cand: Any, code: str, base: Sequence[str], hits: Sequence[Any]) -> list[str]:
+    """How a code relates to a number (all indicator features, see :data:`MENTION_BINARY`).
+
+    ``hits`` are the trigger hits of the number's sentence. The relation
+    features are the same for every code (side and distance of the nearest
+    trigger of this code, in the number's clause or not, whether it accepts
+    the unit, whether another code's trigger is nearer), so what is learned
+    for one indicator carries over to the others; ``code:`` and the
+    code-joined nearest words add what is particular. The rule's decision is
+    deliberately not a feature: the classifier is independent evidence (with
+    it, trained on seeds the rules fit, it only learns to copy the rules).
     """
     q = cand.quantity
     fam = code.split(".", 1)[0]
-    feats = list(base) + [f"code:{code}", f"fu:{fam}|{cand.unit}"]
-    if cand.rule is not None:
-        if code == cand.indicator:
-            feats += ["rule:same", f"how:{cand.how}"]
-        else:
-            feats.append("rule:other")
-    else:
-        feats.append(f"rule:none|{(cand.reason or '').split(':')[0]}")
-    mine = [h for h in cand.hits if h.rule.indicator == code]
-    others = [h for h in cand.hits if h.rule.indicator != code]
+    feats = [f"code:{code}", f"fu:{fam}|{cand.unit}"]
+    in_clause = {(h.start, h.end) for h in cand.hits}
+    mine = [h for h in hits if h.rule.indicator == code]
+    others = [h for h in hits if h.rule.indicator != code]
     feats.append(f"nhit:{min(len(mine), 3)}")
 
     def dist(h: Any) -> int:
@@ -309,13 +317,15 @@ def pair_features(cand: Any, code: str, base: Sequence[str]) -> list[str]:
     if mine:
         h = min(mine, key=dist)
         side = "L" if h.end <= q.start else "R"
-        feats += [f"hit:{side}{_bucket(dist(h))}", f"acc:{cand.unit in h.rule.units}"]
+        where = "c" if (h.start, h.end) in in_clause else "s"
+        feats += [f"hit:{where}{side}{_bucket(dist(h))}", f"hit:{where}", f"acc:{cand.unit in h.rule.units}"]
         if h.rule.local:
             feats.append(f"hit:local{side}")
         nearer = [o for o in others if dist(o) < dist(h) and ((o.end <= q.start) == (side == "L"))]
-        feats.append(f"near:{'other' if nearer else 'mine'}{side}")
+        feats.append(f"near:{'other' if nearer else 'mine'}{side}{where}")
     else:
         feats.append("hit:none")
+    feats += [f"cm:{code}|{f[2:]}" for f in base if f.startswith("m:")]
     words = [f.split(":", 1)[1] for f in base if f.startswith(("lw1:", "lw2:", "rw1:"))]
     feats += [f"cw:{fam}|{w}" for w in words]
     feats += [f"cr:{code}|{w}" for w in words]

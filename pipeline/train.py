@@ -166,6 +166,7 @@ class MentionExample:
     doc: Document
     cand: Any
     feats: list[str]
+    hits: list[Any]
     label: str
     on_topic: bool
 
@@ -216,7 +217,7 @@ def collect_mentions(corpora: Path, gold_dir: Path) -> tuple[list[MentionExample
     from .encoding import decode_page
     from .evaluate import load_gold
     from .extract import candidates
-    from .mention_model import candidate_features, usable
+    from .mention_model import candidate_context, usable
     from .segment import segment_document
     from .topic import is_on_topic
 
@@ -234,12 +235,13 @@ def collect_mentions(corpora: Path, gold_dir: Path) -> tuple[list[MentionExample
         for doc in clean_page(page):
             on_topic = is_on_topic(doc)[0]
             sentences, _tokens = segment_document(doc)
-            cands = [c for c in candidates(doc, sentences) if usable(c)]
+            everything = candidates(doc, sentences)
+            cands = [c for c in everything if usable(c)]
             rows = [(c, *map_span(doc.offset_clean, doc.offset_raw, c.start, c.end)) for c in cands]
             labels = label_candidates(raw, rows, by_source[source])
-            feats = candidate_features(cands)
-            examples += [MentionExample(source, doc, c, f, lab, on_topic)
-                         for c, f, lab in zip(cands, feats, labels, strict=True)]
+            feats, hits = candidate_context(cands, everything)
+            examples += [MentionExample(source, doc, c, f, h, lab, on_topic)
+                         for c, f, h, lab in zip(cands, feats, hits, labels, strict=True)]
     return examples, gold, data_hash(hashed)
 
 
@@ -250,8 +252,8 @@ def mention_pairs(examples: list[MentionExample]) -> tuple[list[list[str]], list
 
     rows, ys = [], []
     for e in examples:
-        for code in code_options(e.cand):
-            rows.append(pair_features(e.cand, code, e.feats))
+        for code in code_options(e.cand, e.hits):
+            rows.append(pair_features(e.cand, code, e.feats, e.hits))
             ys.append(YES if code == e.label else "no")
     return rows, ys
 
@@ -296,6 +298,7 @@ def predictions(examples: list[MentionExample], probs: list[dict[str, float]], m
         if mode == "rules":
             if ruled:
                 out.append(_record(e, e.cand.indicator, e.cand.confidence, "rules"))
+                out += _shared(e, out[-1])
             continue
         if (e.cand.reason or "").startswith("blocked"):
             continue
@@ -303,7 +306,14 @@ def predictions(examples: list[MentionExample], probs: list[dict[str, float]], m
                    propose=propose if mode == "combined" else 0.5, veto=veto)
         if d.indicator is not None:
             out.append(_record(e, d.indicator, d.confidence, d.extractor or ""))
+            if d.indicator == e.cand.indicator:
+                out += _shared(e, out[-1])
     return out
+
+
+def _shared(e: MentionExample, rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The extra records of a number shared by several subjects (均达到100%), as the extractor makes them."""
+    return [{**rec, "indicator": rule.indicator, "stage": stage} for rule, stage in getattr(e.cand, "shared", [])]
 
 
 def calibration(gold: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -331,20 +341,20 @@ def leave_one_source_out(examples: list[MentionExample], c: float = MENTION_C) -
     for source in sorted({e.source for e in examples}):
         clf = MentionClassifier(fit_mention_model([e for e in examples if e.source != source], c))
         idx = [i for i, e in enumerate(examples) if e.source == source]
-        for i, p in zip(idx, clf.predict_features([examples[i].feats for i in idx],
-                                                  [examples[i].cand for i in idx]), strict=True):
+        for i, p in zip(idx, clf.predict_features([examples[i].feats for i in idx], [examples[i].cand for i in idx],
+                                                  [examples[i].hits for i in idx]), strict=True):
             probs[i] = p
     return probs
 
 
-def compare(gold: list[dict[str, Any]], examples: list[MentionExample], probs: list[dict[str, float]]
-            ) -> dict[str, Any]:
+def compare(gold: list[dict[str, Any]], examples: list[MentionExample], probs: list[dict[str, float]],
+            propose: float | None = None, veto: float | None = None) -> dict[str, Any]:
     """Rules-only, classifier-only and combined scores (overall and per family) and calibration."""
     from .evaluate import evaluate
 
     out: dict[str, Any] = {}
     for mode in ("rules", "classifier", "combined"):
-        recs = predictions(examples, probs, mode)
+        recs = predictions(examples, probs, mode, propose, veto)
         ev = evaluate(gold, recs)
         out[mode] = {"overall": ev.overall.as_dict(), "families": {k: v.as_dict() for k, v in ev.families.items()},
                      "calibration": calibration(gold, recs)}
@@ -365,22 +375,47 @@ def format_comparison(title: str, table: dict[str, Any]) -> str:
     lines.append(f"  {'calibration':<18}" + "".join(
         f"{table[m]['calibration']['errors_lowest_10pct']:.2f} low10% vs {table[m]['calibration']['errors_top_50pct']:.2f} top50%".rjust(26)
         for m in modes))
+    lines.append("  attributes on matched records (rules' resolvers in every mode): " + ", ".join(
+        f"{a} {table['combined']['overall'][a + '_acc']:.3f}" for a in ("stage", "year", "kind", "approx")))
     return "\n".join(lines)
 
 
+def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample],
+                      probs: list[dict[str, float]]) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """The (propose, veto) pair of the grid with the best leave-one-source-out F1, and the grid.
+
+    Ties go to the more conservative pair (fewer proposals, fewer vetoes).
+    """
+    from .evaluate import evaluate
+    from .mention_model import PROPOSE_GRID, VETO_GRID
+
+    grid = []
+    for propose in PROPOSE_GRID:
+        for veto in VETO_GRID:
+            s = evaluate(gold, predictions(examples, probs, "combined", propose, veto)).overall
+            grid.append({"propose": propose, "veto": veto, "f1": round(s.f1, 4), "predicted": s.predicted,
+                         "matched": s.matched})
+    best = max(grid, key=lambda g: (g["f1"], g["propose"], -g["veto"]))
+    return {"propose": best["propose"], "veto": best["veto"]}, grid
+
+
 def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | None = None,
-                             out: Path | None = None, heldout: Path | None = None) -> dict[str, Any]:
+                             out: Path | None = None) -> dict[str, Any]:
     """Leave-one-source-out comparison on the gold sources, then the final model on all of them, saved."""
     gold_dir = gold_dir or corpora.parent / "gold"
     examples, gold, digest = collect_mentions(corpora, gold_dir)
-    loso = compare(gold, examples, leave_one_source_out(examples))
+    probs = leave_one_source_out(examples)
+    thresholds, grid = choose_thresholds(gold, examples, probs)
+    loso = compare(gold, examples, probs, **thresholds)
     model = fit_mention_model(examples)
+    n_sources = len({g["source"] for g in gold})
     report = format_comparison(f"mention classifier, leave-one-source-out over {len(gold)} gold records "
-                               f"({len({g['source'] for g in gold})} sources):", loso)
+                               f"({n_sources} sources); thresholds chosen on it: propose >= "
+                               f"{thresholds['propose']}, veto < {thresholds['veto']}", loso)
     meta: dict[str, Any] = {"training_data_hash": digest, "seed": SEED, "C": MENTION_C,
                             "features": len(model.encoder.vocabulary), "numbers": len(examples),
-                            "labelled": sum(e.label != "none" for e in examples),
-                            "metrics": {"leave_one_source_out": loso}}
+                            "labelled": sum(e.label != "none" for e in examples), "thresholds": thresholds,
+                            "metrics": {"leave_one_source_out": loso, "threshold_grid": grid}}
     save_model(model, meta, out)
     meta["report"] = report
     return meta

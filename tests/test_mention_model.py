@@ -1,0 +1,114 @@
+"""The mention classifier: decisions, the fast scoring path, and the combined extractor on seed text."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from pipeline import mention_model
+from pipeline.clean import clean_page
+from pipeline.extract import candidates, extract_document
+from pipeline.features import pair_features
+from pipeline.mention_model import EXTRACTOR, candidate_context, decide, usable
+from pipeline.records import Document, Page, Sentence
+from pipeline.segment import segment_document
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_002 = ROOT / "corpora" / "002_0a56dfec3668c418.txt"
+ARTICLES = ROOT / "corpora" / "articles"
+
+
+@cache
+def _docs(path: Path) -> list[tuple[Document, list[Sentence]]]:
+    page = Page(source=path.stem, path=str(path), data=path.read_bytes())
+    return [(d, segment_document(d)[0]) for d in clean_page(page)]
+
+
+@pytest.mark.parametrize("rule_code,proba,expected,extractor", [
+    # a rule record the model agrees with stays the rules'
+    ("enroll.gross_rate", {"enroll.gross_rate": 0.97}, "enroll.gross_rate", "rules"),
+    # ... and one it doubts stays too while the veto threshold is 0
+    ("schools.count", {"schools.count": 0.001}, "schools.count", "rules"),
+    # a number without a rule: proposed only at or above the threshold
+    (None, {"teachers.trained": 0.96, "schools.count": 0.01}, "teachers.trained", EXTRACTOR),
+    (None, {"teachers.trained": 0.94}, None, None),
+    (None, {}, None, None),
+])
+def test_decide_without_vetoes(rule_code: str | None, proba: dict[str, float], expected: str | None,
+                               extractor: str | None) -> None:
+    d = decide(rule_code, 0.9, proba, propose=0.95, veto=0.0)
+    assert (d.indicator, d.extractor) == (expected, extractor)
+    assert 0.0 <= d.confidence <= 1.0
+
+
+def test_decide_vetoes_and_relabels_below_the_veto_threshold() -> None:
+    vetoed = decide("teachers.backbone", 0.9, {"teachers.backbone": 0.02}, propose=0.9, veto=0.05)
+    assert vetoed.indicator is None and vetoed.reason.startswith("vetoed")
+    relabelled = decide("teachers.backbone", 0.9, {"teachers.backbone": 0.02, "teachers.exchanged": 0.93},
+                        propose=0.9, veto=0.05)
+    assert (relabelled.indicator, relabelled.extractor) == ("teachers.exchanged", EXTRACTOR)
+
+
+def test_rule_confidence_blends_rule_and_model() -> None:
+    sure = decide("enroll.rate", 0.9, {"enroll.rate": 0.99}, propose=0.95, veto=0.0).confidence
+    doubtful = decide("enroll.rate", 0.9, {"enroll.rate": 0.2}, propose=0.95, veto=0.0).confidence
+    assert sure > doubtful
+    assert doubtful == pytest.approx((1 - mention_model.MODEL_WEIGHT) * 0.9 + mention_model.MODEL_WEIGHT * 0.2)
+
+
+def test_fast_scoring_equals_the_model_on_full_pair_rows() -> None:
+    clf = mention_model.mention_classifier()
+    assert clf is not None
+    doc, sents = _docs(SEED_002)[0]
+    everything = candidates(doc, sents)
+    cands = [c for c in everything if usable(c)][:60]
+    bases, hits = candidate_context(cands, everything)
+    fast = clf.predict_features(bases, cands, hits)
+    for cand, base, sh, got in zip(cands, bases, hits, fast, strict=True):
+        for code, p in got.items():
+            full = clf.model.predict_proba([pair_features(cand, code, base, sh)])[0][1]
+            assert p == pytest.approx(full, abs=1e-9)
+    assert any(got for got in fast)
+
+
+def test_combined_extractor_on_seed_002_states_extractor_and_confidence() -> None:
+    docs = _docs(SEED_002)
+    records = [r for d, s in docs for r in extract_document(d, s)[1]]
+    assert records
+    assert {r.extractor for r in records} <= {"rules", EXTRACTOR}
+    assert all(0.0 < r.confidence <= 1.0 for r in records)
+    clf = mention_model.mention_classifier()
+    assert all(r.confidence >= clf.propose for r in records if r.extractor == EXTRACTOR)
+    # 第二篇, the disabled persons' association, yields nothing
+    assert "肢残人协会" in docs[1][0].title
+    assert not [r for r in records if r.doc_id == docs[1][0].doc_id]
+
+
+def test_written_page_rate_keeps_its_rule_record() -> None:
+    doc, sents = _docs(ARTICLES / "edu_county_bureau_2019.txt")[0]
+    records = extract_document(doc, sents)[1]
+    rate = [r for r in records if r.indicator == "enroll.consolidation_rate" and r.value == 95.8]
+    assert len(rate) == 1 and rate[0].extractor == "rules"
+
+
+def test_combine_without_a_model_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mention_model, "mention_classifier", lambda: None)
+    doc, sents = _docs(SEED_002)[0]
+    before = [(c.indicator, c.confidence, c.how) for c in candidates(doc, sents)]
+    after = [(c.indicator, c.confidence, c.how) for c in mention_model.combine(doc, candidates(doc, sents))]
+    assert before == after
+
+
+def test_classifier_recovers_a_gold_record_the_rules_miss() -> None:
+    # 000: "xx年向全市1737名建档立卡贫困户子女发放教育扶贫资金411万元": no trigger governs 1737名
+    # (gold: funding.aid_recipients 1737 人); the classifier proposes it, with the rules' attributes.
+    path = ROOT / "corpora" / "000_07bb8635d2c48c09.txt"
+    doc, sents = next((d, s) for d, s in _docs(path) if "1737名建档立卡" in d.text)
+    rules_only = [c for c in candidates(doc, sents) if c.quantity.text == "1737名"]
+    assert rules_only and rules_only[0].rule is None
+    records = [r for r in extract_document(doc, sents)[1] if r.value == 1737.0]
+    assert [(r.indicator, r.unit, r.extractor, r.year) for r in records] == [
+        ("funding.aid_recipients", "人", EXTRACTOR, None)]
+    assert records[0].confidence >= mention_model.mention_classifier().propose
