@@ -226,6 +226,9 @@ class _SentenceReader:
         parallel, self.prev_in_clause[ci] = self.prev_in_clause.get(ci), cand
         follows = cand.in_list and pos > 0
         cand.unit = _infer_unit(q, text, self.prev.unit if self.prev and follows else None, follows)
+        before = [self.out[k].unit for k in members[:pos]]
+        if cand.unit == "人" and len(before) >= 2 and all(u == "人次" for u in before):
+            cand.unit = "人次"  # 43637人次、43658人次、42982人次、47087人: the scrape lost a 次
         self.prev = cand
         if cand.unit is None:
             cand.reason = "no_unit"

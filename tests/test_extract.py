@@ -356,3 +356,8 @@ def test_any_text_gives_well_formed_records(text: str) -> None:
             assert c.indicator in CODES and c.unit in UNITS and c.quantity.is_value
             assert c.kind in ("level", "change", "target") and 0 < c.confidence <= 1
             assert c.stage is None or c.stage in STAGES
+
+
+def test_list_member_that_lost_its_unit_character() -> None:
+    text = "分别资助学生43637人次、43658人次、42982人次、47087人"
+    assert [c.unit for c in _cands(text) if c.indicator] == ["人次"] * 4
