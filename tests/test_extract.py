@@ -284,6 +284,8 @@ def test_shared_value_gives_a_record_per_subject(monkeypatch: pytest.MonkeyPatch
 
 
 YEAR_CASES = [
+    # a comparison year dates only the number right after it
+    ("今年我县学前教育毛入园率为89.5%，较2018年的83.2%提高了6.3个百分点", 2022, [2022, 2018, 2022]),
     # the nearest time word wins: 今年 after 2022年 in the same sentence
     ("2022年投入薄改资金总数1554万元,今年利用薄改资金1108万元", 2023, [2022, 2023]),
     # a value of every year has no single year
@@ -325,6 +327,8 @@ VARIANT_CASES = [
     ("中职学校毕业生就业率达到96%，小学辍学率控制在0.5%以内", []),
     ("投资1.2亿元新建XX中学，新增学位2400个。", [("funding.investment", 120000000.0, "元", None, "level", False)]),
     ("其中，一般公共预算教育经费72.3亿元", [("funding.expenditure", 7230000000.0, "元", None, "level", False)]),
+    ("义务教育阶段共有学生4.2万名", [("students.enrolled", 42000.0, "人", "compulsory", "level", False)]),
+    ("全市有幼儿园教职工3200余人，保育员800多人", [("teachers.staff", 3200.0, "人", "preschool", "level", True)]),
     # a subgroup by degree is not the number of teachers
     ("全县现有专任教师2860人，其中本科及以上学历2012人", [("teachers.fulltime", 2860.0, "人", None, "level", False)]),
 ]
