@@ -19,7 +19,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,7 @@ class LinearModel:
     coef: np.ndarray  # (n_classes, n_features); one row for a binary model (positive class = classes[1])
     intercept: np.ndarray
     meta: dict[str, Any]
+    _weights: list[float] | None = field(default=None, repr=False, compare=False)
 
     def predict_proba(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
         """Probabilities, one row per input and one column per class (in ``classes`` order)."""
@@ -145,6 +146,17 @@ class LinearModel:
         scores -= scores.max(axis=1, keepdims=True)
         e = np.exp(scores)
         return e / e.sum(axis=1, keepdims=True)
+
+    def probability(self, feats: Sequence[str], cls: str) -> float:
+        """P(``cls``) of one row of a binary model, without building a matrix."""
+        if self.coef.shape[0] != 1 or len(self.classes) != 2:
+            return float(self.predict_proba([feats])[0][self.classes.index(cls)])
+        if self._weights is None:
+            self._weights = self.coef[0].tolist()
+        w = self._weights
+        s = float(self.intercept[0]) + sum(w[i] * v for i, v in self.encoder.encode(feats).items())
+        p = 1.0 / (1.0 + math.exp(-s)) if s > -700 else 0.0
+        return p if cls == self.classes[1] else 1.0 - p
 
     def to_json(self) -> dict[str, Any]:
         """The model as plain JSON data (features sorted, weights rounded to 6 places)."""

@@ -148,7 +148,8 @@ def candidate_context(cands: list[Candidate], everything: list[Candidate] | None
 
     A sentence's hits are those the extractor found in the clauses of its
     numbers (``everything``: all candidates of the document, default ``cands``);
-    jieba runs once per sentence.
+    jieba runs once per sentence, and only where a number has a code to score
+    (a number without one gets no features).
     """
     from .segment import tokenize
 
@@ -161,10 +162,14 @@ def candidate_context(cands: list[Candidate], everything: list[Candidate] | None
     bases, hits = [], []
     for c in cands:
         sid = c.sentence.sentence_id
+        sh = [sentence_hits[sid][k] for k in sorted(sentence_hits.get(sid, {}))]
+        hits.append(sh)
+        if not code_options(c, sh):  # nothing to score: spare jieba
+            bases.append([])
+            continue
         if sid not in tokens:
             tokens[sid] = tokenize(c.sentence.text)
         bases.append(number_features(c, tokens[sid]))
-        hits.append([sentence_hits[sid][k] for k in sorted(sentence_hits.get(sid, {}))])
     return bases, hits
 
 

@@ -63,8 +63,7 @@ def keyword_score(title: str, text: str) -> float:
 
 def model_probability(model: LinearModel, title: str, text: str) -> float:
     """The article classifier's probability that a document is about education."""
-    proba = model.predict_proba([article_features(title, text)])[0]
-    return float(proba[model.classes.index("education")])
+    return model.probability(article_features(title, text), "education")
 
 
 def is_on_topic(doc: Document) -> tuple[bool, float, str]:

@@ -46,6 +46,9 @@ def test_model_file_round_trip_keeps_predictions(tmp_path: Path) -> None:
     assert np.allclose(back.predict_proba(rows), model.predict_proba(rows))
     assert back.predict_proba([["w:入学率", "u:%"]])[0][1] > 0.8
     assert back.predict_proba([["unseen"]])[0][1] == pytest.approx(0.5)
+    for row in rows:
+        assert back.probability(row, "education") == pytest.approx(back.predict_proba([row])[0][1])
+        assert back.probability(row, "other") == pytest.approx(back.predict_proba([row])[0][0])
     assert back.meta["training_data_hash"] == "x" and back.meta["feature_version"] == features.FEATURE_VERSION
 
 
