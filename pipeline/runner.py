@@ -250,7 +250,7 @@ def fail_shard(task: ShardTask, message: str) -> int:
     """
     out = Path(task.out)
     docs: list[Document] = []
-    if "clean" not in task.stages and is_done(out, "clean", task.keys["clean"]):
+    if is_done(out, "clean", task.keys["clean"]):  # it died in a later stage
         docs = [d for d in _load(out, "clean", task.keys["clean"], "documents") if d.kept]
     total = 0
     for stage in task.stages:

@@ -217,26 +217,32 @@ def test_bad_inputs_become_error_rows_and_the_run_goes_on(tmp_path: Path) -> Non
     assert read_records(out, "indicators")
 
 
+@pytest.mark.parametrize("module, function, expected", [
+    ("pipeline.clean", "clean_page", [("poison", "clean", "worker_crashed")]),
+    ("pipeline.segment", "segment_document", [("poison", "segment", "worker_crashed"),
+                                              ("poison", "extract", "worker_crashed")]),
+])
 def test_a_page_that_kills_its_worker_is_an_error_row_and_the_rest_is_kept(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.clean
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, function: str, expected: list) -> None:
+    import importlib
 
-    real = pipeline.clean.clean_page
+    mod = importlib.import_module(module)
+    real = getattr(mod, function)
 
-    def clean_or_die(page: Page) -> list:
-        if b"POISON" in page.data:
+    def work_or_die(arg):  # type: ignore[no-untyped-def]
+        if b"POISON" in getattr(arg, "data", b"") or "POISON" in getattr(arg, "text", ""):
             os._exit(3)  # as a segfault or the OOM killer would
-        return real(page)
+        return real(arg)
 
-    monkeypatch.setattr(pipeline.clean, "clean_page", clean_or_die)  # forked workers inherit it
+    monkeypatch.setattr(mod, function, work_or_die)  # forked workers inherit it
     corpus = _mini_corpus(tmp_path / "corpus", 4)
-    (corpus / "poison.txt").write_bytes(SEEDS[4].read_bytes() + b"POISON")
+    (corpus / "poison.txt").write_bytes(SEEDS[4].read_bytes() + "\n全市教育工作POISON。".encode())
     out = tmp_path / "out"
     summary = run_pipeline([corpus], out, _opts(jobs=2, shard_pages=1))
     errors = read_records(out, "errors")
-    assert [(e["source"], e["stage"], e["reason"]) for e in errors] == [("poison", "clean", "worker_crashed")]
-    assert len({d["source"] for d in read_records(out, "documents")}) == 4
-    assert summary["errors"] == {"worker_crashed": 1}
+    assert [(e["source"], e["stage"], e["reason"]) for e in errors] == expected
+    assert len({r["source"] for r in read_records(out, "indicators")}) == 4
+    assert summary["errors"] == {"worker_crashed": len(expected)}
 
 
 def test_near_duplicates_are_linked_not_dropped(tmp_path: Path) -> None:
