@@ -64,6 +64,12 @@ class DocFacts:
                 break
         return found
 
+    def paragraph_at(self, start: int) -> str:
+        """The paragraph (line) holding clean offset ``start``."""
+        lo = self.text.rfind("\n", 0, start) + 1
+        hi = self.text.find("\n", start)
+        return self.text[lo:hi if hi >= 0 else len(self.text)]
+
     def paragraph_lead(self, start: int) -> str | None:
         """The inline heading that opens the paragraph holding clean offset ``start``
         (``5.特殊教育。``, ``(二)职业教育:``), or None."""

@@ -192,6 +192,7 @@ class _SentenceReader:
         self.prev_end_in_clause: dict[int, int] = {}
         self.prev_in_clause: dict[int, Candidate] = {}
         self.run_lead: dict[int, str] = {}
+        self._period_educational: bool | None = None
 
     def read(self) -> list[Candidate]:
         """Every quantity of the sentence as a candidate, decided."""
@@ -277,6 +278,17 @@ class _SentenceReader:
                 hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
         return hit, how, aligned_stage, shared
 
+    def _educational(self, scope: str, slot: _Slot) -> bool:
+        """Whether an education word stands in the number's clause (scope ``clause``) or in
+        its paragraph or section heading (scope ``period``)."""
+        if scope == "clause":
+            return bool(first_cue("education", "sentence", slot.clause.text))
+        if self._period_educational is None:
+            facts, start = self.facts, self.sent.start
+            context = "\n".join([facts.paragraph_at(start), self.text, facts.heading_at(start) or ""])
+            self._period_educational = bool(first_cue("education", "sentence", context))
+        return self._period_educational
+
     def _decide(self, cand: Candidate, slot: _Slot) -> None:
         """Governing rule, blocks and attributes of one value (fills ``cand``)."""
         q, text, out = cand.quantity, self.text, self.out
@@ -299,6 +311,9 @@ class _SentenceReader:
         block = blocked(text, code, slot.clause, q, self.facts.period_prefix(self.sent.start))
         if block:
             cand.reason = f"blocked:{block}"
+            return
+        if rule.education and how != "inherited" and not self._educational(rule.education, slot):
+            cand.reason = "not_education"
             return
         cand.rule, cand.how, cand.indicator = rule, how, code
         cand.shared = [(h.rule, st) for h, st in shared[:-1]]

@@ -22,7 +22,7 @@ SIDES = ("left", "right", "both")
 
 _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "id": str, "indicator": str, "pattern": str, "units": list, "priority": int, "local": bool,
-    "stage": str, "default_stage": str, "side": str, "requires": str, "change_units": list, "reach": int, "note": str,
+    "stage": str, "default_stage": str, "side": str, "requires": str, "change_units": list, "reach": int, "education": str, "note": str,
 }
 
 
@@ -42,6 +42,7 @@ class TriggerRule:
     requires: regex.Pattern | None = None
     change_units: tuple[str, ...] = ("%", "百分点")
     reach: int | None = None
+    education: str | None = None
     line: int = 0
 
 
@@ -66,6 +67,8 @@ def _check(rec: dict[str, Any], where: str) -> None:
             raise RuleError(f"{where}: unknown {key} '{rec[key]}'")
     if rec.get("side", "both") not in SIDES:
         raise RuleError(f"{where}: side must be one of {SIDES}")
+    if rec.get("education") not in (None, "clause", "period"):
+        raise RuleError(f"{where}: education must be 'clause' or 'period'")
 
 
 @cache
@@ -87,7 +90,7 @@ def trigger_rules() -> tuple[TriggerRule, ...]:
             priority=rec.get("priority") or 0, local=bool(rec.get("local")), stage=rec.get("stage"),
             default_stage=rec.get("default_stage"), side=rec.get("side") or "both", requires=requires,
             change_units=tuple(rec["change_units"]) if rec.get("change_units") is not None else ("%", "百分点"),
-            reach=rec.get("reach"),
+            reach=rec.get("reach"), education=rec.get("education"),
             line=rec["_line"]))
     return tuple(rules)
 

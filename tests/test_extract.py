@@ -94,7 +94,7 @@ CASES = [
      [("enroll.exam_pass_rate", 45.68, "%", "senior", "level", False),
       ("enroll.exam_pass_rate", 4.0, "百分点", "senior", "change", False)]),
     ("全县受检的241所学校办学指标综合评估全部达标达标率为100%", []),
-    ("完成建设面积19.77万平方米,累计完成投资24062万元",
+    ("全市教育系统启动学前教育建设工程等教育项目181个,完成建设面积19.77万平方米,累计完成投资24062万元",
      [("funding.investment", 240620000.0, "元", None, "level", False)]),
     ("组织42人参加了干部省级培训,180人参加了干部远程培训", []),
     ("选送4名教师参加中小幼校长任职资格培训", [("teachers.trained", 4.0, "人", None, "level", False)]),
@@ -289,7 +289,7 @@ YEAR_CASES = [
     # the nearest time word wins: 今年 after 2022年 in the same sentence
     ("2022年投入薄改资金总数1554万元,今年利用薄改资金1108万元", 2023, [2022, 2023]),
     # a value of every year has no single year
-    ("每年财政安排预算100万", 2017, [None]),
+    ("2017年组织全县教师进行免费体检(每年财政安排预算100万)", 2017, [None]),
     # a year after the number counts only in its own clause
     ("投资1425万元建成了横县特殊教育学校新校区,并于2016年8月正式投入使用", None, [None]),
     ("遴选60名乡村英语教师参加2022年中央电教馆组织的培训", None, [2022]),
@@ -324,6 +324,10 @@ VARIANT_CASES = [
      [("funding.expenditure", 1560000000.0, "元", None, "level", False),
       ("funding.share", 21.3, "%", None, "level", False)]),
     ("城区学校平均班额由58人下降到48人", []),
+    # generic words (现有 … 所, 资金, 完成率, 投资) count only near education words
+    ("全区现有养老机构28所", []),
+    ("落实耕地地力保护补贴资金6420万元", []),
+    ("全年完成交通固定资产投资12.6亿元，同比增长15.3%，整改完成率100%", []),
     ("中职学校毕业生就业率达到96%，小学辍学率控制在0.5%以内", []),
     ("投资1.2亿元新建XX中学，新增学位2400个。", [("funding.investment", 120000000.0, "元", None, "level", False)]),
     ("其中，一般公共预算教育经费72.3亿元", [("funding.expenditure", 7230000000.0, "元", None, "level", False)]),
