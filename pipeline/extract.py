@@ -398,6 +398,10 @@ def _combine(doc: Document, cands: list[Candidate]) -> list[Candidate]:
 
 
 def _on_topic(doc: Document) -> tuple[bool, str]:
+    """Whether the document is about education: a document the clean stage dropped is not;
+    else the topic gate decides (every document is on topic when no gate is installed)."""
+    if not doc.kept:
+        return False, doc.drop_reason or "dropped"
     try:
         from .topic import is_on_topic
     except ImportError:  # the topic gate is optional
