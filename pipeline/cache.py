@@ -159,12 +159,27 @@ def read_stats(out: Path, stage: str, key: str) -> dict[str, Any]:
     return json.loads((shard_dir(out, stage, key) / "stats.json").read_text(encoding="utf-8"))
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_leftovers(out: Path) -> int:
-    """Delete temporary shard folders a killed run left behind; returns how many."""
+    """Delete temporary shard folders that a killed run left behind (their writer's process is gone);
+    those of a run still going in the same folder are left alone. Returns how many were removed."""
     root = state_dir(out) / "cache"
     n = 0
     if root.is_dir():
         for tmp in root.glob("*/*/.*.tmp-*"):
+            pid = tmp.name.rsplit(".tmp-", 1)[1].split("-", 1)[0]
+            if pid.isdigit() and pid_alive(int(pid)):
+                continue
             shutil.rmtree(tmp, ignore_errors=True)
             n += 1
     return n

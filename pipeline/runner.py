@@ -37,6 +37,7 @@ from .cache import (
     commit,
     digest,
     is_done,
+    pid_alive,
     read_manifest,
     read_stats,
     remove_leftovers,
@@ -587,6 +588,10 @@ def write_tables(out: Path, versions: dict[str, str] | None = None) -> dict[str,
     out = Path(out)
     versions = versions or stage_versions()
     manifest = read_manifest(out)
+    for stale in list(out.glob(".*.new-*")) + list(out.glob(".*.old-*")):  # a killed assembly's leftovers
+        pid = stale.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
     keys = [shard_keys(cid, versions) for cid in manifest["shards"]]
     complete = [s for s in STAGES if all(is_done(out, s, k[s]) for k in keys)]
     for stage in STAGES:
