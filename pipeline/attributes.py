@@ -202,17 +202,10 @@ def year_mentions(sentence: str) -> list[YearMention]:
     return out
 
 
-def relative_year(sentence: str, upto: int, doc_year: int | None, near: int = 0) -> int | None:
-    """A relative year word (今年, 去年, 明年) before offset ``upto``, resolved against ``doc_year``.
-
-    去年/上年 count only from offset ``near`` on (the number's clause): 由上年的86个减少到31个
-    dates the 86, not the sentence."""
-    found = _relative(sentence, upto, doc_year, near)
-    return found[1] if found else None
-
-
 def _relative(sentence: str, upto: int, doc_year: int | None, near: int) -> tuple[int, int] | None:
-    """(offset, year) of the last relative year word before ``upto``."""
+    """(offset, year) of the last relative year word (今年, 去年, 明年) before ``upto``, resolved
+    against ``doc_year``; 去年/上年 count only from ``near`` on (the number's clause:
+    由上年的86个减少到31个 dates the 86, not the sentence)."""
     if doc_year is None:
         return None
     best: tuple[int, int] | None = None
