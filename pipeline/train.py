@@ -350,9 +350,11 @@ def _shared(e: MentionExample, rec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def calibration(gold: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Error rate among the 10% least confident records and among the top 50%."""
+    """Error rate among the 10% least confident records and among the top 50% (records of gold sources)."""
     from .evaluate import evaluate
 
+    sources = {g["source"] for g in gold}
+    records = [r for r in records if r["source"] in sources]
     ev = evaluate(gold, records)
     matched = {id(p) for _, p in ev.pairs}
     ranked = sorted(records, key=lambda r: r["confidence"])
