@@ -97,7 +97,8 @@ def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
 
 # ------------------------------------------------------------------- stage
 
-def _stage_run(lead: str) -> list[str | None]:
+def stage_run(lead: str) -> list[str | None]:
+    """Stages of the last run of stage words joined by 、/和/及 in ``lead`` (小学、初中 …)."""
     hits = [(h.start, h.end, h.word.stage) for h in find_stage_words(lead)]
     return enumerated(lead, hits)
 
@@ -118,7 +119,7 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
     if fixed:
         return fixed
     if list_pos is not None and lead:
-        run = _stage_run(lead)
+        run = stage_run(lead)
         idx, size = list_pos
         if len(run) >= 2 and len(run) == size:
             return run[idx]

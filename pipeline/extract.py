@@ -33,6 +33,7 @@ from .attributes import (
     resolve_kind,
     resolve_stage,
     resolve_year,
+    stage_run,
 )
 from .codebook import UNITS
 from .cues import first_cue
@@ -247,9 +248,13 @@ class _SentenceReader:
         if slot.in_run:
             k = self.values.index(members[0])
             slot.lower = self.qs[self.values[k - 1]].end if k > 0 else 0
-            resp = respectively_before(text, self.qs[members[0]].start, slot.lower)
+            first = self.qs[members[0]].start
+            resp = respectively_before(text, first, slot.lower)
             if resp is not None:
                 slot.lead, slot.list_pos = text[:resp], (pos, len(members))
+            elif len(stage_run(text[slot.lower:first])) == len(members):
+                # 小学、初中巩固率为99.1%、98.2%: as many stages as numbers, without 分别
+                slot.lead, slot.list_pos = text[:first], (pos, len(members))
         return slot
 
     def _govern(self, cand: Candidate, slot: _Slot) -> tuple[Hit | None, str | None, str | None,

@@ -251,6 +251,8 @@ FRAME_CASES = [
     # a breakdown (其中) takes the stage of what it breaks down
     ("全县义务教育基础项目建设共投入6.2966亿元(其中:上级资金2.8044亿元,县级资金3.4922亿元)", "stage",
      ["compulsory", "compulsory", "compulsory"]),
+    # as many stages as numbers align without 分别
+    ("小学、初中巩固率为99.1%、98.2%", "stage", ["primary", "junior"]),
     # a label names only the number next to it: 名师 in a list of trainees is not a count of 名师
     ("开展名校长、名师、名班主任培训共190人", "indicator", ["teachers.trained"]),
 ]
