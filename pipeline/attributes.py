@@ -176,6 +176,8 @@ def stage_in(text: str) -> tuple[bool, str | None]:
 
 @dataclass(frozen=True)
 class YearMention:
+    """A year written in a sentence (offsets into it)."""
+
     start: int
     end: int
     year: int | None  # None: masked

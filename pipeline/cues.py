@@ -55,6 +55,8 @@ class StageWord:
 
 @dataclass(frozen=True)
 class StageHit:
+    """A stage word found at [start, end) of a text."""
+
     word: StageWord
     start: int
     end: int

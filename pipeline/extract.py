@@ -100,6 +100,7 @@ class Candidate:
 
     @property
     def end(self) -> int:
+        """Clean offset just after the number in the document."""
         return self.sentence.start + self.quantity.end
 
 
@@ -168,6 +169,7 @@ class _Slot:
 
     @property
     def in_run(self) -> bool:
+        """Whether the value is one of a list of numbers (分别为A、B、C)."""
         return len(self.members) > 1
 
 

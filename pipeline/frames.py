@@ -28,6 +28,8 @@ _YEAR_LIST_ITEM = regex.compile(r"(?<![\d])((?:19|20)\d{2}|20[x×X_＿]{1,2}|[xX
 
 @dataclass(frozen=True)
 class Clause:
+    """A clause of a sentence: [start, end) offsets into the sentence and its text."""
+
     start: int
     end: int
     text: str
