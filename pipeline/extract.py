@@ -51,6 +51,7 @@ _MONEY_SCALE = ("万", "亿")  # a bare 1.58亿 / 2763.06万 is an amount of mon
 CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "clause": 0.65, "inherited": 0.6}
 _LIST_BOUND = regex.compile(r"(?:以上|以下)")
 _SHARED = regex.compile(r"均(?:达到?|为|是|保持在?|在)?\s*$")
+_NOTE = regex.compile(r"\s*(?:含|包括|不含)")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
 _QUOTES = ("“”", "\"\"", "‘’", "「」")
@@ -285,6 +286,13 @@ class _SentenceReader:
                 hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
         return hit, how, aligned_stage, shared
 
+    def _prev_clause(self, ci: int) -> Clause | None:
+        """The clause before clause ``ci``, past bracket notes (全县中小学(含幼儿园)现有教职工)."""
+        for k in range(ci - 1, -1, -1):
+            if not _NOTE.match(self.cls[k].text):
+                return self.cls[k]
+        return None
+
     def _educational(self, scope: str, slot: _Slot) -> bool:
         """Whether an education word stands in the number's clause (scope ``clause``) or in
         its paragraph or section heading (scope ``period``)."""
@@ -330,7 +338,7 @@ class _SentenceReader:
         cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=slot.seg_start, unit=cand.unit,
                                    fixed=rule.stage or aligned_stage, default=rule.default_stage,
                                    inherited=inherited_stage, list_pos=slot.list_pos, lead=slot.lead,
-                                   prev_clause=self.cls[ci - 1] if ci > 0 else None,
+                                   prev_clause=self._prev_clause(ci),
                                    paragraph_lead=facts.paragraph_lead(self.sent.start))
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
                                  list_pos=slot.list_pos, lead=slot.lead, heading=facts.heading_at(self.sent.start),

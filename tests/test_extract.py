@@ -333,6 +333,8 @@ VARIANT_CASES = [
     ("中职学校毕业生就业率达到96%，小学辍学率控制在0.5%以内", []),
     ("投资1.2亿元新建XX中学，新增学位2400个。", [("funding.investment", 120000000.0, "元", None, "level", False)]),
     ("其中，一般公共预算教育经费72.3亿元", [("funding.expenditure", 7230000000.0, "元", None, "level", False)]),
+    # a bracket note (含幼儿园) does not give the stage of the clause after it
+    ("全县中小学(含幼儿园)现有教职工5120人", [("teachers.staff", 5120.0, "人", None, "level", False)]),
     ("义务教育阶段共有学生4.2万名", [("students.enrolled", 42000.0, "人", "compulsory", "level", False)]),
     ("全市有幼儿园教职工3200余人，保育员800多人", [("teachers.staff", 3200.0, "人", "preschool", "level", True)]),
     # a subgroup by degree is not the number of teachers
