@@ -42,13 +42,19 @@ def accepts(rule: TriggerRule, unit: str, change: bool) -> bool:
 
 def subject_hits(text: str, hits: list[Hit], lo: int, hi: int, unit: str,
                  change: bool) -> list[tuple[Hit, str | None]]:
-    """The triggers of text[lo:hi] that accept ``unit``, one a subject (overlaps dropped), with the
+    """The triggers of text[lo:hi] that accept ``unit``, one a subject (overlaps dropped; triggers
+    not parted by 、/和/，name one subject), with the
     stage words written with each (义务教育巩固率、高中阶段毛入学率); empty unless they name at
     least two different indicators."""
     chosen: list[Hit] = []
     for h in sorted((h for h in hits if lo <= h.start and h.end <= hi and accepts(h.rule, unit, change)
                      and h.rule.side != "right"), key=lambda h: (h.start, -(h.end - h.start), -h.rule.priority)):
         if chosen and h.start < chosen[-1].end:
+            continue
+        if chosen and not _SEPARATOR.search(text, chosen[-1].end, h.start):
+            # words of one subject (生均公用经费): the more specific trigger speaks for it
+            if h.rule.priority > chosen[-1].rule.priority:
+                chosen[-1] = h
             continue
         chosen.append(h)
     if len({h.rule.indicator for h in chosen}) < 2:

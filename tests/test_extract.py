@@ -319,6 +319,10 @@ def test_list_of_stages_continued_after_a_bracket_has_no_stage() -> None:
 # Phrasings of the codebook's indicators as other reports write them (the seeds' wording
 # varied): each row is a mechanism, not a seed sentence.
 VARIANT_CASES = [
+    # words of one subject (生均公用经费) are not a list of subjects
+    ("小学、初中生均公用经费分别达到每生每年650元和850元",
+     [("funding.per_student", 650.0, "元", "primary", "level", False),
+      ("funding.per_student", 850.0, "元", "junior", "level", False)]),
     ("2020年全县义务教育阶段生均公用经费小学达到720元、初中达到920元。",
      [("funding.per_student", 720.0, "元", "primary", "level", False),
       ("funding.per_student", 920.0, "元", "junior", "level", False)]),
