@@ -341,6 +341,10 @@ VARIANT_CASES = [
     ("全县中小学(含幼儿园)现有教职工5120人", [("teachers.staff", 5120.0, "人", None, "level", False)]),
     ("义务教育阶段共有学生4.2万名", [("students.enrolled", 42000.0, "人", "compulsory", "level", False)]),
     ("全市有幼儿园教职工3200余人，保育员800多人", [("teachers.staff", 3200.0, "人", "preschool", "level", True)]),
+    # support for teachers is not student aid; 确保教育 is not 保教 (preschool)
+    ("全年发放乡村教师生活补助1860万元，惠及乡村教师2360人", []),
+    ("下一步,我县将确保教育经费“两个只增不减”,力争2018年一般公共预算教育支出达到6亿元以上",
+     [("funding.expenditure", 600000000.0, "元", None, "target", True)]),
     # a subgroup by degree is not the number of teachers
     ("全县现有专任教师2860人，其中本科及以上学历2012人", [("teachers.fulltime", 2860.0, "人", None, "level", False)]),
 ]
