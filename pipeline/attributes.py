@@ -37,6 +37,7 @@ RIGHT_STAGE_WINDOW = 12
 _LEAD = regex.compile(r"[ \t　]*(?:\d{1,2}[.、．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)"
                       r"\s*([^。，,；;：:\n]{2,30})[。：:]")
 _CONTINUES_LIST = regex.compile(r"[、和及]")
+_ATTACHED = regex.compile(r"\s*年?(?:底|末)?的")  # 2018年的326个: a year that belongs to one number
 _OWN_YEAR = regex.compile(r"\s*年?(?:底|末)?的?\s*$")  # 较2018年的83.2%: the year of the very next number
 _DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
 _SEP = regex.compile(r"[、，,；;和及与]")
@@ -246,7 +247,7 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
     plen = len(prefix)
     full, q_at = prefix + sentence, q_start + plen
     mentions = [y for y in year_mentions(full) if not (y.end <= plen and _DATED.match(full, y.end))
-                and not (y.compare and not _OWN_YEAR.match(full, y.end, q_at))]
+                and not ((y.compare or _ATTACHED.match(full, y.end)) and not _OWN_YEAR.match(full, y.end, q_at))]
     left = [y for y in mentions if y.end <= q_at]
     rel = _relative(full, q_at, doc_year, near + plen)
     if rel is not None and (not left or rel[0] > left[-1].start):

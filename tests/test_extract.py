@@ -286,6 +286,8 @@ def test_shared_value_gives_a_record_per_subject(monkeypatch: pytest.MonkeyPatch
 
 
 YEAR_CASES = [
+    # 2018年的326个: the year belongs to that number only
+    ("全县大班额由2018年的326个减少到58个", None, [2018, None]),
     # a comparison year dates only the number right after it
     ("今年我县学前教育毛入园率为89.5%，较2018年的83.2%提高了6.3个百分点", 2022, [2022, 2018, 2022]),
     # the nearest time word wins: 今年 after 2022年 in the same sentence
