@@ -40,6 +40,7 @@ _CONTINUES_LIST = regex.compile(r"[、和及]")
 _ATTACHED = regex.compile(r"\s*年?(?:底|末)?的")  # 2018年的326个: a year that belongs to one number
 _OWN_YEAR = regex.compile(r"\s*年?(?:底|末)?的?\s*$")  # 较2018年的83.2%: the year of the very next number
 _DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
+_OPENER = regex.compile(r"^[^，,；;。]{1,12}[，,]")
 _SEP = regex.compile(r"[、，,；;和及与]")
 COUNT_UNITS = ("所", "人", "人次", "个")
 _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
@@ -271,7 +272,11 @@ def resolve_kind(sentence: str, clause: Clause, q_start: int, q_end: int, code: 
     """``target`` (plan sections, 计划/力争/确保/到20xx年, 达到…的要求), ``change``
     (比上年增长 X, 提高 X 个百分点, 消除大班额 N 个) or ``level``."""
     after = sentence[q_end:clause.end]
-    if (plan_section or first_cue("target", "clause", sentence[max(clause.start, q_start - TARGET_WINDOW):q_start])
+    lo = max(clause.start, q_start - TARGET_WINDOW)
+    opener = _OPENER.search(sentence, 0, clause.start)  # 到2025年，…: a short clause that opens the sentence
+    if opener is not None and opener.end() >= clause.start - 1:
+        lo = 0
+    if (plan_section or first_cue("target", "clause", sentence[lo:q_start])
             or first_cue("target", "after", after) or first_cue("target", "before", before)):
         return "target"
     if frame:

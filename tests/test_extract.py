@@ -332,6 +332,8 @@ VARIANT_CASES = [
      [("funding.expenditure", 1560000000.0, "元", None, "level", False),
       ("funding.share", 21.3, "%", None, "level", False)]),
     ("城区学校平均班额由58人下降到48人", []),
+    # a short opening clause (到2025年，) sets the kind of the sentence
+    ("到2025年，全县学前三年毛入园率达到95%以上", [("enroll.gross_rate", 95.0, "%", "preschool", "target", True)]),
     # generic words (现有 … 所, 资金, 完成率, 投资) count only near education words
     ("全区现有养老机构28所", []),
     ("落实耕地地力保护补贴资金6420万元", []),
