@@ -332,6 +332,8 @@ VARIANT_CASES = [
      [("funding.expenditure", 1560000000.0, "元", None, "level", False),
       ("funding.share", 21.3, "%", None, "level", False)]),
     ("城区学校平均班额由58人下降到48人", []),
+    ("全县学生体质健康测试成绩合格率达到95.2%，优秀率18.6%", []),
+    ("2019年中考成绩合格率为78.5%", [("enroll.exam_pass_rate", 78.5, "%", "junior", "level", False)]),
     # a short opening clause (到2025年，) sets the kind of the sentence
     ("到2025年，全县学前三年毛入园率达到95%以上", [("enroll.gross_rate", 95.0, "%", "preschool", "target", True)]),
     # generic words (现有 … 所, 资金, 完成率, 投资) count only near education words
