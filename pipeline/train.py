@@ -62,8 +62,8 @@ def load_labelled_articles(corpora: Path = DEFAULT_CORPORA) -> tuple[list[Labell
     with labels_path.open(encoding="utf-8") as fh:
         rows = [r for r in csv.reader(fh, delimiter="\t") if r and not r[0].lstrip().startswith("#")]
     for lineno, row in enumerate(rows[1:], 2):
-        if len(row) < 3 or row[2] not in ("education", "other"):
-            raise ValueError(f"{labels_path}: row {lineno}: need path, doc, label (education|other)")
+        if len(row) < 3 or row[2] not in ("education", "other", "mixed"):
+            raise ValueError(f"{labels_path}: row {lineno}: need path, doc, label (education|other|mixed)")
         rel, which, label = row[0], row[1].strip(), row[2]
         path = corpora / rel
         page = read_page(path, corpora)
@@ -94,27 +94,39 @@ def fit_article_model(articles: list[LabelledArticle]) -> LinearModel:
 def evaluate_article_model(articles: list[LabelledArticle],
                            fit: Callable[[list[LabelledArticle]], LinearModel] = fit_article_model
                            ) -> dict[str, Any]:
-    """Leave-one-page-out: every page is scored by a model trained on all other pages."""
-    from .topic import MODEL_THRESHOLD
+    """Leave-one-page-out: every page is scored by a model trained on all other pages.
 
+    Besides the accuracy of the whole-document decision, it reports the highest
+    section probability of off-topic documents (the section rule must stay
+    below :data:`pipeline.topic.SECTION_THRESHOLD`) and whether the ``mixed``
+    pages (never trained on) are kept.
+    """
+    from .topic import MODEL_THRESHOLD, SECTION_THRESHOLD, model_probability, sections
+
+    train = [a for a in articles if a.label in ("education", "other")]
     pages = sorted({a.page for a in articles})
     held: list[dict[str, Any]] = []
     for page in pages:
-        model = fit([a for a in articles if a.page != page])
+        model = fit([a for a in train if a.page != page])
         for a in articles:
-            if a.page == page:
-                p = float(model.predict_proba([article_features(a.doc.title, a.doc.text)])[0][
-                    model.classes.index("education")])
-                held.append({"doc": a.doc.doc_id, "label": a.label, "p_education": round(p, 4),
-                             "correct": (p >= MODEL_THRESHOLD) == (a.label == "education")})
-    n_ok = sum(h["correct"] for h in held)
-    on = [h["p_education"] for h in held if h["label"] == "education"]
-    off = [h["p_education"] for h in held if h["label"] == "other"]
+            if a.page != page:
+                continue
+            p = model_probability(model, a.doc.title, a.doc.text)
+            sec = max((model_probability(model, "", s) for s in sections(a.doc.text)), default=0.0)
+            kept = p >= MODEL_THRESHOLD or sec >= SECTION_THRESHOLD
+            held.append({"doc": a.doc.doc_id, "label": a.label, "p_education": round(p, 4),
+                         "max_section": round(sec, 4), "correct": kept == (a.label != "other")})
+    scored = [h for h in held if h["label"] != "mixed"]
+    n_ok = sum(h["correct"] for h in scored)
+    on = [h["p_education"] for h in scored if h["label"] == "education"]
+    off = [h for h in scored if h["label"] == "other"]
     return {
-        "documents": len(held), "education": len(on), "other": len(off),
-        "leave_one_page_out_accuracy": round(n_ok / len(held), 4) if held else 0.0,
+        "documents": len(scored), "education": len(on), "other": len(off),
+        "leave_one_page_out_accuracy": round(n_ok / len(scored), 4) if scored else 0.0,
         "min_p_education_of_education": round(min(on), 4) if on else None,
-        "max_p_education_of_other": round(max(off), 4) if off else None,
+        "max_p_education_of_other": max((h["p_education"] for h in off), default=None),
+        "max_section_of_other": max((h["max_section"] for h in off), default=None),
+        "mixed_kept": [h["correct"] for h in held if h["label"] == "mixed"],
         "errors": [h for h in held if not h["correct"]],
     }
 
@@ -123,7 +135,7 @@ def train_article_classifier(corpora: Path = DEFAULT_CORPORA, out: Path | None =
     """Train on every labelled document, evaluate by leave-one-page-out, save; returns the metadata."""
     articles, digest = load_labelled_articles(corpora)
     metrics = evaluate_article_model(articles)
-    model = fit_article_model(articles)
+    model = fit_article_model([a for a in articles if a.label in ("education", "other")])
     meta = {"training_data_hash": digest, "seed": SEED, "C": ARTICLE_C,
             "features": len(model.encoder.vocabulary), "metrics": metrics}
     save_model(model, meta, out)
@@ -136,7 +148,8 @@ def format_article_metrics(meta: dict[str, Any]) -> str:
     lines = [f"article classifier: {m['documents']} documents ({m['education']} education, {m['other']} other), "
              f"{meta['features']} features, data {meta['training_data_hash']}",
              f"  leave-one-page-out accuracy {m['leave_one_page_out_accuracy']:.3f}; held-out p(education): "
-             f"education >= {m['min_p_education_of_education']}, other <= {m['max_p_education_of_other']}"]
+             f"education >= {m['min_p_education_of_education']}, other <= {m['max_p_education_of_other']}; "
+             f"sections of other <= {m['max_section_of_other']}; mixed pages kept: {m['mixed_kept']}"]
     lines += [f"  wrong: {e['doc']} ({e['label']}, p={e['p_education']})" for e in m["errors"]]
     return "\n".join(lines)
 
@@ -266,7 +279,7 @@ def collect_extra_mentions(corpora: Path = DEFAULT_CORPORA, weak: bool = WEAK_LA
     articles, digest = load_labelled_articles(corpora)
     examples: list[MentionExample] = []
     for a in articles:
-        if not a.page.startswith("articles/") or (a.label == "education" and not weak):
+        if not a.page.startswith("articles/") or a.label == "mixed" or (a.label == "education" and not weak):
             continue
         sentences, _tokens = segment_document(a.doc)
         everything = candidates(a.doc, sentences)
