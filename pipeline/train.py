@@ -417,13 +417,13 @@ def format_comparison(title: str, table: dict[str, Any]) -> str:
     lines = [title, f"  {'slice':<18}" + "".join(f"{m + ' P/R/F1':>26}" for m in modes)]
 
     def cell(s: dict[str, Any]) -> str:
-        return f"{s['precision']:.3f}/{s['recall']:.3f}/{s['f1']:.3f}".rjust(26)
+        return f"{s['precision']:.4f}/{s['recall']:.4f}/{s['f1']:.4f}".rjust(26)
 
     lines.append(f"  {'overall':<18}" + "".join(cell(table[m]["overall"]) for m in modes))
     for fam in table["rules"]["families"]:
         lines.append(f"  {fam:<18}" + "".join(cell(table[m]["families"][fam]) for m in modes))
-    lines.append(f"  {'calibration':<18}" + "".join(
-        f"{table[m]['calibration']['errors_lowest_10pct']:.2f} low10% vs {table[m]['calibration']['errors_top_50pct']:.2f} top50%".rjust(26)
+    lines.append(f"  {'errors by conf.':<18}" + "".join(
+        f"{table[m]['calibration']['errors_lowest_10pct']:.2f} low10%, {table[m]['calibration']['errors_top_50pct']:.2f} top50%".rjust(26)
         for m in modes))
     lines.append("  attributes on matched records (rules' resolvers in every mode): " + ", ".join(
         f"{a} {table['combined']['overall'][a + '_acc']:.3f}" for a in ("stage", "year", "kind", "approx")))
