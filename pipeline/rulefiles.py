@@ -91,6 +91,7 @@ def load_yaml_records(name: str, schema: Mapping[str, type | tuple[type, ...]],
         return []
     if not isinstance(root, yaml.SequenceNode):
         raise RuleError(f"{path}:{root.start_mark.line + 1}: expected a list of rules")
+    _reject_duplicate_keys(root, path)
     data = yaml.safe_load(text)
     records: list[dict[str, Any]] = []
     seen: dict[Any, int] = {}
@@ -116,10 +117,26 @@ def load_yaml_records(name: str, schema: Mapping[str, type | tuple[type, ...]],
     return records
 
 
+def _reject_duplicate_keys(node: yaml.Node, path: Path) -> None:
+    """Raise on a key written twice in one mapping (YAML would silently keep the last)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise RuleError(f"{path}:{key_node.start_mark.line + 1}: key '{key}' repeated "
+                                f"(first at line {seen[key]})")
+            seen[key] = key_node.start_mark.line + 1
+            _reject_duplicate_keys(value_node, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            _reject_duplicate_keys(child, path)
+
+
 @lru_cache(maxsize=8)
-def _hash_dir(folder: str, mtimes: tuple[tuple[str, float], ...]) -> str:
+def _hash_dir(folder: str, stamps: tuple[tuple[str, int, int], ...]) -> str:
     h = hashlib.sha256()
-    for name, _ in mtimes:
+    for name, _, _ in stamps:
         h.update(name.encode())
         h.update((Path(folder) / name).read_bytes())
     return h.hexdigest()[:16]
@@ -128,5 +145,5 @@ def _hash_dir(folder: str, mtimes: tuple[tuple[str, float], ...]) -> str:
 def rules_version() -> str:
     """A short hash of every file in the rules folder: changes when any rule changes."""
     folder = rules_dir()
-    files = tuple(sorted((p.name, p.stat().st_mtime) for p in folder.iterdir() if p.is_file()))
+    files = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file()))
     return _hash_dir(str(folder), files)
