@@ -1,9 +1,9 @@
 """Quality gate: the whole product path (runner, every stage, tables) scored against gold.
 
-Two sets, both real-genre pages: the five seed pages (the dev set the rules
-are tuned on) and heldout/ (six pages of other sites, HTML/GB18030/Big5
-included, annotated from the codebook by someone who did not read the rules;
-never used for tuning). The floors are pinned below the figures measured when
+The five seed pages (corpora/, gold/) and dev/ (six pages of other sites,
+HTML/GB18030/Big5 included, annotated from the codebook by someone who did
+not read the rules). heldout/, when present, is scored too: it is never used
+for tuning. The floors are pinned below the figures measured when
 they were set (see the issue notes) so that a change that loses recall or
 precision on either set fails CI.
 """
@@ -20,10 +20,10 @@ from pipeline.tables import read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: (pages, gold folder, F1 floor, recall floor). Measured at pinning time: seeds F1 0.953, heldout F1 0.962.
+#: (pages, gold folder, F1 floor, recall floor). Measured at pinning time: seeds F1 0.979, dev F1 0.970.
 SETS = {
     "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.90, 0.90),
-    "heldout": (sorted((ROOT / "heldout" / "pages").iterdir()), ROOT / "heldout" / "gold", 0.88, 0.88),
+    "dev": (sorted((ROOT / "dev" / "pages").iterdir()), ROOT / "dev" / "gold", 0.90, 0.90),
 }
 #: Attribute accuracies on matched pairs may not fall below these on either set.
 ATTRIBUTE_FLOORS = {"stage": 0.85, "year": 0.85, "kind": 0.90, "approx": 0.95}
