@@ -7,7 +7,7 @@ CORPUS := corpora
 GOLD   := gold
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint eval bench bench-numbers train clean segment extract tables distclean
+.PHONY: run test lint eval bench bench-numbers train clean segment extract tables distclean readme
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,3 +74,7 @@ bench-numbers: $(BENCH_STAMP)
 
 distclean:
 	rm -rf $(VENV) $(DATA)
+
+# Rewrite the README's table section from the schemas in pipeline/tables.py.
+readme: $(STAMP)
+	$(BIN)/python -c "import re, pathlib; from pipeline.tables import columns_markdown as c; p = pathlib.Path('README.md'); s = p.read_text(encoding='utf-8'); p.write_text(re.sub(r'<!-- schema:start -->.*<!-- schema:end -->', lambda m: '<!-- schema:start -->\n' + c().strip() + '\n<!-- schema:end -->', s, flags=re.S), encoding='utf-8')"
