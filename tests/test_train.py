@@ -91,3 +91,17 @@ def test_committed_mention_model_was_trained_on_the_repo_gold() -> None:
     meta = json.loads((MODELS / "mention_classifier.meta.json").read_text(encoding="utf-8"))
     assert meta["labelled"] >= 380 and meta["thresholds"]["veto"] == 0.0
     assert len(meta["training_data_hash"]) == 16 and data_hash([b""]) != meta["training_data_hash"]
+
+
+def test_mention_training_is_deterministic() -> None:
+    from pipeline.train import collect_extra_mentions, collect_mentions, fit_mention_model
+
+    examples, _gold, digest = collect_mentions(ROOT / "corpora", ROOT / "gold")
+    extra, _ = collect_extra_mentions(ROOT / "corpora")
+    assert {e.source for e in examples} == {p.stem for p in (ROOT / "gold").glob("*.jsonl")}
+    assert not {e.source for e in extra} & {e.source for e in examples}  # extras are never scored
+    assert all(e.label == "none" for e in extra)
+    one, two = fit_mention_model(examples + extra), fit_mention_model(examples + extra)
+    assert one.encoder.vocabulary == two.encoder.vocabulary
+    assert np.array_equal(one.coef, two.coef) and np.array_equal(one.intercept, two.intercept)
+    assert collect_mentions(ROOT / "corpora", ROOT / "gold")[2] == digest
