@@ -50,15 +50,15 @@ EXTRACTOR = "classifier"
 
 #: Default thresholds; ``zhibiao train`` chooses them by leave-one-source-out F1 over a grid
 #: (PROPOSE_GRID x VETO_GRID) and stores its choice in the model's meta file, which wins.
-#: The grid has no "never propose": on the seeds, which the rules were written against,
-#: that would always win by a record or two and the classifier would never act.
-#: Propose a record (for a number the rules left alone, or in place of a vetoed rule code)
-#: when a code's probability reaches PROPOSE.
-PROPOSE = 0.9
+#: Propose a record (for a number the rules found no trigger for, or in place of a vetoed rule
+#: code) when a code's probability reaches PROPOSE; above 1 it never proposes. On the seeds,
+#: which the rules were written against, proposals gain a record or two at best, so the
+#: choice is close to "never" (see the grid in models/mention_classifier.meta.json).
+PROPOSE = 0.95
 #: Veto a rule record when the model gives its code less than VETO (0 never vetoes: on the
 #: seeds every veto threshold tried removed more right records than wrong ones).
 VETO = 0.0
-PROPOSE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+PROPOSE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
 VETO_GRID = (0.0, 0.005, 0.01, 0.05, 0.1)
 
 #: Weight of the model in the confidence of a rule record (the rest is the rule's own).
@@ -80,6 +80,20 @@ class Decision:
 def usable(cand: Candidate) -> bool:
     """A number the classifier looks at: a value with a codebook unit."""
     return cand.quantity.is_value and cand.unit in UNITS
+
+
+#: Why the rules made no record of a number, for the reasons the classifier may overrule: the
+#: rules found no trigger for it (or none for its unit). A rule that looked and said no
+#: (blocked:…, not_education: 新建乡镇卫生院3所, quoted_name) is respected.
+OVERRULABLE = frozenset({"no_trigger", "unit_mismatch"})
+
+
+def considered(cand: Candidate) -> bool:
+    """Whether the classifier decides on this number: a rule record, or a number the rules found no
+    trigger for (see :data:`OVERRULABLE`)."""
+    if not usable(cand):
+        return False
+    return cand.rule is not None if cand.indicator is not None else (cand.reason or "no_trigger") in OVERRULABLE
 
 
 def decide(rule_code: str | None, rule_confidence: float, proba: dict[str, float],
@@ -213,7 +227,7 @@ def combine(doc: Document, cands: list[Candidate], classifier: MentionClassifier
     clf = classifier or mention_classifier()
     if clf is None:
         return cands
-    todo = [c for c in cands if usable(c) and not (c.reason or "").startswith("blocked")]
+    todo = [c for c in cands if considered(c)]
     facts = None
     for cand, proba in zip(todo, clf.predict(todo, cands), strict=True):
         d = decide(cand.indicator if cand.rule is not None else None, cand.confidence, proba,

@@ -339,7 +339,7 @@ def predictions(examples: list[MentionExample], probs: list[dict[str, float]], m
     Attributes (stage, year, kind, approx) are the rules' for every mode, so
     the modes differ only in which numbers become which indicator.
     """
-    from .mention_model import PROPOSE, VETO, decide
+    from .mention_model import PROPOSE, VETO, considered, decide, usable
 
     propose = PROPOSE if propose is None else propose
     veto = VETO if veto is None else veto
@@ -353,7 +353,7 @@ def predictions(examples: list[MentionExample], probs: list[dict[str, float]], m
                 out.append(_record(e, e.cand.indicator, e.cand.confidence, "rules"))
                 out += _shared(e, out[-1])
             continue
-        if (e.cand.reason or "").startswith("blocked"):
+        if not (considered(e.cand) if mode == "combined" else usable(e.cand)):
             continue
         d = decide(e.cand.indicator if ruled and mode == "combined" else None, e.cand.confidence, p,
                    propose=propose if mode == "combined" else 0.5, veto=veto)

@@ -11,7 +11,7 @@ from pipeline import mention_model
 from pipeline.clean import clean_page
 from pipeline.extract import candidates, extract_document
 from pipeline.features import pair_features
-from pipeline.mention_model import EXTRACTOR, candidate_context, decide, usable
+from pipeline.mention_model import EXTRACTOR, MentionClassifier, candidate_context, decide, usable
 from pipeline.records import Document, Page, Sentence
 from pipeline.segment import segment_document
 
@@ -101,14 +101,21 @@ def test_combine_without_a_model_changes_nothing(monkeypatch: pytest.MonkeyPatch
     assert before == after
 
 
-def test_classifier_recovers_a_gold_record_the_rules_miss() -> None:
-    # 000: "xx年向全市1737名建档立卡贫困户子女发放教育扶贫资金411万元": no trigger governs 1737名
-    # (gold: funding.aid_recipients 1737 人); the classifier proposes it, with the rules' attributes.
-    path = ROOT / "corpora" / "000_07bb8635d2c48c09.txt"
-    doc, sents = next((d, s) for d, s in _docs(path) if "1737名建档立卡" in d.text)
-    rules_only = [c for c in candidates(doc, sents) if c.quantity.text == "1737名"]
-    assert rules_only and rules_only[0].rule is None
-    records = [r for r in extract_document(doc, sents)[1] if r.value == 1737.0]
-    assert [(r.indicator, r.unit, r.extractor, r.year) for r in records] == [
-        ("funding.aid_recipients", "人", EXTRACTOR, None)]
-    assert records[0].confidence >= mention_model.mention_classifier().propose
+def test_proposals_only_for_numbers_without_a_trigger(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A government work report: 新建乡镇卫生院3所 has a trigger (新建…所) that the rules reject
+    # (not_education); even a classifier that proposes everything must leave it alone.
+    clf = mention_model.mention_classifier()
+    eager = MentionClassifier(clf.model)
+    eager.propose = 0.0
+    monkeypatch.setattr(mention_model, "mention_classifier", lambda: eager)
+    doc, sents = _docs(ARTICLES / "mixed_gov_work_report_2019.txt")[0]
+    by_text = {c.quantity.text: c for c in candidates(doc, sents)}
+    assert by_text["3所"].reason == "not_education"
+    records = extract_document(doc, sents)[1]
+    assert not [r for r in records if r.value == 3.0 and r.unit == "所"]
+    proposed = [r for r in records if r.extractor == EXTRACTOR]
+    assert proposed, "a number with a code option and no trigger of its own is proposed"
+    for r in proposed:
+        cand = next(c for c in candidates(doc, sents) if c.start == r.start)
+        assert cand.rule is None and cand.reason in mention_model.OVERRULABLE
+        assert r.kind in ("level", "change", "target")
