@@ -38,10 +38,10 @@ from .attributes import (
 from .codebook import UNITS
 from .cues import first_cue
 from .frames import Clause, clause_at, clauses, list_runs, respectively_before
-from .governing import blocked, choose, continues, subject_hits
+from .governing import accepts, blocked, choose, continues, subject_hits
 from .quantities import NOT_A_VALUE, Quantity, read_quantities
 from .records import Document, Indicator, Mention, Sentence
-from .triggers import Hit, TriggerRule, find_hits
+from .triggers import Hit, TriggerRule, find_hits, rule_by_id
 
 EXTRACTOR = "rules"
 CLASSIFIER = "classifier"
@@ -54,6 +54,8 @@ _SHARED = regex.compile(r"均(?:达到?|为|是|保持在?|在)?\s*$")
 _NOTE = regex.compile(r"\s*(?:含|包括|不含)")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
+_FRAME_LINK = regex.compile(r"^\s*[^，,。；;\d]{0,4}?(?:到|至)了?\s*$")
+_SHARE_OF = regex.compile(r"占[^，,。；;\d]{0,10}?的?(?:比例|比重)?(?:为|是|达到?)?\s*$")
 _QUOTES = ("“”", "\"\"", "‘’", "「」")
 CONTEXT = 30  # chars of sentence context kept on each side of a number (Candidate.left/right)
 
@@ -127,16 +129,22 @@ def _quoted(text: str, q: Quantity) -> bool:
     return any(text[q.start - 1] == o and text[q.end] == c for o, c in _QUOTES)
 
 
-def _breakdown_stage(text: str, q: Quantity, before: list[Candidate]) -> str | None:
-    """Stage of the record a 其中/其:/含 breakdown holding ``q`` breaks down (the last record
-    before the marker), or None when ``q`` is in no breakdown."""
+def _breakdown_lead(text: str, q: Quantity, before: list[Candidate]) -> Candidate | None:
+    """The record a 其中/其:/含 breakdown holding ``q`` breaks down (the last record before the
+    marker), or None when ``q`` is in no breakdown."""
     marker = None
     for m in _BREAKDOWN.finditer(text, 0, q.start):
         marker = m
     if marker is None or _PERIOD_BREAK.search(text, marker.end(), q.start):
         return None
     lead = [c for c in before if c.rule is not None and c.quantity.end <= marker.start()]
-    return lead[-1].stage if lead else None
+    return lead[-1] if lead else None
+
+
+def _breakdown_stage(text: str, q: Quantity, before: list[Candidate]) -> str | None:
+    """Stage of the record a 其中/其:/含 breakdown holding ``q`` breaks down, or None."""
+    lead = _breakdown_lead(text, q, before)
+    return lead.stage if lead is not None else None
 
 
 def _plan_section(facts: DocFacts, pos: int) -> bool:
@@ -167,6 +175,7 @@ class _Slot:
     lead: str | None = None     # text before 分别, when the run is a 分别 list
     list_pos: tuple[int, int] | None = None
     lower: int = 0              # end of the number before the run
+    host: Clause | None = None  # the clause before the bracket the value's clause is parted by
 
     @property
     def in_run(self) -> bool:
@@ -196,6 +205,7 @@ class _SentenceReader:
         self.prev_end_in_clause: dict[int, int] = {}
         self.prev_in_clause: dict[int, Candidate] = {}
         self.run_lead: dict[int, str] = {}
+        self.run_align: dict[int, tuple[str, int, int]] = {}  # first member -> (lead, lower, size)
         self._period_educational: bool | None = None
 
     def read(self) -> list[Candidate]:
@@ -253,18 +263,48 @@ class _SentenceReader:
             slot.lower = self.qs[self.values[k - 1]].end if k > 0 else 0
             first = self.qs[members[0]].start
             resp = respectively_before(text, first, slot.lower)
-            if resp is not None:
+            prior = self._frame_partner(members, k)
+            if prior is not None:
+                # 巩固率、毛入学率分别由94.1%、88.6%提高到98.9%、94.5%: the list after 提高到
+                # aligns like the list it moves from
+                slot.lead, slot.lower = prior
+                slot.list_pos = (pos, len(members))
+            elif resp is not None:
                 slot.lead, slot.list_pos = text[:resp], (pos, len(members))
             elif len(stage_run(text[slot.lower:first])) == len(members):
                 # 小学、初中巩固率为99.1%、98.2%: as many stages as numbers, without 分别
                 slot.lead, slot.list_pos = text[:first], (pos, len(members))
+            if slot.lead is not None:
+                self.run_align[members[0]] = (slot.lead, slot.lower, len(members))
         return slot
+
+    def _frame_partner(self, members: list[int], k: int) -> tuple[str, int] | None:
+        """(lead, lower) of the aligned list of as many numbers that a list moves from
+        (由A、B提高到C、D), when ``members`` (the first at ``k`` among values) is its 到 side."""
+        if k == 0:
+            return None
+        prev_last = self.values[k - 1]
+        prev_members = self.run_of.get(prev_last, ([prev_last], 0))[0]
+        found = self.run_align.get(prev_members[0])
+        if found is None or found[2] != len(members):
+            return None
+        between = self.text[self.qs[prev_last].end:self.qs[members[0]].start]
+        return (found[0], found[1]) if _FRAME_LINK.match(between) else None
 
     def _govern(self, cand: Candidate, slot: _Slot) -> tuple[Hit | None, str | None, str | None,
                                                                 list[tuple[Hit, str | None]]]:
         """(trigger hit, how, stage fixed by a list of subjects, shared subjects) of a value."""
         q, text, hits, unit = cand.quantity, self.text, self.hits, cand.unit or ""
         hit, how = choose(text, hits, q, self.vals, slot.clause, slot.seg_start, unit, slot.change)
+        host = self._bracket_host(slot.clause) if hit is None else None
+        if host is not None:
+            # 超大班额(66人及以上), 在校学生(含在园幼儿)68927人: a bracket does not part a
+            # number from the subject written right before the bracket
+            wide = [h for h in hits if host.start <= h.start and h.end <= host.end and accepts(h.rule, unit, slot.change)
+                    and h.rule.side != "right"]
+            if wide:
+                hit, how = max(wide, key=lambda h: (h.end, h.rule.priority)), "clause"
+                slot.host = host
         par = slot.parallel
         if how == "clause" and par is not None and par.rule is not None and not par.rule.local and par.unit == unit:
             # 生均公用经费小学达到720元、初中达到920元: items of one clause share their trigger
@@ -286,6 +326,20 @@ class _SentenceReader:
                 hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
         return hit, how, aligned_stage, shared
 
+    def _bracket_host(self, clause: Clause) -> Clause | None:
+        """The clause written right before the bracket that holds ``clause`` (超大班额(66人…)) or
+        that ``clause`` follows (在校学生(含在园幼儿)68927人), or None."""
+        text, at = self.text, clause.start - 1
+        if at < 0:
+            return None
+        if text[at] in ")）":
+            at = max(text.rfind("(", 0, at), text.rfind("（", 0, at))
+            if at <= 0:
+                return None
+        elif text[at] not in "(（":
+            return None
+        return next((c for c in self.cls if c.end == at), None)
+
     def _prev_clause(self, ci: int) -> Clause | None:
         """The clause before clause ``ci``, past bracket notes (全县中小学(含幼儿园)现有教职工)."""
         for k in range(ci - 1, -1, -1):
@@ -294,10 +348,13 @@ class _SentenceReader:
         return None
 
     def _educational(self, scope: str, slot: _Slot) -> bool:
-        """Whether an education word stands in the number's clause (scope ``clause``) or in
-        its paragraph or section heading (scope ``period``)."""
+        """Whether an education word stands in the number's clause (scope ``clause``), its
+        sentence (``sentence``) or its paragraph or section heading (scope ``period``)."""
         if scope == "clause":
-            return bool(first_cue("education", "sentence", slot.clause.text))
+            words = slot.clause.text + ("\n" + slot.host.text if slot.host is not None else "")
+            return bool(first_cue("education", "sentence", words))
+        if scope == "sentence":
+            return bool(first_cue("education", "sentence", self.text))
         if self._period_educational is None:
             facts, start = self.facts, self.sent.start
             context = "\n".join([facts.paragraph_at(start), self.text, facts.heading_at(start) or ""])
@@ -315,8 +372,19 @@ class _SentenceReader:
             # mirrors the records before it, in order
             mirrored = _mirrored(self.earlier + out[:-1], slot.members, self.values, self.qs, self.sent)
             source = mirrored[slot.pos] if mirrored else source
+        if rule is None and cand.unit == "%" and _SHARE_OF.search(slot.seg_left):
+            # 大班额326个,占总班数的24.6%: the share of the count before it
+            counted = next((c for c in reversed(out[:-1]) if c.rule is not None), None)
+            if counted is not None and counted.rule is not None and counted.rule.share:
+                rule, how, source = rule_by_id(counted.rule.share), "inherited", counted
         if rule is None and source is not None:
             rule, how = source.rule, "inherited"
+        lead = _breakdown_lead(text, q, out[:-1]) if rule is not None and how != "list" else None
+        if (lead is not None and lead.rule is not None and rule is not None and lead.unit == cand.unit
+                and lead.rule.priority > rule.priority and lead.rule.indicator.split(".")[0] == rule.indicator.split(".")[0]):
+            # 新建、改扩建学校11所,其中幼儿园6所: a breakdown item named by a weaker noun
+            # trigger counts what the lead counts
+            rule, how = lead.rule, "inherited"
         inherited_stage = source.stage if source is not None and (how == "inherited" or slot.pos > 0) else None
         if rule is None or how is None:
             # triggers in the clause that take other units (巩固率 … 18所): unit_mismatch

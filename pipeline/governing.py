@@ -96,7 +96,8 @@ def choose(text: str, hits: list[Hit], q: Quantity, values: list[Quantity], clau
     label = [h for h in ok if h.rule.local and q.end <= h.start <= q.end + ADJACENT and h.rule.side != "left"
              and not _SEPARATOR.search(text[q.end:h.start])]
     if label:
-        return min(label, key=lambda h: (h.start, -h.rule.priority)), "label"
+        best = min(label, key=lambda h: (h.start, -h.rule.priority))
+        return _verb_over_subject(best, "label", ok, q, values, clause, seg_start)
     seg = [(h, "segment", q.start - h.end) for h in ok
            if h.start >= seg_start and h.end <= q.start and h.rule.side != "right"]
     right = [(h, "right", h.start - q.end) for h in ok if h.start >= q.end and h.rule.side != "left"
@@ -104,11 +105,28 @@ def choose(text: str, hits: list[Hit], q: Quantity, values: list[Quantity], clau
     near = seg + right
     if near:
         h, how, _d = max(near, key=lambda t: (t[0].rule.priority, t[1] == "segment", -t[2]))
-        return h, how
+        return _verb_over_subject(h, how, ok, q, values, clause, seg_start)
     wide = [h for h in ok if h.end <= seg_start and not h.rule.local and h.rule.side != "right"]
     if wide:
         return max(wide, key=lambda h: (h.end, h.rule.priority)), "clause"
     return None, None
+
+
+def _verb_over_subject(h: Hit, how: str, ok: list[Hit], q: Quantity, values: list[Quantity], clause: Clause,
+                       seg_start: int) -> tuple[Hit, str]:
+    """A subject noun (骨干教师) names who is counted; a verb trigger of the same family around the
+    number decides what is counted (骨干教师交流43人, 选派18名骨干教师到乡村学校支教: exchanges).
+    The verb stands in the number's segment or after it, before the next number of the clause."""
+    if not h.rule.subject:
+        return h, how
+    family = h.rule.indicator.split(".")[0]
+    nxt = min((v.start for v in values if v.start >= q.end), default=clause.end)
+    verbs = [w for w in ok if not w.rule.subject and not w.rule.local and w.rule.indicator.split(".")[0] == family
+             and ((seg_start <= w.start and w.end <= q.start) or (q.end <= w.start and w.end <= min(nxt, clause.end)))]
+    if not verbs:
+        return h, how
+    best = min(verbs, key=lambda w: (-w.rule.priority, distance(w, q)))
+    return best, "segment" if best.end <= q.start else "right"
 
 
 def nearest_subject(text: str, q: Quantity, clause: Clause, code: str) -> bool | None:

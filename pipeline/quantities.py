@@ -485,18 +485,40 @@ def _frames(text: str, qs: list[Quantity], g: _Grammar) -> None:
             continue
         a.flags.append("frame_from")
         b.flags.append("frame_to")
-        if _bare(a) and a.scale == 1 and 5 <= len(a.text) <= 8 and a.text.isdigit() and a.text.isascii():
-            head, rest = int(a.text[:4]), a.text[4:]
-            if GLUED_YEAR_MIN <= head <= GLUED_YEAR_MAX and rest[0] != "0":
-                a.year, a.number = head, float(rest)
-                a.value = a.number
-                a.start += 4
-                a.text = rest
-                a.flags.append("repaired_glued_year")
+        _repair_glued_year(a, b)
         if _bare(a) and b.unit and _plain(b):
             _borrow(a, b, "unit_from_frame", with_scale=False)
         elif _bare(b) and a.unit and _plain(a):
             _borrow(b, a, "unit_from_frame", with_scale=False)
+
+
+#: A glued number that carries a unit (2018152个下降至86个) is repaired only when it is this many
+#: times larger than its from/to partner while its tail is of the partner's order (within this factor).
+GLUED_JUMP, GLUED_ORDER = 100, 10
+
+
+def _repair_glued_year(a: Quantity, b: Quantity) -> None:
+    """大班额数2016619下降至267个: the head of a 5-8 digit number in a from/to frame is a year glued to
+    the count. A bare number is always repaired; one written with its unit (2018152个下降至86个)
+    only when the tail, not the whole, is of the same order as the partner ``b``."""
+    if a.scale != 1 or a.value is None or not _plain(a):
+        return
+    digits = a.text[:len(a.text) - len(a.unit_text or "")] if a.unit else a.text
+    if not (5 <= len(digits) <= 8 and digits.isdigit() and digits.isascii()):
+        return
+    head, rest = int(digits[:4]), digits[4:]
+    if not GLUED_YEAR_MIN <= head <= GLUED_YEAR_MAX or rest[0] == "0":
+        return
+    if a.unit is not None:
+        other = b.value
+        if a.unit != b.unit or not other or a.value < GLUED_JUMP * other \
+                or not other / GLUED_ORDER <= float(rest) <= other * GLUED_ORDER:
+            return
+    a.year, a.number = head, float(rest)
+    a.value = a.number
+    a.start += 4
+    a.text = a.text[4:]
+    a.flags.append("repaired_glued_year")
 
 
 CLAUSE_ENDS = "。；;！？!?\n,，、:：(（"

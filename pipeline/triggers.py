@@ -22,7 +22,8 @@ SIDES = ("left", "right", "both")
 
 _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "id": str, "indicator": str, "pattern": str, "units": list, "priority": int, "local": bool,
-    "stage": str, "default_stage": str, "side": str, "requires": str, "change_units": list, "reach": int, "education": str, "note": str,
+    "stage": str, "default_stage": str, "side": str, "requires": str, "change_units": list, "reach": int, "education": str,
+    "subject": bool, "share": str, "note": str,
 }
 
 
@@ -43,6 +44,8 @@ class TriggerRule:
     change_units: tuple[str, ...] = ("%", "百分点")
     reach: int | None = None
     education: str | None = None
+    subject: bool = False
+    share: str | None = None
     line: int = 0
 
 
@@ -67,8 +70,8 @@ def _check(rec: dict[str, Any], where: str) -> None:
             raise RuleError(f"{where}: unknown {key} '{rec[key]}'")
     if rec.get("side", "both") not in SIDES:
         raise RuleError(f"{where}: side must be one of {SIDES}")
-    if rec.get("education") not in (None, "clause", "period"):
-        raise RuleError(f"{where}: education must be 'clause' or 'period'")
+    if rec.get("education") not in (None, "clause", "sentence", "period"):
+        raise RuleError(f"{where}: education must be 'clause', 'sentence' or 'period'")
 
 
 @cache
@@ -90,9 +93,19 @@ def trigger_rules() -> tuple[TriggerRule, ...]:
             priority=rec.get("priority") or 0, local=bool(rec.get("local")), stage=rec.get("stage"),
             default_stage=rec.get("default_stage"), side=rec.get("side") or "both", requires=requires,
             change_units=tuple(rec["change_units"]) if rec.get("change_units") is not None else ("%", "百分点"),
-            reach=rec.get("reach"), education=rec.get("education"),
+            reach=rec.get("reach"), education=rec.get("education"), subject=bool(rec.get("subject")),
+            share=rec.get("share"),
             line=rec["_line"]))
+    ids = {r.id for r in rules}
+    for r in rules:
+        if r.share is not None and r.share not in ids:
+            raise RuleError(f"{path}:{r.line}: share names no rule id '{r.share}'")
     return tuple(rules)
+
+
+def rule_by_id(rule_id: str) -> TriggerRule:
+    """The trigger rule with id ``rule_id``."""
+    return next(r for r in trigger_rules() if r.id == rule_id)
 
 
 def covered_codes() -> set[str]:

@@ -390,3 +390,67 @@ def test_any_text_gives_well_formed_records(text: str) -> None:
 def test_list_member_that_lost_its_unit_character() -> None:
     text = "分别资助学生43637人次、43658人次、42982人次、47087人"
     assert [c.unit for c in _cands(text) if c.indicator] == ["人次"] * 4
+
+
+# Mechanisms that generalise beyond the seeds (written sentences, not page quotes): a share
+# after a count, subject nouns and verbs, brackets, 其中 breakdowns, from/to lists, glued years.
+GENERAL_CASES = [
+    # 占总班数的 X% after a count of large classes is their ratio
+    ("全县有56人以上大班额120个,占总班数的10.5%",
+     [("class_size.limit", 56.0, "人", None, "level", False),
+      ("class_size.large_count", 120.0, "个", None, "level", False),
+      ("class_size.large_ratio", 10.5, "%", None, "level", False)]),
+    ("其中66人以上超大班额12个,占总班数的1.2%",
+     [("class_size.limit", 66.0, "人", None, "level", False),
+      ("class_size.super_large_count", 12.0, "个", None, "level", False),
+      ("class_size.super_large_ratio", 1.2, "%", None, "level", False)]),
+    # a noun that names who is counted yields to the verb next to the number
+    ("其中骨干教师交流35人", [("teachers.exchanged", 35.0, "人", None, "level", False)]),
+    ("选派20名骨干教师到农村学校支教", [("teachers.exchanged", 20.0, "人", None, "level", False)]),
+    ("新评选市级骨干教师85名", [("teachers.backbone", 85.0, "人", None, "level", False)]),
+    ("接收免费师范毕业生30名", [("teachers.recruited", 30.0, "人", None, "level", False)]),
+    # a 其中 item named by a school noun counts what the lead counts
+    ("新建、改扩建学校9所,其中幼儿园4所",
+     [("schools.built", 9.0, "所", None, "level", False),
+      ("schools.built", 4.0, "所", "preschool", "level", False)]),
+    ("全县共有学校120所,其中幼儿园40所",
+     [("schools.count", 120.0, "所", None, "level", False),
+      ("schools.count", 40.0, "所", "preschool", "level", False)]),
+    # the 到 side of a from/to list aligns like its 由 side
+    ("小学、初中巩固率分别由95.0%、92.0%提高到98.0%、96.5%",
+     [("enroll.consolidation_rate", 95.0, "%", "primary", "level", False),
+      ("enroll.consolidation_rate", 92.0, "%", "junior", "level", False),
+      ("enroll.consolidation_rate", 98.0, "%", "primary", "level", False),
+      ("enroll.consolidation_rate", 96.5, "%", "junior", "level", False)]),
+    ("义务教育巩固率、高中阶段毛入学率分别由93.0%、85.5%提高到97.1%、92.4%",
+     [("enroll.consolidation_rate", 93.0, "%", "compulsory", "level", False),
+      ("enroll.gross_rate", 85.5, "%", "senior_stage", "level", False),
+      ("enroll.consolidation_rate", 97.1, "%", "compulsory", "level", False),
+      ("enroll.gross_rate", 92.4, "%", "senior_stage", "level", False)]),
+    # a bracket does not part a number from its subject
+    ("超大班额(66人及以上)全部消除", [("class_size.limit", 66.0, "人", None, "level", False)]),
+    ("全县在校学生(含在园幼儿)52000人", [("students.enrolled", 52000.0, "人", None, "level", False)]),
+    ("另有幼儿园30所(公办12所、民办18所)",
+     [("schools.count", 30.0, "所", "preschool", "level", False),
+      ("schools.count", 12.0, "所", "preschool", "level", False),
+      ("schools.count", 18.0, "所", "preschool", "level", False)]),
+    ("普惠性幼儿园覆盖率为80.5%", [("schools.inclusive_rate", 80.5, "%", "preschool", "level", False)]),
+    # a year glued to a count that keeps its unit (2019230个 beside 45个)
+    ("大班额数2019230个下降至目前的45个",
+     [("class_size.large_count", 230.0, "个", None, "level", False),
+      ("class_size.large_count", 45.0, "个", None, "level", False)]),
+    ("在校学生由12000人增加到15000人",
+     [("students.enrolled", 12000.0, "人", None, "level", False),
+      ("students.enrolled", 15000.0, "人", None, "level", False)]),
+    # a share of all spending is education's only in a sentence about education
+    ("民生支出占一般公共预算支出的比重达到78%", []),
+    ("资助学生1.2万人次、发放资金900万元",
+     [("funding.aid_recipients", 12000.0, "人次", None, "level", False),
+      ("funding.student_aid", 9000000.0, "元", None, "level", False)]),
+    ("改扩建中小学校和幼儿园20所", [("schools.built", 20.0, "所", None, "level", False)]),
+]
+
+
+@pytest.mark.parametrize("text,expected", GENERAL_CASES, ids=[c[0][:16] for c in GENERAL_CASES])
+def test_general_mechanisms(text: str, expected: list[tuple]) -> None:
+    assert records(text) == expected

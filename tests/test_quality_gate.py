@@ -20,10 +20,11 @@ from pipeline.tables import read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: (pages, gold folder, F1 floor, recall floor). Measured at pinning time: seeds F1 0.979, dev F1 0.970.
+#: (pages, gold folder, F1 floor, recall floor). Measured at pinning time: seeds F1 0.979, dev F1 1.000
+#: (dev is now a development set the rules were improved on: its figure is optimistic).
 SETS = {
-    "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.90, 0.90),
-    "dev": (sorted((ROOT / "dev" / "pages").iterdir()), ROOT / "dev" / "gold", 0.90, 0.90),
+    "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.95, 0.95),
+    "dev": (sorted((ROOT / "dev" / "pages").iterdir()), ROOT / "dev" / "gold", 0.97, 0.97),
 }
 #: Attribute accuracies on matched pairs may not fall below these on either set.
 ATTRIBUTE_FLOORS = {"stage": 0.85, "year": 0.85, "kind": 0.90, "approx": 0.95}
