@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = {
     "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.95, 0.95),
     "dev": (sorted((ROOT / "dev" / "pages").iterdir()), ROOT / "dev" / "gold", 0.97, 0.97),
+    # Blind: never tuned on. Measured 0.978 (P 0.986, R 0.971) at its first scoring; floor with a margin.
+    "heldout": (sorted((ROOT / "heldout" / "pages").iterdir()), ROOT / "heldout" / "gold", 0.93, 0.93),
 }
 #: Attribute accuracies on matched pairs may not fall below these on either set.
 ATTRIBUTE_FLOORS = {"stage": 0.85, "year": 0.85, "kind": 0.90, "approx": 0.95}
