@@ -125,11 +125,19 @@ def split_articles(text: str) -> list[ArticleSpan]:
     return [ArticleSpan(_page_title(text), 0, len(text), "article.page")]
 
 
+#: Lines after the title read for the document's year (a speech's ——2020年12月28日在…会议上 line
+#: comes after the breadcrumbs and the report's name).
+OPENING_LINES = 3
+#: ... but after the first only short lines (a date or venue line, not a paragraph of the body).
+OPENING_LINE_MAX = 50
+
+
 def document_year(title: str, text: str) -> int | None:
-    """The year an article states in its title, else in its opening line; the end year of a
+    """The year an article states in its title, else in its opening line or a short line after it; the end year of a
     range (2022-2023学年度 gives 2023); None when absent or masked (xx年, 20__年)."""
-    opening = next((line for _s, _e, line in _lines(text) if line != title.strip()), "")
-    for source in (title, opening):
+    lines = [line for _s, _e, line in _lines(text) if line != title.strip()][:OPENING_LINES]
+    opening = lines[:1] + [line for line in lines[1:] if len(line) <= OPENING_LINE_MAX]
+    for source in (title, *opening):
         m = _YEAR.search(source)
         if m:
             return int(m.group(2) or m.group(1))

@@ -267,16 +267,26 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
 
 # ------------------------------------------------------------------- kind, approx
 
+def _target_in(text: str, doc_year: int | None) -> bool:
+    """Whether a clause-scope target cue matches ``text``; a cue that captures a year (到2025年)
+    counts only when that year is after the document's year."""
+    for c in cues("target", "clause"):
+        for m in c.pattern.finditer(text):
+            if m.lastindex is None or doc_year is None or int(m.group(1)) > doc_year:
+                return True
+    return False
+
+
 def resolve_kind(sentence: str, clause: Clause, q_start: int, q_end: int, code: str, *,
-                 plan_section: bool, before: str, frame: bool = False) -> str:
-    """``target`` (plan sections, 计划/力争/确保/到20xx年, 达到…的要求), ``change``
-    (比上年增长 X, 提高 X 个百分点, 消除大班额 N 个) or ``level``."""
+                 plan_section: bool, before: str, frame: bool = False, doc_year: int | None = None) -> str:
+    """``target`` (plan sections, 计划/力争/确保/到20xx年 after the document's year, 达到…的要求),
+    ``change`` (比上年增长 X, 提高 X 个百分点, 消除大班额 N 个) or ``level``."""
     after = sentence[q_end:clause.end]
     lo = max(clause.start, q_start - TARGET_WINDOW)
     opener = _OPENER.search(sentence, 0, clause.start)  # 到2025年，…: a short clause that opens the sentence
     if opener is not None and opener.end() >= clause.start - 1:
         lo = 0
-    if (plan_section or first_cue("target", "clause", sentence[lo:q_start])
+    if (plan_section or _target_in(sentence[lo:q_start], doc_year)
             or first_cue("target", "after", after) or first_cue("target", "before", before)):
         return "target"
     if frame:

@@ -415,7 +415,8 @@ class _SentenceReader:
         plan_section = _plan_section(facts, self.sent.start)
         frame = {"frame_from", "frame_to"} & set(q.flags)  # 由A下降至B: two levels
         cand.kind = "change" if how == "inherited" and slot.change and not frame else resolve_kind(
-            text, clause, q.start, q.end, code, plan_section=plan_section, before=slot.cue_left, frame=bool(frame))
+            text, clause, q.start, q.end, code, plan_section=plan_section, before=slot.cue_left, frame=bool(frame),
+            doc_year=facts.year)
         if cand.kind == "change" and plan_section:
             cand.kind = "target"
         cand.approx = resolve_approx(text, q.end, code, reader_approx=q.approx, before=slot.seg_left)

@@ -300,6 +300,11 @@ YEAR_CASES = [
     # a year after the number counts only in its own clause
     ("投资1425万元建成了横县特殊教育学校新校区,并于2016年8月正式投入使用", None, [None]),
     ("遴选60名乡村英语教师参加2022年中央电教馆组织的培训", None, [2022]),
+    # 每生每年 is a rate, not every year; several years (三年来, 五年累计) give no single year
+    ("2022年落实生均公用经费,小学每生每年720元", 2022, [2022]),
+    ("2020年新招聘教师218名;三年共招录特岗教师186名", 2020, [2020, None]),
+    ("五年累计投入教育资金58.6亿元", 2020, [None]),
+    ("三年来新建学校四所", 2021, [None]),
 ]
 
 
@@ -454,3 +459,23 @@ GENERAL_CASES = [
 @pytest.mark.parametrize("text,expected", GENERAL_CASES, ids=[c[0][:16] for c in GENERAL_CASES])
 def test_general_mechanisms(text: str, expected: list[tuple]) -> None:
     assert records(text) == expected
+
+
+KIND_CASES = [
+    # 到20xx年 is a target only when that year is still ahead of the document
+    ("到2020年秋季学期,全县大班额减少至21个", 2020, ["level"]),
+    ("到2025年全县大班额减少至0个", 2020, ["target"]),
+    ("到2020年全县学前三年毛入园率达到90%", None, ["target"]),
+]
+
+
+@pytest.mark.parametrize("text,doc_year,expected", KIND_CASES, ids=[c[0][:16] for c in KIND_CASES])
+def test_kind_of_a_value(text: str, doc_year: int | None, expected: list) -> None:
+    assert [c.kind for c in _cands(text, year=doc_year) if c.indicator] == expected
+
+
+def test_target_section_heading() -> None:
+    text = "三、“十四五”时期主要目标\n全市学前教育毛入园率达到95%以上。"
+    doc = _doc(text, 2020)
+    cands = candidates(doc, segment_document(doc)[0])
+    assert [(c.indicator, c.kind) for c in cands if c.indicator] == [("enroll.gross_rate", "target")]
