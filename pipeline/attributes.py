@@ -42,6 +42,7 @@ _OWN_YEAR = regex.compile(r"\s*年?(?:底|末)?的?\s*$")  # 较2018年的83.2%:
 _DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
 _OPENER = regex.compile(r"^[^，,；;。]{1,12}[，,]")
 _SEP = regex.compile(r"[、，,；;和及与]")
+_EXAMPLES = regex.compile(r"(?<![中高初同平均])等(?![级职专])")  # 城北幼儿园等学校6所: schools named as examples
 COUNT_UNITS = ("所", "人", "人次", "个")
 _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 
@@ -114,7 +115,8 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
     Order: the trigger's own stage (毛入园率); the subject a 分别 list aligns
     the number to; the noun a count counts (8所小学, 2.9万普通高中学生); stage
     words of the number's own segment, then of its clause before it (a
-    special-education word wins, several enumerated stages give null); the
+    special-education word wins, several enumerated stages give null; schools named before
+    等 give no stage to their count); the
     stage of the record it continues or breaks down (其中…); stage words of the
     clause before; of the paragraph's inline heading (5.特殊教育。); the trigger's default.
     """
@@ -132,6 +134,11 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
                 return h.word.stage
             break
     seg_start = clause.start if seg_start is None else seg_start
+    examples = list(_EXAMPLES.finditer(sentence, clause.start, q_start)) if unit == "所" else []
+    if examples:
+        # 新建城东小学、城南初级中学等学校4所: named examples do not give the stage of the total
+        found, stage = stage_in(sentence[examples[-1].end():q_start])
+        return stage if found else default
     for lo, hi in ((seg_start, q_start), (clause.start, q_start)):
         found, stage = stage_in(sentence[lo:hi])
         if found:
@@ -237,6 +244,9 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
     (于2016年8月投入使用) do not date the number."""
     if list_pos is not None and lead:
         years = year_subjects(lead)
+        if years is None and prefix and not year_mentions(lead):
+            # 2019-2021年…支出分别为A、B、C；…比例分别为X、Y、Z: the years of the period's list
+            years = year_subjects(prefix)
         if years and len(years) == list_pos[1]:
             return years[list_pos[0]]
     if repaired:

@@ -34,6 +34,7 @@ from .attributes import (
     resolve_stage,
     resolve_year,
     stage_run,
+    year_mentions,
 )
 from .codebook import UNITS
 from .cues import first_cue
@@ -139,12 +140,6 @@ def _breakdown_lead(text: str, q: Quantity, before: list[Candidate]) -> Candidat
         return None
     lead = [c for c in before if c.rule is not None and c.quantity.end <= marker.start()]
     return lead[-1] if lead else None
-
-
-def _breakdown_stage(text: str, q: Quantity, before: list[Candidate]) -> str | None:
-    """Stage of the record a 其中/其:/含 breakdown holding ``q`` breaks down, or None."""
-    lead = _breakdown_lead(text, q, before)
-    return lead.stage if lead is not None else None
 
 
 def _plan_section(facts: DocFacts, pos: int) -> bool:
@@ -400,8 +395,9 @@ class _SentenceReader:
             return
         cand.rule, cand.how, cand.indicator = rule, how, code
         cand.shared = [(h.rule, st) for h, st in shared[:-1]]
-        if inherited_stage is None:
-            inherited_stage = _breakdown_stage(text, q, out[:-1])
+        breakdown = _breakdown_lead(text, q, out[:-1])
+        if inherited_stage is None and breakdown is not None:
+            inherited_stage = breakdown.stage
         facts, clause, ci = self.facts, slot.clause, slot.ci
         cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=slot.seg_start, unit=cand.unit,
                                    fixed=rule.stage or aligned_stage, default=rule.default_stage,
@@ -412,6 +408,12 @@ class _SentenceReader:
                                  list_pos=slot.list_pos, lead=slot.lead, heading=facts.heading_at(self.sent.start),
                                  doc_year=facts.year, prefix=facts.period_prefix(self.sent.start),
                                  near=slot.seg_start, clause=clause)
+        if cand.year is None and breakdown is not None and breakdown.year is not None \
+                and not first_cue("span", "clause", text[clause.start:q.start]) \
+                and not year_mentions(text[clause.start:clause.end]):
+            # 由2018年的95人增加到2020年的164人,其中骨干教师交流43人: a breakdown item without a
+            # year of its own has the year of the record it breaks down
+            cand.year = breakdown.year
         plan_section = _plan_section(facts, self.sent.start)
         frame = {"frame_from", "frame_to"} & set(q.flags)  # 由A下降至B: two levels
         cand.kind = "change" if how == "inherited" and slot.change and not frame else resolve_kind(

@@ -305,6 +305,8 @@ YEAR_CASES = [
     ("2020年新招聘教师218名;三年共招录特岗教师186名", 2020, [2020, None]),
     ("五年累计投入教育资金58.6亿元", 2020, [None]),
     ("三年来新建学校四所", 2021, [None]),
+    # a 其中 item without a year of its own has the year of the record it breaks down
+    ("教师交流轮岗人数由2018年的95人增加到2020年的164人,其中骨干教师交流43人", None, [2018, 2020, 2020]),
 ]
 
 
@@ -453,6 +455,9 @@ GENERAL_CASES = [
      [("funding.aid_recipients", 12000.0, "人次", None, "level", False),
       ("funding.student_aid", 9000000.0, "元", None, "level", False)]),
     ("改扩建中小学校和幼儿园20所", [("schools.built", 20.0, "所", None, "level", False)]),
+    # schools named as examples (…等学校) do not give the stage of the count
+    ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
+    ("办理生源地信用助学贷款1.46亿元", [("funding.student_aid", 146000000.0, "元", "higher", "level", False)]),
 ]
 
 
@@ -479,3 +484,11 @@ def test_target_section_heading() -> None:
     doc = _doc(text, 2020)
     cands = candidates(doc, segment_document(doc)[0])
     assert [(c.indicator, c.kind) for c in cands if c.indicator] == [("enroll.gross_rate", "target")]
+
+
+def test_list_years_from_the_period_before_the_sentence() -> None:
+    text = ("2019-2021年全县一般公共预算教育支出分别为4.12亿元、4.38亿元、4.65亿元;"
+            "教育支出占一般公共预算支出的比例分别为17.8%、18.1%、18.6%。")
+    doc = _doc(text, 2021)
+    cands = [c for c in candidates(doc, segment_document(doc)[0]) if c.indicator == "funding.share"]
+    assert [c.year for c in cands] == [2019, 2020, 2021]
