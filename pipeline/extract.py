@@ -316,7 +316,9 @@ class _SentenceReader:
         if _SHARED.search(slot.seg_left):
             # 升学率、入学率均达到100%: the number is the value of every subject before it
             lo = max((v.end for v in self.vals if v.end <= q.start), default=0)
-            shared = subject_hits(text, hits, lo, q.start, unit, slot.change)
+            shared = subject_hits(text, hits, lo, q.start, unit, slot.change, by_stage=True)
+            if len(shared) == 1 or not shared:
+                shared = _stage_subjects(text, shared[0][0] if shared else hit, lo, q.start)
             if len(shared) >= 2:
                 hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
         return hit, how, aligned_stage, shared
@@ -429,6 +431,17 @@ def sentence_candidates(sent: Sentence, facts: DocFacts, earlier: list[Candidate
     """Candidates of one sentence (see :func:`candidates`); ``earlier`` holds the candidates of
     the sentences before it in the same period (cut at ；), which a change list may mirror."""
     return _SentenceReader(sent, facts, earlier).read()
+
+
+def _stage_subjects(text: str, hit: Hit | None, lo: int, hi: int) -> list[tuple[Hit, str | None]]:
+    """小学、初中入学率均达到100%: one trigger after a run of different stages stands for each of
+    them; empty otherwise."""
+    if hit is None or hit.rule.stage or not lo <= hit.start < hi:
+        return []
+    run = stage_run(text[lo:hit.start])
+    if len(run) >= 2 and None not in run and len(set(run)) == len(run):
+        return [(hit, st) for st in run]
+    return []
 
 
 def _mirrored(before: list[Candidate], members: list[int], values: list[int], qs: list[Quantity],

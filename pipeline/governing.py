@@ -41,11 +41,11 @@ def accepts(rule: TriggerRule, unit: str, change: bool) -> bool:
 
 
 def subject_hits(text: str, hits: list[Hit], lo: int, hi: int, unit: str,
-                 change: bool) -> list[tuple[Hit, str | None]]:
+                 change: bool, by_stage: bool = False) -> list[tuple[Hit, str | None]]:
     """The triggers of text[lo:hi] that accept ``unit``, one a subject (overlaps dropped; triggers
     not parted by 、/和/，name one subject), with the
     stage words written with each (义务教育巩固率、高中阶段毛入学率); empty unless they name at
-    least two different indicators."""
+    least two different indicators (or, with ``by_stage``, one indicator at different stages)."""
     chosen: list[Hit] = []
     for h in sorted((h for h in hits if lo <= h.start and h.end <= hi and accepts(h.rule, unit, change)
                      and h.rule.side != "right"), key=lambda h: (h.start, -(h.end - h.start), -h.rule.priority)):
@@ -57,15 +57,18 @@ def subject_hits(text: str, hits: list[Hit], lo: int, hi: int, unit: str,
                 chosen[-1] = h
             continue
         chosen.append(h)
-    if len({h.rule.indicator for h in chosen}) < 2:
-        return []
     out: list[tuple[Hit, str | None]] = []
     start = lo
     for h in chosen:
         found, stage = stage_in(text[start:h.end])
         out.append((h, h.rule.stage or (stage if found else None)))
         start = h.end
-    return out
+    if len({h.rule.indicator for h in chosen}) >= 2:
+        return out
+    stages = [st for _h, st in out]
+    if by_stage and len(out) >= 2 and None not in stages and len(set(stages)) == len(stages):
+        return out  # 小学入学率、初中入学率均达到100%: one indicator, a subject a stage
+    return []
 
 
 def distance(h: Hit, q: Quantity) -> int:
@@ -92,7 +95,8 @@ def choose(text: str, hits: list[Hit], q: Quantity, values: list[Quantity], clau
     after it), ``segment``/``right`` (its own words or after it in the clause; highest
     priority, then the segment, then the nearest), ``clause`` (a clause-wide trigger before)."""
     ok = [h for h in hits if accepts(h.rule, unit, change) and clause.start <= h.start and h.end <= clause.end
-          and (h.rule.reach is None or distance(h, q) <= h.rule.reach)]
+          and (h.rule.reach is None or distance(h, q) <= h.rule.reach)
+          and (h.rule.max_value is None or q.value is None or abs(q.value) <= h.rule.max_value)]
     label = [h for h in ok if h.rule.local and q.end <= h.start <= q.end + ADJACENT and h.rule.side != "left"
              and not _SEPARATOR.search(text[q.end:h.start])]
     if label:

@@ -23,7 +23,7 @@ SIDES = ("left", "right", "both")
 _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "id": str, "indicator": str, "pattern": str, "units": list, "priority": int, "local": bool,
     "stage": str, "default_stage": str, "side": str, "requires": str, "change_units": list, "reach": int, "education": str,
-    "subject": bool, "share": str, "note": str,
+    "subject": bool, "share": str, "max_value": (int, float), "note": str,
 }
 
 
@@ -46,6 +46,7 @@ class TriggerRule:
     education: str | None = None
     subject: bool = False
     share: str | None = None
+    max_value: float | None = None
     line: int = 0
 
 
@@ -94,7 +95,7 @@ def trigger_rules() -> tuple[TriggerRule, ...]:
             default_stage=rec.get("default_stage"), side=rec.get("side") or "both", requires=requires,
             change_units=tuple(rec["change_units"]) if rec.get("change_units") is not None else ("%", "百分点"),
             reach=rec.get("reach"), education=rec.get("education"), subject=bool(rec.get("subject")),
-            share=rec.get("share"),
+            share=rec.get("share"), max_value=rec.get("max_value"),
             line=rec["_line"]))
     ids = {r.id for r in rules}
     for r in rules:

@@ -288,6 +288,18 @@ def test_shared_value_gives_a_record_per_subject(monkeypatch: pytest.MonkeyPatch
         ("enroll.promotion_rate", "junior", 100.0), ("enroll.rate", "special", 100.0)]
 
 
+@pytest.mark.parametrize("text", ["全县小学入学率、初中入学率均达到100%", "小学、初中入学率均达到100%"])
+def test_shared_value_of_one_indicator_at_several_stages(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.extract as extract
+
+    monkeypatch.setattr(extract, "_on_topic", lambda doc: (True, "test"))
+    doc = _doc(text, year=None)
+    sent = Sentence("d#0:0", "d#0", "d", 0, text, 0, len(text), 0, len(text), None)
+    _mentions, inds = extract_document(doc, [sent])
+    assert sorted((i.indicator, i.stage, i.value) for i in inds) == [
+        ("enroll.rate", "junior", 100.0), ("enroll.rate", "primary", 100.0)]
+
+
 YEAR_CASES = [
     # 2018年的326个: the year belongs to that number only
     ("全县大班额由2018年的326个减少到58个", None, [2018, None]),
@@ -457,6 +469,9 @@ GENERAL_CASES = [
     ("改扩建中小学校和幼儿园20所", [("schools.built", 20.0, "所", None, "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
+    # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
+    ("全县下拨生均公用经费3560万元", [("funding.expenditure", 35600000.0, "元", None, "level", False)]),
+    ("全县生均公用经费小学每生每年720元", [("funding.per_student", 720.0, "元", "primary", "level", False)]),
     ("办理生源地信用助学贷款1.46亿元", [("funding.student_aid", 146000000.0, "元", "higher", "level", False)]),
 ]
 
