@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import regex
 
 from .cues import cues, find_stage_words, first_cue
-from .frames import Clause, enumerated, year_subjects
+from .frames import SEPARATOR, Clause, enumerated, year_subjects
 
 # A section heading: a line (or the tail of a line after 。) 一、… / 第二部分 …
 _HEADING = regex.compile(r"(?m)(?:^|(?<=。))[ \t　]*(?:[一二三四五六七八九十]{1,3}[、.．]|第[一二三四五六七八九十]+(?:部分|篇|章))"
@@ -41,7 +41,6 @@ _ATTACHED = regex.compile(r"\s*年?(?:底|末)?的")  # 2018年的326个: a year
 _OWN_YEAR = regex.compile(r"\s*年?(?:底|末)?的?\s*$")  # 较2018年的83.2%: the year of the very next number
 _DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
 _OPENER = regex.compile(r"^[^，,；;。]{1,12}[，,]")
-_SEP = regex.compile(r"[、，,；;和及与]")
 _EXAMPLES = regex.compile(r"(?<![中高初同平均])等(?![级职专])")  # 城北幼儿园等学校6所: schools named as examples
 COUNT_UNITS = ("所", "人", "人次", "个")
 _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
@@ -128,7 +127,7 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
         if len(run) >= 2 and len(run) == size:
             return run[idx]
     if unit in COUNT_UNITS:
-        after = _SEP.split(sentence[q_end:min(clause.end, q_end + 10)], 1)[0]
+        after = SEPARATOR.split(sentence[q_end:min(clause.end, q_end + 10)], 1)[0]
         for h in find_stage_words(after):
             if h.start <= 3:
                 return h.word.stage

@@ -46,7 +46,6 @@ from .triggers import Hit, TriggerRule, find_hits, rule_by_id
 
 EXTRACTOR = "rules"
 CLASSIFIER = "classifier"
-_MONEY_SCALE = ("万", "亿")  # a bare 1.58亿 / 2763.06万 is an amount of money when a money trigger governs it
 #: Confidence by how the governing trigger was found (hand-set from the seed
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
 CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "clause": 0.65, "inherited": 0.6}
@@ -68,7 +67,7 @@ class Candidate:
     Stable shape for the mention classifier: ``sentence``, ``quantity``, ``index``
     (among the sentence's quantities), ``clause`` (text), ``left``/``right``
     (context in the sentence), ``hits`` (triggers of the clause), ``unit`` (as
-    read, or inferred for a bare number), ``rule`` (governing trigger or None),
+    read or implied by the quantity reader), ``rule`` (governing trigger or None),
     ``how`` (label/segment/list/right/clause/inherited; ``classifier`` when the
     mention classifier proposed it), ``reason`` (why no record: a reader flag such
     as masked/year, quoted_name, no_unit, unit_not_covered, unit_mismatch,
@@ -106,21 +105,6 @@ class Candidate:
     def end(self) -> int:
         """Clean offset just after the number in the document."""
         return self.sentence.start + self.quantity.end
-
-
-def _infer_unit(q: Quantity, text: str, prev_unit: str | None, in_run: bool) -> str | None:
-    """Unit of a number: as read; 人 for a bare number counting people (1.2万余教师);
-    the unit of the list it continues (2763.06万 after 2546.78万元); 元 for a bare
-    amount in 万/亿 (1.58亿), which only a money trigger accepts."""
-    if q.unit:
-        return q.unit
-    if first_cue("person_noun", "after", text[q.end:q.end + 12]):
-        return "人"
-    if in_run and prev_unit:
-        return prev_unit
-    if q.text.rstrip("余多").endswith(_MONEY_SCALE):
-        return "元"
-    return None
 
 
 def _quoted(text: str, q: Quantity) -> bool:
@@ -196,7 +180,6 @@ class _SentenceReader:
             for pos, i in enumerate(members):
                 self.run_of[i] = (members, pos)
         self.out: list[Candidate] = []
-        self.prev: Candidate | None = None  # previous value candidate of the sentence
         self.prev_end_in_clause: dict[int, int] = {}
         self.prev_in_clause: dict[int, Candidate] = {}
         self.run_lead: dict[int, str] = {}
@@ -234,12 +217,11 @@ class _SentenceReader:
         seg_start = max(clause.start, self.prev_end_in_clause.get(ci, clause.start))
         self.prev_end_in_clause[ci] = q.end
         parallel, self.prev_in_clause[ci] = self.prev_in_clause.get(ci), cand
-        follows = cand.in_list and pos > 0
-        cand.unit = _infer_unit(q, text, self.prev.unit if self.prev and follows else None, follows)
+        # the reader gives a bare number its implied unit (unit_implied, unit_from_list, unit_from_frame)
+        cand.unit = q.unit
         before = [self.out[k].unit for k in members[:pos]]
         if cand.unit == "人" and len(before) >= 2 and all(u == "人次" for u in before):
             cand.unit = "人次"  # 43637人次、43658人次、42982人次、47087人: the scrape lost a 次
-        self.prev = cand
         if cand.unit is None:
             cand.reason = "no_unit"
             return None

@@ -20,6 +20,8 @@ _CLAUSE_BREAK = regex.compile(
     r"[；;：:。！？!?\n]|(?<!\d)[，,]|[，,](?!\d)"
     r"|[（(](?![^（()）\d，,]{1,4}[)）])|(?<![（(][^（()）\d，,]{1,4})[)）]")
 _LIST_SEP = regex.compile(r"^[、，,和及与或\s]*(?:以及)?[、，,和及与或\s]*$")
+#: What parts two subjects or items of a sentence (小学、初中; 教师和学生).
+SEPARATOR = regex.compile(r"[、，,；;和及与]")
 _RESPECTIVELY = regex.compile(r"分别")
 # 2016-2018年, 2015年至2018年, and the scrape's 20162018年 (dash lost)
 _YEAR_RANGE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?\s*(?:[-—–~～至到]\s*)?((?:19|20)\d{2})\s*年")

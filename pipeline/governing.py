@@ -16,7 +16,7 @@ import regex
 
 from .attributes import stage_in
 from .cues import cue_match, cues, first_cue
-from .frames import Clause, clause_at
+from .frames import SEPARATOR, Clause, clause_at
 from .quantities import Quantity
 from .triggers import Hit, TriggerRule
 
@@ -29,7 +29,6 @@ BARE_CHANGE = 6
 _FILLER = regex.compile(r"整体|分别|均|都|也")
 _OWN_RATE = regex.compile(r"率|占比|比例|比重")
 _LEADS_IN = regex.compile(r"[分别为是达到共计有约近：:\s]*$")
-_SEPARATOR = regex.compile(r"[、，,；;和及与]")
 #: Codes whose trigger alone does not say who is counted (培训 N人次: teachers or farmers?)
 NEEDS_SUBJECT = frozenset({"teachers.trained"})
 ADJACENT = 3      # chars between a number and a noun label right after it
@@ -51,7 +50,7 @@ def subject_hits(text: str, hits: list[Hit], lo: int, hi: int, unit: str,
                      and h.rule.side != "right"), key=lambda h: (h.start, -(h.end - h.start), -h.rule.priority)):
         if chosen and h.start < chosen[-1].end:
             continue
-        if chosen and not _SEPARATOR.search(text, chosen[-1].end, h.start):
+        if chosen and not SEPARATOR.search(text, chosen[-1].end, h.start):
             # words of one subject (生均公用经费): the more specific trigger speaks for it
             if h.rule.priority > chosen[-1].rule.priority:
                 chosen[-1] = h
@@ -98,7 +97,7 @@ def choose(text: str, hits: list[Hit], q: Quantity, values: list[Quantity], clau
           and (h.rule.reach is None or distance(h, q) <= h.rule.reach)
           and (h.rule.max_value is None or q.value is None or abs(q.value) <= h.rule.max_value)]
     label = [h for h in ok if h.rule.local and q.end <= h.start <= q.end + ADJACENT and h.rule.side != "left"
-             and not _SEPARATOR.search(text[q.end:h.start])]
+             and not SEPARATOR.search(text[q.end:h.start])]
     if label:
         best = min(label, key=lambda h: (h.start, -h.rule.priority))
         return _verb_over_subject(best, "label", ok, q, values, clause, seg_start)
@@ -143,7 +142,7 @@ def nearest_subject(text: str, q: Quantity, clause: Clause, code: str) -> bool |
                 found += [(m.start(), m.end(), good) for m in cue.pattern.finditer(text)]
     if not found:
         return None
-    adjacent = [f for f in found if q.end <= f[0] <= q.end + ADJACENT and not _SEPARATOR.search(text, q.end, f[0])]
+    adjacent = [f for f in found if q.end <= f[0] <= q.end + ADJACENT and not SEPARATOR.search(text, q.end, f[0])]
     if adjacent:
         return min(adjacent, key=lambda f: (f[0], -(f[1] - f[0])))[2]
     left = [f for f in found if f[1] <= q.start]
