@@ -360,9 +360,10 @@ class _SentenceReader:
             rule, how = source.rule, "inherited"
         lead = _breakdown_lead(text, q, out[:-1]) if rule is not None and how != "list" else None
         if (lead is not None and lead.rule is not None and rule is not None and lead.unit == cand.unit
-                and lead.rule.priority > rule.priority and lead.rule.indicator.split(".")[0] == rule.indicator.split(".")[0]):
+                and (lead.rule.priority > rule.priority or (rule.subject and lead.rule.side != "left"))
+                and lead.rule.indicator.split(".")[0] == rule.indicator.split(".")[0]):
             # 新建、改扩建学校11所,其中幼儿园6所: a breakdown item named by a weaker noun
-            # trigger counts what the lead counts
+            # trigger, or by a subject noun (培训190人(其中:名师60名)), counts what the lead counts
             rule, how = lead.rule, "inherited"
         inherited_stage = source.stage if source is not None and (how == "inherited" or slot.pos > 0) else None
         if rule is None or how is None:

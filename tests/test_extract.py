@@ -467,6 +467,13 @@ GENERAL_CASES = [
      [("funding.aid_recipients", 12000.0, "人次", None, "level", False),
       ("funding.student_aid", 9000000.0, "元", None, "level", False)]),
     ("改扩建中小学校和幼儿园20所", [("schools.built", 20.0, "所", None, "level", False)]),
+    # a 其中 item named by a subject noun counts what the lead's verb counts
+    ("培训骨干教师和班主任300人,其中骨干教师120名",
+     [("teachers.trained", 300.0, "人", None, "level", False),
+      ("teachers.trained", 120.0, "人", None, "level", False)]),
+    ("全县有专任教师2800人,其中骨干教师320名",
+     [("teachers.fulltime", 2800.0, "人", None, "level", False),
+      ("teachers.backbone", 320.0, "人", None, "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
