@@ -23,6 +23,8 @@ _LIST_SEP = regex.compile(r"^[、，,和及与或\s]*(?:以及)?[、，,和及�
 #: What parts two subjects or items of a sentence (小学、初中; 教师和学生).
 SEPARATOR = regex.compile(r"[、，,；;和及与]")
 _RESPECTIVELY = regex.compile(r"分别")
+# 义务教育学校和幼儿园: the noun a stage word qualifies does not part it from the next stage word
+_STAGE_NOUN = regex.compile(r"^(?:学校|阶段|教育|学生)(?=[、和及与])")
 # 2016-2018年, 2015年至2018年, and the scrape's 20162018年 (dash lost)
 _YEAR_RANGE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?\s*(?:[-—–~～至到]\s*)?((?:19|20)\d{2})\s*年")
 _YEAR_LIST_ITEM = regex.compile(r"(?<![\d])((?:19|20)\d{2}|20[x×X_＿]{1,2}|[xX×]{2,4})\s*年")
@@ -110,12 +112,13 @@ def year_subjects(lead: str) -> list[int | None] | None:
 
 
 def enumerated(lead: str, hits: list[tuple[int, int, str | None]]) -> list[str | None]:
-    """The last run of subjects (stage hits as (start, end, stage)) joined by 、/和/及 in ``lead``."""
+    """The last run of subjects (stage hits as (start, end, stage)) joined by 、/和/及 in ``lead``
+    (a noun after a stage word may stand before the joint: 义务教育学校和幼儿园)."""
     if not hits:
         return []
     run = [hits[-1]]
     for h in reversed(hits[:-1]):
-        between = lead[h[1]:run[0][0]]
+        between = _STAGE_NOUN.sub("", lead[h[1]:run[0][0]], count=1)
         if 0 < len(between) <= 2 and is_list_separator(between):
             run.insert(0, h)
         else:

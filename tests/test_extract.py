@@ -474,6 +474,14 @@ GENERAL_CASES = [
     ("全县有专任教师2800人,其中骨干教师320名",
      [("teachers.fulltime", 2800.0, "人", None, "level", False),
       ("teachers.backbone", 320.0, "人", None, "level", False)]),
+    # aid counted in teachers is not aid to students; a degree is not a stage
+    ("向580名教师发放乡村教师生活补助", []),
+    ("引进研究生学历教师25名", [("teachers.recruited", 25.0, "人", None, "level", False)]),
+    # a total over several stages has none, even with a noun between the stage words
+    ("义务教育学校和幼儿园共212所", [("schools.count", 212.0, "所", None, "level", False)]),
+    ("小学阶段和初中阶段巩固率分别为99%、97%",
+     [("enroll.consolidation_rate", 99.0, "%", "primary", "level", False),
+      ("enroll.consolidation_rate", 97.0, "%", "junior", "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
