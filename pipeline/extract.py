@@ -155,6 +155,7 @@ class _Slot:
     list_pos: tuple[int, int] | None = None
     lower: int = 0              # end of the number before the run
     host: Clause | None = None  # the clause before the bracket the value's clause is parted by
+    subjects_at: int | None = None  # start of the first subject a list of subjects aligns values to
 
     @property
     def in_run(self) -> bool:
@@ -294,6 +295,7 @@ class _SentenceReader:
             if len(subjects) == slot.list_pos[1]:
                 hit, how = subjects[slot.pos][0], "list"
                 aligned_stage = subjects[slot.pos][1]
+                slot.subjects_at = subjects[0][0].start
         shared: list[tuple[Hit, str | None]] = []
         if _SHARED.search(slot.seg_left):
             # 升学率、入学率均达到100%: the number is the value of every subject before it
@@ -303,6 +305,7 @@ class _SentenceReader:
                 shared = _stage_subjects(text, shared[0][0] if shared else hit, lo, q.start)
             if len(shared) >= 2:
                 hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
+                slot.subjects_at = shared[0][0].start
         return hit, how, aligned_stage, shared
 
     def _bracket_host(self, clause: Clause) -> Clause | None:
@@ -384,11 +387,21 @@ class _SentenceReader:
         if inherited_stage is None and breakdown is not None:
             inherited_stage = breakdown.stage
         facts, clause, ci = self.facts, slot.clause, slot.ci
-        cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=slot.seg_start, unit=cand.unit,
-                                   fixed=rule.stage or aligned_stage, default=rule.default_stage,
-                                   inherited=inherited_stage, list_pos=slot.list_pos, lead=slot.lead,
-                                   prev_clause=self._prev_clause(ci),
-                                   paragraph_lead=facts.paragraph_lead(self.sent.start))
+        at = slot.subjects_at
+        if at is not None and at >= clause.start and not (rule.stage or aligned_stage):
+            # 毛入园率、巩固率、毛入学率分别…: a subject without stage words of its own takes only
+            # the stage written before the subjects, not another subject's (入园) nor the previous item's
+            lead_clause = Clause(clause.start, at, text[clause.start:at])
+            cand.stage = resolve_stage(text[:at], lead_clause, at, at, seg_start=clause.start, unit=cand.unit,
+                                       fixed=None, default=rule.default_stage, inherited=None,
+                                       list_pos=None, lead=None, prev_clause=self._prev_clause(ci),
+                                       paragraph_lead=facts.paragraph_lead(self.sent.start))
+        else:
+            cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=slot.seg_start, unit=cand.unit,
+                                       fixed=rule.stage or aligned_stage, default=rule.default_stage,
+                                       inherited=inherited_stage, list_pos=slot.list_pos, lead=slot.lead,
+                                       prev_clause=self._prev_clause(ci),
+                                       paragraph_lead=facts.paragraph_lead(self.sent.start))
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
                                  list_pos=slot.list_pos, lead=slot.lead, heading=facts.heading_at(self.sent.start),
                                  doc_year=facts.year, prefix=facts.period_prefix(self.sent.start),

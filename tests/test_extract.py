@@ -482,6 +482,13 @@ GENERAL_CASES = [
     ("小学阶段和初中阶段巩固率分别为99%、97%",
      [("enroll.consolidation_rate", 99.0, "%", "primary", "level", False),
       ("enroll.consolidation_rate", 97.0, "%", "junior", "level", False)]),
+    # a subject of a 分别 list takes no stage from another subject nor from the previous item
+    ("毛入园率、巩固率分别比上年提高2.1和0.5个百分点",
+     [("enroll.gross_rate", 2.1, "百分点", "preschool", "change", False),
+      ("enroll.consolidation_rate", 0.5, "百分点", None, "change", False)]),
+    ("义务教育阶段入学率、巩固率分别为100%、98%",
+     [("enroll.rate", 100.0, "%", "compulsory", "level", False),
+      ("enroll.consolidation_rate", 98.0, "%", "compulsory", "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
