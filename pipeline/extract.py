@@ -406,6 +406,12 @@ class _SentenceReader:
                                  list_pos=slot.list_pos, lead=slot.lead, heading=facts.heading_at(self.sent.start),
                                  doc_year=facts.year, prefix=facts.period_prefix(self.sent.start),
                                  near=slot.seg_start, clause=clause)
+        if "frame_from" in q.flags and not year_mentions(text[clause.start:clause.end]):
+            # 大班额由2018年底的412个减少到2019年底的137个,其中超大班额由63个减少到8个: a later
+            # from/to frame of the sentence without years of its own moves between the same years
+            prior = next((c for c in reversed(out[:-1]) if "frame_from" in c.quantity.flags and c.indicator), None)
+            if prior is not None and prior.year is not None and "repaired_glued_year" not in prior.quantity.flags:
+                cand.year = prior.year
         if cand.year is None and breakdown is not None and breakdown.year is not None \
                 and not first_cue("span", "clause", text[clause.start:q.start]) \
                 and not year_mentions(text[clause.start:clause.end]):

@@ -317,6 +317,8 @@ YEAR_CASES = [
     ("2020年新招聘教师218名;三年共招录特岗教师186名", 2020, [2020, None]),
     ("五年累计投入教育资金58.6亿元", 2020, [None]),
     ("三年来新建学校四所", 2021, [None]),
+    # a later from/to frame without years moves between the years of the first one
+    ("全市大班额由2018年底的412个减少到2019年底的137个,其中超大班额由63个减少到8个", None, [2018, 2019, 2018, 2019]),
     # a 其中 item without a year of its own has the year of the record it breaks down
     ("教师交流轮岗人数由2018年的95人增加到2020年的164人,其中骨干教师交流43人", None, [2018, 2020, 2020]),
 ]
