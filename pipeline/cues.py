@@ -20,7 +20,7 @@ from .rulefiles import RuleError, load_yaml_records, rule_path
 CUE_FILE = "cues.yaml"
 STAGE_FILE = "stages.yaml"
 CUE_KINDS = ("change", "target", "approx", "not_approx", "span", "block", "acted_on", "relative_year",
-             "plan_heading", "report_heading", "plan_document",
+             "definition", "plan_heading", "report_heading", "plan_document",
              "subject", "not_subject", "education")
 SCOPES = ("before", "after", "clause", "sentence", "heading")
 

@@ -425,6 +425,8 @@ class _SentenceReader:
             doc_year=facts.year)
         if cand.kind == "change" and plan_section:
             cand.kind = "target"
+        if first_cue("definition", "sentence", text[:q.start]):
+            cand.kind, cand.year = "level", None  # 大班额:指每班56人以上的班级 defines, it dates nothing
         cand.approx = resolve_approx(text, q.end, code, reader_approx=q.approx, before=slot.seg_left)
         cand.confidence = round(min(1.0, CONFIDENCE[how] + (0.05 if slot.list_pos else 0.0)), 3)
 

@@ -531,3 +531,12 @@ def test_list_years_from_the_period_before_the_sentence() -> None:
     doc = _doc(text, 2021)
     cands = [c for c in candidates(doc, segment_document(doc)[0]) if c.indicator == "funding.share"]
     assert [c.year for c in cands] == [2019, 2020, 2021]
+
+
+def test_definition_is_a_level_of_no_year() -> None:
+    # a glossary line in a plan section defines the threshold; it is no target of the plan's year
+    text = "四、2021年工作安排\n名词解释:\n2.大班额:指义务教育学校每班56人以上的班级,其中每班66人以上的为超大班额。"
+    doc = _doc(text, 2020)
+    cands = [c for c in candidates(doc, segment_document(doc)[0]) if c.indicator]
+    assert [(c.indicator, c.quantity.value, c.kind, c.year) for c in cands] == [
+        ("class_size.limit", 56.0, "level", None), ("class_size.limit", 66.0, "level", None)]
