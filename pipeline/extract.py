@@ -33,6 +33,7 @@ from .attributes import (
     resolve_kind,
     resolve_stage,
     resolve_year,
+    stage_in,
     stage_run,
     year_mentions,
 )
@@ -323,10 +324,16 @@ class _SentenceReader:
         return next((c for c in self.cls if c.end == at), None)
 
     def _prev_clause(self, ci: int) -> Clause | None:
-        """The clause before clause ``ci``, past bracket notes (全县中小学(含幼儿园)现有教职工)."""
+        """The clause before clause ``ci`` that may lead it, past bracket notes (全县中小学(含幼儿园)
+        现有教职工) and past clauses with numbers but no stage words (义务教育学校大班额由183个减少至
+        12个,大班额比例下降至0.9%,全面消除66人以上超大班额: the lead is the first clause)."""
         for k in range(ci - 1, -1, -1):
-            if not _NOTE.match(self.cls[k].text):
-                return self.cls[k]
+            c = self.cls[k]
+            if _NOTE.match(c.text):
+                continue
+            if not stage_in(c.text)[0] and any(c.start <= v.start < c.end for v in self.vals):
+                continue
+            return c
         return None
 
     def _educational(self, scope: str, slot: _Slot) -> bool:

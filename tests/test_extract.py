@@ -491,6 +491,12 @@ GENERAL_CASES = [
     ("义务教育阶段入学率、巩固率分别为100%、98%",
      [("enroll.rate", 100.0, "%", "compulsory", "level", False),
       ("enroll.consolidation_rate", 98.0, "%", "compulsory", "level", False)]),
+    # the lead clause of a sentence gives its stage past clauses that only hold other numbers
+    ("义务教育学校大班额由183个减少至12个,大班额比例下降至0.9%,全面消除66人以上超大班额",
+     [("class_size.large_count", 183.0, "个", "compulsory", "level", False),
+      ("class_size.large_count", 12.0, "个", "compulsory", "level", False),
+      ("class_size.large_ratio", 0.9, "%", "compulsory", "level", False),
+      ("class_size.limit", 66.0, "人", "compulsory", "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
