@@ -41,7 +41,7 @@ _ATTACHED = regex.compile(r"\s*年?(?:底|末)?的")  # 2018年的326个: a year
 _OWN_YEAR = regex.compile(r"\s*年?(?:底|末)?的?\s*$")  # 较2018年的83.2%: the year of the very next number
 _DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
 _OPENER = regex.compile(r"^[^，,；;。]{1,12}[，,]")
-_EXAMPLES = regex.compile(r"(?<![中高初同平均])等(?![级职专])")  # 城北幼儿园等学校6所: schools named as examples
+EXAMPLES = regex.compile(r"(?<![中高初同平均])等(?![级职专])")  # 城北幼儿园等学校6所: schools named as examples
 COUNT_UNITS = ("所", "人", "人次", "个")
 _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 
@@ -133,7 +133,7 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
                 return h.word.stage
             break
     seg_start = clause.start if seg_start is None else seg_start
-    examples = list(_EXAMPLES.finditer(sentence, clause.start, q_start)) if unit == "所" else []
+    examples = list(EXAMPLES.finditer(sentence, clause.start, q_start)) if unit == "所" else []
     if examples:
         # 新建城东小学、城南初级中学等学校4所: named examples do not give the stage of the total
         found, stage = stage_in(sentence[examples[-1].end():q_start])

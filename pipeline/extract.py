@@ -27,6 +27,7 @@ import regex
 
 from .aligned import map_span
 from .attributes import (
+    EXAMPLES,
     DocFacts,
     doc_facts,
     resolve_approx,
@@ -331,6 +332,9 @@ class _SentenceReader:
             c = self.cls[k]
             if _NOTE.match(c.text):
                 continue
+            named = list(EXAMPLES.finditer(self.text, c.start, c.end))
+            if named:  # 启动学前教育建设工程等教育项目181个: examples before 等 lead nothing
+                c = Clause(named[-1].end(), c.end, self.text[named[-1].end():c.end])
             if not stage_in(c.text)[0] and any(c.start <= v.start < c.end for v in self.vals):
                 continue
             return c
