@@ -497,6 +497,10 @@ GENERAL_CASES = [
       ("class_size.large_count", 12.0, "个", "compulsory", "level", False),
       ("class_size.large_ratio", 0.9, "%", "compulsory", "level", False),
       ("class_size.limit", 66.0, "人", "compulsory", "level", False)]),
+    # one school a township is a ratio, not a count
+    ("目前全市已基本形成一个乡镇一所初中的合理布局", []),
+    ("每个乡镇建成1所公办中心幼儿园", []),
+    ("全县有一所特殊教育学校", [("schools.count", 1.0, "所", "special", "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
