@@ -68,20 +68,27 @@ def test_committed_models_match_the_code() -> None:
     assert load_model("mention_classifier") is not None
 
 
-def test_mention_classifier_leave_one_source_out_quality_gate(tmp_path: Path) -> None:
+def test_mention_classifier_nested_leave_one_source_out_over_eleven_sources(tmp_path: Path) -> None:
     from pipeline.train import train_mention_classifier
 
     meta = train_mention_classifier(ROOT / "corpora", ROOT / "gold", tmp_path)
+    assert len(meta["sources"]) == 11 and not any(s.startswith("heldout") for s in meta["sources"])
+    assert set(meta["metrics"]["fold_thresholds"]) == set(meta["sources"])  # one threshold choice a fold
     loso = meta["metrics"]["leave_one_source_out"]
     rules, alone, combined = (loso[m]["overall"] for m in ("rules", "classifier", "combined"))
+    assert rules["gold"] == combined["gold"] == 770
     # the classifier alone is a real extractor (not a copy of the rules: their decision is no feature) ...
-    assert alone["f1"] >= 0.65 and alone["precision"] >= 0.8
-    # ... and combined stays within a record or two of rules-only on the sources the rules were written on
-    assert combined["f1"] >= rules["f1"] - 0.01
+    assert alone["f1"] >= 0.85 and alone["precision"] >= 0.88
+    # ... and combined, with thresholds chosen inside the training folds, stays within a record or two
+    # of rules-only (the rules were tuned on all eleven sources: 0.9890 vs 0.9884 when measured)
+    assert combined["f1"] >= rules["f1"] - 0.003
+    # the final model proposes or vetoes only when the nested evaluation says it adds
+    assert meta["combined_adopted"] == (combined["f1"] > rules["f1"])
+    if not meta["combined_adopted"]:
+        assert meta["thresholds"] == {"propose": 1.01, "veto": 0.0}
     # confidence sorts: the least confident 10% hold more errors than the top half
     assert loso["combined"]["calibration"]["sortable"]
-    assert meta["thresholds"]["propose"] >= 0.5
-    assert "classifier P/R/F1" in meta["report"]
+    assert "classifier P/R/F1" in meta["report"] and "nested" in meta["report"]
     assert (tmp_path / "mention_classifier.json").exists()
 
 
@@ -89,7 +96,8 @@ def test_committed_mention_model_was_trained_on_the_repo_gold() -> None:
     from pipeline.features import data_hash
 
     meta = json.loads((MODELS / "mention_classifier.meta.json").read_text(encoding="utf-8"))
-    assert meta["labelled"] >= 380 and meta["thresholds"]["veto"] == 0.0
+    assert meta["labelled"] >= 760 and len(meta["sources"]) == 11
+    assert meta["combined_adopted"] or meta["thresholds"]["veto"] == 0.0
     assert len(meta["training_data_hash"]) == 16 and data_hash([b""]) != meta["training_data_hash"]
 
 
@@ -98,7 +106,8 @@ def test_mention_training_is_deterministic() -> None:
 
     examples, _gold, digest = collect_mentions(ROOT / "corpora", ROOT / "gold")
     extra, _ = collect_extra_mentions(ROOT / "corpora")
-    assert {e.source for e in examples} == {p.stem for p in (ROOT / "gold").glob("*.jsonl")}
+    assert {e.source for e in examples} == {p.stem for d in (ROOT / "gold", ROOT / "dev" / "gold")
+                                            for p in d.glob("*.jsonl")}
     assert not {e.source for e in extra} & {e.source for e in examples}  # extras are never scored
     assert all(e.label == "none" for e in extra)
     one, two = fit_mention_model(examples + extra), fit_mention_model(examples + extra)
