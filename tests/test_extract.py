@@ -501,6 +501,15 @@ GENERAL_CASES = [
     ("目前全市已基本形成一个乡镇一所初中的合理布局", []),
     ("每个乡镇建成1所公办中心幼儿园", []),
     ("全县有一所特殊教育学校", [("schools.count", 1.0, "所", "special", "level", False)]),
+    # a statistical bulletin: graduates are neither enrolled nor admitted students
+    ("全市共有普通小学356所,比上年减少12所;招生5.2万人,在校生31.5万人,毕业生4.8万人",
+     [("schools.count", 356.0, "所", "primary", "level", False),
+      ("schools.count", 12.0, "所", "primary", "change", False),
+      ("students.admitted", 52000.0, "人", "primary", "level", False),
+      ("students.enrolled", 315000.0, "人", "primary", "level", False)]),
+    ("小学专任教师1.9万人,生师比16.5:1,小学学龄儿童净入学率99.99%",
+     [("teachers.fulltime", 19000.0, "人", "primary", "level", False),
+      ("enroll.net_rate", 99.99, "%", "primary", "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
