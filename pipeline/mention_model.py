@@ -20,9 +20,11 @@ the same for every code, so a few hundred gold records teach all 32 codes.
   same resolvers the rules use (:mod:`pipeline.attributes`).
 
 Stage, kind and approx are not learned: the rules resolve them from explicit
-words (学前/小学…, 计划/比上年/到20xx年, 余/约/以上), and on the matched seed
-records they agree with the gold far more often than a classifier trained on a
-few hundred records could (see ``zhibiao train``).
+words (学前/小学…, 计划/比上年/到20xx年, 余/约/以上), and on the records matched
+by leave-one-source-out over the eleven labelled sources they agree with the
+gold on stage 96%, kind 99.5% and approx 99.9% of the time (``zhibiao
+train``); the errors left are a few dozen one-offs, too few to learn from, and
+a learned attribute would have to beat those figures to be worth its opacity.
 
 :func:`combine` is the hook :func:`pipeline.extract.extract_document` calls; it
 does nothing when no model file exists.

@@ -114,3 +114,12 @@ def test_mention_training_is_deterministic() -> None:
     assert one.encoder.vocabulary == two.encoder.vocabulary
     assert np.array_equal(one.coef, two.coef) and np.array_equal(one.intercept, two.intercept)
     assert collect_mentions(ROOT / "corpora", ROOT / "gold")[2] == digest
+
+
+def test_mention_sources_are_the_seeds_and_the_dev_pages_never_heldout(tmp_path: Path) -> None:
+    from pipeline.train import gold_sets
+
+    assert gold_sets(ROOT / "corpora", ROOT / "gold") == [(ROOT / "corpora", ROOT / "gold"),
+                                                         (ROOT / "dev" / "pages", ROOT / "dev" / "gold")]
+    assert gold_sets(ROOT / "corpora", ROOT / "gold", ROOT / "heldout") == [(ROOT / "corpora", ROOT / "gold")]
+    assert gold_sets(ROOT / "corpora", ROOT / "gold", tmp_path) == [(ROOT / "corpora", ROOT / "gold")]
