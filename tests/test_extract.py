@@ -510,6 +510,14 @@ GENERAL_CASES = [
     ("小学专任教师1.9万人,生师比16.5:1,小学学龄儿童净入学率99.99%",
      [("teachers.fulltime", 19000.0, "人", "primary", "level", False),
       ("enroll.net_rate", 99.99, "%", "primary", "level", False)]),
+    # 降幅/增幅 name the size of a change
+    ("大班额由258个降至36个,降幅86%",
+     [("class_size.large_count", 258.0, "个", None, "level", False),
+      ("class_size.large_count", 36.0, "个", None, "level", False),
+      ("class_size.large_count", 86.0, "%", None, "change", False)]),
+    ("全年教育支出12亿元,增幅达9.1%",
+     [("funding.expenditure", 1200000000.0, "元", None, "level", False),
+      ("funding.expenditure", 9.1, "%", None, "change", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
