@@ -518,6 +518,14 @@ GENERAL_CASES = [
     ("全年教育支出12亿元,增幅达9.1%",
      [("funding.expenditure", 1200000000.0, "元", None, "level", False),
       ("funding.expenditure", 9.1, "%", None, "change", False)]),
+    ("新入职教师160人", [("teachers.recruited", 160.0, "人", None, "level", False)]),
+    ("全县共补充教师356名,其中特岗教师120名、公开招聘236名",
+     [("teachers.recruited", 356.0, "人", None, "level", False),
+      ("teachers.special_post", 120.0, "人", None, "level", False),
+      ("teachers.recruited", 236.0, "人", None, "level", False)]),
+    ("县域内交流教师156名,其中骨干教师48名",
+     [("teachers.exchanged", 156.0, "人", None, "level", False),
+      ("teachers.exchanged", 48.0, "人", None, "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
