@@ -526,6 +526,12 @@ GENERAL_CASES = [
     ("县域内交流教师156名,其中骨干教师48名",
      [("teachers.exchanged", 156.0, "人", None, "level", False),
       ("teachers.exchanged", 48.0, "人", None, "level", False)]),
+    ("改善办学条件投入4.5亿元", [("funding.investment", 450000000.0, "元", None, "level", False)]),
+    # a grant for school projects is not aid to students
+    ("下达义务教育薄弱环节改善与能力提升补助资金2300万元", []),
+    ("落实农村义务教育学生营养改善计划资金1800万元,受益学生2.3万人",
+     [("funding.student_aid", 18000000.0, "元", "compulsory", "level", False),
+      ("funding.aid_recipients", 23000.0, "人", "compulsory", "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
