@@ -502,8 +502,11 @@ def compare(gold: list[dict[str, Any]], examples: list[MentionExample], probs: l
     for mode in ("rules", "classifier", "combined"):
         recs = fold_predictions(examples, probs, mode, by_source if mode == "combined" else None)
         ev = evaluate(gold, recs)
+        sources = {s: round(evaluate([g for g in gold if g["source"] == s],
+                                     [r for r in recs if r["source"] == s]).overall.f1, 4)
+                   for s in sorted({g["source"] for g in gold})}
         out[mode] = {"overall": ev.overall.as_dict(), "families": {k: v.as_dict() for k, v in ev.families.items()},
-                     "calibration": calibration(gold, recs)}
+                     "calibration": calibration(gold, recs), "sources": sources}
     return out
 
 
@@ -521,6 +524,8 @@ def format_comparison(title: str, table: dict[str, Any]) -> str:
     lines.append(f"  {'errors by conf.':<18}" + "".join(
         f"{table[m]['calibration']['errors_lowest_10pct']:.2f} low10%, {table[m]['calibration']['errors_top_50pct']:.2f} top50%".rjust(26)
         for m in modes))
+    lines.append("  F1 by source (rules/classifier/combined): " + "; ".join(
+        f"{s[:3]} " + "/".join(f"{table[m]['sources'][s]:.3f}" for m in modes) for s in table["rules"].get("sources", {})))
     lines.append("  attributes on matched records (rules' resolvers in every mode): " + ", ".join(
         f"{a} {table['combined']['overall'][a + '_acc']:.3f}" for a in ("stage", "year", "kind", "approx")))
     return "\n".join(lines)

@@ -76,9 +76,12 @@ def test_mention_classifier_nested_leave_one_source_out_over_eleven_sources(tmp_
     assert set(meta["metrics"]["fold_thresholds"]) == set(meta["sources"])  # one threshold choice a fold
     loso = meta["metrics"]["leave_one_source_out"]
     rules, alone, combined = (loso[m]["overall"] for m in ("rules", "classifier", "combined"))
-    assert rules["gold"] == combined["gold"] == 770
-    # the classifier alone is a real extractor (not a copy of the rules: their decision is no feature) ...
-    assert alone["f1"] >= 0.85 and alone["precision"] >= 0.88
+    n_gold = sum(1 for d in (ROOT / "gold", ROOT / "dev" / "gold") for p in d.glob("*.jsonl")
+                 for line in p.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert rules["gold"] == combined["gold"] == n_gold  # 770 when written
+    # the classifier alone is a real extractor (not a copy of the rules: their decision is no feature;
+    # F1 0.884, precision 0.903 when written) ...
+    assert alone["f1"] >= 0.8 and alone["precision"] >= 0.85
     # ... and combined, with thresholds chosen inside the training folds, stays within a record or two
     # of rules-only (the rules were tuned on all eleven sources: 0.9890 vs 0.9884 when measured)
     assert combined["f1"] >= rules["f1"] - 0.003
