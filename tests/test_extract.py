@@ -532,6 +532,8 @@ GENERAL_CASES = [
     ("落实农村义务教育学生营养改善计划资金1800万元,受益学生2.3万人",
      [("funding.student_aid", 18000000.0, "元", "compulsory", "level", False),
       ("funding.aid_recipients", 23000.0, "人", "compulsory", "level", False)]),
+    ("职教高考上线率达到95%", [("enroll.exam_pass_rate", 95.0, "%", "vocational", "level", False)]),
+    ("职教中心在校生3200人", [("students.enrolled", 3200.0, "人", "vocational", "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
