@@ -583,3 +583,15 @@ def test_definition_is_a_level_of_no_year() -> None:
     cands = [c for c in candidates(doc, segment_document(doc)[0]) if c.indicator]
     assert [(c.indicator, c.quantity.value, c.kind, c.year) for c in cands] == [
         ("class_size.limit", 56.0, "level", None), ("class_size.limit", 66.0, "level", None)]
+
+
+def test_welfare_money_in_an_education_paragraph_is_no_student_aid() -> None:
+    # a government work report's social paragraph: the education words around do not make
+    # 低保 money student aid nor 群众 aided students
+    text = ("社会事业全面进步。新建学校5所,教育支出12亿元。发放城乡低保资金1.2亿元,惠及群众3.5万人。"
+            "其中2021年资助学生1.62万人次、发放资金1980万元。")
+    doc = _doc(text, 2021)
+    cands = [c for c in candidates(doc, segment_document(doc)[0]) if c.indicator]
+    assert [(c.indicator, c.quantity.value) for c in cands] == [
+        ("schools.built", 5.0), ("funding.expenditure", 1200000000.0),
+        ("funding.aid_recipients", 16200.0), ("funding.student_aid", 19800000.0)]
