@@ -21,7 +21,7 @@ CUE_FILE = "cues.yaml"
 STAGE_FILE = "stages.yaml"
 CUE_KINDS = ("change", "target", "approx", "not_approx", "span", "block", "acted_on", "relative_year",
              "definition", "plan_heading", "report_heading", "plan_document",
-             "subject", "not_subject", "education")
+             "subject", "not_subject", "education", "other_sector")
 SCOPES = ("before", "after", "clause", "sentence", "heading")
 
 

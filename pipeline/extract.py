@@ -59,6 +59,9 @@ _PERIOD_BREAK = regex.compile(r"[；;。]")
 _FRAME_LINK = regex.compile(r"^\s*[^，,。；;\d]{0,4}?(?:到|至)了?\s*$")
 _SHARE_OF = regex.compile(r"占[^，,。；;\d]{0,10}?的?(?:比例|比重)?(?:为|是|达到?)?\s*$")
 _QUOTES = ("“”", "\"\"", "‘’", "「」")
+#: Characters around a number read for another sector's words (建设城乡道路, 固定资产投资); the
+#: seed and dev pages name a number's object within this reach.
+SECTOR_WINDOW = 12
 CONTEXT = 30  # chars of sentence context kept on each side of a number (Candidate.left/right)
 
 
@@ -340,14 +343,20 @@ class _SentenceReader:
             return c
         return None
 
-    def _educational(self, scope: str, slot: _Slot) -> bool:
+    def _educational(self, scope: str, slot: _Slot, slot_q: Quantity) -> bool:
         """Whether an education word stands in the number's clause (scope ``clause``), its
-        sentence (``sentence``) or its paragraph or section heading (scope ``period``)."""
+        sentence (``sentence``) or its paragraph or section heading (scope ``period``; not when
+        another sector is named next to a number of a sentence without education words)."""
         if scope == "clause":
             words = slot.clause.text + ("\n" + slot.host.text if slot.host is not None else "")
             return bool(first_cue("education", "sentence", words))
         if scope == "sentence":
             return bool(first_cue("education", "sentence", self.text))
+        if not first_cue("education", "sentence", self.text):
+            q, clause = slot_q, slot.clause
+            near = self.text[max(clause.start, q.start - SECTOR_WINDOW):min(clause.end, q.end + SECTOR_WINDOW)]
+            if first_cue("other_sector", "sentence", near):
+                return False  # 投入资金3.2亿元建设城乡道路 in a paragraph that also speaks of schools
         if self._period_educational is None:
             facts, start = self.facts, self.sent.start
             context = "\n".join([facts.paragraph_at(start), self.text, facts.heading_at(start) or ""])
@@ -389,7 +398,7 @@ class _SentenceReader:
         if block:
             cand.reason = f"blocked:{block}"
             return
-        if rule.education and how != "inherited" and not self._educational(rule.education, slot):
+        if rule.education and how != "inherited" and not self._educational(rule.education, slot, q):
             cand.reason = "not_education"
             return
         cand.rule, cand.how, cand.indicator = rule, how, code

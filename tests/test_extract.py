@@ -595,3 +595,13 @@ def test_welfare_money_in_an_education_paragraph_is_no_student_aid() -> None:
     assert [(c.indicator, c.quantity.value) for c in cands] == [
         ("schools.built", 5.0), ("funding.expenditure", 1200000000.0),
         ("funding.aid_recipients", 16200.0), ("funding.student_aid", 19800000.0)]
+
+
+def test_other_sector_next_to_a_number_is_not_education() -> None:
+    # generic money words (投入资金, 投资) in a paragraph that also speaks of schools
+    text = ("民生事业持续改善。教育支出12亿元,新建学校5所。投入资金3.2亿元建设城乡道路120公里。"
+            "全年完成固定资产投资86亿元,同比增长8.2%。")
+    doc = _doc(text, 2020)
+    cands = [c for c in candidates(doc, segment_document(doc)[0]) if c.indicator]
+    assert [(c.indicator, c.quantity.value) for c in cands] == [
+        ("funding.expenditure", 1200000000.0), ("schools.built", 5.0)]
