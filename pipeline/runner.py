@@ -13,7 +13,10 @@ rows come in the same order whatever ``--jobs`` is, and a killed run resumes
 where it stopped.
 
 A page that a stage cannot process becomes a row of the errors table; the run
-goes on.
+goes on. A shard whose worker process dies (a crash, the OOM killer) is run
+again alone in a fresh process; if it dies again its pages become
+``worker_crashed`` error rows. Memory is bounded by the shards in flight
+(``WINDOW_PER_JOB`` per worker) and the largest page, not by the archive.
 """
 
 from __future__ import annotations
