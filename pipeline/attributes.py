@@ -33,10 +33,10 @@ PERIOD_WINDOW = 400
 TARGET_WINDOW = 30
 #: Stage words after a count in its clause (13名考生在全省对口升学考试中) are read this far.
 RIGHT_STAGE_WINDOW = 12
-# An inline paragraph heading: a numbered short title ended by 。 or ：
-_LEAD = regex.compile(r"[ \t　]*(?:\d{1,2}[.、．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)"
-                      r"\s*([^。，,；;：:\n]{2,30})[。：:]")
 _CONTINUES_LIST = regex.compile(r"[、和及]")
+# the purpose an amount of money pays for, right after it (投入330万元,实施了…学校提升工程)
+_PURPOSE = regex.compile(r"[，,]?\s*(?:主要|全部|专项)?(?:用于|实施了?|进行|建设|新建|改扩建|改建|扩建|支持|购置|启动)"
+                         r"[^。；;，,]*")
 _ATTACHED = regex.compile(r"\s*年?(?:底|末)?的")  # 2018年的326个: a year that belongs to one number
 _OWN_YEAR = regex.compile(r"\s*年?(?:底|末)?的?\s*$")  # 较2018年的83.2%: the year of the very next number
 _DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
@@ -72,13 +72,6 @@ class DocFacts:
         hi = self.text.find("\n", start)
         return self.text[lo:hi if hi >= 0 else len(self.text)]
 
-    def paragraph_lead(self, start: int) -> str | None:
-        """The inline heading that opens the paragraph holding clean offset ``start``
-        (``5.特殊教育。``, ``(二)职业教育:``), or None."""
-        lo = self.text.rfind("\n", 0, start) + 1
-        m = _LEAD.match(self.text, lo)
-        return m.group(1) if m and m.end() <= start else None
-
     def period_prefix(self, start: int) -> str:
         """Text of the period (up to the last 。！？ or line break) before clean offset ``start``."""
         k = bisect_right(self.period_ends, start) - 1
@@ -108,7 +101,7 @@ def stage_run(lead: str) -> list[str | None]:
 def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fixed: str | None,
                   default: str | None, inherited: str | None, list_pos: tuple[int, int] | None,
                   lead: str | None, seg_start: int | None = None, unit: str | None = None,
-                  prev_clause: Clause | None = None, paragraph_lead: str | None = None) -> str | None:
+                  prev_clause: Clause | None = None) -> str | None:
     """Stage of the number at [q_start, q_end) of ``sentence``.
 
     Order: the trigger's own stage (毛入园率); the subject a 分别 list aligns
@@ -117,7 +110,9 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
     special-education word wins, several enumerated stages give null; schools named before
     等 give no stage to their count); the
     stage of the record it continues or breaks down (其中…); stage words of the
-    clause before; of the paragraph's inline heading (5.特殊教育。); the trigger's default.
+    clause before; of what an amount of money pays for (投入330万元,实施了市特殊教育学校提升工程);
+    the trigger's default. Never from a section or paragraph heading (the codebook: not from the
+    report's general subject).
     """
     if fixed:
         return fixed
@@ -154,10 +149,14 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
         found, stage = stage_in(sentence[prev_clause.start:prev_clause.end])
         if found:
             return None if _CONTINUES_LIST.match(sentence, prev_clause.start) else stage
-    if default is None and paragraph_lead:
-        found, stage = stage_in(paragraph_lead)
-        if found:
-            return stage
+    if unit == "元":
+        purpose = _PURPOSE.match(sentence, q_end)
+        if purpose and not regex.search(r"\d|[一二两三四五六七八九十]所", purpose.group(0)) and not EXAMPLES.search(purpose.group(0)):
+            # 投入330万元,实施了市特殊教育学校提升工程: money takes the stage of what it pays for
+            # (not of counted items: 投入1.2亿元,新建城北小学1所; nor of examples before 等)
+            named = {h.word.stage for h in find_stage_words(purpose.group(0))}
+            if len(named) == 1:  # XX幼儿园教学楼、XX小学多功能教学楼建设项目: several, no stage
+                return named.pop()
     return default
 
 

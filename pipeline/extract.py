@@ -414,14 +414,12 @@ class _SentenceReader:
             lead_clause = Clause(clause.start, at, text[clause.start:at])
             cand.stage = resolve_stage(text[:at], lead_clause, at, at, seg_start=clause.start, unit=cand.unit,
                                        fixed=None, default=rule.default_stage, inherited=None,
-                                       list_pos=None, lead=None, prev_clause=self._prev_clause(ci),
-                                       paragraph_lead=facts.paragraph_lead(self.sent.start))
+                                       list_pos=None, lead=None, prev_clause=self._prev_clause(ci))
         else:
             cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=slot.seg_start, unit=cand.unit,
                                        fixed=rule.stage or aligned_stage, default=rule.default_stage,
                                        inherited=inherited_stage, list_pos=slot.list_pos, lead=slot.lead,
-                                       prev_clause=self._prev_clause(ci),
-                                       paragraph_lead=facts.paragraph_lead(self.sent.start))
+                                       prev_clause=self._prev_clause(ci))
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
                                  list_pos=slot.list_pos, lead=slot.lead, heading=facts.heading_at(self.sent.start),
                                  doc_year=facts.year, prefix=facts.period_prefix(self.sent.start),

@@ -329,12 +329,16 @@ def test_year_of_a_value(text: str, doc_year: int | None, expected: list) -> Non
     assert [c.year for c in _cands(text, year=doc_year) if c.indicator] == expected
 
 
-def test_stage_from_paragraph_lead_heading() -> None:
+def test_stage_from_what_money_pays_for_not_from_the_heading() -> None:
     text = "5.特殊教育。我市把适龄“三残”儿童少年教育纳入全市义务教育总体框架。投入330万元,实施了市特殊教育学校提升工程。"
     doc = _doc(text, year=None)
     start = text.index("投入")
     sent = Sentence("d#0:1", "d#0", "d", 1, text[start:], start, len(text), 0, 0, None)
     assert [(c.indicator, c.stage) for c in candidates(doc, [sent]) if c.indicator] == [("funding.investment", "special")]
+    # a paragraph heading is the section's general subject: it gives no stage
+    text = "(二)义务教育均衡发展。全市大班额由412个减少到137个。"
+    doc = _doc(text, year=None)
+    assert [c.stage for c in candidates(doc, segment_document(doc)[0]) if c.indicator] == [None, None]
 
 
 def test_list_of_stages_continued_after_a_bracket_has_no_stage() -> None:
@@ -534,6 +538,13 @@ GENERAL_CASES = [
       ("funding.aid_recipients", 23000.0, "人", "compulsory", "level", False)]),
     ("职教高考上线率达到95%", [("enroll.exam_pass_rate", 95.0, "%", "vocational", "level", False)]),
     ("职教中心在校生3200人", [("students.enrolled", 3200.0, "人", "vocational", "level", False)]),
+    # money takes the one stage of what it pays for, not of counted items or several stages
+    ("投入资金4860万元实施义务教育薄弱学校改造", [("funding.investment", 48600000.0, "元", "compulsory", "level", False)]),
+    ("投入资金1.2亿元,新建城北小学1所",
+     [("funding.investment", 120000000.0, "元", None, "level", False),
+      ("schools.built", 1.0, "所", "primary", "level", False)]),
+    ("争取资金5663万元,实施XX幼儿园教学楼、XX小学多功能教学楼建设项目",
+     [("funding.investment", 56630000.0, "元", None, "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
