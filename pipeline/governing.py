@@ -160,7 +160,7 @@ def blocked(text: str, code: str, clause: Clause, q: Quantity, context: str = ""
     ``context`` is the text of the period before the sentence: a count whose sentence names
     nobody (组织各级各类培训1.2万人次, after 招聘教师236人；) takes its subject from there."""
     before = text[max(clause.start, q.start - 8):q.start]
-    after = text[q.end:min(clause.end, q.end + 16)]
+    after = text[q.end:q.end + 16]  # may cross the clause end: after-cues say themselves where they stop
     clause_left = text[clause.start:q.start]
     for kind, scope, part in (("block", "before", before), ("block", "after", after),
                               ("block", "clause", clause_left), ("acted_on", "clause", clause_left),

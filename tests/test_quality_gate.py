@@ -20,7 +20,7 @@ from pipeline.tables import read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: (pages, gold folder, F1 floor, recall floor). Measured at pinning time: seeds F1 0.987, dev F1 1.000
+#: (pages, gold folder, F1 floor, recall floor). Measured at pinning time: seeds F1 0.989, dev F1 1.000
 #: (dev is now a development set the rules were improved on: its figure is optimistic).
 SETS = {
     "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.95, 0.95),
