@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: (pages, gold folder, F1 floor, recall floor). Measured at pinning time: seeds F1 0.989, dev F1 1.000
 #: (dev is now a development set the rules were improved on: its figure is optimistic).
 SETS = {
-    "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.95, 0.95),
+    "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.96, 0.96),
     "dev": (sorted((ROOT / "dev" / "pages").iterdir()), ROOT / "dev" / "gold", 0.97, 0.97),
     # Blind: never tuned on. Measured 0.978 (P 0.986, R 0.971) at its first scoring; floor with a margin.
     "heldout": (sorted((ROOT / "heldout" / "pages").iterdir()), ROOT / "heldout" / "gold", 0.93, 0.93),
