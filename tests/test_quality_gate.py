@@ -2,14 +2,16 @@
 
 The five seed pages (corpora/, gold/) and dev/ (six pages of other sites,
 HTML/GB18030/Big5 included, annotated from the codebook by someone who did
-not read the rules). heldout/, when present, is scored too: it is never used
-for tuning. The floors are pinned below the figures measured when
+not read the rules). heldout/ is the blind set, never used for tuning: it is
+scored only when ZHIBIAO_HELDOUT=1 (CI sets it in .ci/run), so that engineers
+working on the rules do not see it pass or fail while they tune. The floors are pinned below the figures measured when
 they were set (see the issue notes) so that a change that loses recall or
 precision on either set fails CI.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,9 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = {
     "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.96, 0.96),
     "dev": (sorted((ROOT / "dev" / "pages").iterdir()), ROOT / "dev" / "gold", 0.97, 0.97),
-    # Blind: never tuned on. Measured 0.978 (P 0.986, R 0.971) at its first scoring; floor with a margin.
-    "heldout": (sorted((ROOT / "heldout" / "pages").iterdir()), ROOT / "heldout" / "gold", 0.93, 0.93),
 }
+if os.environ.get("ZHIBIAO_HELDOUT") == "1":
+    # Blind: never tuned on. Measured 0.978 (P 0.986, R 0.971) at its first scoring; floor with a margin.
+    SETS["heldout"] = (sorted((ROOT / "heldout" / "pages").iterdir()), ROOT / "heldout" / "gold", 0.93, 0.93)
 #: Attribute accuracies on matched pairs may not fall below these on either set.
 ATTRIBUTE_FLOORS = {"stage": 0.90, "year": 0.94, "kind": 0.95, "approx": 0.96}
 
