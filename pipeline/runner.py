@@ -1,7 +1,7 @@
 """The runner: reads inputs, runs the stages over shards of pages, caches, writes tables, counts.
 
 Stages are pure functions (:func:`pipeline.clean.clean_page`,
-:func:`pipeline.segment.segment_document`, :func:`pipeline.extract.extract_document`);
+:func:`pipeline.segment.segment_columns`, :func:`pipeline.extract.extract_document`);
 this module owns everything else. Pages are grouped into shards with
 content-defined boundaries (a page whose hash falls on a boundary closes the
 shard), so adding or changing one page changes one shard. Every shard goes
@@ -54,7 +54,7 @@ from .codebook import CODES, family
 from .dedup import MIN_CHARS, NearDuplicateIndex, content_hash, minhash
 from .records import Document, ErrorRecord, Page, Sentence
 from .sources import input_size, iter_inputs
-from .tables import from_row, to_table, write_atomic
+from .tables import columns_table, from_row, to_table, write_atomic
 
 #: Target pages per shard: a page closes its shard when its hash is 0 modulo this. 32 pages of
 #: ~36 kB (the seeds' mean) make ~1 MB shards: a few seconds of work, cheap to redo.
@@ -169,12 +169,25 @@ def _per_document(docs: list[Document], stage: str,
     return first, second, errors
 
 
-def run_segment(docs: list[Document]) -> tuple[list[Any], list[Any], list[ErrorRecord], dict]:
-    """Segment the kept documents of a shard: sentences, tokens, errors, counters."""
-    from .segment import segment_document
+def run_segment(docs: list[Document]) -> tuple[list[Any], dict[str, list[Any]], list[ErrorRecord], dict]:
+    """Segment the kept documents of a shard: sentences, the tokens table's columns, errors, counters."""
+    from .segment import TOKEN_COLUMNS, segment_columns
 
-    sentences, tokens, errors = _per_document(docs, "segment", segment_document)
-    stats = {"sentences": len(sentences), "tokens": len(tokens), "errors": _count_errors(errors)}
+    sentences: list[Sentence] = []
+    tokens: dict[str, list[Any]] = {name: [] for name in TOKEN_COLUMNS}
+    errors: list[ErrorRecord] = []
+    for doc in docs:
+        if not doc.kept:
+            continue
+        try:
+            sents, cols = segment_columns(doc)
+        except Exception as exc:  # noqa: BLE001 - any failure becomes an errors row
+            errors.append(_error(doc.source, doc.path, "segment", exc))
+            continue
+        sentences += sents
+        for name, values in cols.items():
+            tokens[name] += values
+    stats = {"sentences": len(sentences), "tokens": len(tokens["index"]), "errors": _count_errors(errors)}
     return sentences, tokens, errors, stats
 
 
@@ -198,6 +211,10 @@ def run_extract(docs: list[Document], sentences: list[Sentence]) -> tuple[list[A
 
 def _writer(name: str, records: list[Any]) -> Callable[[Path], None]:
     return lambda path: pq.write_table(to_table(name, records), path, compression="zstd")
+
+
+def _columns_writer(name: str, columns: dict[str, list[Any]]) -> Callable[[Path], None]:
+    return lambda path: pq.write_table(columns_table(name, columns), path, compression="zstd")
 
 
 def _sig_writer(rows: list[dict[str, Any]]) -> Callable[[Path], None]:
@@ -231,7 +248,8 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
         elif stage == "segment":
             docs = docs if docs is not None else _load(out, "clean", task.keys["clean"], "documents")
             sentences, tokens, errors, stats = run_segment(docs)
-            files = {"sentences.parquet": _writer("sentences", sentences), "tokens.parquet": _writer("tokens", tokens)}
+            files = {"sentences.parquet": _writer("sentences", sentences),
+                     "tokens.parquet": _columns_writer("tokens", tokens)}
         else:
             docs = docs if docs is not None else _load(out, "clean", task.keys["clean"], "documents")
             if sentences is None:
@@ -242,6 +260,10 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
         files["errors.parquet"] = _writer("errors", errors)
         commit(out, stage, key, files, stats)
         result["errors"] += len(errors)
+    if "segment" in task.stages:
+        from .segment import forget_cuts
+
+        forget_cuts()  # the jieba words the segment stage kept for the extract stage of this shard
     return result
 
 
@@ -328,6 +350,37 @@ def plan_shards(paths: list[str | Path], opts: RunOptions, counters: Counter) ->
 # ----------------------------------------------------------------------------- engines
 
 
+#: A page the parent process runs through every stage before it forks its workers (see :func:`warm_up`).
+WARM_UP_PAGE = ("某县教育局2022年工作总结\n"
+                "2022年全县共有小学35所,在校学生12000人,专任教师860人,小学适龄儿童入学率达100%。\n"
+                "全年投入教育经费3.2亿元,学前三年毛入园率达到92.5%,较上年提高1.5个百分点。\n")
+
+
+def warm_up() -> None:
+    """Load what the stages load on first use (jieba's dictionary, the rules, the models) by running
+    them on a small page in this process, then freeze the garbage collector's view of the heap.
+
+    The local engine calls it before forking its workers: they inherit it all (copy-on-write),
+    instead of each loading it again, and the collector does not touch (and copy) the inherited
+    objects. Outputs are unaffected: the stages are pure; a failure here is ignored (the worker
+    meets it again on real pages and records it).
+    """
+    import gc
+
+    try:
+        docs, _errors, _sigs, _stats = run_clean([Page("warm-up", "warm-up", WARM_UP_PAGE.encode())])
+        sentences, _tokens, _errors, _stats = run_segment(docs)
+        run_extract(docs, sentences)
+    except Exception:  # noqa: BLE001,S110 - only a head start
+        pass
+    finally:
+        from .segment import forget_cuts
+
+        forget_cuts()
+    gc.collect()
+    gc.freeze()
+
+
 class _LocalEngine:
     """A process pool (or, with one job, the calling process)."""
 
@@ -340,7 +393,10 @@ class _LocalEngine:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        fork = sys.platform.startswith("linux")
+        if fork:
+            warm_up()  # workers inherit the loaded dictionaries and models
+        ctx = mp.get_context("fork" if fork else "spawn")
         return ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
 
     def submit(self, task: ShardTask) -> Any:

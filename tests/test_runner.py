@@ -219,7 +219,7 @@ def test_bad_inputs_become_error_rows_and_the_run_goes_on(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("module, function, expected", [
     ("pipeline.clean", "clean_page", [("poison", "clean", "worker_crashed")]),
-    ("pipeline.segment", "segment_document", [("poison", "segment", "worker_crashed"),
+    ("pipeline.segment", "segment_columns", [("poison", "segment", "worker_crashed"),
                                               ("poison", "extract", "worker_crashed")]),
 ])
 def test_a_page_that_kills_its_worker_is_an_error_row_and_the_rest_is_kept(
