@@ -55,8 +55,9 @@ EXTRACTOR = "classifier"
 #: meta file, which wins. It adopts a propose/veto pair only when the nested evaluation shows the
 #: combination beating the rules; otherwise the stored pair is "never propose, never veto" (the
 #: classifier sets confidence only). On those sources, which the rules were tuned on, the rules
-#: miss 4 of 770 gold records and make 13 wrong ones, each a one-off no other source repeats, so
-#: thresholds chosen without the scored source do not find them (models/mention_classifier.meta.json).
+#: miss 2 of 770 gold records and make 7 wrong ones (at the last training), each a one-off no other
+#: source repeats, so thresholds chosen without the scored source do not find them: every fold
+#: chooses "never" (models/mention_classifier.meta.json).
 #: Propose a record (for a number the rules found no trigger for, or in place of a vetoed rule
 #: code) when a code's probability reaches PROPOSE; above 1 it never proposes.
 PROPOSE = 0.95
