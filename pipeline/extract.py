@@ -531,13 +531,18 @@ def _on_topic(doc: Document) -> tuple[bool, str]:
     return keep, reason
 
 
-def extract_document(doc: Document, sentences: list[Sentence]) -> tuple[list[Mention], list[Indicator]]:
+def extract_document(doc: Document, sentences: list[Sentence], gated: bool = False
+                     ) -> tuple[list[Mention], list[Indicator]]:
     """Mentions (every number found) and indicator records of one document.
+
+    ``gated``: the document comes from the clean stage, whose topic gate set ``doc.kept``
+    (the runner's case), so a kept document is on topic and the gate does not run a
+    second time. Called on any other document, leave it False: the gate runs here.
 
     Example: a sentence 学前三年毛入园率达93%以上 gives one Indicator
     (enroll.gross_rate, preschool, 93.0 %, approx) and one Mention pointing at it.
     """
-    on_topic, _why = _on_topic(doc)
+    on_topic, _why = (True, "kept by the clean stage's topic gate") if gated and doc.kept else _on_topic(doc)
     mentions: list[Mention] = []
     indicators: list[Indicator] = []
     cands = candidates(doc, sentences)

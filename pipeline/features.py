@@ -20,6 +20,8 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import mul, truediv
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +64,31 @@ def article_features(title: str, text: str, max_chars: int = 6000) -> list[str]:
     return feats
 
 
+def article_feature_ids(encoder: TfidfEncoder, title: str, text: str, max_chars: int = 6000) -> list[int]:
+    """``encoder``'s ids of :func:`article_features` (the same ids in the same order), without
+    building a feature string an n-gram: the n-grams are looked up in per-prefix tables."""
+    c2, c3, t2 = encoder.gram_ids("c2:", skip_space=True), encoder.gram_ids("c3:", skip_space=True), \
+        encoder.gram_ids("t2:")
+    body = text[:max_chars].translate(_DIGITS)
+    head = (title or "").translate(_DIGITS)
+    ids = [i for i in map(c2.get, [body[i:i + 2] for i in range(len(body) - 1)]) if i is not None]
+    ids += [i for i in map(c3.get, [body[i:i + 3] for i in range(len(body) - 2)]) if i is not None]
+    ids += [i for i in map(t2.get, [head[i:i + 2] for i in range(len(head) - 1)]) if i is not None]
+    return ids
+
+
 # --------------------------------------------------------------------------- encoding and model
+
+
+class _SublinearTf(dict):
+    """``n -> 1 + log(n)``, computed once a count (term frequencies repeat: mostly 1, 2, 3)."""
+
+    def __missing__(self, n: int) -> float:
+        value = self[n] = 1.0 + math.log(n)
+        return value
+
+
+_SUBLINEAR_TF = _SublinearTf()
 
 
 @dataclass
@@ -97,16 +123,35 @@ class TfidfEncoder:
     def __post_init__(self) -> None:
         self._flag_ids = frozenset(i for f, i in self.vocabulary.items() if f.split(":", 1)[0] in self.binary)
         self._idf = self.idf.tolist()
+        self._gram_tables: dict[tuple[str, bool], dict[str, int]] = {}
+
+    def gram_ids(self, prefix: str, skip_space: bool = False) -> dict[str, int]:
+        """``{text after prefix: index}`` of the features with ``prefix`` (built once); with
+        ``skip_space``, white-space-only texts are left out (features that never get emitted)."""
+        key = (prefix, skip_space)
+        table = self._gram_tables.get(key)
+        if table is None:
+            n = len(prefix)
+            table = self._gram_tables[key] = {f[n:]: i for f, i in self.vocabulary.items() if f.startswith(prefix)
+                                              and not (skip_space and f[n:].isspace())}
+        return table
 
     def encode(self, feats: Sequence[str]) -> dict[int, float]:
         """One row as ``{feature index: value}`` (unknown features are ignored)."""
-        vocab, flag_ids, idf = self.vocabulary, self._flag_ids, self._idf
-        ids = [vocab[f] for f in feats if f in vocab]
-        counts = Counter(i for i in ids if i not in flag_ids)
-        weighted = {i: (1.0 + math.log(n)) * idf[i] for i, n in counts.items()}
-        norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
-        row = {i: v / norm for i, v in weighted.items()}
-        row.update((i, 1.0) for i in ids if i in flag_ids)
+        get = self.vocabulary.get
+        return self.encode_ids([i for i in map(get, feats) if i is not None])
+
+    def encode_ids(self, ids: Sequence[int]) -> dict[int, float]:
+        """Like :meth:`encode`, from the indices of the known features (in the order of the features)."""
+        flag_ids, idf = self._flag_ids, self._idf
+        counts = Counter(ids if not flag_ids else [i for i in ids if i not in flag_ids])
+        # (1 + log n) * idf, then / L2 norm: written with map() so the loops run in C; the same
+        # float operations in the same order as a comprehension (bit-identical rows).
+        weighted = list(map(mul, map(_SUBLINEAR_TF.__getitem__, counts.values()), map(idf.__getitem__, counts)))
+        norm = math.sqrt(sum(map(mul, weighted, weighted))) or 1.0
+        row = dict(zip(counts, map(truediv, weighted, repeat(norm, len(weighted))), strict=True))
+        if flag_ids:
+            row.update((i, 1.0) for i in ids if i in flag_ids)
         return row
 
     def transform(self, rows: Iterable[Sequence[str]]) -> sparse.csr_matrix:
@@ -151,10 +196,21 @@ class LinearModel:
         """P(``cls``) of one row of a binary model, without building a matrix."""
         if self.coef.shape[0] != 1 or len(self.classes) != 2:
             return float(self.predict_proba([feats])[0][self.classes.index(cls)])
+        return self._binary_probability(self.encoder.encode(feats), cls)
+
+    def probability_ids(self, ids: Sequence[int], cls: str) -> float:
+        """Like :meth:`probability`, from the encoder's indices of the row's known features."""
+        if self.coef.shape[0] != 1 or len(self.classes) != 2:
+            vocab = self.encoder.vocabulary
+            names = sorted(vocab, key=vocab.__getitem__)
+            return self.probability([names[i] for i in ids], cls)
+        return self._binary_probability(self.encoder.encode_ids(ids), cls)
+
+    def _binary_probability(self, row: dict[int, float], cls: str) -> float:
         if self._weights is None:
             self._weights = self.coef[0].tolist()
         w = self._weights
-        s = float(self.intercept[0]) + sum(w[i] * v for i, v in self.encoder.encode(feats).items())
+        s = float(self.intercept[0]) + sum(map(mul, map(w.__getitem__, row), row.values()))
         p = 1.0 / (1.0 + math.exp(-s)) if s > -700 else 0.0
         return p if cls == self.classes[1] else 1.0 - p
 

@@ -198,8 +198,10 @@ def run_extract(docs: list[Document], sentences: list[Sentence]) -> tuple[list[A
     by_doc: dict[str, list[Sentence]] = {}
     for s in sentences:
         by_doc.setdefault(s.doc_id, []).append(s)
+    # The clean stage ran the topic gate on these documents (doc.kept holds its answer, and the
+    # extract cache key chains the clean key, so both saw the same model): extract need not re-run it.
     mentions, indicators, errors = _per_document(
-        docs, "extract", lambda doc: extract_document(doc, by_doc.get(doc.doc_id, [])))
+        docs, "extract", lambda doc: extract_document(doc, by_doc.get(doc.doc_id, []), gated=True))
     families = Counter(family(r.indicator) if r.indicator in CODES else "other" for r in indicators)
     stats = {"mentions": len(mentions), "indicators": len(indicators), "families": dict(families),
              "errors": _count_errors(errors)}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from functools import cache
 
-from .features import LinearModel, article_features, load_model
+from .features import LinearModel, article_feature_ids, load_model
 from .records import Document
 from .rulefiles import RuleError, load_tsv
 
@@ -71,8 +71,11 @@ def keyword_score(title: str, text: str) -> float:
 
 
 def model_probability(model: LinearModel, title: str, text: str) -> float:
-    """The article classifier's probability that a document (or a section: no title) is about education."""
-    return model.probability(article_features(title, text), "education")
+    """The article classifier's probability that a document (or a section: no title) is about education.
+
+    Features are looked up as ids (:func:`pipeline.features.article_feature_ids`): the same row
+    as ``article_features``, without a feature string an n-gram (the gate reads every document)."""
+    return model.probability_ids(article_feature_ids(model.encoder, title, text), "education")
 
 
 def sections(text: str, min_chars: int = SECTION_CHARS) -> list[str]:

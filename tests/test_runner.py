@@ -312,3 +312,30 @@ def test_clean_stage_never_crashes_on_random_or_mutated_pages(pages: list[bytes]
     assert all(isinstance(e, ErrorRecord) and e.stage == "clean" and e.reason for e in errors)
     # every page gives documents or an error row
     assert {d.source for d in docs} | {e.source for e in errors} == {p.source for p in items}
+
+
+def test_extract_trusts_the_clean_stages_gate_and_gates_an_ungated_document_itself() -> None:
+    """The runner gates documents once (clean stage) and tells extract so; extract_document called on
+    a document that never went through the gate still runs it."""
+    from pipeline.clean import clean_page
+    from pipeline.extract import extract_document
+    from pipeline.runner import run_extract
+    from pipeline.segment import segment_document
+
+    other = ROOT / "corpora" / "articles" / "other_tax_bureau_2019.txt"
+    doc = clean_page(Page("tax", str(other), other.read_bytes()))[0]
+    assert doc.kept  # clean_page alone does not gate
+    sentences, _ = segment_document(doc)
+    mentions, indicators = extract_document(doc, sentences)
+    assert mentions and not indicators and {m.reason for m in mentions} == {"off_topic"}
+    docs, _errors, _sigs, _stats = run_clean([Page("tax", str(other), other.read_bytes())])
+    assert not docs[0].kept and docs[0].drop_reason == "off_topic"
+    assert run_extract(docs, sentences)[:2] == ([], [])  # a dropped document yields nothing
+
+    edu = SEEDS[1]
+    docs, _errors, _sigs, _stats = run_clean([Page("edu", str(edu), edu.read_bytes())])
+    sentences = [s for d in docs if d.kept for s in segment_document(d)[0]]
+    mentions, indicators, _errors, _stats = run_extract(docs, sentences)
+    direct = [extract_document(d, [s for s in sentences if s.doc_id == d.doc_id]) for d in docs if d.kept]
+    assert indicators and mentions == [m for ms, _ in direct for m in ms]
+    assert indicators == [i for _, inds in direct for i in inds]
