@@ -150,23 +150,18 @@ def run_clean(items: list[Page | ErrorRecord]) -> tuple[list[Document], list[Err
     return docs, errors, sigs, stats
 
 
-def _per_document(docs: list[Document], stage: str,
-                  fn: Callable[[Document], tuple[list[Any], list[Any]]]) -> tuple[list[Any], list[Any], list[ErrorRecord]]:
-    """Apply a stage function to every kept document; its two output lists concatenated, failures as errors."""
-    first: list[Any] = []
-    second: list[Any] = []
-    errors: list[ErrorRecord] = []
+def _per_document(docs: list[Document], stage: str, fn: Callable[[Document], Any],
+                  errors: list[ErrorRecord]) -> Iterator[Any]:
+    """Apply a stage function to every kept document, yielding its results; failures become errors rows."""
     for doc in docs:
         if not doc.kept:
             continue
         try:
-            a, b = fn(doc)
+            result = fn(doc)
         except Exception as exc:  # noqa: BLE001 - any failure becomes an errors row
             errors.append(_error(doc.source, doc.path, stage, exc))
             continue
-        first += a
-        second += b
-    return first, second, errors
+        yield result
 
 
 def run_segment(docs: list[Document]) -> tuple[list[Any], dict[str, list[Any]], list[ErrorRecord], dict]:
@@ -176,14 +171,7 @@ def run_segment(docs: list[Document]) -> tuple[list[Any], dict[str, list[Any]], 
     sentences: list[Sentence] = []
     tokens: dict[str, list[Any]] = {name: [] for name in TOKEN_COLUMNS}
     errors: list[ErrorRecord] = []
-    for doc in docs:
-        if not doc.kept:
-            continue
-        try:
-            sents, cols = segment_columns(doc)
-        except Exception as exc:  # noqa: BLE001 - any failure becomes an errors row
-            errors.append(_error(doc.source, doc.path, "segment", exc))
-            continue
+    for sents, cols in _per_document(docs, "segment", segment_columns, errors):
         sentences += sents
         for name, values in cols.items():
             tokens[name] += values
@@ -200,8 +188,13 @@ def run_extract(docs: list[Document], sentences: list[Sentence]) -> tuple[list[A
         by_doc.setdefault(s.doc_id, []).append(s)
     # The clean stage ran the topic gate on these documents (doc.kept holds its answer, and the
     # extract cache key chains the clean key, so both saw the same model): extract need not re-run it.
-    mentions, indicators, errors = _per_document(
-        docs, "extract", lambda doc: extract_document(doc, by_doc.get(doc.doc_id, []), gated=True))
+    mentions: list[Any] = []
+    indicators: list[Any] = []
+    errors: list[ErrorRecord] = []
+    for ments, inds in _per_document(
+            docs, "extract", lambda doc: extract_document(doc, by_doc.get(doc.doc_id, []), gated=True), errors):
+        mentions += ments
+        indicators += inds
     families = Counter(family(r.indicator) if r.indicator in CODES else "other" for r in indicators)
     stats = {"mentions": len(mentions), "indicators": len(indicators), "families": dict(families),
              "errors": _count_errors(errors)}
