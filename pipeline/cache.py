@@ -3,25 +3,33 @@
 Layout under an output folder ``DIR``::
 
     DIR/.zhibiao/manifest.json                      shards of the last run, in input order
+    DIR/.zhibiao/lock                               runs hold it shared, pruning exclusive (flock)
     DIR/.zhibiao/cache/<stage>/<kk>/<key>/          one shard's output of one stage
-        <table>.parquet  errors.parquet  stats.json  _DONE
+        <table>.parquet  errors.parquet  stats.json  meta.json  _DONE
 
 A stage's key hashes what its output depends on: the shard's pages (source,
 path, content hash), the stage's code version, rules_version() and the model
 version, and the key of the stage before it. A finished shard directory is
 written under a temporary name and renamed into place, with a ``_DONE``
 marker, so a killed run leaves nothing half-written and a re-run skips it.
+``meta.json`` records the version chain the entry was made with (the versions
+of its stage and the stages before it), so that :func:`prune` can tell entries
+of older code, rules or models from current ones. A finished entry is never
+changed; it is removed (pruned, or invalidated for a retry) by renaming it to a
+``.<key>.trash-<pid>`` name first and deleting that, so no reader ever sees half an entry.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +40,7 @@ STAGE_TABLES: dict[str, tuple[str, ...]] = {
     "clean": ("documents",), "segment": ("sentences", "tokens"), "extract": ("mentions", "indicators"),
 }
 DONE = "_DONE"
+META = "meta.json"
 
 _PIPELINE = Path(__file__).resolve().parent
 #: Entry modules of each stage; a stage's code version hashes them and every module they import.
@@ -112,6 +121,16 @@ def stage_versions() -> dict[str, str]:
     }
 
 
+def version_chains(versions: dict[str, str]) -> dict[str, str]:
+    """Version chain of each stage: its version and the versions of the stages before it (an entry
+    of a stage is current when its recorded chain equals this)."""
+    chains: dict[str, str] = {}
+    prev = ""
+    for stage in STAGES:
+        prev = chains[stage] = digest(prev, versions[stage])
+    return chains
+
+
 def shard_keys(content_id: str, versions: dict[str, str]) -> dict[str, str]:
     """Cache key of each stage for a shard whose pages hash to ``content_id``; each key chains the one before."""
     keys: dict[str, str] = {}
@@ -134,8 +153,12 @@ def is_done(out: Path, stage: str, key: str) -> bool:
     return (shard_dir(out, stage, key) / DONE).exists()
 
 
-def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[str, Any]) -> None:
-    """Write a shard's stage output atomically: ``files`` maps a file name to a callable writing it to a path."""
+def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[str, Any],
+           chain: str = "") -> None:
+    """Write a shard's stage output atomically: ``files`` maps a file name to a callable writing it to a path.
+
+    ``chain`` is the stage's version chain (:func:`version_chains`), recorded in ``meta.json``.
+    """
     final = shard_dir(out, stage, key)
     tmp = final.with_name(f".{key}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
@@ -143,6 +166,7 @@ def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[s
         for name, write in files.items():
             write(tmp / name)
         (tmp / "stats.json").write_text(json.dumps(stats, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        (tmp / META).write_text(json.dumps({"stage": stage, "chain": chain}), encoding="utf-8")
         (tmp / DONE).write_text("", encoding="utf-8")
         try:
             os.rename(tmp, final)
@@ -170,19 +194,160 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _leftovers(out: Path) -> Iterator[tuple[Path, bool]]:
+    """Temporary and trash folders of the cache, each with whether its writer's process still runs."""
+    root = state_dir(out) / "cache"
+    if not root.is_dir():
+        return
+    for kind in ("tmp", "trash"):
+        for tmp in root.glob(f"*/*/.*.{kind}-*"):
+            pid = tmp.name.rsplit(f".{kind}-", 1)[1].split("-", 1)[0]
+            yield tmp, pid.isdigit() and pid_alive(int(pid))
+
+
 def remove_leftovers(out: Path) -> int:
     """Delete temporary shard folders that a killed run left behind (their writer's process is gone);
     those of a run still going in the same folder are left alone. Returns how many were removed."""
-    root = state_dir(out) / "cache"
     n = 0
-    if root.is_dir():
-        for tmp in root.glob("*/*/.*.tmp-*"):
-            pid = tmp.name.rsplit(".tmp-", 1)[1].split("-", 1)[0]
-            if pid.isdigit() and pid_alive(int(pid)):
-                continue
+    for tmp, alive in list(_leftovers(out)):
+        if not alive:
             shutil.rmtree(tmp, ignore_errors=True)
             n += 1
     return n
+
+
+def remove_entry(out: Path, stage: str, key: str) -> int:
+    """Remove one finished cache entry (renamed away first, then deleted); returns its bytes (0 if absent)."""
+    final = shard_dir(out, stage, key)
+    trash = final.with_name(f".{key}.trash-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        os.rename(final, trash)
+    except FileNotFoundError:
+        return 0
+    size = _dir_bytes(trash)
+    shutil.rmtree(trash, ignore_errors=True)
+    return size
+
+
+def _dir_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+
+
+# ----------------------------------------------------------------------------- housekeeping
+
+
+@contextlib.contextmanager
+def cache_lock(out: Path, exclusive: bool = False) -> Iterator[bool]:
+    """Hold the output folder's lock: shared for a run (many may run at once), exclusive for pruning.
+
+    Yields whether the lock is held. A shared lock waits for a prune to finish; an exclusive one
+    does not wait (it yields False while any run holds the folder). Without ``fcntl`` (not POSIX)
+    it yields True and locks nothing.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield True
+        return
+    path = state_dir(out) / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
+            held = True
+        except BlockingIOError:
+            held = False
+        yield held
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@dataclass
+class CacheReport:
+    """What the cache of an output folder holds; each of the three groups of entries per stage."""
+
+    entries: dict[str, dict[str, int]] = field(default_factory=dict)  # group -> stage -> count
+    bytes: dict[str, int] = field(default_factory=dict)  # group -> bytes
+    leftovers: int = 0  # temporary folders of killed runs
+    in_progress: int = 0  # temporary folders of runs still going
+    removed: int = 0  # entries removed (prune)
+    removed_bytes: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"entries": self.entries, "bytes": self.bytes, "leftovers": self.leftovers,
+                "in_progress": self.in_progress, "removed": self.removed, "removed_bytes": self.removed_bytes}
+
+
+#: Groups of cache entries: used by the last run with the current versions; made with the current
+#: versions for shards the last run did not read (other input); made with older versions
+#: (code, rules, models, or a stage before them), which no run with the current ones can use.
+GROUPS = ("current", "unused", "stale")
+
+
+def _entries(out: Path) -> Iterator[tuple[str, Path]]:
+    root = state_dir(out) / "cache"
+    for stage in STAGES:
+        folder = root / stage
+        if folder.is_dir():
+            for entry in folder.glob("*/*"):
+                if not entry.name.startswith(".") and (entry / DONE).exists():
+                    yield stage, entry
+
+
+def _entry_chain(entry: Path) -> str:
+    try:
+        return json.loads((entry / META).read_text(encoding="utf-8")).get("chain", "")
+    except (OSError, ValueError):
+        return ""  # written before versions were recorded: stale unless the last run used it
+
+
+def survey(out: Path, versions: dict[str, str] | None = None, remove: tuple[str, ...] = ()) -> CacheReport:
+    """Classify every finished cache entry of ``out`` into :data:`GROUPS` and remove those of the groups
+    in ``remove`` (``("stale",)`` or ``("stale", "unused")``); temporary folders of killed runs are
+    removed too when removing, those of running processes never.
+
+    Removing is only safe when no run uses the folder: callers hold :func:`cache_lock` exclusively.
+    """
+    versions = versions or stage_versions()
+    chains = version_chains(versions)
+    used: set[str] = set()
+    try:
+        for cid in read_manifest(out).get("shards", []):
+            used.update(shard_keys(cid, versions).values())
+    except FileNotFoundError:
+        pass
+    report = CacheReport(entries={g: {s: 0 for s in STAGES} for g in GROUPS}, bytes={g: 0 for g in GROUPS})
+    for stage, entry in list(_entries(out)):
+        if entry.name in used:
+            group = "current"
+        elif _entry_chain(entry) == chains[stage]:
+            group = "unused"
+        else:
+            group = "stale"
+        if group in remove:
+            size = remove_entry(out, stage, entry.name)
+            report.removed += 1
+            report.removed_bytes += size
+        else:
+            size = _dir_bytes(entry)
+        report.entries[group][stage] += 1
+        report.bytes[group] += size
+    for _tmp, alive in _leftovers(out):
+        report.in_progress += alive
+        report.leftovers += not alive
+    if remove:
+        report.leftovers -= remove_leftovers(out)
+    return report
+
+
+def prune(out: Path, include_unused: bool = False, versions: dict[str, str] | None = None) -> CacheReport | None:
+    """Remove the stale cache entries of ``out`` (and, with ``include_unused``, those the last run did
+    not use). Returns what was there and what was removed, or None when a run holds the folder."""
+    with cache_lock(out, exclusive=True) as held:
+        if not held:
+            return None
+        return survey(out, versions, remove=("stale", "unused") if include_unused else ("stale",))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -108,6 +108,8 @@ _ENGINE_OPTIONS = [
     click.option("--shard-pages", type=click.IntRange(min=1), default=None,
                  help="Target pages per shard (default 32)."),
     click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal)."),
+    click.option("--prune/--no-prune", default=True, show_default=True,
+                 help="Remove cache entries of older code, rules or models after the run."),
 ]
 
 
@@ -118,10 +120,11 @@ def _engine_options(func):  # type: ignore[no-untyped-def]
 
 
 def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None, jobs: int | None, engine: str,
-                scheduler: str | None, shard_pages: int | None, progress: bool | None) -> None:
+                scheduler: str | None, shard_pages: int | None, progress: bool | None, prune: bool,
+                ) -> None:
     from .runner import RunOptions, format_summary, run_stages
 
-    opts = RunOptions(engine=engine, scheduler=scheduler, progress=progress)
+    opts = RunOptions(engine=engine, scheduler=scheduler, progress=progress, prune=prune)
     if jobs:
         opts.jobs = jobs
     if shard_pages:
@@ -185,7 +188,7 @@ def tables_cmd(out: str | None, describe: bool) -> None:
 
     Example: zhibiao tables data/      (zhibiao tables --describe  prints every column's meaning)
     """
-    from .cache import write_json_atomic
+    from .cache import cache_lock, write_json_atomic
     from .runner import format_summary, write_tables
     from .tables import columns_markdown
 
@@ -195,11 +198,75 @@ def tables_cmd(out: str | None, describe: bool) -> None:
     if out is None:
         raise click.UsageError("give the output folder (zhibiao tables data/) or --describe")
     try:
-        summary = write_tables(Path(out))
+        with cache_lock(Path(out)):
+            summary = write_tables(Path(out))
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
     write_json_atomic(Path(out) / "summary.json", summary)
     click.echo(format_summary(summary))
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """Housekeeping of the stage cache in an output folder (OUT/.zhibiao/cache).
+
+    Example: zhibiao cache info data/
+    """
+
+
+def _cache_dir(out: str) -> Path:
+    from .cache import state_dir
+
+    if not (state_dir(Path(out)) / "cache").is_dir():
+        raise click.ClickException(f"{out} holds no stage cache (run `zhibiao run PATH --out {out}` first)")
+    return Path(out)
+
+
+def _format_cache(report: dict, removed: bool) -> str:
+    lines = []
+    names = {"current": "used by the last run", "unused": "current versions, other input",
+             "stale": "older code, rules or models"}
+    for group, label in names.items():
+        by_stage = report["entries"][group]
+        lines.append(f"{group:<8} {sum(by_stage.values()):>6} entries {report['bytes'][group] / 1e6:>9.1f} MB  "
+                     f"({label}; " + ", ".join(f"{s} {n}" for s, n in by_stage.items()) + ")")
+    lines.append(f"leftovers of killed runs: {report['leftovers']}, being written now: {report['in_progress']}")
+    if removed:
+        lines.append(f"removed {report['removed']} entries ({report['removed_bytes'] / 1e6:.1f} MB)")
+    return "\n".join(lines)
+
+
+@cache_group.command("info")
+@click.argument("out", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def cache_info_cmd(out: str, as_json: bool) -> None:
+    """Count the cache entries of OUT: used by the last run, current but unused, stale (older versions).
+
+    Example: zhibiao cache info data/
+    """
+    from .cache import survey
+
+    report = survey(_cache_dir(out)).as_dict()
+    click.echo(json.dumps(report, indent=1) if as_json else _format_cache(report, removed=False))
+
+
+@cache_group.command("prune")
+@click.argument("out", type=click.Path(exists=True, file_okay=False))
+@click.option("--all", "include_unused", is_flag=True,
+              help="Also remove current-version entries that the last run did not use (pages no longer in the input).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def cache_prune_cmd(out: str, include_unused: bool, as_json: bool) -> None:
+    """Remove the cache entries of OUT made by older code, rules or models (with --all: every entry the
+    last run did not use). Refuses while a run uses OUT; never touches entries being written.
+
+    Example: zhibiao cache prune data/ --all
+    """
+    from .cache import prune
+
+    report = prune(_cache_dir(out), include_unused=include_unused)
+    if report is None:
+        raise click.ClickException(f"a run is using {out}: prune when it has finished")
+    click.echo(json.dumps(report.as_dict(), indent=1) if as_json else _format_cache(report.as_dict(), removed=True))
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m pipeline.cli`

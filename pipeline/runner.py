@@ -17,6 +17,9 @@ goes on. A shard whose worker process dies (a crash, the OOM killer) is run
 again alone in a fresh process; if it dies again its pages become
 ``worker_crashed`` error rows. Memory is bounded by the shards in flight
 (``WINDOW_PER_JOB`` per worker) and the largest page, not by the archive.
+After a successful run the cache entries of older code, rules or
+models are pruned (:func:`pipeline.cache.survey`) when no other run holds the
+folder's lock.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import pyarrow.parquet as pq
 from .cache import (
     STAGE_TABLES,
     STAGES,
+    cache_lock,
     commit,
     digest,
     is_done,
@@ -47,6 +51,8 @@ from .cache import (
     shard_dir,
     shard_keys,
     stage_versions,
+    survey,
+    version_chains,
     write_json_atomic,
     write_manifest,
 )
@@ -69,7 +75,7 @@ MAX_MESSAGE = 500
 
 @dataclass
 class RunOptions:
-    """How to run: parallelism, engine, shard size, progress bar."""
+    """How to run: parallelism, engine, shard size, progress bar, cache pruning."""
 
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     engine: str = "local"
@@ -77,6 +83,7 @@ class RunOptions:
     shard_pages: int = SHARD_PAGES
     shard_bytes: int = SHARD_BYTES
     progress: bool | None = None  # None: only on a terminal
+    prune: bool = True  # remove stale-version cache entries after a successful run
 
 
 @dataclass
@@ -87,6 +94,7 @@ class ShardTask:
     keys: dict[str, str]
     stages: tuple[str, ...]
     items: list[Page | ErrorRecord] | None = None
+    chains: dict[str, str] = field(default_factory=dict)  # version chain of each stage (cache metadata)
 
 
 # ----------------------------------------------------------------------------- stage calls
@@ -253,7 +261,7 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
             files = {"mentions.parquet": _writer("mentions", mentions),
                      "indicators.parquet": _writer("indicators", indicators)}
         files["errors.parquet"] = _writer("errors", errors)
-        commit(out, stage, key, files, stats)
+        commit(out, stage, key, files, stats, task.chains.get(stage, ""))
         result["errors"] += len(errors)
     if "segment" in task.stages:
         from .segment import forget_cuts
@@ -294,7 +302,7 @@ def fail_shard(task: ShardTask, message: str) -> int:
             stats = {n: 0 for n in names}
         files["errors.parquet"] = _writer("errors", errors)
         stats["errors"] = _count_errors(errors)
-        commit(out, stage, key, files, stats)
+        commit(out, stage, key, files, stats, task.chains.get(stage, ""))
         total += len(errors)
     return total
 
@@ -519,13 +527,28 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     """Run ``stages`` (a contiguous part of clean → segment → extract) into ``out``, then write the tables.
 
     With ``clean`` among the stages the pages are read from ``paths``; otherwise the
-    shards of the last run in ``out`` are used. Returns the run summary.
+    shards of the last run in ``out`` are used. Returns the run summary. With ``opts.prune``
+    the cache entries of older code, rules or models are removed afterwards, when no other
+    run uses ``out`` (:func:`pipeline.cache.prune`); the summary's ``cache_pruned`` says how many.
     """
     opts = opts or RunOptions()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    with cache_lock(out):
+        summary = _run_locked(out, stages, paths, opts)
+    if opts.prune:
+        with cache_lock(out, exclusive=True) as held:
+            if held:  # else another run uses the folder: leave the cache alone
+                summary["cache_pruned"] = survey(out, remove=("stale",)).removed
+                write_json_atomic(out / "summary.json", summary)
+    return summary
+
+
+def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | None,
+                opts: RunOptions) -> dict[str, Any]:
     remove_leftovers(out)
     versions = stage_versions()
+    chains = version_chains(versions)
     counters: Counter = Counter()
     started = time.monotonic()
     enabled = sys.stderr.isatty() if opts.progress is None else opts.progress
@@ -568,7 +591,7 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
             if first > 0 and not is_done(out, STAGES[first - 1], keys[STAGES[first - 1]]):
                 raise RuntimeError(f"the {STAGES[first - 1]} stage has not run on {out} with the current "
                                    f"code and rules: run `zhibiao {STAGES[first - 1]}` first")
-            task = ShardTask(str(out), keys, todo, items if "clean" in todo else None)
+            task = ShardTask(str(out), keys, todo, items if "clean" in todo else None, chains=chains)
             pending[engine.submit(task)] = (task, pages, nbytes)
             while len(pending) >= engine.window:
                 collect(engine.wait(set(pending)))
@@ -724,5 +747,6 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"sentences: {summary['sentences']}, tokens: {summary['tokens']}, mentions: {summary['mentions']}",
         f"indicator records: {summary['indicators']} ({kv(summary['records_per_family'])})",
         f"errors: {summary['errors_total']} ({kv(summary['errors'])})",
-    ])
+    ] + ([f"cache: {summary['cache_pruned']} entries of older code, rules or models removed"]
+         if summary.get("cache_pruned") else []))
 

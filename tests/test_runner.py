@@ -175,7 +175,7 @@ def test_a_changed_user_dictionary_reruns_segment_and_extract_not_clean(tmp_path
     segment.tokenizer.cache_clear()
     segment.domain_words.cache_clear()
     try:
-        run_pipeline([SEEDS[4]], out, _opts())
+        run_pipeline([SEEDS[4]], out, RunOptions(jobs=1, progress=False, prune=False))  # keep the old entries
     finally:
         segment.tokenizer.cache_clear()
         segment.domain_words.cache_clear()

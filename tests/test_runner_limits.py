@@ -1,0 +1,196 @@
+"""The runner's housekeeping: the stage cache's pruning (``zhibiao cache info|prune``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.cache import STATE_DIR, cache_lock, prune, survey
+from pipeline.runner import RunOptions, run_pipeline
+from pipeline.tables import TABLES, read_records
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
+SMALL = [SEEDS[4], SEEDS[1]]  # the two shortest seed pages
+
+
+def _opts(**kw: object) -> RunOptions:
+    base: dict[str, object] = {"jobs": 1, "shard_pages": 1, "progress": False}
+    base.update(kw)
+    return RunOptions(**base)  # type: ignore[arg-type]
+
+
+def _tables(out: Path) -> dict[str, list[dict]]:
+    return {name: read_records(out, name) for name in TABLES}
+
+
+def _corpus(folder: Path, names: list[str]) -> Path:
+    """Distinct pages named ``names``, built from the two short seeds (numbers shifted)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, name in enumerate(names):
+        text = SMALL[k % 2].read_text(encoding="utf-8")
+        (folder / f"{name}.txt").write_text(re.sub(r"\d{2,}", lambda m, k=k: str(int(m.group()) + k), text),
+                                            encoding="utf-8")
+    return folder
+
+
+def _entries(out: Path) -> set[str]:
+    """Finished cache entries as ``stage/key``."""
+    return set(_written(out))
+
+
+def _written(out: Path) -> dict[str, int]:
+    """Finished cache entries (``stage/key``) with the inode of their marker: a rewritten entry has a new one."""
+    cache = out / STATE_DIR / "cache"
+    return {f"{p.parent.parent.parent.name}/{p.parent.name}": p.stat().st_ino for p in cache.glob("*/*/*/_DONE")}
+
+
+# ----------------------------------------------------------------------------- cache housekeeping
+
+
+def _with_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    monkeypatch.setenv("ZHIBIAO_RULES", str(rules))
+    return rules
+
+
+def _edit_user_dictionary(rules: Path) -> None:
+    """A new segment version (and so new segment and extract keys); clean is untouched."""
+    from pipeline import segment
+
+    path = rules / "userdict.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "学生资助\n", encoding="utf-8")
+    segment.tokenizer.cache_clear()
+    segment.domain_words.cache_clear()
+
+
+@pytest.fixture
+def _fresh_tokenizer():  # type: ignore[no-untyped-def]
+    from pipeline import segment
+
+    yield
+    segment.tokenizer.cache_clear()
+    segment.domain_words.cache_clear()
+
+
+def test_prune_removes_exactly_the_stale_entries_and_a_rerun_gives_the_same_tables(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _fresh_tokenizer: None) -> None:
+    rules = _with_rules(tmp_path, monkeypatch)
+    corpus = _corpus(tmp_path / "corpus", ["a_page", "b_page", "c_page"])
+    out = tmp_path / "out"
+    run_pipeline([corpus], out, _opts())
+    first = _entries(out)
+    assert len(first) == 9 and survey(out).entries["stale"] == {"clean": 0, "segment": 0, "extract": 0}
+
+    _edit_user_dictionary(rules)
+    run_pipeline([corpus], out, _opts(prune=False))
+    second = _entries(out)
+    old = {e for e in first if not e.startswith("clean/")}
+    assert second - first and first <= second  # nothing removed yet
+    report = survey(out)
+    assert report.entries["stale"] == {"clean": 0, "segment": 3, "extract": 3}
+    assert report.entries["current"] == {"clean": 3, "segment": 3, "extract": 3}
+    tables = _tables(out)
+
+    pruned = prune(out)
+    assert pruned is not None and pruned.removed == 6 and pruned.removed_bytes > 0
+    assert _entries(out) == second - old  # exactly the stale ones
+    assert _tables(out) == tables  # the tables in OUT do not depend on pruned entries
+    run_pipeline([corpus], out, _opts())
+    assert _entries(out) == second - old  # nothing recomputed
+    assert _tables(out) == tables
+    run_pipeline([corpus], tmp_path / "fresh", _opts())
+    assert _tables(tmp_path / "fresh") == tables
+
+
+def test_a_run_prunes_stale_entries_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           _fresh_tokenizer: None) -> None:
+    rules = _with_rules(tmp_path, monkeypatch)
+    corpus = _corpus(tmp_path / "corpus", ["a_page", "b_page"])
+    out = tmp_path / "out"
+    run_pipeline([corpus], out, _opts())
+    first = _entries(out)
+    _edit_user_dictionary(rules)
+    summary = run_pipeline([corpus], out, _opts())
+    assert summary["cache_pruned"] == 4
+    now = _entries(out)
+    assert {e for e in first if e.startswith("clean/")} <= now and len(now) == 6
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["cache_pruned"] == 4
+    assert survey(out).entries["stale"] == {"clean": 0, "segment": 0, "extract": 0}
+
+
+def test_cache_commands_info_and_prune_all(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    corpus = _corpus(tmp_path / "corpus", ["a_page", "b_page", "c_page"])
+    out = tmp_path / "out"
+    run_pipeline([corpus], out, _opts())
+    (corpus / "c_page.txt").unlink()  # a page no longer in the input
+    run_pipeline([corpus], out, _opts())
+    tables = _tables(out)
+    # an entry of an older version written before versions were recorded (no meta.json)
+    legacy = out / STATE_DIR / "cache" / "clean" / "ff" / ("ff" * 12)
+    legacy.mkdir(parents=True)
+    (legacy / "_DONE").write_text("", encoding="utf-8")
+
+    info = CliRunner().invoke(main, ["cache", "info", str(out), "--json"])
+    assert info.exit_code == 0, info.output
+    report = json.loads(info.output)
+    assert report["entries"]["current"] == {"clean": 2, "segment": 2, "extract": 2}
+    assert report["entries"]["unused"] == {"clean": 1, "segment": 1, "extract": 1}
+    assert report["entries"]["stale"] == {"clean": 1, "segment": 0, "extract": 0}
+    text = CliRunner().invoke(main, ["cache", "info", str(out)])
+    assert text.exit_code == 0 and "stale" in text.output and "unused" in text.output
+
+    plain = CliRunner().invoke(main, ["cache", "prune", str(out)])  # stale only
+    assert plain.exit_code == 0 and "removed 1 entries" in plain.output
+    assert not legacy.exists() and len(_entries(out)) == 9
+    every = CliRunner().invoke(main, ["cache", "prune", str(out), "--all"])
+    assert every.exit_code == 0 and "removed 3 entries" in every.output
+    assert survey(out).entries["unused"] == {"clean": 0, "segment": 0, "extract": 0} and len(_entries(out)) == 6
+    assert _tables(out) == tables
+    nothing = CliRunner().invoke(main, ["cache", "info", str(tmp_path)])
+    assert nothing.exit_code != 0 and "no stage cache" in nothing.output and "Traceback" not in nothing.output
+
+
+def test_prune_leaves_a_folder_in_use_and_entries_being_written_alone(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    corpus = _corpus(tmp_path / "corpus", ["a_page", "b_page"])
+    out = tmp_path / "out"
+    run_pipeline([corpus], out, _opts())
+    shutil.rmtree(corpus)
+    _corpus(corpus, ["c_page"])
+    run_pipeline([corpus], out, _opts(prune=False))
+    assert survey(out).entries["unused"]["clean"] == 2
+    entries = _entries(out)
+    with cache_lock(out) as held:  # a run holds the folder
+        assert held
+        summary = run_pipeline([corpus], out, _opts())  # a second run: it does not prune either
+        assert "cache_pruned" not in summary
+        stage_dir = out / STATE_DIR / "cache" / "segment" / "00"
+        writing = stage_dir / f".{'00' * 12}.tmp-{os.getpid()}-abcd1234"  # this process is alive: a writer
+        writing.mkdir(parents=True)
+        (writing / "sentences.parquet").write_bytes(b"half")
+        killed = stage_dir / f".{'01' * 12}.tmp-999999999-abcd1234"  # no such process: a killed writer
+        killed.mkdir()
+        assert prune(out, include_unused=True) is None
+        busy = CliRunner().invoke(main, ["cache", "prune", str(out), "--all"])
+        assert busy.exit_code != 0 and "a run is using" in busy.output
+    assert _entries(out) == entries and writing.exists() and killed.exists()
+
+    report = prune(out, include_unused=True)
+    assert report is not None and report.removed == 6
+    assert writing.exists() and (writing / "sentences.parquet").read_bytes() == b"half"
+    assert not killed.exists() and report.in_progress == 1
