@@ -5,7 +5,7 @@ Layout under an output folder ``DIR``::
     DIR/.zhibiao/manifest.json                      shards of the last run, in input order
     DIR/.zhibiao/lock                               runs hold it shared, pruning exclusive (flock)
     DIR/.zhibiao/cache/<stage>/<kk>/<key>/          one shard's output of one stage
-        <table>.parquet  errors.parquet  stats.json  meta.json  _DONE
+        <table>.parquet  errors.parquet  stats.json  meta.json  [_TIMED_OUT]  _DONE
 
 A stage's key hashes what its output depends on: the shard's pages (source,
 path, content hash), the stage's code version, rules_version() and the model

@@ -108,6 +108,9 @@ _ENGINE_OPTIONS = [
     click.option("--shard-pages", type=click.IntRange(min=1), default=None,
                  help="Target pages per shard (default 32)."),
     click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal)."),
+    click.option("--page-timeout", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
+                 help="Time limit of one page in one stage; a page over it is a `timeout` errors row "
+                      "(0: none; local engine only)."),
     click.option("--prune/--no-prune", default=True, show_default=True,
                  help="Remove cache entries of older code, rules or models after the run."),
 ]
@@ -120,11 +123,12 @@ def _engine_options(func):  # type: ignore[no-untyped-def]
 
 
 def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None, jobs: int | None, engine: str,
-                scheduler: str | None, shard_pages: int | None, progress: bool | None, prune: bool,
-                ) -> None:
+                scheduler: str | None, shard_pages: int | None, progress: bool | None, page_timeout: float,
+                prune: bool) -> None:
     from .runner import RunOptions, format_summary, run_stages
 
-    opts = RunOptions(engine=engine, scheduler=scheduler, progress=progress, prune=prune)
+    opts = RunOptions(engine=engine, scheduler=scheduler, progress=progress, page_timeout=page_timeout,
+                      prune=prune)
     if jobs:
         opts.jobs = jobs
     if shard_pages:

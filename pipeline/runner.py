@@ -17,7 +17,10 @@ goes on. A shard whose worker process dies (a crash, the OOM killer) is run
 again alone in a fresh process; if it dies again its pages become
 ``worker_crashed`` error rows. Memory is bounded by the shards in flight
 (``WINDOW_PER_JOB`` per worker) and the largest page, not by the archive.
-After a successful run the cache entries of older code, rules or
+A page that runs longer than ``--page-timeout`` in a stage is
+stopped (:class:`page_time_limit`, SIGALRM: local engine only) and becomes a
+``timeout`` row; its shard's entry is marked so that a run with a larger limit
+redoes it. After a successful run the cache entries of older code, rules or
 models are pruned (:func:`pipeline.cache.survey`) when no other run holds the
 folder's lock.
 """
@@ -26,8 +29,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +53,7 @@ from .cache import (
     pid_alive,
     read_manifest,
     read_stats,
+    remove_entry,
     remove_leftovers,
     shard_dir,
     shard_keys,
@@ -71,11 +78,13 @@ SHARD_BYTES = 8 << 20
 WINDOW_PER_JOB = 2
 #: Message length kept in an errors row.
 MAX_MESSAGE = 500
+#: Default time limit of one page in one stage (seconds; 0 = none), see :func:`page_time_limit`.
+PAGE_TIMEOUT = 60.0
 
 
 @dataclass
 class RunOptions:
-    """How to run: parallelism, engine, shard size, progress bar, cache pruning."""
+    """How to run: parallelism, engine, shard size, progress bar, page limits, cache pruning."""
 
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     engine: str = "local"
@@ -83,6 +92,7 @@ class RunOptions:
     shard_pages: int = SHARD_PAGES
     shard_bytes: int = SHARD_BYTES
     progress: bool | None = None  # None: only on a terminal
+    page_timeout: float = PAGE_TIMEOUT  # seconds a page may take in one stage; 0 = no limit
     prune: bool = True  # remove stale-version cache entries after a successful run
 
 
@@ -94,7 +104,68 @@ class ShardTask:
     keys: dict[str, str]
     stages: tuple[str, ...]
     items: list[Page | ErrorRecord] | None = None
+    page_timeout: float = 0.0
     chains: dict[str, str] = field(default_factory=dict)  # version chain of each stage (cache metadata)
+
+
+# ----------------------------------------------------------------------------- per-page time limit
+
+
+class PageTimeout(BaseException):
+    """A page took longer than the time limit in a stage.
+
+    A BaseException (like KeyboardInterrupt), so that a stage's own ``except Exception``
+    cannot swallow it; the runner catches it around each page and records an errors row.
+    """
+
+    reason = "timeout"
+
+
+#: Name of the marker file in a cache entry whose shard had a page time out (it holds the limit).
+TIMED_OUT = "_TIMED_OUT"
+
+
+def _can_alarm() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+class page_time_limit:  # noqa: N801 - used like a function: ``with page_time_limit(60, "clean"):``
+    """Raise :class:`PageTimeout` in the block when it runs longer than ``seconds`` (0: no limit).
+
+    Enforced with SIGALRM (``setitimer``), so only in a process's main thread: the in-process
+    loop (``--jobs 1``) and the local pool's workers. The signal handler runs between Python
+    bytecodes, and the ``re`` and ``regex`` modules check for signals while matching, so a
+    runaway regex or a Python loop is interrupted; a C extension call that never checks for
+    signals is interrupted only when it returns. Elsewhere (Dask runs tasks in worker threads)
+    the block runs without a limit: :func:`run_stages` warns once. The timer is always cleared
+    and the previous handler restored, whatever happens in the block.
+    """
+
+    def __init__(self, seconds: float, stage: str) -> None:
+        self.seconds = seconds
+        self.stage = stage
+        self.armed = False
+        self.active = False
+        self.previous: Any = None
+
+    def _fire(self, signum: int, frame: Any) -> None:
+        if self.armed:
+            self.armed = False
+            raise PageTimeout(f"{self.stage} took longer than {self.seconds:g} s (--page-timeout)")
+
+    def __enter__(self) -> page_time_limit:
+        if self.seconds > 0 and _can_alarm():
+            self.previous = signal.signal(signal.SIGALRM, self._fire)
+            self.active = self.armed = True
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.active:
+            return
+        self.armed = self.active = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous if self.previous is not None else signal.SIG_DFL)
 
 
 # ----------------------------------------------------------------------------- stage calls
@@ -110,9 +181,12 @@ def _count_errors(errors: list[ErrorRecord]) -> dict[str, int]:
     return dict(Counter(e.reason for e in errors))
 
 
-def run_clean(items: list[Page | ErrorRecord]) -> tuple[list[Document], list[ErrorRecord], list[Any], dict]:
+def run_clean(items: list[Page | ErrorRecord], page_timeout: float = 0.0,
+              ) -> tuple[list[Document], list[ErrorRecord], list[Any], dict]:
     """Clean a shard's pages; off-topic documents are kept in the table but marked dropped.
 
+    Each page (cleaning and the topic gate of its documents) runs under ``page_timeout``
+    seconds (0: no limit); a page over it becomes a ``timeout`` errors row.
     Returns documents, errors (read errors pass through), MinHash signature rows and counters.
     """
     from .clean import clean_page
@@ -131,23 +205,30 @@ def run_clean(items: list[Page | ErrorRecord]) -> tuple[list[Document], list[Err
             continue
         pages += 1
         nbytes += len(item.data)
+        page_errors: list[ErrorRecord] = []
         try:
-            page_docs = clean_page(item)
+            with page_time_limit(page_timeout, "clean"):
+                page_docs = clean_page(item)
+                if not any(d.kept for d in page_docs):
+                    page_errors.append(ErrorRecord(item.source, item.path, "clean", "no_documents",
+                                                   "the page holds no text once chrome is removed"))
+                for doc in page_docs:
+                    if doc.kept and is_on_topic is not None:
+                        try:
+                            on_topic, _score, _why = is_on_topic(doc)
+                        except Exception as exc:  # noqa: BLE001
+                            page_errors.append(_error(doc.source, doc.path, "clean", exc))
+                            on_topic = True
+                        if not on_topic:
+                            doc.kept, doc.drop_reason = False, "off_topic"
+        except PageTimeout as exc:
+            errors.append(_error(item.source, item.path, "clean", exc))
+            continue
         except Exception as exc:  # noqa: BLE001 - any failure becomes an errors row
             errors.append(_error(item.source, item.path, "clean", exc))
             continue
-        if not any(d.kept for d in page_docs):
-            errors.append(ErrorRecord(item.source, item.path, "clean", "no_documents",
-                                      "the page holds no text once chrome is removed"))
+        errors += page_errors
         for doc in page_docs:
-            if doc.kept and is_on_topic is not None:
-                try:
-                    on_topic, _score, _why = is_on_topic(doc)
-                except Exception as exc:  # noqa: BLE001
-                    errors.append(_error(doc.source, doc.path, "clean", exc))
-                    on_topic = True
-                if not on_topic:
-                    doc.kept, doc.drop_reason = False, "off_topic"
             if doc.kept and len(doc.text) >= MIN_CHARS:
                 sigs.append({"doc_id": doc.doc_id, "minhash": minhash(doc.text).tolist()})
             docs.append(doc)
@@ -159,27 +240,29 @@ def run_clean(items: list[Page | ErrorRecord]) -> tuple[list[Document], list[Err
 
 
 def _per_document(docs: list[Document], stage: str, fn: Callable[[Document], Any],
-                  errors: list[ErrorRecord]) -> Iterator[Any]:
-    """Apply a stage function to every kept document, yielding its results; failures become errors rows."""
+                  errors: list[ErrorRecord], page_timeout: float = 0.0) -> Iterator[Any]:
+    """Apply a stage function to every kept document, yielding its results; failures (and documents
+    that take longer than ``page_timeout`` seconds, 0: no limit) become errors rows."""
     for doc in docs:
         if not doc.kept:
             continue
         try:
-            result = fn(doc)
-        except Exception as exc:  # noqa: BLE001 - any failure becomes an errors row
+            with page_time_limit(page_timeout, stage):
+                result = fn(doc)
+        except (Exception, PageTimeout) as exc:  # noqa: BLE001 - any failure becomes an errors row
             errors.append(_error(doc.source, doc.path, stage, exc))
             continue
         yield result
 
 
-def run_segment(docs: list[Document]) -> tuple[list[Any], dict[str, list[Any]], list[ErrorRecord], dict]:
+def run_segment(docs: list[Document], page_timeout: float = 0.0) -> tuple[list[Any], dict[str, list[Any]], list[ErrorRecord], dict]:
     """Segment the kept documents of a shard: sentences, the tokens table's columns, errors, counters."""
     from .segment import TOKEN_COLUMNS, segment_columns
 
     sentences: list[Sentence] = []
     tokens: dict[str, list[Any]] = {name: [] for name in TOKEN_COLUMNS}
     errors: list[ErrorRecord] = []
-    for sents, cols in _per_document(docs, "segment", segment_columns, errors):
+    for sents, cols in _per_document(docs, "segment", segment_columns, errors, page_timeout):
         sentences += sents
         for name, values in cols.items():
             tokens[name] += values
@@ -187,7 +270,7 @@ def run_segment(docs: list[Document]) -> tuple[list[Any], dict[str, list[Any]], 
     return sentences, tokens, errors, stats
 
 
-def run_extract(docs: list[Document], sentences: list[Sentence]) -> tuple[list[Any], list[Any], list[ErrorRecord], dict]:
+def run_extract(docs: list[Document], sentences: list[Sentence], page_timeout: float = 0.0) -> tuple[list[Any], list[Any], list[ErrorRecord], dict]:
     """Extract mentions and indicator records from the kept documents of a shard."""
     from .extract import extract_document
 
@@ -200,7 +283,8 @@ def run_extract(docs: list[Document], sentences: list[Sentence]) -> tuple[list[A
     indicators: list[Any] = []
     errors: list[ErrorRecord] = []
     for ments, inds in _per_document(
-            docs, "extract", lambda doc: extract_document(doc, by_doc.get(doc.doc_id, []), gated=True), errors):
+            docs, "extract", lambda doc: extract_document(doc, by_doc.get(doc.doc_id, []), gated=True), errors,
+            page_timeout):
         mentions += ments
         indicators += inds
     families = Counter(family(r.indicator) if r.indicator in CODES else "other" for r in indicators)
@@ -235,6 +319,8 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
 
     The one function every engine calls. A stage whose output is already
     in the cache is skipped, so a re-run after a kill redoes only what was lost.
+    A stage in which a page timed out gets a ``_TIMED_OUT`` marker holding the limit:
+    :func:`run_stages` redoes such an entry when a later run allows more time.
     """
     out = Path(task.out)
     docs: list[Document] | None = None
@@ -245,22 +331,25 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
         if is_done(out, stage, key):
             continue
         if stage == "clean":
-            docs, errors, sigs, stats = run_clean(task.items or [])
+            docs, errors, sigs, stats = run_clean(task.items or [], task.page_timeout)
             files = {"documents.parquet": _writer("documents", docs), "signatures.parquet": _sig_writer(sigs)}
             result["pages"], result["bytes"] = stats["pages"], stats["bytes"]
         elif stage == "segment":
             docs = docs if docs is not None else _load(out, "clean", task.keys["clean"], "documents")
-            sentences, tokens, errors, stats = run_segment(docs)
+            sentences, tokens, errors, stats = run_segment(docs, task.page_timeout)
             files = {"sentences.parquet": _writer("sentences", sentences),
                      "tokens.parquet": _columns_writer("tokens", tokens)}
         else:
             docs = docs if docs is not None else _load(out, "clean", task.keys["clean"], "documents")
             if sentences is None:
                 sentences = _load(out, "segment", task.keys["segment"], "sentences")
-            mentions, indicators, errors, stats = run_extract(docs, sentences)
+            mentions, indicators, errors, stats = run_extract(docs, sentences, task.page_timeout)
             files = {"mentions.parquet": _writer("mentions", mentions),
                      "indicators.parquet": _writer("indicators", indicators)}
         files["errors.parquet"] = _writer("errors", errors)
+        if any(e.reason == PageTimeout.reason and e.stage == stage for e in errors):
+            limit = f"{task.page_timeout:g}"
+            files[TIMED_OUT] = lambda path, limit=limit: path.write_text(limit, encoding="utf-8")  # type: ignore[misc]
         commit(out, stage, key, files, stats, task.chains.get(stage, ""))
         result["errors"] += len(errors)
     if "segment" in task.stages:
@@ -359,7 +448,7 @@ WARM_UP_PAGE = ("某县教育局2022年工作总结\n"
                 "全年投入教育经费3.2亿元,学前三年毛入园率达到92.5%,较上年提高1.5个百分点。\n")
 
 
-def warm_up() -> None:
+def warm_up(freeze: bool = True) -> None:
     """Load what the stages load on first use (jieba's dictionary, the rules, the models) by running
     them on a small page in this process, then freeze the garbage collector's view of the heap.
 
@@ -380,17 +469,20 @@ def warm_up() -> None:
         from .segment import forget_cuts
 
         forget_cuts()
-    gc.collect()
-    gc.freeze()
+    if freeze:
+        gc.collect()
+        gc.freeze()
 
 
 class _LocalEngine:
     """A process pool (or, with one job, the calling process)."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, page_timeout: float = 0.0) -> None:
         self.window = max(1, jobs) * WINDOW_PER_JOB
         self.jobs = jobs
         self.pool = self._new_pool() if jobs > 1 else None
+        if self.pool is None and page_timeout > 0:
+            warm_up(freeze=False)  # loading jieba and the models is no page's time
 
     def _new_pool(self) -> Any:
         import multiprocessing as mp
@@ -481,7 +573,7 @@ def make_engine(opts: RunOptions) -> _LocalEngine | _DaskEngine:
         return _DaskEngine(opts.jobs, opts.scheduler, processes=os.environ.get("ZHIBIAO_DASK_PROCESSES", "1") == "1")
     if opts.engine != "local":
         raise ValueError(f"unknown engine {opts.engine!r} (local or dask)")
-    return _LocalEngine(opts.jobs)
+    return _LocalEngine(opts.jobs, opts.page_timeout)
 
 
 # ----------------------------------------------------------------------------- running
@@ -522,6 +614,31 @@ class _Progress:
             self.bar.close()
 
 
+def _reusable(out: Path, stage: str, key: str, page_timeout: float) -> bool:
+    """A finished entry is reused unless a page timed out in it under a shorter limit than ``page_timeout``
+    (0: none): a run that allows more time tries those pages again."""
+    marker = shard_dir(out, stage, key) / TIMED_OUT
+    if not marker.exists():
+        return True
+    try:
+        limit = float(marker.read_text(encoding="utf-8") or 0)
+    except (OSError, ValueError):
+        return False
+    return 0 < page_timeout <= limit
+
+
+def _plan(out: Path, stages: tuple[str, ...], keys: dict[str, str], page_timeout: float) -> tuple[str, ...]:
+    """Stages of ``stages`` to run on a shard. An entry to be retried (timeouts) is removed with every
+    later stage's entry of the shard, whose input it was."""
+    for n, stage in enumerate(STAGES):
+        if stage in stages and is_done(out, stage, keys[stage]) and not _reusable(out, stage, keys[stage],
+                                                                                  page_timeout):
+            for later in STAGES[n:]:
+                remove_entry(out, later, keys[later])
+            break
+    return tuple(s for s in stages if not is_done(out, s, keys[s]))
+
+
 def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | None = None,
                opts: RunOptions | None = None) -> dict[str, Any]:
     """Run ``stages`` (a contiguous part of clean → segment → extract) into ``out``, then write the tables.
@@ -534,6 +651,10 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     opts = opts or RunOptions()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if opts.engine == "dask" and opts.page_timeout > 0:
+        warnings.warn("--page-timeout is enforced by the local engine only: Dask runs pages in worker "
+                      "threads, where no signal can interrupt them (a hung page holds its worker)",
+                      RuntimeWarning, stacklevel=2)
     with cache_lock(out):
         summary = _run_locked(out, stages, paths, opts)
     if opts.prune:
@@ -583,7 +704,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
         for cid, items, pages, nbytes in shards:
             content_ids.append(cid)
             keys = shard_keys(cid, versions)
-            todo = tuple(s for s in stages if not is_done(out, s, keys[s]))
+            todo = _plan(out, stages, keys, opts.page_timeout)
             if not todo:
                 progress.update(pages, nbytes)
                 continue
@@ -591,7 +712,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
             if first > 0 and not is_done(out, STAGES[first - 1], keys[STAGES[first - 1]]):
                 raise RuntimeError(f"the {STAGES[first - 1]} stage has not run on {out} with the current "
                                    f"code and rules: run `zhibiao {STAGES[first - 1]}` first")
-            task = ShardTask(str(out), keys, todo, items if "clean" in todo else None, chains=chains)
+            task = ShardTask(str(out), keys, todo, items if "clean" in todo else None, opts.page_timeout, chains)
             pending[engine.submit(task)] = (task, pages, nbytes)
             while len(pending) >= engine.window:
                 collect(engine.wait(set(pending)))

@@ -1,4 +1,5 @@
-"""The runner's housekeeping: the stage cache's pruning (``zhibiao cache info|prune``)."""
+"""The runner's limits and housekeeping: a page that hangs (per-page time limit) and the stage cache's
+pruning (``zhibiao cache info|prune``)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.cache import STATE_DIR, cache_lock, prune, survey
-from pipeline.runner import RunOptions, run_pipeline
+from pipeline.runner import PageTimeout, RunOptions, page_time_limit, run_pipeline
 from pipeline.tables import TABLES, read_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +51,103 @@ def _written(out: Path) -> dict[str, int]:
     """Finished cache entries (``stage/key``) with the inode of their marker: a rewritten entry has a new one."""
     cache = out / STATE_DIR / "cache"
     return {f"{p.parent.parent.parent.name}/{p.parent.name}": p.stat().st_ino for p in cache.glob("*/*/*/_DONE")}
+
+
+# ----------------------------------------------------------------------------- per-page time limit
+
+#: Runs the command line with two stage functions that never return on one page each: a regex with
+#: catastrophic backtracking (inside the regex module's C code) in clean, a Python loop in segment.
+_HANGING = """
+import sys
+import regex
+from pipeline import clean, segment
+
+real_clean, real_segment = clean.clean_page, segment.segment_columns
+
+def clean_page(page):
+    if page.source == "hang_regex":
+        regex.search(r"(a|aa)+$", "a" * 80 + "b")  # exponential backtracking: never ends
+    return real_clean(page)
+
+def segment_columns(doc):
+    while doc.source == "hang_loop":
+        pass
+    return real_segment(doc)
+
+clean.clean_page, segment.segment_columns = clean_page, segment_columns
+from pipeline.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_hanging_page_is_a_timeout_row_and_the_rest_of_the_run_goes_on(tmp_path: Path, jobs: int) -> None:
+    corpus = _corpus(tmp_path / "corpus", ["a_page", "b_page", "hang_loop", "hang_regex", "c_page"])
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-c", _HANGING, "run", str(corpus), "--out", str(out), "--jobs", str(jobs),
+           "--shard-pages", "1", "--page-timeout", "1", "--no-progress"]
+    # the limit ends each hang after a second; the subprocess timeout only guards against a hung test
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    errors = read_records(out, "errors")
+    assert sorted((e["source"], e["stage"], e["reason"]) for e in errors) == [
+        ("hang_loop", "segment", "timeout"), ("hang_regex", "clean", "timeout")]
+    assert all("took longer than 1 s" in e["message"] for e in errors)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["errors"] == {"timeout": 2} and "errors: 2 (timeout 2)" in done.stdout
+    assert {r["source"] for r in read_records(out, "indicators")} == {"a_page", "b_page", "c_page"}
+    assert "hang_loop" in {d["source"] for d in read_records(out, "documents")}  # cleaned, not segmented
+    assert "hang_regex" not in {d["source"] for d in read_records(out, "documents")}
+
+    # the same limit again: the timed-out pages are not retried (they would time out again)
+    before = _written(out)
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert _written(out) == before and read_records(out, "errors") == errors
+
+    # a run that allows more time (here: no limit, and pages that no longer hang) retries them,
+    # and only them: the result is that of a fresh run
+    cache = out / STATE_DIR / "cache"
+    for done in cache.glob("*/*/*/_DONE"):
+        (done.parent / "old").write_text("", encoding="utf-8")
+    run_pipeline([corpus], out, _opts(page_timeout=0))
+    assert read_records(out, "errors") == []
+    assert {r["source"] for r in read_records(out, "indicators")} == {"a_page", "b_page", "c_page", "hang_loop",
+                                                                      "hang_regex"}
+    assert _entries(out) == set(before)
+    redone = {f"{p.parent.parent.name}/{p.name}" for p in cache.glob("*/*/*") if not (p / "old").exists()}
+    assert len(redone) == 5  # hang_regex: clean, segment, extract; hang_loop: segment, extract
+    run_pipeline([corpus], tmp_path / "fresh", _opts())
+    assert _tables(out) == _tables(tmp_path / "fresh")
+
+
+def test_the_time_limit_clears_its_alarm_and_restores_the_handler() -> None:
+    import signal
+    import threading
+    import time
+
+    previous = signal.getsignal(signal.SIGALRM)
+    with page_time_limit(5, "clean"):
+        pass
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and signal.getsignal(signal.SIGALRM) == previous
+    with pytest.raises(PageTimeout, match="extract took longer than 0.05 s"), page_time_limit(0.05, "extract"):
+        while True:
+            time.sleep(0.01)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and signal.getsignal(signal.SIGALRM) == previous
+    with pytest.raises(ValueError), page_time_limit(5, "segment"):
+        raise ValueError("a stage failure")
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    # not in the main thread (Dask's worker threads): no alarm, no limit
+    seen: list[tuple[float, float]] = []
+
+    def in_thread() -> None:
+        with page_time_limit(5, "clean"):
+            seen.append(signal.getitimer(signal.ITIMER_REAL))
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join()
+    assert seen == [(0.0, 0.0)]
 
 
 # ----------------------------------------------------------------------------- cache housekeeping
