@@ -115,6 +115,10 @@ _ENGINE_OPTIONS = [
                  help="Remove cache entries of older code, rules or models after the run."),
 ]
 
+_MAX_PAGE_OPTION = click.option(
+    "--max-page-mb", type=click.FloatRange(min=0), default=20, show_default=True, metavar="MB",
+    help="A page bigger than this is a `too_large` errors row, never read into memory (0: no limit).")
+
 
 def _engine_options(func):  # type: ignore[no-untyped-def]
     for opt in reversed(_ENGINE_OPTIONS):
@@ -124,11 +128,11 @@ def _engine_options(func):  # type: ignore[no-untyped-def]
 
 def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None, jobs: int | None, engine: str,
                 scheduler: str | None, shard_pages: int | None, progress: bool | None, page_timeout: float,
-                prune: bool) -> None:
+                prune: bool, max_page_mb: float = 20.0) -> None:
     from .runner import RunOptions, format_summary, run_stages
 
     opts = RunOptions(engine=engine, scheduler=scheduler, progress=progress, page_timeout=page_timeout,
-                      prune=prune)
+                      max_page_mb=max_page_mb, prune=prune)
     if jobs:
         opts.jobs = jobs
     if shard_pages:
@@ -144,6 +148,7 @@ def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @_engine_options
+@_MAX_PAGE_OPTION
 def run_cmd(paths: tuple[str, ...], out: str, **kw: object) -> None:
     """Every stage (clean, segment, extract, tables) on pages in PATHS; tables in OUT.
 
@@ -159,6 +164,7 @@ def run_cmd(paths: tuple[str, ...], out: str, **kw: object) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @_engine_options
+@_MAX_PAGE_OPTION
 def clean_cmd(paths: tuple[str, ...], out: str, **kw: object) -> None:
     """Clean stage: pages in PATHS to the documents table of OUT (and errors).
 

@@ -16,8 +16,9 @@ A page that a stage cannot process becomes a row of the errors table; the run
 goes on. A shard whose worker process dies (a crash, the OOM killer) is run
 again alone in a fresh process; if it dies again its pages become
 ``worker_crashed`` error rows. Memory is bounded by the shards in flight
-(``WINDOW_PER_JOB`` per worker) and the largest page, not by the archive.
-A page that runs longer than ``--page-timeout`` in a stage is
+(``WINDOW_PER_JOB`` per worker) and the largest page, not by the archive;
+``--max-page-mb`` turns a page over that size into a ``too_large`` row before
+it is read. A page that runs longer than ``--page-timeout`` in a stage is
 stopped (:class:`page_time_limit`, SIGALRM: local engine only) and becomes a
 ``timeout`` row; its shard's entry is marked so that a run with a larger limit
 redoes it. After a successful run the cache entries of older code, rules or
@@ -80,6 +81,8 @@ WINDOW_PER_JOB = 2
 MAX_MESSAGE = 500
 #: Default time limit of one page in one stage (seconds; 0 = none), see :func:`page_time_limit`.
 PAGE_TIMEOUT = 60.0
+#: Default size limit of one page (MB; 0 = none): a bigger page is a ``too_large`` errors row.
+MAX_PAGE_MB = 20.0
 
 
 @dataclass
@@ -93,6 +96,7 @@ class RunOptions:
     shard_bytes: int = SHARD_BYTES
     progress: bool | None = None  # None: only on a terminal
     page_timeout: float = PAGE_TIMEOUT  # seconds a page may take in one stage; 0 = no limit
+    max_page_mb: float = MAX_PAGE_MB  # bigger pages become ``too_large`` errors rows; 0 = no limit
     prune: bool = True  # remove stale-version cache entries after a successful run
 
 
@@ -412,7 +416,8 @@ def plan_shards(paths: list[str | Path], opts: RunOptions, counters: Counter) ->
     seen: dict[str, str] = {}
     shard = _Shard()
     cap_pages = 4 * opts.shard_pages
-    for item in iter_inputs(paths):
+    max_bytes = int(opts.max_page_mb * 1e6) if opts.max_page_mb > 0 else None
+    for item in iter_inputs(paths, max_bytes=max_bytes):
         if isinstance(item, Page):
             counters["pages_read"] += 1
             counters["bytes_read"] += len(item.data)

@@ -5,6 +5,11 @@ for every page and an :class:`~pipeline.records.ErrorRecord` (stage ``read``)
 for every input that cannot be read (a truncated archive, a bad JSON line, an
 unreadable file). It never raises for bad input.
 
+With ``max_bytes``, a page bigger than that becomes a ``too_large`` read error
+(its size in the message) instead of a page, checked before the page is read
+where the container tells the size (files, .zip and .tar members), so a huge
+page never reaches memory or a worker.
+
 Source names: a plain file is named by its file name without extension
 (``corpora/000_07bb8635d2c48c09.txt`` → ``000_07bb8635d2c48c09``), an archive
 member by its path inside the archive, a JSON Lines or WARC record by its url
@@ -73,11 +78,20 @@ def _input_files(paths: list[str | Path]) -> Iterator[Path]:
             yield path
 
 
-def iter_inputs(paths: list[str | Path]) -> Iterator[Item]:
-    """Pages and read errors of every input path, in order (directories walked recursively, sorted)."""
+def _too_large(source: str, where: str, size: int, max_bytes: int | None) -> ErrorRecord | None:
+    if max_bytes is None or size <= max_bytes:
+        return None
+    return _error(source, where, "too_large", f"the page has {size} bytes ({size / 1e6:.1f} MB), more than "
+                  f"--max-page-mb {max_bytes / 1e6:g}")
+
+
+def iter_inputs(paths: list[str | Path], max_bytes: int | None = None) -> Iterator[Item]:
+    """Pages and read errors of every input path, in order (directories walked recursively, sorted).
+
+    A page of more than ``max_bytes`` bytes (None: no limit) is a ``too_large`` read error."""
     for path in _input_files(paths):
         if path.exists():
-            yield from iter_file(path)
+            yield from iter_file(path, max_bytes)
         else:
             yield _error(source_name(path), str(path), "not_found", "no such file or directory")
 
@@ -87,25 +101,26 @@ def input_size(paths: list[str | Path]) -> int:
     return sum(p.stat().st_size for p in _input_files(paths) if p.is_file())
 
 
-def iter_file(path: Path) -> Iterator[Item]:
+def iter_file(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
     """Pages of one input file, by its kind (page, .zip, .tar.gz, JSON Lines, WARC)."""
     suf = _suffix(path.name)
     try:
         if suf == ".zip":
-            yield from _iter_zip(path)
+            yield from _iter_zip(path, max_bytes)
         elif suf in TAR_SUFFIXES:
-            yield from _iter_tar(path)
+            yield from _iter_tar(path, max_bytes)
         elif suf in JSONL_SUFFIXES:
-            yield from _iter_jsonl(path)
+            yield from _iter_jsonl(path, max_bytes)
         elif suf in WARC_SUFFIXES:
-            yield from _iter_warc(path)
+            yield from _iter_warc(path, max_bytes)
         else:
-            yield Page(source=source_name(path), path=str(path), data=path.read_bytes())
+            big = _too_large(source_name(path), str(path), path.stat().st_size, max_bytes)
+            yield big or Page(source=source_name(path), path=str(path), data=path.read_bytes())
     except OSError as exc:
         yield _error(source_name(path), str(path), "unreadable", f"{type(exc).__name__}: {exc}")
 
 
-def _iter_zip(path: Path) -> Iterator[Item]:
+def _iter_zip(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -114,6 +129,10 @@ def _iter_zip(path: Path) -> Iterator[Item]:
     with zf:
         for info in zf.infolist():
             if info.is_dir() or not _is_page_name(info.filename):
+                continue
+            big = _too_large(info.filename, f"{path}!{info.filename}", info.file_size, max_bytes)
+            if big is not None:
+                yield big
                 continue
             try:
                 data = zf.read(info)
@@ -124,12 +143,16 @@ def _iter_zip(path: Path) -> Iterator[Item]:
             yield Page(source=info.filename, path=f"{path}!{info.filename}", data=data)
 
 
-def _iter_tar(path: Path) -> Iterator[Item]:
+def _iter_tar(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
     member = None
     try:
         with tarfile.open(path, mode="r:*") as tf:
             for member in tf:
                 if not member.isfile() or not _is_page_name(member.name):
+                    continue
+                big = _too_large(member.name, f"{path}!{member.name}", member.size, max_bytes)
+                if big is not None:
+                    yield big
                     continue
                 fh = tf.extractfile(member)
                 data = fh.read() if fh is not None else b""
@@ -141,7 +164,7 @@ def _iter_tar(path: Path) -> Iterator[Item]:
                      f"{type(exc).__name__}{where}: {exc}")
 
 
-def _iter_jsonl(path: Path) -> Iterator[Item]:
+def _iter_jsonl(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -161,11 +184,13 @@ def _iter_jsonl(path: Path) -> Iterator[Item]:
             meta = {k: v for k, v in rec.items() if k not in ("text", "html")}
             if "html" in rec and rec.get("text") is None:
                 meta["content_type"] = "text/html"
-            yield Page(source=str(url) if url else f"{source_name(path)}:{lineno}", path=where,
-                       data=body.encode("utf-8"), meta=meta)
+            source = str(url) if url else f"{source_name(path)}:{lineno}"
+            data = body.encode("utf-8")
+            yield _too_large(source, where, len(data), max_bytes) or Page(source=source, path=where, data=data,
+                                                                          meta=meta)
 
 
-def _iter_warc(path: Path) -> Iterator[Item]:
+def _iter_warc(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
     try:
         from warcio.archiveiterator import ArchiveIterator
     except ImportError:
@@ -179,7 +204,7 @@ def _iter_warc(path: Path) -> Iterator[Item]:
                 url = rec.rec_headers.get_header("WARC-Target-URI") or f"{source_name(path)}:{i}"
                 ctype = rec.http_headers.get_header("Content-Type") if rec.http_headers else None
                 data = rec.content_stream().read()
-                yield Page(source=url, path=f"{path}!{i}", data=data,
-                           meta={"url": url, "content_type": ctype})
+                yield _too_large(url, f"{path}!{i}", len(data), max_bytes) or Page(
+                    source=url, path=f"{path}!{i}", data=data, meta={"url": url, "content_type": ctype})
         except Exception as exc:  # warcio raises assorted errors on a damaged file
             yield _error(source_name(path), str(path), "truncated_archive", f"{type(exc).__name__}: {exc}")

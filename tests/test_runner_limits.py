@@ -1,5 +1,5 @@
-"""The runner's limits and housekeeping: a page that hangs (per-page time limit) and the stage cache's
-pruning (``zhibiao cache info|prune``)."""
+"""The runner's limits and housekeeping: a page that hangs (per-page time limit), a page too large to
+read, and the stage cache's pruning (``zhibiao cache info|prune``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from pipeline.cache import STATE_DIR, cache_lock, prune, survey
+from pipeline.records import ErrorRecord, Page
 from pipeline.runner import PageTimeout, RunOptions, page_time_limit, run_pipeline
+from pipeline.sources import iter_inputs
 from pipeline.tables import TABLES, read_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,6 +151,40 @@ def test_the_time_limit_clears_its_alarm_and_restores_the_handler() -> None:
     thread.start()
     thread.join()
     assert seen == [(0.0, 0.0)]
+
+
+# ----------------------------------------------------------------------------- too large pages
+
+
+def test_a_page_over_the_size_limit_is_a_too_large_row_and_is_never_read(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path / "corpus", ["a_page", "b_page"])
+    big = "全县教育工作。" * 7000  # one line of 147 kB
+    (corpus / "huge.txt").write_text(big, encoding="utf-8")
+    zpath = tmp_path / "pages.zip"
+    with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("site/huge.html", big)
+        zf.writestr("site/small.txt", SEEDS[4].read_bytes())
+    jpath = tmp_path / "pages.jsonl"
+    jpath.write_text(json.dumps({"url": "http://x.cn/huge", "text": big}, ensure_ascii=False) + "\n",
+                     encoding="utf-8")
+    items = list(iter_inputs([corpus, zpath, jpath], max_bytes=100_000))
+    errors = [(i.source, i.stage, i.reason) for i in items if isinstance(i, ErrorRecord)]
+    assert errors == [("huge", "read", "too_large"), ("site/huge.html", "read", "too_large"),
+                      ("http://x.cn/huge", "read", "too_large")]
+    assert [i.source for i in items if isinstance(i, Page)] == ["a_page", "b_page", "site/small.txt"]
+    assert len(list(iter_inputs([corpus, zpath, jpath]))) == 6 and all(
+        isinstance(i, Page) for i in iter_inputs([corpus, zpath, jpath]))  # no limit: all pages
+
+    out = tmp_path / "out"
+    summary = run_pipeline([corpus], out, _opts(max_page_mb=0.1))
+    rows = read_records(out, "errors")
+    assert [(e["source"], e["stage"], e["reason"]) for e in rows] == [("huge", "read", "too_large")]
+    assert f"{len(big.encode())} bytes" in rows[0]["message"] and "--max-page-mb 0.1" in rows[0]["message"]
+    assert summary["errors"] == {"too_large": 1}
+    assert {r["source"] for r in read_records(out, "indicators")} == {"a_page", "b_page"}
+    # a larger limit reads it (the limit is part of the shard's identity: the shard is redone)
+    run_pipeline([corpus], out, _opts(max_page_mb=1))
+    assert read_records(out, "errors") == [] and "huge" in {d["source"] for d in read_records(out, "documents")}
 
 
 # ----------------------------------------------------------------------------- cache housekeeping
