@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from .cues import cues, find_stage_words, first_cue
+from .cues import cue_candidates, find_stage_words, first_cue
 from .frames import SEPARATOR, Clause, enumerated, year_subjects
 
 # A section heading: a line (or the tail of a line after 。) 一、… / 第二部分 …
@@ -219,7 +219,7 @@ def _relative(sentence: str, upto: int, doc_year: int | None, near: int) -> tupl
     if doc_year is None:
         return None
     best: tuple[int, int] | None = None
-    for c in cues("relative_year", "sentence"):
+    for c in cue_candidates("relative_year", "sentence", sentence, every=True):
         for m in c.pattern.finditer(sentence, 0, max(upto, 0)):
             if c.offset < 0 and m.start() < near:
                 continue
@@ -278,7 +278,7 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
 def _target_in(text: str, doc_year: int | None) -> bool:
     """Whether a clause-scope target cue matches ``text``; a cue that captures a year (到2025年)
     counts only when that year is after the document's year."""
-    for c in cues("target", "clause"):
+    for c in cue_candidates("target", "clause", text, every=True):
         for m in c.pattern.finditer(text):
             if m.lastindex is None or doc_year is None or int(m.group(1)) > doc_year:
                 return True

@@ -14,6 +14,7 @@ from functools import cache
 
 import regex
 
+from .anchors import AnchorIndex
 from .codebook import STAGES
 from .rulefiles import RuleError, load_yaml_records, rule_path
 
@@ -118,13 +119,37 @@ def cues(kind: str, scope: str | None = None) -> list[Cue]:
     return index.get((kind, scope), [])
 
 
+_ALL = "*"  # the code key of cue_candidates(..., every=True): every cue of the kind, whatever its codes
+_GROUPS: list[tuple[tuple[Cue, ...], dict[tuple[str, str | None, str | None], AnchorIndex]]] = []
+
+
+def _group(kind: str, scope: str | None, code: str | None) -> AnchorIndex:
+    """The cues of ``kind``/``scope`` that apply to ``code`` (``_ALL``: every one), indexed by anchors."""
+    rules = cue_rules()
+    if not _GROUPS or _GROUPS[0][0] is not rules:  # first call, or the rules were reloaded
+        _GROUPS[:] = [(rules, {})]
+    groups = _GROUPS[0][1]
+    index = groups.get((kind, scope, code))
+    if index is None:
+        index = AnchorIndex([(c, c.pattern.pattern) for c in cues(kind, scope) if code == _ALL or c.applies_to(code)])
+        groups[(kind, scope, code)] = index
+    return index
+
+
+def cue_candidates(kind: str, scope: str | None, text: str, code: str | None = None,
+                   every: bool = False) -> tuple[Cue, ...]:
+    """The cues of ``kind``/``scope`` that apply to ``code`` (or, with ``every``, all of them, whatever
+    their codes) and can match ``text`` (:class:`pipeline.anchors.AnchorIndex`), in file order. A
+    cue left out has no match in ``text``."""
+    return _group(kind, scope, _ALL if every else code).candidates(text)
+
+
 def cue_match(kind: str, scope: str, text: str, code: str | None = None) -> tuple[Cue, regex.Match] | None:
     """The first cue of ``kind``/``scope`` that matches ``text`` and applies to ``code``, with its match."""
-    for c in cues(kind, scope):
-        if c.applies_to(code):
-            m = c.pattern.search(text)
-            if m:
-                return c, m
+    for c in _group(kind, scope, code).candidates(text):
+        m = c.pattern.search(text)
+        if m:
+            return c, m
     return None
 
 
@@ -134,9 +159,19 @@ def first_cue(kind: str, scope: str, text: str, code: str | None = None) -> Cue 
     return found[0] if found else None
 
 
+_STAGE_INDEX: list[tuple[tuple[StageWord, ...], AnchorIndex]] = []
+
+
+def _stage_index() -> AnchorIndex:
+    words = stage_words()
+    if not _STAGE_INDEX or _STAGE_INDEX[0][0] is not words:
+        _STAGE_INDEX[:] = [(words, AnchorIndex([(w, w.pattern.pattern) for w in words]))]
+    return _STAGE_INDEX[0][1]
+
+
 def find_stage_words(text: str) -> list[StageHit]:
     """Stage words in ``text``; where two overlap the longer (then higher priority) wins."""
-    hits = [StageHit(w, m.start(), m.end()) for w in stage_words() for m in w.pattern.finditer(text)
+    hits = [StageHit(w, m.start(), m.end()) for w in _stage_index().candidates(text) for m in w.pattern.finditer(text)
             if m.end() > m.start()]
     hits.sort(key=lambda h: (-(h.end - h.start), -h.word.priority, h.start))
     kept: list[StageHit] = []

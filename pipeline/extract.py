@@ -175,7 +175,11 @@ class _SentenceReader:
         self.sent, self.facts, self.earlier = sent, facts, earlier or []
         self.text = text = sent.text
         self.qs = read_quantities(text)
-        self.hits = find_hits(text) if self.qs else []
+        self.out: list[Candidate] = []
+        if not self.qs:  # a sentence without numbers has no candidates: nothing more to read
+            self.hits, self.cls, self.values, self.vals, self.runs = [], [], [], [], []
+            return
+        self.hits = find_hits(text)
         self.cls = clauses(text)
         self.values = [i for i, q in enumerate(self.qs) if q.is_value]
         self.vals = [self.qs[k] for k in self.values]
@@ -185,7 +189,6 @@ class _SentenceReader:
             members = [self.values[k] for k in run]
             for pos, i in enumerate(members):
                 self.run_of[i] = (members, pos)
-        self.out: list[Candidate] = []
         self.prev_end_in_clause: dict[int, int] = {}
         self.prev_in_clause: dict[int, Candidate] = {}
         self.run_lead: dict[int, str] = {}

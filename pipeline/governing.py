@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import regex
 
 from .attributes import stage_in
-from .cues import cue_match, cues, first_cue
+from .cues import cue_candidates, cue_match, first_cue
 from .frames import SEPARATOR, Clause, clause_at
 from .quantities import Quantity
 from .triggers import Hit, TriggerRule
@@ -137,9 +137,8 @@ def nearest_subject(text: str, q: Quantity, clause: Clause, code: str) -> bool |
     False (校长, 干部, 学生 for teachers.*), None when no person noun is near."""
     found: list[tuple[int, int, bool]] = []
     for kind, good in (("subject", True), ("not_subject", False)):
-        for cue in cues(kind, "sentence"):
-            if cue.applies_to(code):
-                found += [(m.start(), m.end(), good) for m in cue.pattern.finditer(text)]
+        for cue in cue_candidates(kind, "sentence", text, code):  # the cues of ``code`` that can match
+            found += [(m.start(), m.end(), good) for m in cue.pattern.finditer(text)]
     if not found:
         return None
     adjacent = [f for f in found if q.end <= f[0] <= q.end + ADJACENT and not SEPARATOR.search(text, q.end, f[0])]

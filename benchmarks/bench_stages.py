@@ -1,0 +1,76 @@
+"""CPU seconds per MB by stage (clean, topic gate, segment, extract, the rest: tables and I/O).
+
+Runs ``zhibiao run`` in this process with one job on an archive of pages (default: the
+4 MB archive of ``bench_pipeline.py``, built when missing), timing each stage's function
+with ``time.process_time`` (CPU time: the figures hold on a shared machine). With
+``--profile FILE`` the run is also profiled (cProfile) and the top functions are printed.
+
+Usage: python benchmarks/bench_stages.py [--mb 4] [--profile FILE] [--top 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from bench_pipeline import archive_bytes, build_archive  # the script's folder is on sys.path
+
+from pipeline import clean, extract, runner, segment, topic
+
+SPENT: dict[str, float] = defaultdict(float)
+
+
+def _timed(name: str, fn):  # noqa: ANN001, ANN202 - a wrapper keeping the wrapped signature
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        start = time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            SPENT[name] += time.process_time() - start
+    return wrapper
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mb", type=int, default=4, help="archive size (MB), built under bench-data/ when missing")
+    ap.add_argument("--profile", help="write a cProfile of the run to this file and print the top functions")
+    ap.add_argument("--top", type=int, default=40, help="functions to print with --profile")
+    args = ap.parse_args()
+    folder = build_archive(args.mb)
+    mb = archive_bytes(folder) / 1e6
+    runner.warm_up()  # dictionaries, rules and models loaded before timing, as the workers have them
+    clean.clean_page = _timed("clean", clean.clean_page)
+    topic.is_on_topic = _timed("topic", topic.is_on_topic)
+    segment.segment_columns = _timed("segment", segment.segment_columns)
+    extract.extract_document = _timed("extract", extract.extract_document)
+    out = Path(tempfile.mkdtemp(prefix="zhibiao-stages-"))
+    prof = cProfile.Profile() if args.profile else None
+    try:
+        start = time.process_time()
+        if prof:
+            prof.enable()
+        runner.run_pipeline([folder], out, runner.RunOptions(jobs=1, progress=False))
+        if prof:
+            prof.disable()
+        total = time.process_time() - start
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    rest = total - sum(SPENT.values())
+    print(f"archive {folder.name}: {mb:.2f} MB{' (profiled: slower)' if prof else ''}")
+    for name in ("clean", "topic", "segment", "extract"):
+        print(f"  {name:<8} {SPENT[name] / mb:6.2f} CPU-s/MB")
+    print(f"  {'tables':<8} {rest / mb:6.2f} CPU-s/MB (tables, reading, writing, caching)")
+    print(f"  {'total':<8} {total / mb:6.2f} CPU-s/MB ({mb / total:.3f} MB per CPU-second)")
+    if prof:
+        prof.dump_stats(args.profile)
+        pstats.Stats(args.profile).sort_stats("tottime").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
