@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
+from collections.abc import Callable
 from functools import cache
 from itertools import accumulate, compress
 from typing import TYPE_CHECKING, Any
@@ -158,6 +160,79 @@ def tokenizer() -> jieba.Tokenizer:
     return tk
 
 
+def _plain_lcut(tk: Any) -> Callable[[str], list[str]]:
+    """``tk.lcut`` (jieba's accurate mode with HMM) without its generators, for jieba_fast.
+
+    The same steps as ``Tokenizer.cut`` and ``Tokenizer.__cut_DAG`` of jieba_fast, on the
+    same module objects (its block patterns, its C DAG/route function, its HMM ``finalseg``),
+    filling one list instead of resuming two generators a word: the words are those of
+    ``tk.lcut`` (tests/test_segment.py checks it on every seed and dev page). Any other
+    tokenizer (plain jieba) keeps ``tk.lcut``.
+    """
+    module = sys.modules.get(type(tk).__module__)
+    dag = getattr(getattr(module, "_jieba_fast_functions", None), "_get_DAG_and_calc", None)
+    han, skip, finalseg = (getattr(module, name, None) for name in ("re_han_default", "re_skip_default", "finalseg"))
+    if dag is None or han is None or skip is None or finalseg is None:
+        return tk.lcut
+    han_split, han_match, skip_split, skip_match = han.split, han.match, skip.split, skip.match
+    hmm_cut = finalseg.cut
+    freq = tk.FREQ
+
+    def lcut(sentence: str) -> list[str]:
+        out: list[str] = []
+        add, more = out.append, out.extend
+        total = float(tk.total)
+        for blk in han_split(sentence):
+            if not blk:
+                continue
+            if not han_match(blk):
+                for x in skip_split(blk):
+                    if skip_match(x):
+                        add(x)
+                    else:
+                        more(x)  # one word a character
+                continue
+            route: list[int] = []
+            dag(freq, blk, route, total)
+            x, buf, n = 0, "", len(blk)
+            while x < n:
+                y = route[x] + 1
+                if y - x == 1:
+                    buf += blk[x:y]
+                else:
+                    if buf:
+                        if len(buf) == 1:
+                            add(buf)
+                        elif not freq.get(buf):
+                            more(hmm_cut(buf))
+                        else:
+                            more(buf)
+                        buf = ""
+                    add(blk[x:y])
+                x = y
+            if buf:
+                if len(buf) == 1:
+                    add(buf)
+                elif not freq.get(buf):
+                    more(hmm_cut(buf))
+                else:
+                    more(buf)
+        return out
+
+    return lcut
+
+
+_LCUT: list[tuple[Any, Callable[[str], list[str]]]] = []
+
+
+def _lcut_function() -> Callable[[str], list[str]]:
+    """The list-building cut of the process's tokenizer (rebuilt when the tokenizer is)."""
+    tk = tokenizer()
+    if not _LCUT or _LCUT[0][0] is not tk:
+        _LCUT[:] = [(tk, _plain_lcut(tk))]
+    return _LCUT[0][1]
+
+
 def userdict_version() -> str:
     """A short hash of the user dictionary (part of the segment stage's cache key)."""
     return hashlib.sha256(rule_path(USERDICT).read_bytes()).hexdigest()[:16]
@@ -176,7 +251,7 @@ def _cut(text: str) -> list[str]:
     """jieba words of ``text`` (every character, white space included), remembered when it holds a digit."""
     words = _recent_cuts.get(text)
     if words is None:
-        words = tokenizer().lcut(text)
+        words = _lcut_function()(text)
         if _DIGIT.search(text):
             if len(_recent_cuts) >= RECENT_CUTS:
                 try:

@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from pipeline.clean import clean_page
 from pipeline.records import Document, Page
-from pipeline.segment import domain_words, heading_of_line, segment_document, split_sentences, tokenize
+from pipeline.segment import (
+    _lcut_function,
+    domain_words,
+    heading_of_line,
+    segment_document,
+    split_sentences,
+    tokenize,
+    tokenizer,
+)
 
 CORPORA = Path(__file__).resolve().parent.parent / "corpora"
 SEEDS = sorted(CORPORA.glob("*.txt"))
@@ -158,3 +166,23 @@ def test_any_text_segments_into_consistent_sentences_and_tokens(text: str) -> No
     spans = [(s.start, s.end, s.sentence_id) for s in sents]
     for t in toks:
         assert any(a <= t.start < t.end <= b and sid == t.sentence_id for a, b, sid in spans)
+
+
+def test_list_cut_equals_jieba_lcut_on_seed_and_dev_pages() -> None:
+    """segment's generator-free cut gives jieba's words on every sentence (and whole text) of the pages."""
+    paths = SEEDS + sorted((CORPORA.parent / "dev" / "pages").glob("*.*"))
+    lcut, fast = tokenizer().lcut, _lcut_function()
+    texts: list[str] = []
+    for path in paths:
+        for doc in clean_page(Page(path.stem, str(path), path.read_bytes())):
+            texts += [doc.text] + [doc.text[s:e] for s, e, _h in split_sentences(doc.text)]
+    texts += ["", " ", "\r\n", "abc 12.5% 教育", "2019年全县投入3.2亿元。\n\n  x"]
+    assert len(texts) > 1000
+    for text in texts:
+        assert fast(text) == lcut(text), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="教育学校小学生入园率投入资金万元亿人所个的了和、，。；0123456789.%abcXY -_#&+\n\r\t　", max_size=40))
+def test_list_cut_equals_jieba_lcut_on_any_text(text: str) -> None:
+    assert _lcut_function()(text) == tokenizer().lcut(text)
