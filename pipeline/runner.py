@@ -141,8 +141,9 @@ class page_time_limit:  # noqa: N801 - used like a function: ``with page_time_li
     bytecodes, and the ``re`` and ``regex`` modules check for signals while matching, so a
     runaway regex or a Python loop is interrupted; a C extension call that never checks for
     signals is interrupted only when it returns. Elsewhere (Dask runs tasks in worker threads)
-    the block runs without a limit: :func:`run_stages` warns once. The timer is always cleared
-    and the previous handler restored, whatever happens in the block.
+    the block runs without a limit: :func:`run_stages` warns once; so it does when the calling
+    program has its own ITIMER_REAL timer running (it is not touched). The timer is always
+    cleared and the previous handler restored, whatever happens in the block.
     """
 
     def __init__(self, seconds: float, stage: str) -> None:
@@ -158,7 +159,8 @@ class page_time_limit:  # noqa: N801 - used like a function: ``with page_time_li
             raise PageTimeout(f"{self.stage} took longer than {self.seconds:g} s (--page-timeout)")
 
     def __enter__(self) -> page_time_limit:
-        if self.seconds > 0 and _can_alarm():
+        # a timer someone else set (the caller's own alarm) is left alone: no limit then
+        if self.seconds > 0 and _can_alarm() and signal.getitimer(signal.ITIMER_REAL)[0] == 0:
             self.previous = signal.signal(signal.SIGALRM, self._fire)
             self.active = self.armed = True
             signal.setitimer(signal.ITIMER_REAL, self.seconds)

@@ -140,6 +140,20 @@ def test_the_time_limit_clears_its_alarm_and_restores_the_handler() -> None:
     with pytest.raises(ValueError), page_time_limit(5, "segment"):
         raise ValueError("a stage failure")
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    # a timer of the calling program's own is left running, and no limit is set
+    def outer(signum, frame):  # type: ignore[no-untyped-def]
+        raise AssertionError("the caller's alarm must not fire here")
+
+    signal.signal(signal.SIGALRM, outer)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 100)
+        with page_time_limit(0.01, "clean"):
+            time.sleep(0.05)
+        remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 0 < remaining <= 100 and signal.getsignal(signal.SIGALRM) is outer
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     # not in the main thread (Dask's worker threads): no alarm, no limit
     seen: list[tuple[float, float]] = []
 
