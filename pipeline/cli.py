@@ -279,6 +279,26 @@ def cache_prune_cmd(out: str, include_unused: bool, as_json: bool) -> None:
     click.echo(json.dumps(report.as_dict(), indent=1) if as_json else _format_cache(report.as_dict(), removed=True))
 
 
+@main.command("export-spacy")
+@click.argument("out", type=click.Path(exists=True, file_okay=False))
+@click.argument("dest", type=click.Path(dir_okay=False))
+@click.option("--negatives", is_flag=True, help="Also export the sentences without records (a span model learns from them).")
+def export_spacy_cmd(out: str, dest: str, negatives: bool) -> None:
+    """Write the records of OUT to a spaCy DocBin DEST: a Doc a sentence (jieba tokens as words), each
+    record a span labelled with its code in doc.spans["indicators"] (and doc.ents), provenance in
+    user_data. For `spacy train` (spancat with spans_key "indicators", or ner) and displaCy review.
+
+    Example: zhibiao export-spacy data/ data/indicators.spacy
+    """
+    from .spacy_docs import export_docbin
+
+    try:
+        counts = export_docbin(Path(out), Path(dest), negatives=negatives)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{dest}: {counts['docs']} sentences, {counts['spans']} indicator spans")
+
+
 def run() -> None:  # pragma: no cover - console entry for `python -m pipeline.cli`
     sys.exit(main())
 

@@ -55,3 +55,17 @@ def test_negatives_add_the_sentences_without_records(out_dir: Path, tmp_path: Pa
     with_neg = export_docbin(out_dir, tmp_path / "all.spacy", negatives=True)
     assert with_neg["docs"] == len(read_records(out_dir, "sentences"))
     assert with_neg["spans"] == len(read_records(out_dir, "indicators"))
+
+
+def test_the_command_writes_the_file_and_a_folder_without_tables_is_a_clear_error(out_dir: Path,
+                                                                                   tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    dest = tmp_path / "out.spacy"
+    ok = CliRunner().invoke(main, ["export-spacy", str(out_dir), str(dest)])
+    assert ok.exit_code == 0 and dest.stat().st_size > 0
+    assert f"{len(read_records(out_dir, 'indicators'))} indicator spans" in ok.output
+    bad = CliRunner().invoke(main, ["export-spacy", str(tmp_path), str(tmp_path / "x.spacy")])
+    assert bad.exit_code == 1 and "no indicators table" in bad.output and "Traceback" not in bad.output
