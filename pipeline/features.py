@@ -29,7 +29,7 @@ import numpy as np
 from scipy import sparse
 
 #: Bump whenever a feature function below changes what it emits.
-FEATURE_VERSION = "2026-11-24.1"
+FEATURE_VERSION = "2026-11-25.1"
 
 #: Folder of saved models; override with the environment variable ZHIBIAO_MODELS.
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -397,4 +397,50 @@ def pair_extra(cand: Any, code: str, base: Sequence[str], hits: Sequence[Any]) -
     words = [f.split(":", 1)[1] for f in base if f.startswith(("lw1:", "lw2:", "rw1:"))]
     feats += [f"cw:{fam}|{w}" for w in words]
     feats += [f"cr:{code}|{w}" for w in words]
+    return feats
+
+
+# --------------------------------------------------------------------------- code model features
+
+#: Units a code's value may be written in (codebook v1.2): rates also as a change in 百分点; the
+#: code model (:func:`code_features`) is asked only about the codes of a number's unit.
+CODE_UNITS: dict[str, tuple[str, ...]] = {
+    **{c: ("%", "百分点") for c in ("enroll.gross_rate", "enroll.net_rate", "enroll.rate",
+                                   "enroll.consolidation_rate", "enroll.promotion_rate",
+                                   "enroll.completion_rate", "enroll.exam_pass_rate", "funding.share",
+                                   "class_size.large_ratio", "class_size.super_large_ratio",
+                                   "teachers.qualified_rate", "schools.inclusive_rate")},
+    "enroll.exam_passed": ("人",),
+    **{c: ("元",) for c in ("funding.expenditure", "funding.investment", "funding.student_aid",
+                            "funding.per_student")},
+    "funding.aid_recipients": ("人", "人次"),
+    "class_size.large_count": ("个",), "class_size.super_large_count": ("个",), "class_size.limit": ("人",),
+    **{c: ("人",) for c in ("teachers.fulltime", "teachers.staff", "teachers.recruited",
+                            "teachers.special_post", "teachers.backbone", "students.enrolled",
+                            "students.admitted")},
+    "teachers.exchanged": ("人", "人次"), "teachers.trained": ("人次", "人"),
+    "schools.count": ("所",), "schools.built": ("所",),
+}
+
+
+def unit_codes(unit: str | None) -> list[str]:
+    """The codes whose values may be written in ``unit`` (:data:`CODE_UNITS`), sorted."""
+    return sorted(c for c, units in CODE_UNITS.items() if unit in units)
+
+
+#: Code model features that are indicators (see :data:`MENTION_BINARY`): trigger codes of the clause
+#: and of the sentence.
+CODE_BINARY = MENTION_BINARY + ("tc", "ts")
+
+
+def code_features(cand: Any, base: Sequence[str], hits: Sequence[Any]) -> list[str]:
+    """Features of a number for the code model: ``base`` (:func:`number_features`) plus the codes
+    of the trigger words in its clause (``tc:``) and sentence (``ts:``), whatever unit they take.
+
+    Unlike the pair model it does not need a trigger to name a code: the words of the clause and
+    the window (入职…新教师 56名, 受助学生 3200人次) are evidence for a code by themselves.
+    """
+    feats = list(base)
+    feats += sorted({f"tc:{h.rule.indicator}" for h in cand.hits})
+    feats += sorted({f"ts:{h.rule.indicator}" for h in hits})
     return feats

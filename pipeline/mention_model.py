@@ -2,29 +2,45 @@
 
 For every number the quantity reader finds, the extractor's
 :func:`pipeline.extract.candidates` gives its sentence, clause, trigger hits
-and the rule decision. The codes a number may take are those of the trigger
-words in its clause (:func:`pipeline.features.code_options`);
-:class:`MentionClassifier` scores each pair (number, code) with a logistic
-regression over :func:`pipeline.features.pair_features` (character n-grams
-and jieba words around the number, the unit, where the code's trigger words
-stand, list position) and answers ``{code: P(code is right)}``; the number is
-"none" when no code is likely. Features that relate a code to the number are
-the same for every code, so a few hundred gold records teach all 32 codes.
-:func:`decide` combines it with the rules:
+and the rule decision. Two linear models read it:
+
+- the **pair model** (:class:`MentionClassifier`) scores each pair (number,
+  code) for the codes of the trigger words in its sentence
+  (:func:`pipeline.features.code_options`) with a logistic regression over
+  :func:`pipeline.features.pair_features` (character n-grams and jieba words
+  around the number, the unit, where the code's trigger words stand, list
+  position) and answers ``{code: P(code is right)}``. Features that relate a
+  code to the number are the same for every code, so a few hundred gold
+  records teach all 32 codes; but it has nothing to say about a number whose
+  sentence holds no trigger;
+- the **code model** (:class:`CodeModel`) predicts the code of a number from
+  its own context alone (:func:`pipeline.features.code_features`: the same
+  n-grams and words, the unit, the codes of the sentence's trigger words),
+  one class per codebook code plus "none", restricted to the codes of the
+  number's unit (:data:`pipeline.features.CODE_UNITS`). It can propose a code
+  for a phrasing no trigger covers.
+
+:func:`decide` combines them with the rules:
 
 - a rule record is kept, with a confidence blended from the rule's and the
-  model's; it is **vetoed** when the model gives the rule's code less than
-  ``veto`` (relabelled when another code of the sentence reaches ``propose``);
-- a number the rules left alone is **proposed** as a record when its best
-  code reaches ``PROPOSE``; its stage, year, kind and approx come from the
-  same resolvers the rules use (:mod:`pipeline.attributes`).
+  pair model's; it is **vetoed** when the pair model gives the rule's code
+  less than ``veto`` (**relabelled** when either model gives another code
+  ``relabel``);
+- a number the rules found no trigger for (:data:`OVERRULABLE`) is
+  **proposed** as a record when the pair model gives a code ``propose`` or the
+  code model ``suggest``; its stage, year, kind and approx come from the same
+  resolvers the rules use (:mod:`pipeline.attributes`).
+
+The thresholds are chosen by ``zhibiao train`` (nested leave-one-source-out)
+and stored in ``models/mention_classifier.meta.json``; they are "never
+propose, never veto" unless the nested evaluation shows the combination
+beating the rules.
 
 Stage, kind and approx are not learned: the rules resolve them from explicit
 words (学前/小学…, 计划/比上年/到20xx年, 余/约/以上), and on the records matched
-by leave-one-source-out over the eleven labelled sources they agree with the
-gold on stage 96%, kind 99.5% and approx 99.9% of the time (``zhibiao
-train``); the errors left are a few dozen one-offs, too few to learn from, and
-a learned attribute would have to beat those figures to be worth its opacity.
+by leave-one-source-out they agree with the gold on stage 96-97%, kind 98.5%
+and approx 99.7% of the time (``zhibiao train``); a learned attribute would
+have to beat those figures to be worth its opacity.
 
 :func:`combine` is the hook :func:`pipeline.extract.extract_document` calls; it
 does nothing when no model file exists.
@@ -38,7 +54,16 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from .codebook import UNITS
-from .features import LinearModel, ModelError, code_options, load_model, number_features, pair_extra
+from .features import (
+    LinearModel,
+    ModelError,
+    code_features,
+    code_options,
+    load_model,
+    number_features,
+    pair_extra,
+    unit_codes,
+)
 from .records import Document
 
 if TYPE_CHECKING:
@@ -46,25 +71,32 @@ if TYPE_CHECKING:
     from .triggers import Hit
 
 MODEL_NAME = "mention_classifier"
+#: The code model: one class per codebook code plus "none", over the number's own features.
+CODE_MODEL_NAME = "mention_codes"
 NONE = "none"
 YES = "yes"
 EXTRACTOR = "classifier"
 
-#: Default thresholds; ``zhibiao train`` chooses them over a grid (PROPOSE_GRID x VETO_GRID) by
-#: nested leave-one-source-out over the eleven labelled sources and stores them in the model's
-#: meta file, which wins. It adopts a propose/veto pair only when the nested evaluation shows the
-#: combination beating the rules; otherwise the stored pair is "never propose, never veto" (the
-#: classifier sets confidence only). On those sources, which the rules were tuned on, the rules
-#: miss 2 of 770 gold records and make 7 wrong ones (at the last training), each a one-off no other
-#: source repeats, so thresholds chosen without the scored source do not find them: every fold
-#: chooses "never" (models/mention_classifier.meta.json).
-#: Propose a record (for a number the rules found no trigger for, or in place of a vetoed rule
-#: code) when a code's probability reaches PROPOSE; above 1 it never proposes.
-PROPOSE = 0.95
-#: Veto a rule record when the model gives its code less than VETO (0 never vetoes).
+#: Default thresholds; ``zhibiao train`` chooses them over a grid (PROPOSE_GRID x VETO_GRID x
+#: SUGGEST_GRID x RELABEL_GRID) by nested leave-one-source-out over the labelled sources (seeds, dev
+#: and train pages) and stores them in the model's meta file, which wins. It adopts them only when
+#: the nested evaluation shows the combination beating the rules; otherwise the stored thresholds
+#: are "never propose, never veto" (the classifier sets confidence only).
+#: Propose a record for a number the rules found no trigger for when the pair model gives a code of
+#: the sentence's triggers PROPOSE; above 1 it never proposes.
+PROPOSE = 1.01
+#: Veto a rule record when the pair model gives its code less than VETO (0 never vetoes).
 VETO = 0.0
-PROPOSE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
+#: Propose the code model's best code (among the codes of the number's unit) for a number the rules
+#: left alone when its probability reaches SUGGEST; above 1 never.
+SUGGEST = 1.01
+#: Relabel a vetoed rule record when either model gives another code RELABEL; above 1 never (a
+#: vetoed record is then dropped).
+RELABEL = 1.01
+PROPOSE_GRID = (0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
 VETO_GRID = (0.0, 0.005, 0.01, 0.05, 0.1)
+SUGGEST_GRID = (0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
+RELABEL_GRID = (0.5, 0.7, 0.9, 0.99, 1.01)
 
 #: Weight of the model in the confidence of a rule record (the rest is the rule's own).
 #: By leave-one-source-out over the eleven sources every weight sorts: the 10% least confident
@@ -103,35 +135,103 @@ def considered(cand: Candidate) -> bool:
 
 
 def decide(rule_code: str | None, rule_confidence: float, proba: dict[str, float],
-           propose: float = PROPOSE, veto: float = VETO) -> Decision:
-    """Combine a rule decision (``rule_code`` or None) with the model's ``{code: probability}``."""
-    best = max(proba, key=lambda c: (proba[c], c), default=None)
-    p_best = proba[best] if best is not None else 0.0
+           propose: float = PROPOSE, veto: float = VETO, codes: dict[str, float] | None = None,
+           suggest: float = SUGGEST, relabel: float = RELABEL) -> Decision:
+    """Combine a rule decision (``rule_code`` or None) with the models' ``{code: probability}``:
+    ``proba`` of the pair model (codes of the sentence's triggers), ``codes`` of the code model
+    (codes of the number's unit). For a number without a rule record a code is offered when the
+    pair model gives it ``propose`` or the code model ``suggest``; in place of a vetoed rule code,
+    when either gives it ``relabel``; the most probable offer wins."""
+    codes = codes or {}
+
+    def offer(skip: str | None) -> tuple[float, str] | None:
+        best = None
+        at_pair, at_codes = (relabel, relabel) if skip is not None else (propose, suggest)
+        for probs, at in ((proba, at_pair), (codes, at_codes)):
+            for c, p in probs.items():
+                if c != skip and p >= at and (best is None or (p, c) > best):
+                    best = (p, c)
+        return best
+
     if rule_code is not None:
         p_code = proba.get(rule_code, 0.0)
         if p_code >= veto:
             conf = (1 - MODEL_WEIGHT) * rule_confidence + MODEL_WEIGHT * p_code
             return Decision(rule_code, "rules", round(conf, 4))
-        if best is not None and best != rule_code and p_best >= propose:
-            return Decision(best, EXTRACTOR, round(p_best, 4), f"relabelled: p({rule_code})={p_code:.2f}")
+        other = offer(rule_code)
+        if other is not None:
+            return Decision(other[1], EXTRACTOR, round(other[0], 4), f"relabelled: p({rule_code})={p_code:.2f}")
         return Decision(None, None, round(1 - p_code, 4), f"vetoed: p({rule_code})={p_code:.2f}")
-    if best is not None and p_best >= propose:
-        return Decision(best, EXTRACTOR, round(p_best, 4))
+    made = offer(None)
+    if made is not None:
+        return Decision(made[1], EXTRACTOR, round(made[0], 4))
+    p_best = max([*proba.values(), *codes.values(), 0.0])
     return Decision(None, None, round(1 - p_best, 4))
 
 
-class MentionClassifier:
-    """A trained mention model with the sentence tokenisation it needs."""
+class CodeModel:
+    """The code model: P(code | number) over the codes of the number's unit and "none".
+
+    A one-vs-rest logistic regression over :func:`pipeline.features.code_features`,
+    one row of weights per class; the probabilities are the classes' sigmoids
+    normalised over the codes of the number's unit and "none" (as scikit-learn
+    normalises one-vs-rest probabilities, restricted to the classes allowed).
+    """
 
     def __init__(self, model: LinearModel) -> None:
+        if NONE not in model.classes or model.coef.shape[0] != len(model.classes):
+            raise ModelError(f"{CODE_MODEL_NAME}: expected a multi-class model with a {NONE!r} class, "
+                             f"got classes {model.classes}")
+        self.model = model
+        self._rows = {c: (model.coef[k].tolist(), float(model.intercept[k])) for k, c in enumerate(model.classes)}
+
+    def predict_rows(self, rows: list[list[str]], units: list[str | None]) -> list[dict[str, float]]:
+        """``{code: probability}`` of each row (:func:`code_features`), softmax over the codes of its
+        unit that the model knows, and "none" (left out of the answer)."""
+        out: list[dict[str, float]] = []
+        enc = self.model.encoder
+        for feats, unit in zip(rows, units, strict=True):
+            allowed = [c for c in unit_codes(unit) if c in self._rows]
+            if not feats or not allowed:
+                out.append({})
+                continue
+            row = enc.encode(feats).items()
+            scores = {c: b + sum(w[i] * v for i, v in row) for c in [*allowed, NONE] for w, b in [self._rows[c]]}
+            sig = {c: 1.0 / (1.0 + math.exp(-s)) if s > -700 else 0.0 for c, s in scores.items()}
+            total = sum(sig.values()) or 1.0
+            out.append({c: sig[c] / total for c in allowed})
+        return out
+
+
+class MentionClassifier:
+    """A trained mention model (the pair model, and the code model when there is one) with the
+    sentence tokenisation they need and the thresholds ``zhibiao train`` chose."""
+
+    def __init__(self, model: LinearModel, codes: LinearModel | None = None) -> None:
         self.model = model
         if model.classes != ["no", YES] or model.coef.shape[0] != 1:
             raise ModelError(f"{MODEL_NAME}: expected a yes/no pair model, got classes {model.classes}")
         self._weights = model.coef[0].tolist()
         self._bias = float(model.intercept[0])
+        self.codes = CodeModel(codes) if codes is not None else None
         chosen = model.meta.get("thresholds") or {}
         self.propose = float(chosen.get("propose", PROPOSE))
         self.veto = float(chosen.get("veto", VETO))
+        self.suggest = float(chosen.get("suggest", SUGGEST)) if self.codes is not None else SUGGEST
+        self.relabel = float(chosen.get("relabel", RELABEL))
+
+    @property
+    def suggests(self) -> bool:
+        """Whether the code model may propose codes at the thresholds in force."""
+        return self.codes is not None and (self.suggest <= 1.0 or (self.relabel <= 1.0 and self.veto > 0))
+
+    def predict_codes(self, bases: list[list[str]], cands: list[Candidate], hits: list[list[Hit]]
+                      ) -> list[dict[str, float]]:
+        """The code model's ``{code: probability}`` of each candidate ({} without a code model)."""
+        if self.codes is None:
+            return [{} for _ in cands]
+        rows = [code_features(c, b, h) if b else [] for c, b, h in zip(cands, bases, hits, strict=True)]
+        return self.codes.predict_rows(rows, [c.unit for c in cands])
 
     def predict(self, cands: list[Candidate], everything: list[Candidate] | None = None) -> list[dict[str, float]]:
         """``{code: P(code is right)}`` for each of ``cands``, over its :func:`code_options`
@@ -162,14 +262,14 @@ class MentionClassifier:
         return out
 
 
-def candidate_context(cands: list[Candidate], everything: list[Candidate] | None = None
-                      ) -> tuple[list[list[str]], list[list[Hit]]]:
+def candidate_context(cands: list[Candidate], everything: list[Candidate] | None = None,
+                      all_numbers: bool = False) -> tuple[list[list[str]], list[list[Hit]]]:
     """:func:`number_features` of ``cands`` and the trigger hits of their sentences.
 
     A sentence's hits are those the extractor found in the clauses of its
     numbers (``everything``: all candidates of the document, default ``cands``);
     jieba runs once per sentence, and only where a number has a code to score
-    (a number without one gets no features).
+    (a number without one gets no features, unless ``all_numbers``: the code model scores it).
     """
     from .segment import tokenize
 
@@ -184,7 +284,7 @@ def candidate_context(cands: list[Candidate], everything: list[Candidate] | None
         sid = c.sentence.sentence_id
         sh = [sentence_hits[sid][k] for k in sorted(sentence_hits.get(sid, {}))]
         hits.append(sh)
-        if not code_options(c, sh):  # nothing to score: spare jieba
+        if not all_numbers and not code_options(c, sh):  # nothing to score: spare jieba
             bases.append([])
             continue
         if sid not in tokens:
@@ -195,9 +295,10 @@ def candidate_context(cands: list[Candidate], everything: list[Candidate] | None
 
 @cache
 def mention_classifier() -> MentionClassifier | None:
-    """The trained mention classifier, loaded once per process; ``None`` when not trained."""
+    """The trained mention classifier (with its code model when trained), loaded once per process;
+    ``None`` when not trained."""
     model = load_model(MODEL_NAME)
-    return MentionClassifier(model) if model is not None else None
+    return MentionClassifier(model, load_model(CODE_MODEL_NAME)) if model is not None else None
 
 
 def apply_attributes(doc: Document, cand: Candidate, code: str, facts: object | None = None) -> None:
@@ -234,10 +335,13 @@ def combine(doc: Document, cands: list[Candidate], classifier: MentionClassifier
     if clf is None:
         return cands
     todo = [c for c in cands if considered(c)]
+    bases, hits = candidate_context(todo, cands, all_numbers=clf.suggests)
+    probs = clf.predict_features(bases, todo, hits)
+    codes = clf.predict_codes(bases, todo, hits) if clf.suggests else [{} for _ in todo]
     facts = None
-    for cand, proba in zip(todo, clf.predict(todo, cands), strict=True):
+    for cand, proba, coded in zip(todo, probs, codes, strict=True):
         d = decide(cand.indicator if cand.rule is not None else None, cand.confidence, proba,
-                   propose=clf.propose, veto=clf.veto)
+                   propose=clf.propose, veto=clf.veto, codes=coded, suggest=clf.suggest, relabel=clf.relabel)
         cand.confidence = d.confidence
         if d.extractor == EXTRACTOR:
             if facts is None:
@@ -245,6 +349,7 @@ def combine(doc: Document, cands: list[Candidate], classifier: MentionClassifier
 
                 facts = doc_facts(doc.text, doc.title, doc.year)
             cand.indicator, cand.how, cand.reason = d.indicator, EXTRACTOR, d.reason
+            cand.shared = []
             apply_attributes(doc, cand, d.indicator, facts)
         elif d.indicator is None and cand.rule is not None:
             cand.indicator, cand.reason = None, d.reason

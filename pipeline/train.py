@@ -5,17 +5,22 @@ Everything is rebuilt from files in the repository with a fixed seed:
 - the article classifier from ``corpora/articles/labels.tsv`` (seed articles
   named by page and document index, plus the pages written for the corpus),
   judged by leave-one-page-out;
-- the mention classifier (:mod:`pipeline.mention_model`) from the gold
-  records of the eleven labelled sources (the five seeds, ``gold/``, and the
-  six development pages, ``dev/gold``), judged by nested
-  leave-one-source-out: each source is scored by a model trained on the
-  other ten, with the propose/veto thresholds chosen on held-out scores of
-  those ten only (each of them scored by a model trained on the other nine).
-  ``heldout/`` is blind and never read.
+- the mention classifier's two models (:mod:`pipeline.mention_model`: the
+  pair model and the code model) from the gold records of the labelled
+  sources: the five seeds (``gold/``), the six development pages
+  (``dev/gold``) and the training pages (``train/gold``, written for the
+  learned models; the rules were never tuned on them), plus the numbers of
+  the off-topic written pages of ``corpora/articles`` (all "none", never
+  scored). Weak labels from the rules are off (:data:`WEAK_LABELS`).
+  Judged by nested leave-one-source-out: each source is scored by models
+  trained on all the others, with the thresholds chosen on held-out scores
+  of those others only (each of them scored by models trained without it
+  and without the fold's source). ``heldout/`` is blind and never read.
 
-Training and scoring never share records: in every fold the held-out page
-or source contributes nothing to the model that scores it, nor to the
-thresholds applied to it.
+Training and scoring never share records: in every fold the held-out
+source contributes nothing to the models that score it, to their
+vocabulary and idf, nor to the thresholds applied to it. The gold labels a
+number by its quote and value, so a record is in exactly one source.
 """
 
 from __future__ import annotations
@@ -180,14 +185,17 @@ def train_all(corpora: Path = DEFAULT_CORPORA, gold: Path | None = None, out: Pa
 
 # --------------------------------------------------------------------------- mention classifier
 
-#: Inverse regularisation of the mention classifier. Nested leave-one-source-out over the eleven
+#: Inverse regularisation of the pair model. Nested leave-one-source-out over the eleven
 #: sources (with the rules of 22:00, rules-only 0.9890), C = 3 / 10 / 30: classifier alone F1 0.888 / 0.882 / 0.881, combined 0.9884 / 0.9884 /
 #: 0.9890 (rules-only 0.9890): no C makes the combination add, 10 is kept.
 MENTION_C = 10.0
 
+#: Inverse regularisation of the code model (multinomial, one class per code plus "none").
+CODE_C = 10.0
+
 #: Thresholds under which the classifier neither proposes nor vetoes (it sets confidence only):
 #: the final model's when nested leave-one-source-out shows no gain over the rules.
-CONFIDENCE_ONLY = {"propose": 1.01, "veto": 0.0}
+CONFIDENCE_ONLY = {"propose": 1.01, "veto": 0.0, "suggest": 1.01, "relabel": 1.01}
 
 #: Class weights of the pair model (None: every pair counts once). "balanced" lifts the classifier
 #: alone (F1 0.882 -> 0.886) but vetoes one right record more (combined 0.9884 either way).
@@ -199,10 +207,21 @@ CLASS_WEIGHT: dict[str, float] | str | None = None
 #: 0.98902), and they teach the classifier to copy the rules it should check.
 WEAK_LABELS = False
 
+#: The thresholds of the combination, in the order they are reported.
+THRESHOLDS = ("propose", "veto", "suggest", "relabel")
+
+#: Minimum document frequency of a feature (in the training rows of a fold).
+MIN_DF = 2
+
+#: Names of the slices reported besides all sources: the seed pages (corpora/0*) and the train/
+#: pages (t*), where the rules are out of sample.
+SEED_PREFIX = ("0",)
+TRAIN_PREFIX = ("t",)
+
 
 @dataclass
 class MentionExample:
-    """A number of a seed source in context, its features and its gold label (code or none)."""
+    """A number of a labelled source in context, its features and its gold label (code or none)."""
 
     source: str
     doc: Document
@@ -211,6 +230,21 @@ class MentionExample:
     hits: list[Any]
     label: str
     on_topic: bool
+
+    @cached_property
+    def pairs(self) -> list[tuple[str, list[str]]]:
+        """``(code, pair features)`` of every code option of the number (pair model rows)."""
+        from .features import code_options, pair_features
+
+        return [(code, pair_features(self.cand, code, self.feats, self.hits))
+                for code in code_options(self.cand, self.hits)]
+
+    @cached_property
+    def code_feats(self) -> list[str]:
+        """The number's :func:`pipeline.features.code_features` (code model row)."""
+        from .features import code_features
+
+        return code_features(self.cand, self.feats, self.hits) if self.feats else []
 
 
 def _find_page(corpora: Path, source: str) -> Path:
@@ -252,22 +286,28 @@ def label_candidates(raw: str, rows: list[tuple[Any, int, int]], gold: list[dict
     return out
 
 
-def gold_sets(corpora: Path, gold_dir: Path, dev: Path | None = None) -> list[tuple[Path, Path]]:
+def gold_sets(corpora: Path, gold_dir: Path, dev: Path | None = None, train: Path | None = None
+              ) -> list[tuple[Path, Path]]:
     """The ``(pages, gold)`` folders of the mention classifier's labelled sources: the seeds
-    (``corpora``, ``gold_dir``) and the development pages (``dev/pages``, ``dev/gold``, default
-    ``dev/`` beside ``gold_dir``) when they exist. Never ``heldout/``: that set is blind."""
+    (``corpora``, ``gold_dir``), the development pages (``dev/pages``, ``dev/gold``, default
+    ``dev/`` beside ``gold_dir``) and the training pages (``train/pages``, ``train/gold``, default
+    ``train/`` beside ``gold_dir``; written for the learned models, the rules are never tuned on
+    them) when they exist. Never ``heldout/``: that set is blind."""
     dev = dev if dev is not None else gold_dir.parent / "dev"
+    train = train if train is not None else gold_dir.parent / "train"
     sets = [(corpora, gold_dir)]
-    if (dev / "pages").is_dir() and (dev / "gold").is_dir() and dev.name != "heldout":
-        sets.append((dev / "pages", dev / "gold"))
+    for extra in (dev, train):
+        if (extra / "pages").is_dir() and (extra / "gold").is_dir() and extra.name != "heldout" \
+                and (extra / "pages", extra / "gold") not in sets:
+            sets.append((extra / "pages", extra / "gold"))
     return sets
 
 
-def collect_mentions(corpora: Path, gold_dir: Path, dev: Path | None = None
+def collect_mentions(corpora: Path, gold_dir: Path, dev: Path | None = None, train: Path | None = None
                      ) -> tuple[list[MentionExample], list[dict[str, Any]], str]:
     """Every usable number of the gold sources with features and label; the gold; the data hash.
 
-    The sources are those of :func:`gold_sets` (seeds and dev pages), one fold each.
+    The sources are those of :func:`gold_sets` (seeds, dev and train pages), one fold each.
     """
     from .aligned import map_span
     from .clean import clean_page
@@ -280,7 +320,7 @@ def collect_mentions(corpora: Path, gold_dir: Path, dev: Path | None = None
 
     gold: list[dict[str, Any]] = []
     where: dict[str, tuple[Path, Path]] = {}
-    for pages, gdir in gold_sets(corpora, gold_dir, dev):
+    for pages, gdir in gold_sets(corpora, gold_dir, dev, train):
         for g in load_gold(gdir):
             if where.setdefault(g["source"], (pages, gdir)) != (pages, gdir):
                 raise ValueError(f"gold source {g['source']} is in both {where[g['source']][1]} and {gdir}")
@@ -303,7 +343,7 @@ def collect_mentions(corpora: Path, gold_dir: Path, dev: Path | None = None
             cands = [c for c in everything if usable(c)]
             rows = [(c, *map_span(doc.offset_clean, doc.offset_raw, c.start, c.end)) for c in cands]
             labels = label_candidates(raw, rows, by_source[source])
-            feats, hits = candidate_context(cands, everything)
+            feats, hits = candidate_context(cands, everything, all_numbers=True)
             examples += [MentionExample(source, doc, c, f, h, lab, on_topic)
                          for c, f, h, lab in zip(cands, feats, hits, labels, strict=True)]
     return examples, gold, data_hash(hashed)
@@ -330,39 +370,156 @@ def collect_extra_mentions(corpora: Path = DEFAULT_CORPORA, weak: bool = WEAK_LA
         sentences, _tokens = segment_document(a.doc)
         everything = candidates(a.doc, sentences)
         cands = [c for c in everything if usable(c)]
-        feats, hits = candidate_context(cands, everything)
+        feats, hits = candidate_context(cands, everything, all_numbers=True)
         for c, f, h in zip(cands, feats, hits, strict=True):
-            weak = c.indicator if a.label == "education" and c.rule is not None and c.indicator else "none"
-            examples.append(MentionExample(a.page, a.doc, c, f, h, weak, a.label == "education"))
+            label = c.indicator if a.label == "education" and c.rule is not None and c.indicator else "none"
+            examples.append(MentionExample(a.page, a.doc, c, f, h, label, a.label == "education"))
     return examples, digest
 
 
-def mention_pairs(examples: list[MentionExample]) -> tuple[list[list[str]], list[str]]:
-    """Training rows of the pair model: one per (number, code option), labelled yes/no."""
-    from .features import code_options, pair_features
-    from .mention_model import YES
+class RowSpace:
+    """Feature rows held once as counts over the sorted vocabulary of every feature seen.
 
-    rows, ys = [], []
-    for e in examples:
-        for code in code_options(e.cand, e.hits):
-            rows.append(pair_features(e.cand, code, e.feats, e.hits))
-            ys.append(YES if code == e.label else "no")
-    return rows, ys
+    A fold's encoder (the features of at least ``MIN_DF`` of its training rows,
+    smoothed idf) and its TF-IDF matrices are then column picks and array
+    arithmetic, the same numbers as :meth:`TfidfEncoder.fit` and
+    :meth:`TfidfEncoder.transform` on the fold's rows, without re-encoding
+    strings for each of the few hundred fits of nested leave-one-source-out.
+    """
+
+    def __init__(self, rows: list[list[str]], binary: tuple[str, ...]) -> None:
+        from collections import Counter
+
+        import numpy as np
+        from scipy import sparse
+
+        self.names = sorted({f for r in rows for f in r})
+        index = {f: i for i, f in enumerate(self.names)}
+        data: list[int] = []
+        indices: list[int] = []
+        indptr = [0]
+        for r in rows:
+            counts = Counter(index[f] for f in r)
+            for i in sorted(counts):
+                indices.append(i)
+                data.append(counts[i])
+            indptr.append(len(indices))
+        self.counts = sparse.csr_matrix((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64),
+                                         np.array(indptr, dtype=np.int64)), shape=(len(rows), len(self.names)))
+        self.binary = binary
+        self.flag = np.array([f.split(":", 1)[0] in binary for f in self.names], dtype=bool)
+
+    def encoder(self, rows: Any, min_df: int = MIN_DF) -> tuple[TfidfEncoder, Any]:
+        """The encoder fitted on ``rows`` (indices) and the columns it keeps."""
+        import numpy as np
+
+        sub = self.counts[rows]
+        df = np.bincount(sub.indices, minlength=len(self.names))
+        keep = np.flatnonzero(df >= min_df)
+        idf = np.log((1 + sub.shape[0]) / (1 + df[keep])) + 1.0
+        return TfidfEncoder({self.names[i]: k for k, i in enumerate(keep)}, idf, self.binary), keep
+
+    def matrix(self, rows: Any, keep: Any, enc: TfidfEncoder) -> Any:
+        """TF-IDF rows (indices ``rows``) over the encoder's columns ``keep``."""
+        import numpy as np
+
+        m = self.counts[rows][:, keep].tocsr()
+        m.sort_indices()
+        flag = self.flag[keep][m.indices]
+        w = (1.0 + np.log(m.data)) * enc.idf[m.indices]
+        w[flag] = 0.0
+        row_of = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+        norm = np.sqrt(np.bincount(row_of, weights=w * w, minlength=m.shape[0]))
+        norm[norm == 0] = 1.0
+        m.data = np.where(flag, 1.0, w / norm[row_of])
+        return m
+
+
+class MentionData:
+    """The rows of both models for a list of examples (scored) and extras (always trained on)."""
+
+    def __init__(self, examples: list[MentionExample], extra: list[MentionExample] | None = None) -> None:
+        import numpy as np
+
+        from .features import CODE_BINARY, MENTION_BINARY
+        from .mention_model import YES
+
+        self.examples = examples
+        self.everything = examples + (extra or [])
+        self.source = np.array([e.source for e in examples] + ["" for _ in extra or []], dtype=object)
+        pair_rows, self.pair_of, self.pair_y = [], [], []
+        for i, e in enumerate(self.everything):
+            for code, feats in e.pairs:
+                pair_rows.append(feats)
+                self.pair_of.append(i)
+                self.pair_y.append(YES if code == e.label else "no")
+        self.pair_of = np.array(self.pair_of, dtype=np.int64)
+        self.pair_y = np.array(self.pair_y, dtype=object)
+        self.pairs = RowSpace(pair_rows, MENTION_BINARY)
+        self.codes = RowSpace([e.code_feats for e in self.everything], CODE_BINARY)
+        self.code_y = np.array([e.label for e in self.everything], dtype=object)
+
+    def train_rows(self, held: set[str]) -> Any:
+        """Indices of the examples (and extras) not of the ``held`` sources."""
+        import numpy as np
+
+        return np.flatnonzero(~np.isin(self.source, list(held)))
+
+    def fit(self, rows: Any, c: float = MENTION_C, code_c: float = CODE_C) -> tuple[LinearModel, LinearModel]:
+        """Pair and code model fitted on examples ``rows`` (indices into ``everything``)."""
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+
+        pr = np.flatnonzero(np.isin(self.pair_of, rows))
+        enc, keep = self.pairs.encoder(pr)
+        clf = LogisticRegression(C=c, random_state=SEED, max_iter=3000, solver="liblinear", dual=True,
+                                 class_weight=CLASS_WEIGHT)  # liblinear dual: 10-30x faster than lbfgs here
+        clf.fit(self.pairs.matrix(pr, keep, enc), self.pair_y[pr])
+        pair = LinearModel("mention_classifier", enc, [str(k) for k in clf.classes_], clf.coef_.copy(),
+                           clf.intercept_.copy(), {})
+        rows = np.asarray(rows)
+        cenc, ckeep = self.codes.encoder(rows)
+        # one-vs-rest, each class a liblinear dual fit (5x faster than a multinomial lbfgs fit here)
+        cclf = OneVsRestClassifier(LogisticRegression(C=code_c, random_state=SEED, max_iter=3000,
+                                                      solver="liblinear", dual=True))
+        cclf.fit(self.codes.matrix(rows, ckeep, cenc), self.code_y[rows])
+        codes = LinearModel("mention_codes", cenc, [str(k) for k in cclf.classes_],
+                            np.vstack([m.coef_ for m in cclf.estimators_]),
+                            np.concatenate([m.intercept_ for m in cclf.estimators_]), {})
+        return pair, codes
+
+    def score(self, held: set[str], c: float = MENTION_C, code_c: float = CODE_C
+              ) -> tuple[list[int], list[dict[str, float]], list[dict[str, float]]]:
+        """Indices of the examples of the ``held`` sources and their pair and code probabilities by
+        models trained on every other example."""
+        import numpy as np
+
+        from .mention_model import MentionClassifier
+
+        idx = np.flatnonzero(np.isin(self.source, list(held))).tolist()
+        if not idx:
+            return [], [], []
+        clf = MentionClassifier(*self.fit(self.train_rows(held), c, code_c))
+        score = [self.examples[i] for i in idx]
+        bases, cands, hits = [e.feats for e in score], [e.cand for e in score], [e.hits for e in score]
+        return idx, clf.predict_features(bases, cands, hits), clf.predict_codes(bases, cands, hits)
 
 
 def fit_mention_model(examples: list[MentionExample], c: float = MENTION_C) -> LinearModel:
-    """A logistic regression over (number, code) pairs: is this code the number's indicator?"""
-    from sklearn.linear_model import LogisticRegression
+    """The pair model (a logistic regression over (number, code) pairs: is this code the number's
+    indicator?) fitted on ``examples``."""
+    return fit_mention_models(examples, c)[0]
 
-    from .features import MENTION_BINARY
 
-    rows, ys = mention_pairs(examples)
-    enc = TfidfEncoder.fit(rows, min_df=2, binary=MENTION_BINARY)
-    clf = LogisticRegression(C=c, random_state=SEED, max_iter=3000, solver="liblinear", dual=True,
-                             class_weight=CLASS_WEIGHT)  # liblinear dual: 10-30x faster than lbfgs here
-    clf.fit(enc.transform(rows), ys)
-    return LinearModel("mention_classifier", enc, [str(k) for k in clf.classes_], clf.coef_.copy(),
-                       clf.intercept_.copy(), {})
+def fit_mention_models(examples: list[MentionExample], c: float = MENTION_C, code_c: float = CODE_C
+                       ) -> tuple[LinearModel, LinearModel]:
+    """The pair model and the code model fitted on ``examples``."""
+    data = MentionData(examples)
+    return data.fit(list(range(len(examples))), c, code_c)
+
+
+Probs = list[dict[str, float]]
 
 
 def _record(e: MentionExample, code: str, confidence: float, extractor: str) -> dict[str, Any]:
@@ -372,35 +529,51 @@ def _record(e: MentionExample, code: str, confidence: float, extractor: str) -> 
             "confidence": confidence, "extractor": extractor}
 
 
-def predictions(examples: list[MentionExample], probs: list[dict[str, float]], mode: str,
-                propose: float | None = None, veto: float | None = None) -> list[dict[str, Any]]:
-    """Records of on-topic examples by ``mode``: ``rules``, ``classifier`` (alone) or ``combined``.
+def example_records(e: MentionExample, p: dict[str, float], q: dict[str, float], mode: str,
+                    propose: float, veto: float, suggest: float, relabel: float) -> list[dict[str, Any]]:
+    """The records one on-topic example makes in ``mode`` (see :func:`predictions`)."""
+    from .mention_model import considered, decide, usable
+
+    ruled = e.cand.rule is not None and e.cand.indicator is not None
+    if mode == "rules":
+        if not ruled:
+            return []
+        rec = _record(e, e.cand.indicator, e.cand.confidence, "rules")
+        return [rec, *_shared(e, rec)]
+    if not (considered(e.cand) if mode == "combined" else usable(e.cand)):
+        return []
+    d = decide(e.cand.indicator if ruled and mode == "combined" else None, e.cand.confidence, p,
+               propose=propose, veto=veto, codes=q, suggest=suggest, relabel=relabel)
+    if d.indicator is None:
+        return []
+    rec = _record(e, d.indicator, d.confidence, d.extractor or "")
+    return [rec, *_shared(e, rec)] if d.indicator == e.cand.indicator and d.extractor == "rules" else [rec]
+
+
+def predictions(examples: list[MentionExample], probs: Probs, mode: str, propose: float | None = None,
+                veto: float | None = None, codes: Probs | None = None, suggest: float | None = None,
+                relabel: float | None = None) -> list[dict[str, Any]]:
+    """Records of on-topic examples by ``mode``: ``rules``, ``classifier`` (both models alone, every
+    usable number, a code when a model gives it 0.5) or ``combined`` (the rules, the pair model's
+    vetoes and proposals at ``propose``/``veto``, the code model's proposals at ``suggest``, vetoed
+    records relabelled at ``relabel``).
 
     Attributes (stage, year, kind, approx) are the rules' for every mode, so
     the modes differ only in which numbers become which indicator.
     """
-    from .mention_model import PROPOSE, VETO, considered, decide, usable
+    from .mention_model import PROPOSE, RELABEL, SUGGEST, VETO
 
+    if mode == "classifier":
+        propose, veto, suggest = 0.5, 0.0, 0.5
     propose = PROPOSE if propose is None else propose
     veto = VETO if veto is None else veto
+    suggest = SUGGEST if suggest is None else suggest
+    relabel = RELABEL if relabel is None else relabel
+    codes = codes if codes is not None else [{} for _ in examples]
     out = []
-    for e, p in zip(examples, probs, strict=True):
-        if not e.on_topic:
-            continue
-        ruled = e.cand.rule is not None and e.cand.indicator is not None
-        if mode == "rules":
-            if ruled:
-                out.append(_record(e, e.cand.indicator, e.cand.confidence, "rules"))
-                out += _shared(e, out[-1])
-            continue
-        if not (considered(e.cand) if mode == "combined" else usable(e.cand)):
-            continue
-        d = decide(e.cand.indicator if ruled and mode == "combined" else None, e.cand.confidence, p,
-                   propose=propose if mode == "combined" else 0.5, veto=veto)
-        if d.indicator is not None:
-            out.append(_record(e, d.indicator, d.confidence, d.extractor or ""))
-            if d.indicator == e.cand.indicator:
-                out += _shared(e, out[-1])
+    for e, p, q in zip(examples, probs, codes, strict=True):
+        if e.on_topic:
+            out += example_records(e, p, q, mode, propose, veto, suggest, relabel)
     return out
 
 
@@ -428,86 +601,161 @@ def calibration(gold: list[dict[str, Any]], records: list[dict[str, Any]]) -> di
             "sortable": err(low) > err(top)}
 
 
-def _fit_and_score(train: list[MentionExample], score: list[MentionExample], c: float) -> list[dict[str, float]]:
-    """Probabilities of ``score`` by a model fitted on ``train``."""
-    from .mention_model import MentionClassifier
+@dataclass
+class Scores:
+    """Held-out probabilities of every example by both models."""
 
-    if not score:
-        return []
-    clf = MentionClassifier(fit_mention_model(train, c))
-    return clf.predict_features([e.feats for e in score], [e.cand for e in score], [e.hits for e in score])
+    pair: Probs
+    codes: Probs
 
 
-def leave_one_source_out(examples: list[MentionExample], c: float = MENTION_C,
-                         extra: list[MentionExample] | None = None) -> list[dict[str, float]]:
-    """Held-out probabilities of every example: each source scored by a model trained on the others
-    (and on ``extra``, numbers that are never scored)."""
-    probs: list[dict[str, float]] = [{} for _ in examples]
-    for source in sorted({e.source for e in examples}):
-        idx = [i for i, e in enumerate(examples) if e.source == source]
-        train = [e for e in examples if e.source != source] + (extra or [])
-        for i, p in zip(idx, _fit_and_score(train, [examples[i] for i in idx], c), strict=True):
-            probs[i] = p
-    return probs
+def leave_one_source_out(data: MentionData, c: float = MENTION_C, code_c: float = CODE_C) -> Scores:
+    """Held-out probabilities of every example: each source scored by models trained on the others
+    (and on the extras, numbers that are never scored)."""
+    n = len(data.examples)
+    out = Scores([{} for _ in range(n)], [{} for _ in range(n)])
+    for source in sorted({e.source for e in data.examples}):
+        idx, p, q = data.score({source}, c, code_c)
+        for i, pi, qi in zip(idx, p, q, strict=True):
+            out.pair[i], out.codes[i] = pi, qi
+    return out
 
 
-def inner_probabilities(examples: list[MentionExample], c: float = MENTION_C,
-                        extra: list[MentionExample] | None = None) -> dict[str, list[dict[str, float]]]:
+def inner_probabilities(data: MentionData, c: float = MENTION_C, code_c: float = CODE_C) -> dict[str, Scores]:
     """For every source ``s``, held-out probabilities of the examples of all other sources by
-    models that never saw ``s`` either: example ``i`` of source ``t`` is scored by the model
+    models that never saw ``s`` either: example ``i`` of source ``t`` is scored by the models
     trained without ``s`` and ``t``. They choose the thresholds of fold ``s`` (nested
-    leave-one-source-out); one model per pair of sources serves both of its folds."""
-    sources = sorted({e.source for e in examples})
-    inner: dict[str, list[dict[str, float]]] = {s: [{} for _ in examples] for s in sources}
+    leave-one-source-out); one fit per pair of sources serves both of its folds."""
+    n = len(data.examples)
+    sources = sorted({e.source for e in data.examples})
+    inner = {s: Scores([{} for _ in range(n)], [{} for _ in range(n)]) for s in sources}
     for k, s in enumerate(sources):
         for t in sources[k + 1:]:
-            idx = [i for i, e in enumerate(examples) if e.source in (s, t)]
-            train = [e for e in examples if e.source not in (s, t)] + (extra or [])
-            for i, p in zip(idx, _fit_and_score(train, [examples[i] for i in idx], c), strict=True):
-                inner[t if examples[i].source == s else s][i] = p
+            idx, p, q = data.score({s, t}, c, code_c)
+            for i, pi, qi in zip(idx, p, q, strict=True):
+                fold = inner[t if data.examples[i].source == s else s]
+                fold.pair[i], fold.codes[i] = pi, qi
     return inner
 
 
+def _value_key(v: float | None) -> str:
+    return f"{float(v or 0.0):.9g}"
+
+
+def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample], scores: Scores
+                      ) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """The thresholds (propose, veto, suggest, relabel) of the grid with the best F1 on
+    ``examples`` scored held-out (``scores``), and the grid.
+
+    Counted fast: a record matches a gold record of the same source, code,
+    unit and value (to 9 digits), as :func:`pipeline.evaluate.evaluate`
+    counts. Rule records depend on (veto, relabel) only, numbers without one on
+    (propose, suggest) only, so each half is decided once per pair and the
+    grid adds the two. Ties go to the more conservative thresholds (fewer
+    proposals, fewer vetoes).
+    """
+    from collections import Counter
+
+    from .mention_model import PROPOSE_GRID, RELABEL_GRID, SUGGEST_GRID, VETO_GRID, considered
+
+    def key(r: dict[str, Any]) -> tuple[str, str, str | None, str]:
+        return (r["source"], r["indicator"], r["unit"], _value_key(r["value"]))
+
+    sources = {g["source"] for g in gold}
+    want = Counter(key(g) for g in gold)
+    base: Counter[tuple[str, str, str | None, str]] = Counter()
+    ruled_active, free_active = [], []
+    lo_p, lo_s, hi_v = min(PROPOSE_GRID), min(SUGGEST_GRID), max(VETO_GRID)
+    for e, p, q in zip(examples, scores.pair, scores.codes, strict=True):
+        if not e.on_topic or e.source not in sources:
+            continue
+        ruled = e.cand.rule is not None and e.cand.indicator is not None
+        if considered(e.cand) and ruled and p.get(e.cand.indicator, 0.0) < hi_v:
+            ruled_active.append((e, p, q))
+        elif considered(e.cand) and not ruled and (max(p.values(), default=0.0) >= lo_p
+                                                  or max(q.values(), default=0.0) >= lo_s):
+            free_active.append((e, p, q))
+        else:
+            base.update(key(r) for r in example_records(e, p, q, "rules", 1.01, 0.0, 1.01, 1.01))
+
+    def delta(active: list[Any], **th: float) -> Counter[tuple[str, str, str | None, str]]:
+        out: Counter[tuple[str, str, str | None, str]] = Counter()
+        for e, p, q in active:
+            out.update(key(r) for r in example_records(e, p, q, "combined", **th))
+        return out
+
+    by_rule = {(v, r): delta(ruled_active, propose=1.01, veto=v, suggest=1.01, relabel=r)
+               for v in VETO_GRID for r in RELABEL_GRID}
+    by_free = {(p, s): delta(free_active, propose=p, veto=0.0, suggest=s, relabel=1.01)
+               for p in PROPOSE_GRID for s in SUGGEST_GRID}
+    n_gold = sum(want.values())
+    grid = []
+    for (propose, suggest), free in by_free.items():
+        for (veto, relabel), rule in by_rule.items():
+            pred = base + free + rule
+            n_pred = sum(pred.values())
+            matched = sum(min(n, want[k]) for k, n in pred.items())
+            prec, rec = (matched / n_pred if n_pred else 0.0), (matched / n_gold if n_gold else 0.0)
+            f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+            grid.append({"propose": propose, "veto": veto, "suggest": suggest, "relabel": relabel,
+                         "f1": round(f1, 4), "predicted": n_pred, "matched": matched})
+    best = max(grid, key=lambda g: (g["f1"], g["propose"] + g["suggest"] + g["relabel"], -g["veto"]))
+    return {k: best[k] for k in ("propose", "veto", "suggest", "relabel")}, grid
+
+
 def nested_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample],
-                      inner: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+                      inner: dict[str, Scores]) -> dict[str, dict[str, float]]:
     """The thresholds of every fold, chosen on the other sources only (:func:`inner_probabilities`)."""
     out = {}
-    for s, probs in sorted(inner.items()):
+    for s, sc in sorted(inner.items()):
         idx = [i for i, e in enumerate(examples) if e.source != s]
         out[s] = choose_thresholds([g for g in gold if g["source"] != s], [examples[i] for i in idx],
-                                   [probs[i] for i in idx])[0]
+                                   Scores([sc.pair[i] for i in idx], [sc.codes[i] for i in idx]))[0]
     return out
 
 
-def fold_predictions(examples: list[MentionExample], probs: list[dict[str, float]], mode: str,
+def fold_predictions(examples: list[MentionExample], scores: Scores, mode: str,
                      by_source: dict[str, dict[str, float]] | None = None) -> list[dict[str, Any]]:
     """:func:`predictions` of every source with the thresholds of its fold (``by_source``; the
     defaults when None)."""
-    if by_source is None:
-        return predictions(examples, probs, mode)
+    if by_source is None or mode != "combined":
+        return predictions(examples, scores.pair, mode, codes=scores.codes)
     out: list[dict[str, Any]] = []
     for s in sorted({e.source for e in examples}):
         idx = [i for i, e in enumerate(examples) if e.source == s]
-        out += predictions([examples[i] for i in idx], [probs[i] for i in idx], mode, **by_source[s])
+        out += predictions([examples[i] for i in idx], [scores.pair[i] for i in idx], mode,
+                           codes=[scores.codes[i] for i in idx], **by_source[s])
     return out
 
 
-def compare(gold: list[dict[str, Any]], examples: list[MentionExample], probs: list[dict[str, float]],
-            by_source: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
+def compare(gold: list[dict[str, Any]], examples: list[MentionExample], scores: Scores,
+            by_source: dict[str, dict[str, float]] | None = None,
+            only: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Rules-only, classifier-only and combined scores (overall and per family) and calibration;
-    combined with the thresholds of each fold (``by_source``)."""
+    combined with the thresholds of each fold (``by_source``). ``only``: the sources whose names
+    start with one of these prefixes (the slice's rows of the same held-out predictions)."""
     from .evaluate import evaluate
 
+    if only is not None:
+        gold = [g for g in gold if g["source"].startswith(only)]
     out: dict[str, Any] = {}
     for mode in ("rules", "classifier", "combined"):
-        recs = fold_predictions(examples, probs, mode, by_source if mode == "combined" else None)
+        recs = fold_predictions(examples, scores, mode, by_source)
         ev = evaluate(gold, recs)
         sources = {s: round(evaluate([g for g in gold if g["source"] == s],
                                      [r for r in recs if r["source"] == s]).overall.f1, 4)
                    for s in sorted({g["source"] for g in gold})}
         out[mode] = {"overall": ev.overall.as_dict(), "families": {k: v.as_dict() for k, v in ev.families.items()},
-                     "calibration": calibration(gold, recs), "sources": sources}
+                     "calibration": calibration(gold, recs), "sources": sources,
+                     "extractors": dict(sorted(_count(r["extractor"] for r in recs
+                                                      if r["source"] in sources).items()))}
     return out
+
+
+def _count(items: Any) -> dict[str, int]:
+    from collections import Counter
+
+    return dict(Counter(items))
 
 
 def format_comparison(title: str, table: dict[str, Any]) -> str:
@@ -524,67 +772,76 @@ def format_comparison(title: str, table: dict[str, Any]) -> str:
     lines.append(f"  {'errors by conf.':<18}" + "".join(
         f"{table[m]['calibration']['errors_lowest_10pct']:.2f} low10%, {table[m]['calibration']['errors_top_50pct']:.2f} top50%".rjust(26)
         for m in modes))
+    lines.append(f"  {'gold/pred/match':<18}" + "".join(
+        f"{table[m]['overall']['gold']}/{table[m]['overall']['predicted']}/{table[m]['overall']['matched']}".rjust(26)
+        for m in modes))
     lines.append("  F1 by source (rules/classifier/combined): " + "; ".join(
         f"{s[:3]} " + "/".join(f"{table[m]['sources'][s]:.3f}" for m in modes) for s in table["rules"].get("sources", {})))
+    lines.append("  combined records by extractor: " + ", ".join(
+        f"{k} {v}" for k, v in table["combined"].get("extractors", {}).items()))
     lines.append("  attributes on matched records (rules' resolvers in every mode): " + ", ".join(
         f"{a} {table['combined']['overall'][a + '_acc']:.3f}" for a in ("stage", "year", "kind", "approx")))
     return "\n".join(lines)
 
 
-def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample],
-                      probs: list[dict[str, float]]) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """The (propose, veto) pair of the grid with the best leave-one-source-out F1, and the grid.
-
-    Ties go to the more conservative pair (fewer proposals, fewer vetoes).
-    """
-    from .evaluate import evaluate
-    from .mention_model import PROPOSE_GRID, VETO_GRID
-
-    grid = []
-    for propose in PROPOSE_GRID:
-        for veto in VETO_GRID:
-            s = evaluate(gold, predictions(examples, probs, "combined", propose, veto)).overall
-            grid.append({"propose": propose, "veto": veto, "f1": round(s.f1, 4), "predicted": s.predicted,
-                         "matched": s.matched})
-    best = max(grid, key=lambda g: (g["f1"], g["propose"], -g["veto"]))
-    return {"propose": best["propose"], "veto": best["veto"]}, grid
-
-
 def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | None = None,
-                             out: Path | None = None, dev: Path | None = None) -> dict[str, Any]:
-    """Nested leave-one-source-out comparison on the gold sources (seeds and dev pages), then the
-    final model on all of them with thresholds chosen on the held-out scores of every source, saved."""
+                             out: Path | None = None, dev: Path | None = None, train: Path | None = None
+                             ) -> dict[str, Any]:
+    """Nested leave-one-source-out comparison on the gold sources (seeds, dev and train pages), then
+    the final models on all of them with thresholds chosen on the held-out scores of every source,
+    saved (``mention_classifier`` with the thresholds in its meta, ``mention_codes``)."""
+    from .mention_model import CODE_MODEL_NAME
+
     gold_dir = gold_dir or corpora.parent / "gold"
-    examples, gold, digest = collect_mentions(corpora, gold_dir, dev)
+    examples, gold, digest = collect_mentions(corpora, gold_dir, dev, train)
     extra, extra_digest = collect_extra_mentions(corpora)
-    probs = leave_one_source_out(examples, extra=extra)
-    by_source = nested_thresholds(gold, examples, inner_probabilities(examples, extra=extra))
-    loso = compare(gold, examples, probs, by_source)
+    data = MentionData(examples, extra)
+    scores = leave_one_source_out(data)
+    by_source = nested_thresholds(gold, examples, inner_probabilities(data))
+    loso = compare(gold, examples, scores, by_source)
+    slices = {name: compare(gold, examples, scores, by_source, prefix)
+              for name, prefix in (("seeds", SEED_PREFIX), ("train", TRAIN_PREFIX))
+              if any(g["source"].startswith(prefix) for g in gold)}
     # the final model's thresholds: chosen on the held-out scores of all sources (the level above),
     # adopted only when the nested evaluation shows that choosing them this way adds to the rules
-    best, grid = choose_thresholds(gold, examples, probs)
+    best, grid = choose_thresholds(gold, examples, scores)
     adopted = loso["combined"]["overall"]["f1"] > loso["rules"]["overall"]["f1"]
     thresholds = best if adopted else dict(CONFIDENCE_ONLY)
-    model = fit_mention_model(examples + extra)
+    model, codes = data.fit(list(range(len(data.everything))))
     sources = sorted({g["source"] for g in gold})
     report = format_comparison(
         f"mention classifier, nested leave-one-source-out over {len(gold)} gold records ({len(sources)} sources: "
         f"train on {len(sources) - 1}, score the other; combined uses thresholds chosen inside the training "
         f"folds)", loso)
-    folds = "; ".join(f"{s[:3]} {t['propose']}/{t['veto']}" for s, t in by_source.items())
-    report += f"\n  thresholds (propose/veto) chosen per fold: {folds}"
-    report += (f"\n  final model: propose >= {thresholds['propose']}, veto < {thresholds['veto']}: " + (
-        f"chosen on the held-out scores of all {len(sources)} sources" if adopted else
-        f"the classifier sets confidence only (nested combined F1 {loso['combined']['overall']['f1']:.4f} does not "
-        f"beat rules-only {loso['rules']['overall']['f1']:.4f}; the grid's best on all sources would have been "
-        f"propose >= {best['propose']}, veto < {best['veto']})"))
+    for name, table in slices.items():
+        n = len(table["rules"]["sources"])
+        what = ("the seed pages (corpora/0*): their rows of the same leave-one-source-out, each seed scored by "
+                "models trained on every other source" if name == "seeds" else
+                "the train/ pages, which the rules were never tuned on (rules out of sample): their rows of the "
+                "same leave-one-source-out")
+        report += "\n" + format_comparison(f"  slice {name} ({n} sources): {what}", table)
+    folds = "; ".join(f"{s[:3]} " + "/".join(str(t[k]) for k in THRESHOLDS) for s, t in by_source.items())
+    report += f"\n  thresholds ({'/'.join(THRESHOLDS)}) chosen per fold: {folds}"
+    report += (f"\n  final model: propose >= {thresholds['propose']}, veto < {thresholds['veto']}, "
+               f"suggest >= {thresholds['suggest']}, relabel >= {thresholds['relabel']}: " + (
+                   f"chosen on the held-out scores of all {len(sources)} sources" if adopted else
+                   f"the classifier sets confidence only (nested combined F1 {loso['combined']['overall']['f1']:.4f} "
+                   f"does not beat rules-only {loso['rules']['overall']['f1']:.4f}; the grid's best on all sources "
+                   f"would have been propose >= {best['propose']}, veto < {best['veto']}, suggest >= "
+                   f"{best['suggest']}, relabel >= {best['relabel']})"))
     meta: dict[str, Any] = {"training_data_hash": data_hash([digest, extra_digest]), "seed": SEED,
-                            "C": MENTION_C, "class_weight": CLASS_WEIGHT, "weak_labels": WEAK_LABELS,
-                            "extra_numbers": len(extra), "features": len(model.encoder.vocabulary),
+                            "C": MENTION_C, "code_C": CODE_C, "class_weight": CLASS_WEIGHT,
+                            "weak_labels": WEAK_LABELS, "extra_numbers": len(extra),
+                            "features": len(model.encoder.vocabulary), "code_features": len(codes.encoder.vocabulary),
                             "sources": sources, "numbers": len(examples),
                             "labelled": sum(e.label != "none" for e in examples), "thresholds": thresholds,
-                            "combined_adopted": adopted, "metrics": {"leave_one_source_out": loso, "fold_thresholds": by_source,
+                            "combined_adopted": adopted,
+                            "metrics": {"leave_one_source_out": loso, "slices": slices, "fold_thresholds": by_source,
                                         "threshold_grid": grid}}
     save_model(model, meta, out)
+    save_model(codes, {"training_data_hash": meta["training_data_hash"], "seed": SEED, "C": CODE_C,
+                       "features": len(codes.encoder.vocabulary), "classes": len(codes.classes),
+                       "thresholds": "see mention_classifier.meta.json"}, out)
+    assert CODE_MODEL_NAME == codes.name
     meta["report"] = report
     return meta

@@ -46,9 +46,27 @@ def test_decide_without_vetoes(rule_code: str | None, proba: dict[str, float], e
 def test_decide_vetoes_and_relabels_below_the_veto_threshold() -> None:
     vetoed = decide("teachers.backbone", 0.9, {"teachers.backbone": 0.02}, propose=0.9, veto=0.05)
     assert vetoed.indicator is None and vetoed.reason.startswith("vetoed")
+    # relabelling has its own threshold: the propose threshold alone does not relabel
+    kept_out = decide("teachers.backbone", 0.9, {"teachers.backbone": 0.02, "teachers.exchanged": 0.93},
+                      propose=0.9, veto=0.05)
+    assert kept_out.indicator is None
     relabelled = decide("teachers.backbone", 0.9, {"teachers.backbone": 0.02, "teachers.exchanged": 0.93},
-                        propose=0.9, veto=0.05)
+                        propose=1.01, veto=0.05, relabel=0.9)
     assert (relabelled.indicator, relabelled.extractor) == ("teachers.exchanged", EXTRACTOR)
+    # ... by either model: the code model may offer the new code
+    by_codes = decide("teachers.backbone", 0.9, {"teachers.backbone": 0.02}, veto=0.05, relabel=0.9,
+                      codes={"teachers.trained": 0.95, "teachers.backbone": 0.01})
+    assert (by_codes.indicator, by_codes.extractor) == ("teachers.trained", EXTRACTOR)
+
+
+def test_decide_code_model_proposes_without_a_trigger_code() -> None:
+    # no trigger suggests a code (the pair model has nothing to score): the code model's offer counts
+    d = decide(None, 0.0, {}, propose=0.9, codes={"schools.count": 0.97, "schools.built": 0.02}, suggest=0.9)
+    assert (d.indicator, d.extractor) == ("schools.count", EXTRACTOR)
+    assert decide(None, 0.0, {}, codes={"schools.count": 0.97}, suggest=1.01).indicator is None
+    # both offer: the more probable wins
+    both = decide(None, 0.0, {"enroll.rate": 0.91}, propose=0.9, codes={"enroll.gross_rate": 0.95}, suggest=0.9)
+    assert both.indicator == "enroll.gross_rate"
 
 
 def test_rule_confidence_blends_rule_and_model() -> None:
@@ -80,7 +98,8 @@ def test_combined_extractor_on_seed_002_states_extractor_and_confidence() -> Non
     assert {r.extractor for r in records} <= {"rules", EXTRACTOR}
     assert all(0.0 < r.confidence <= 1.0 for r in records)
     clf = mention_model.mention_classifier()
-    assert all(r.confidence >= clf.propose for r in records if r.extractor == EXTRACTOR)
+    least = min(clf.propose, clf.suggest, clf.relabel)
+    assert all(r.confidence >= least for r in records if r.extractor == EXTRACTOR)
     # 第二篇, the disabled persons' association, yields nothing
     assert "肢残人协会" in docs[1][0].title
     assert not [r for r in records if r.doc_id == docs[1][0].doc_id]
@@ -105,8 +124,8 @@ def test_proposals_only_for_numbers_without_a_trigger(monkeypatch: pytest.Monkey
     # A government work report: 新建乡镇卫生院3所 has a trigger (新建…所) that the rules reject
     # (not_education); even a classifier that proposes everything must leave it alone.
     clf = mention_model.mention_classifier()
-    eager = MentionClassifier(clf.model)
-    eager.propose = 0.0
+    eager = MentionClassifier(clf.model, clf.codes.model if clf.codes else None)
+    eager.propose = eager.suggest = 0.0
     monkeypatch.setattr(mention_model, "mention_classifier", lambda: eager)
     doc, sents = _docs(ARTICLES / "mixed_gov_work_report_2019.txt")[0]
     by_text = {c.quantity.text: c for c in candidates(doc, sents)}
@@ -119,3 +138,51 @@ def test_proposals_only_for_numbers_without_a_trigger(monkeypatch: pytest.Monkey
         cand = next(c for c in candidates(doc, sents) if c.start == r.start)
         assert cand.rule is None and cand.reason in mention_model.OVERRULABLE
         assert r.kind in ("level", "change", "target")
+
+
+TRAIN_T05 = ROOT / "train" / "pages" / "t05_zhangzhou_nianjian.txt"
+
+
+def test_code_model_proposes_a_record_for_a_number_no_trigger_names() -> None:
+    # train/ page t05 (a yearbook): 全市有小学412所(另有教学点286个),比上年减少9所 — the rules read
+    # 412所 (有小学…所) but find no trigger for 9所 (no_trigger); the code model reads its clause
+    clf = mention_model.mention_classifier()
+    assert clf is not None and clf.codes is not None
+    doc, sents = _docs(TRAIN_T05)[0]
+    cand = next(c for c in candidates(doc, sents) if c.quantity.text == "9所" and "全市有小学" in c.sentence.text)
+    assert cand.rule is None and cand.reason == "no_trigger"
+    assert mention_model.considered(cand)
+    sure = MentionClassifier(clf.model, clf.codes.model)
+    sure.propose, sure.suggest = 1.01, 0.9  # proposals by the code model only
+    out = mention_model.combine(doc, candidates(doc, sents), sure)
+    made = next(c for c in out if c.start == cand.start)
+    assert (made.indicator, made.how) == ("schools.count", EXTRACTOR)
+    assert made.confidence >= 0.9 and made.kind == "change"  # 比上年减少: the rules' kind resolver
+    # without the code model nothing is proposed for it
+    alone = MentionClassifier(clf.model)
+    alone.propose = 1.01
+    made = next(c for c in mention_model.combine(doc, candidates(doc, sents), alone) if c.start == cand.start)
+    assert made.indicator is None
+
+
+def test_code_model_answers_only_codes_of_the_number_unit() -> None:
+    from pipeline.features import unit_codes
+
+    clf = mention_model.mention_classifier()
+    assert clf is not None and clf.codes is not None
+    doc, sents = _docs(TRAIN_T05)[0]
+    everything = candidates(doc, sents)
+    cands = [c for c in everything if usable(c)]
+    bases, hits = candidate_context(cands, everything, all_numbers=True)
+    for cand, probs in zip(cands, clf.predict_codes(bases, cands, hits), strict=True):
+        assert set(probs) <= set(unit_codes(cand.unit))
+        assert sum(probs.values()) <= 1.0 + 1e-9  # the rest is "none"
+    assert any(probs for probs in clf.predict_codes(bases, cands, hits))
+
+
+def test_code_model_refuses_a_pair_model() -> None:
+    from pipeline.features import ModelError
+
+    clf = mention_model.mention_classifier()
+    with pytest.raises(ModelError, match="none"):
+        mention_model.CodeModel(clf.model)

@@ -68,38 +68,103 @@ def test_committed_models_match_the_code() -> None:
     assert load_model("mention_classifier") is not None
 
 
-def test_mention_classifier_nested_leave_one_source_out_over_eleven_sources(tmp_path: Path) -> None:
+def _gold_count(*folders: Path) -> int:
+    return sum(1 for d in folders for p in d.glob("*.jsonl")
+               for line in p.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def test_mention_classifier_nested_leave_one_source_out_on_the_seeds(tmp_path: Path) -> None:
+    # The whole training path on the five seed sources only (dev/ and train/ pointed elsewhere), the
+    # issue's "train on four seed sources, score the fifth": fast enough for the suite (make train runs
+    # it on every labelled source).
     from pipeline.train import train_mention_classifier
 
-    meta = train_mention_classifier(ROOT / "corpora", ROOT / "gold", tmp_path)
-    assert len(meta["sources"]) == 11 and not any(s.startswith("heldout") for s in meta["sources"])
+    nowhere = tmp_path / "none"
+    meta = train_mention_classifier(ROOT / "corpora", ROOT / "gold", tmp_path, dev=nowhere, train=nowhere)
+    assert meta["sources"] == sorted(p.stem for p in (ROOT / "gold").glob("*.jsonl"))
     assert set(meta["metrics"]["fold_thresholds"]) == set(meta["sources"])  # one threshold choice a fold
     loso = meta["metrics"]["leave_one_source_out"]
     rules, alone, combined = (loso[m]["overall"] for m in ("rules", "classifier", "combined"))
-    n_gold = sum(1 for d in (ROOT / "gold", ROOT / "dev" / "gold") for p in d.glob("*.jsonl")
-                 for line in p.read_text(encoding="utf-8").splitlines() if line.strip())
-    assert rules["gold"] == combined["gold"] == n_gold  # 770 when written
-    # the classifier alone is a real extractor (not a copy of the rules: their decision is no feature;
-    # F1 0.884, precision 0.903 when written) ...
-    assert alone["f1"] >= 0.8 and alone["precision"] >= 0.85
-    # ... and combined, with thresholds chosen inside the training folds, stays within a record or two
-    # of rules-only (the rules were tuned on all eleven sources: 0.9890 vs 0.9884 when measured)
-    assert combined["f1"] >= rules["f1"] - 0.003
+    assert rules["gold"] == combined["gold"] == alone["gold"] == _gold_count(ROOT / "gold")
+    # the classifier alone is a real extractor (not a copy of the rules: their decision is no feature)
+    assert alone["f1"] >= 0.7  # 0.744 when written (trained on four seeds and the off-topic pages)
     # the final model proposes or vetoes only when the nested evaluation says it adds
     assert meta["combined_adopted"] == (combined["f1"] > rules["f1"])
     if not meta["combined_adopted"]:
-        assert meta["thresholds"] == {"propose": 1.01, "veto": 0.0}
-    # confidence sorts: the least confident 10% hold more errors than the top half
-    assert loso["combined"]["calibration"]["sortable"]
-    assert "classifier P/R/F1" in meta["report"] and "nested" in meta["report"]
-    assert (tmp_path / "mention_classifier.json").exists()
+        assert meta["thresholds"] == {"propose": 1.01, "veto": 0.0, "suggest": 1.01, "relabel": 1.01}
+    assert "classifier P/R/F1" in meta["report"] and "nested" in meta["report"] and "slice seeds" in meta["report"]
+    assert (tmp_path / "mention_classifier.json").exists() and (tmp_path / "mention_codes.json").exists()
+    assert load_model("mention_codes", tmp_path) is not None
+
+
+def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import train
+
+    examples, gold, _ = train.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
+    keep = sorted({e.source for e in examples})[:3]
+    examples = [e for e in examples if e.source in keep]
+    gold = [g for g in gold if g["source"] in keep]
+    data = train.MentionData(examples)
+    fitted_on: list[set[str]] = []
+    real_fit = train.MentionData.fit
+
+    def spy_fit(self: train.MentionData, rows: object, *args: object, **kw: object) -> object:
+        fitted_on.append({self.everything[i].source for i in rows})
+        return real_fit(self, rows, *args, **kw)
+
+    monkeypatch.setattr(train.MentionData, "fit", spy_fit)
+    inner = train.inner_probabilities(data)
+    assert len(fitted_on) == 3  # one model per pair of sources
+    for s, scores in inner.items():
+        # the inner scores of fold s: every other source's examples, by a model that saw neither
+        assert all(not p for e, p in zip(examples, scores.pair, strict=True) if e.source == s)
+        assert any(p for e, p in zip(examples, scores.pair, strict=True) if e.source != s)
+    assert all(len(seen) == 1 for seen in fitted_on)
+    chosen_on: list[set[str]] = []
+    real_choose = train.choose_thresholds
+
+    def spy_choose(g: list, ex: list, sc: object) -> object:
+        chosen_on.append({x["source"] for x in g} | {e.source for e in ex})
+        return real_choose(g, ex, sc)
+
+    monkeypatch.setattr(train, "choose_thresholds", spy_choose)
+    by_fold = train.nested_thresholds(gold, examples, inner)
+    assert set(by_fold) == set(keep)
+    for s, seen in zip(sorted(inner), chosen_on, strict=True):
+        assert s not in seen and seen == set(keep) - {s}
+
+
+def test_row_space_gives_the_encoder_rows() -> None:
+    from pipeline.features import MENTION_BINARY
+    from pipeline.train import RowSpace
+
+    rows = [["u:%", "w:入学率", "w:入学率", "L2:达到"], ["u:人", "w:教师", "L2:达到"], ["u:%", "w:教师", "x"],
+            ["u:%", "w:入学率"]]
+    space = RowSpace(rows, MENTION_BINARY)
+    pick = [0, 1, 3]
+    enc, keep = space.encoder(pick, min_df=2)
+    ref = TfidfEncoder.fit([rows[i] for i in pick], min_df=2, binary=MENTION_BINARY)
+    assert enc.vocabulary == ref.vocabulary and np.allclose(enc.idf, ref.idf)
+    got = space.matrix([0, 1, 2, 3], keep, enc).toarray()
+    assert np.allclose(got, ref.transform(rows).toarray())
 
 
 def test_committed_mention_model_was_trained_on_the_repo_gold() -> None:
     from pipeline.features import data_hash
 
     meta = json.loads((MODELS / "mention_classifier.meta.json").read_text(encoding="utf-8"))
-    assert meta["labelled"] >= 760 and len(meta["sources"]) == 11
+    sources = {p.stem for d in (ROOT / "gold", ROOT / "dev" / "gold", ROOT / "train" / "gold")
+               for p in d.glob("*.jsonl")}
+    assert set(meta["sources"]) == sources and not any(s.startswith("heldout") for s in meta["sources"])
+    assert meta["labelled"] >= _gold_count(ROOT / "gold", ROOT / "dev" / "gold", ROOT / "train" / "gold") - 30
+    slices = meta["metrics"]["slices"]
+    assert set(slices["seeds"]["rules"]["sources"]) == {p.stem for p in (ROOT / "gold").glob("*.jsonl")}
+    assert set(slices["train"]["rules"]["sources"]) == {p.stem for p in (ROOT / "train" / "gold").glob("*.jsonl")}
+    loso = meta["metrics"]["leave_one_source_out"]
+    assert meta["combined_adopted"] == (loso["combined"]["overall"]["f1"] > loso["rules"]["overall"]["f1"])
+    assert loso["combined"]["calibration"]["sortable"]  # the least confident 10% hold more errors than the top half
+    codes = json.loads((MODELS / "mention_codes.meta.json").read_text(encoding="utf-8"))
+    assert codes["training_data_hash"] == meta["training_data_hash"]
     assert meta["combined_adopted"] or meta["thresholds"]["veto"] == 0.0
     assert len(meta["training_data_hash"]) == 16 and data_hash([b""]) != meta["training_data_hash"]
 
@@ -109,8 +174,8 @@ def test_mention_training_is_deterministic() -> None:
 
     examples, _gold, digest = collect_mentions(ROOT / "corpora", ROOT / "gold")
     extra, _ = collect_extra_mentions(ROOT / "corpora")
-    assert {e.source for e in examples} == {p.stem for d in (ROOT / "gold", ROOT / "dev" / "gold")
-                                            for p in d.glob("*.jsonl")}
+    assert {e.source for e in examples} == {p.stem for d in (ROOT / "gold", ROOT / "dev" / "gold",
+                                                             ROOT / "train" / "gold") for p in d.glob("*.jsonl")}
     assert not {e.source for e in extra} & {e.source for e in examples}  # extras are never scored
     assert all(e.label == "none" for e in extra)
     one, two = fit_mention_model(examples + extra), fit_mention_model(examples + extra)
@@ -119,10 +184,12 @@ def test_mention_training_is_deterministic() -> None:
     assert collect_mentions(ROOT / "corpora", ROOT / "gold")[2] == digest
 
 
-def test_mention_sources_are_the_seeds_and_the_dev_pages_never_heldout(tmp_path: Path) -> None:
+def test_mention_sources_are_the_seeds_dev_and_train_pages_never_heldout(tmp_path: Path) -> None:
     from pipeline.train import gold_sets
 
-    assert gold_sets(ROOT / "corpora", ROOT / "gold") == [(ROOT / "corpora", ROOT / "gold"),
-                                                         (ROOT / "dev" / "pages", ROOT / "dev" / "gold")]
-    assert gold_sets(ROOT / "corpora", ROOT / "gold", ROOT / "heldout") == [(ROOT / "corpora", ROOT / "gold")]
-    assert gold_sets(ROOT / "corpora", ROOT / "gold", tmp_path) == [(ROOT / "corpora", ROOT / "gold")]
+    seeds = (ROOT / "corpora", ROOT / "gold")
+    dev, train = (ROOT / "dev" / "pages", ROOT / "dev" / "gold"), (ROOT / "train" / "pages", ROOT / "train" / "gold")
+    assert gold_sets(ROOT / "corpora", ROOT / "gold") == [seeds, dev, train]
+    assert gold_sets(ROOT / "corpora", ROOT / "gold", ROOT / "heldout", ROOT / "heldout") == [seeds]
+    assert gold_sets(ROOT / "corpora", ROOT / "gold", tmp_path, tmp_path) == [seeds]
+    assert gold_sets(ROOT / "corpora", ROOT / "gold", train=tmp_path) == [seeds, dev]
