@@ -14,6 +14,7 @@ character occurs in a text, the pattern has no non-empty match in it.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 try:  # Python >= 3.11
     import re._constants as _c
@@ -126,6 +127,15 @@ class AnchorIndex:
         chars = sorted(set().union(*(a for row in self.anchors for a in row if a)))
         self.scan = re.compile("[" + "".join(re.escape(c) for c in chars) + "]") if chars else None
         self.memo: dict[frozenset[str], tuple] = {}
+        #: results its user computed for a text with these patterns (see :meth:`remember`)
+        self.results: dict[str, Any] = {}
+
+    def remember(self, text: str, result: Any) -> Any:
+        """Keep ``result`` (immutable) as what the index's user found in ``text``; returns it."""
+        if len(self.results) >= MEMO:
+            self.results.clear()
+        self.results[text] = result
+        return result
 
     def candidates(self, text: str) -> tuple:
         """The items that can match ``text``, in their order."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from .cues import cue_candidates, find_stage_words, first_cue
+from .cues import cue_candidates, find_stage_words, first_cue, rule_memo
 from .frames import SEPARATOR, Clause, enumerated, year_subjects
 
 # A section heading: a line (or the tail of a line after 。) 一、… / 第二部分 …
@@ -164,6 +164,14 @@ def stage_in(text: str) -> tuple[bool, str | None]:
     """(found, stage) from the stage words of ``text``: a special-education word wins; else the
     last word, unless it ends a run of several stages (小学、初中) or names several stages
     (中小学) without a stage word right before it (义务段中小学)."""
+    memo = rule_memo("stage_in")
+    found = memo.get(text)
+    if found is None:
+        found = memo[text] = _stage_in(text)
+    return found
+
+
+def _stage_in(text: str) -> tuple[bool, str | None]:
     hits = find_stage_words(text)
     if not hits:
         return False, None
@@ -195,6 +203,14 @@ class YearMention:
 def year_mentions(sentence: str) -> list[YearMention]:
     """Years written in a sentence (masked ones included; comparison years such as 比20_年
     flagged), except years inside a document title (《…2020年…》)."""
+    memo = rule_memo("year_mentions")
+    found = memo.get(sentence)
+    if found is None:
+        found = memo[sentence] = tuple(_year_mentions(sentence))
+    return list(found)
+
+
+def _year_mentions(sentence: str) -> list[YearMention]:
     out: list[YearMention] = []
     for pat, masked in ((_YEAR, False), (_MASKED_YEAR, True)):
         for m in pat.finditer(sentence):

@@ -14,7 +14,7 @@ from functools import cache
 
 import regex
 
-from .anchors import AnchorIndex
+from .anchors import MEMO, AnchorIndex
 from .codebook import STAGES
 from .rulefiles import RuleError, load_yaml_records, rule_path
 
@@ -169,8 +169,32 @@ def _stage_index() -> AnchorIndex:
     return _STAGE_INDEX[0][1]
 
 
+_MEMOS: list[tuple[tuple[tuple[Cue, ...], tuple[StageWord, ...]], dict[str, dict]]] = []
+
+
+def rule_memo(name: str) -> dict:
+    """A dict ``name`` for results that depend only on a text and the loaded cue and stage rules
+    (the extractor asks about the same clause for every number of a sentence): emptied when
+    the rules are reloaded, and when it holds MEMO entries."""
+    rules = (cue_rules(), stage_words())
+    if not _MEMOS or _MEMOS[0][0][0] is not rules[0] or _MEMOS[0][0][1] is not rules[1]:
+        _MEMOS[:] = [(rules, {})]
+    memo = _MEMOS[0][1].setdefault(name, {})
+    if len(memo) >= MEMO:
+        memo.clear()
+    return memo
+
+
 def find_stage_words(text: str) -> list[StageHit]:
     """Stage words in ``text``; where two overlap the longer (then higher priority) wins."""
+    memo = rule_memo("stage_words")
+    found = memo.get(text)
+    if found is None:
+        found = memo[text] = tuple(_find_stage_words(text))
+    return list(found)
+
+
+def _find_stage_words(text: str) -> list[StageHit]:
     hits = [StageHit(w, m.start(), m.end()) for w in _stage_index().candidates(text) for m in w.pattern.finditer(text)
             if m.end() > m.start()]
     hits.sort(key=lambda h: (-(h.end - h.start), -h.word.priority, h.start))

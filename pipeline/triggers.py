@@ -141,9 +141,14 @@ def find_hits(text: str) -> list[Hit]:
     Several rules may match the same words (资助 names both student aid and
     its recipients); the extractor picks among them by the number's unit.
     Only the rules that can match are run (see the module doc): the hits are those of every rule.
+    The hits of a text are remembered (a repeated sentence is not matched again).
     """
-    hits = [Hit(rule, m.start(), m.end(), m.group(0))
-            for rule in _index().candidates(text) if rule.requires is None or rule.requires.search(text)
-            for m in rule.pattern.finditer(text) if m.end() > m.start()]
-    hits.sort(key=lambda h: (h.start, -(h.end - h.start), -h.rule.priority))
-    return hits
+    index = _index()
+    found = index.results.get(text)
+    if found is None:
+        hits = [Hit(rule, m.start(), m.end(), m.group(0))
+                for rule in index.candidates(text) if rule.requires is None or rule.requires.search(text)
+                for m in rule.pattern.finditer(text) if m.end() > m.start()]
+        hits.sort(key=lambda h: (h.start, -(h.end - h.start), -h.rule.priority))
+        found = index.remember(text, tuple(hits))
+    return list(found)

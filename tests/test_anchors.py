@@ -100,3 +100,13 @@ def test_index_keeps_order_and_needs_every_pattern() -> None:
     assert index.candidates("全县学校") == ("a", "c")
     assert index.candidates("入园率") == ("c",)  # 入学率 needs 普惠 too
     assert index.candidates("普惠入学率学校") == ("a", "b", "c")
+
+
+def test_remembered_hits_and_stage_words_are_fresh_lists() -> None:
+    text = "全县小学、初中巩固率分别达到99.1%、98.2%"
+    hits, words = triggers.find_hits(text), cues.find_stage_words(text)
+    assert hits and words
+    hits.clear()
+    words.clear()
+    assert triggers.find_hits(text) == _all_hits(text)
+    assert [w.word.stage for w in cues.find_stage_words(text)] == ["primary", "junior"]
