@@ -96,7 +96,7 @@ class Quantity:
     @property
     def is_value(self) -> bool:
         """A number an extractor may record: read, and not a year, mask, ordinal, date, age …"""
-        return self.value is not None and not (set(self.flags) & NOT_A_VALUE)
+        return self.value is not None and NOT_A_VALUE.isdisjoint(self.flags)
 
     @property
     def unit_end(self) -> int:
