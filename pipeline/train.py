@@ -837,7 +837,10 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
                             "labelled": sum(e.label != "none" for e in examples), "thresholds": thresholds,
                             "combined_adopted": adopted,
                             "metrics": {"leave_one_source_out": loso, "slices": slices, "fold_thresholds": by_source,
-                                        "threshold_grid": grid}}
+                                        "threshold_grid_points": len(grid),
+                                        "threshold_grid_top": sorted(grid, key=lambda g: -g["f1"])[:25],
+                                        "threshold_grid_never": next(g for g in grid if all(
+                                            g[k] == v for k, v in CONFIDENCE_ONLY.items()))}}
     save_model(model, meta, out)
     save_model(codes, {"training_data_hash": meta["training_data_hash"], "seed": SEED, "C": CODE_C,
                        "features": len(codes.encoder.vocabulary), "classes": len(codes.classes),

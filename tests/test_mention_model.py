@@ -10,7 +10,7 @@ import pytest
 from pipeline import mention_model
 from pipeline.clean import clean_page
 from pipeline.extract import candidates, extract_document
-from pipeline.features import pair_features
+from pipeline.features import load_model, pair_features
 from pipeline.mention_model import EXTRACTOR, MentionClassifier, candidate_context, decide, usable
 from pipeline.records import Document, Page, Sentence
 from pipeline.segment import segment_document
@@ -123,8 +123,8 @@ def test_combine_without_a_model_changes_nothing(monkeypatch: pytest.MonkeyPatch
 def test_proposals_only_for_numbers_without_a_trigger(monkeypatch: pytest.MonkeyPatch) -> None:
     # A government work report: 新建乡镇卫生院3所 has a trigger (新建…所) that the rules reject
     # (not_education); even a classifier that proposes everything must leave it alone.
-    clf = mention_model.mention_classifier()
-    eager = MentionClassifier(clf.model, clf.codes.model if clf.codes else None)
+    clf = _full()
+    eager = MentionClassifier(clf.model, clf.codes.model)
     eager.propose = eager.suggest = 0.0
     monkeypatch.setattr(mention_model, "mention_classifier", lambda: eager)
     doc, sents = _docs(ARTICLES / "mixed_gov_work_report_2019.txt")[0]
@@ -143,11 +143,28 @@ def test_proposals_only_for_numbers_without_a_trigger(monkeypatch: pytest.Monkey
 TRAIN_T05 = ROOT / "train" / "pages" / "t05_zhangzhou_nianjian.txt"
 
 
+@cache
+def _full() -> MentionClassifier:
+    """The committed pair model with the committed code model (loaded whatever the thresholds)."""
+    clf = mention_model.mention_classifier()
+    assert clf is not None
+    codes = load_model(mention_model.CODE_MODEL_NAME)
+    assert codes is not None
+    return MentionClassifier(clf.model, codes)
+
+
+def test_the_code_model_is_loaded_only_when_its_thresholds_let_it_act() -> None:
+    clf = mention_model.mention_classifier()
+    assert (clf.codes is not None) == mention_model.needs_code_model(clf.model.meta.get("thresholds") or {})
+    assert not mention_model.needs_code_model({"propose": 1.01, "veto": 0.0, "suggest": 1.01, "relabel": 1.01})
+    assert mention_model.needs_code_model({"suggest": 0.99})
+    assert mention_model.needs_code_model({"veto": 0.005, "relabel": 0.99})
+
+
 def test_code_model_proposes_a_record_for_a_number_no_trigger_names() -> None:
     # train/ page t05 (a yearbook): 全市有小学412所(另有教学点286个),比上年减少9所 — the rules read
     # 412所 (有小学…所) but find no trigger for 9所 (no_trigger); the code model reads its clause
-    clf = mention_model.mention_classifier()
-    assert clf is not None and clf.codes is not None
+    clf = _full()
     doc, sents = _docs(TRAIN_T05)[0]
     cand = next(c for c in candidates(doc, sents) if c.quantity.text == "9所" and "全市有小学" in c.sentence.text)
     assert cand.rule is None and cand.reason == "no_trigger"
@@ -168,8 +185,7 @@ def test_code_model_proposes_a_record_for_a_number_no_trigger_names() -> None:
 def test_code_model_answers_only_codes_of_the_number_unit() -> None:
     from pipeline.features import unit_codes
 
-    clf = mention_model.mention_classifier()
-    assert clf is not None and clf.codes is not None
+    clf = _full()
     doc, sents = _docs(TRAIN_T05)[0]
     everything = candidates(doc, sents)
     cands = [c for c in everything if usable(c)]
