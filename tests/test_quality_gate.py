@@ -1,8 +1,9 @@
 """Quality gate: the whole product path (runner, every stage, tables) scored against gold.
 
-The five seed pages (corpora/, gold/) and dev/ (six pages of other sites,
+The five seed pages (corpora/, gold/), dev/ (six pages of other sites,
 HTML/GB18030/Big5 included, annotated from the codebook by someone who did
-not read the rules). heldout/ is the blind set, never used for tuning: it is
+not read the rules) and train/ (ten pages written for the learned models,
+never used to tune the rules). heldout/ is the blind set, never used for tuning: it is
 scored only when ZHIBIAO_HELDOUT=1 (CI sets it in .ci/run), so that engineers
 working on the rules do not see it pass or fail while they tune. The floors are pinned below the figures measured when
 they were set (see the issue notes) so that a change that loses recall or
@@ -27,12 +28,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = {
     "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.96, 0.96),
     "dev": (sorted((ROOT / "dev" / "pages").iterdir()), ROOT / "dev" / "gold", 0.97, 0.97),
+    # train/: training data of the learned models, never used to tune the rules (train/README.md).
+    # Measured F1 0.919 (P 0.938, R 0.900) at its first, blind scoring.
+    "train": (sorted((ROOT / "train" / "pages").iterdir()), ROOT / "train" / "gold", 0.90, 0.88),
 }
 if os.environ.get("ZHIBIAO_HELDOUT") == "1":
     # Blind: never tuned on. Measured 0.978 (P 0.986, R 0.971) at its first scoring; floor with a margin.
     SETS["heldout"] = (sorted((ROOT / "heldout" / "pages").iterdir()), ROOT / "heldout" / "gold", 0.93, 0.93)
 #: Attribute accuracies on matched pairs may not fall below these on either set.
 ATTRIBUTE_FLOORS = {"stage": 0.90, "year": 0.94, "kind": 0.95, "approx": 0.96}
+#: Per-set exceptions: train/ year accuracy was 0.927 at its first scoring (yearbook and plan-table years).
+SET_ATTRIBUTE_FLOORS = {"train": {"year": 0.90}}
 
 
 @pytest.mark.parametrize("name", sorted(SETS))
@@ -45,5 +51,5 @@ def test_extraction_quality_stays_above_the_pinned_floors(name: str, tmp_path: P
     assert ev.overall.gold > 300, figures
     assert ev.overall.f1 >= f1_floor, figures
     assert ev.overall.recall >= recall_floor, figures
-    for attr, floor in ATTRIBUTE_FLOORS.items():
+    for attr, floor in {**ATTRIBUTE_FLOORS, **SET_ATTRIBUTE_FLOORS.get(name, {})}.items():
         assert ev.overall.accuracy(attr) >= floor, (attr, figures)
