@@ -25,7 +25,10 @@ and the rule decision. Two linear models read it:
 - a rule record is kept, with a confidence blended from the rule's and the
   pair model's; it is **vetoed** when the pair model gives the rule's code
   less than ``veto`` (**relabelled** when either model gives another code
-  ``relabel``);
+  ``relabel``); it is **relabelled by the code model** when the code model
+  gives another code ``relabel_codes`` and the rule's code less than
+  ``keep_codes``, and **vetoed by the code model** when it gives the rule's
+  code less than ``veto_codes`` and "none" is its most probable class;
 - a number the rules found no trigger for (:data:`OVERRULABLE`) is
   **proposed** as a record when the pair model gives a code ``propose`` or the
   code model ``suggest``; its stage, year, kind and approx come from the same
@@ -87,6 +90,11 @@ EXTRACTOR = "classifier"
 #: way give 0.9636. The rules were tuned on 11 of the 21 sources, where every record the classifier
 #: adds or removes is a loss, and on the 10 train/ pages the classifier's confident disagreements
 #: with the rules are right about as often as wrong (models/mention_classifier.meta.json).
+#: With the code model's relabel path and veto in the same grid (RELABEL_CODES_GRID x KEEP_CODES_GRID
+#: x VETO_CODES_GRID, "never" included, so each fold chooses the variant too): nested combined 0.9636
+#: (train/ rows 0.9204 vs rules 0.9187, seed rows 0.9838 vs 0.9887); 3 of 21 folds chose a code
+#: relabel threshold, and it made 1 relabel in leave-one-source-out (wrong, of a wrong rule record:
+#: 蒸饭条件学校12所 schools.count -> schools.built; neither in the gold). Not adopted either.
 #: Propose a record for a number the rules found no trigger for when the pair model gives a code of
 #: the sentence's triggers PROPOSE; above 1 it never proposes.
 PROPOSE = 1.01
@@ -102,6 +110,20 @@ PROPOSE_GRID = (0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
 VETO_GRID = (0.0, 0.005, 0.01, 0.05, 0.1)
 SUGGEST_GRID = (0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
 RELABEL_GRID = (0.5, 0.7, 0.9, 0.99, 1.01)
+#: The code model's relabel path (pre-registered 2026-11-25, before any result): a rule record of code
+#: X that the pair model keeps is relabelled to the code model's best other code Y when
+#: q(Y) >= RELABEL_CODES and q(X) < KEEP_CODES (q: the code model's probabilities over the codes of
+#: the number's unit; an X the unit cannot take counts as q(X) = 0). Above 1 never. The pair model
+#: cannot make this call: its features relating a number to a code are the same for every code, so
+#: it cannot tell 上线3120人 (enroll.exam_passed) from a nearby trigger of students.admitted.
+RELABEL_CODES = 1.01
+KEEP_CODES = 0.05
+#: The code model's veto: drop a rule record when q(X) < VETO_CODES and "none" is the code model's
+#: most probable class; 0 never.
+VETO_CODES = 0.0
+RELABEL_CODES_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+KEEP_CODES_GRID = (0.05, 0.1, 0.2, 0.3)
+VETO_CODES_GRID = (0.0, 0.02, 0.05)
 
 #: Weight of the model in the confidence of a rule record (the rest is the rule's own).
 #: By leave-one-source-out over the eleven sources every weight sorts: the 10% least confident
@@ -146,12 +168,19 @@ def considered(cand: Candidate) -> bool:
 
 def decide(rule_code: str | None, rule_confidence: float, proba: dict[str, float],
            propose: float = PROPOSE, veto: float = VETO, codes: dict[str, float] | None = None,
-           suggest: float = SUGGEST, relabel: float = RELABEL) -> Decision:
+           suggest: float = SUGGEST, relabel: float = RELABEL, relabel_codes: float = RELABEL_CODES,
+           keep_codes: float = KEEP_CODES, veto_codes: float = VETO_CODES) -> Decision:
     """Combine a rule decision (``rule_code`` or None) with the models' ``{code: probability}``:
     ``proba`` of the pair model (codes of the sentence's triggers), ``codes`` of the code model
-    (codes of the number's unit). For a number without a rule record a code is offered when the
-    pair model gives it ``propose`` or the code model ``suggest``; in place of a vetoed rule code,
-    when either gives it ``relabel``; the most probable offer wins."""
+    (codes of the number's unit; the rest of 1 is "none").
+
+    For a number without a rule record a code is offered when the pair model gives it ``propose``
+    or the code model ``suggest``; the most probable offer wins. A rule record of code X is, in
+    this order: vetoed when the pair model gives X less than ``veto`` (relabelled instead when
+    either model gives another code ``relabel``); relabelled to the code model's best other code Y
+    when q(Y) >= ``relabel_codes`` and q(X) < ``keep_codes`` (X absent from a non-empty ``codes``:
+    its unit cannot take X, q(X) = 0); vetoed when q(X) < ``veto_codes`` and "none" is the code
+    model's most probable class; else kept."""
     codes = codes or {}
 
     def offer(skip: str | None) -> tuple[float, str] | None:
@@ -165,13 +194,22 @@ def decide(rule_code: str | None, rule_confidence: float, proba: dict[str, float
 
     if rule_code is not None:
         p_code = proba.get(rule_code, 0.0)
-        if p_code >= veto:
-            conf = (1 - MODEL_WEIGHT) * rule_confidence + MODEL_WEIGHT * p_code
-            return Decision(rule_code, "rules", round(conf, 4))
-        other = offer(rule_code)
-        if other is not None:
-            return Decision(other[1], EXTRACTOR, round(other[0], 4), f"relabelled: p({rule_code})={p_code:.2f}")
-        return Decision(None, None, round(1 - p_code, 4), f"vetoed: p({rule_code})={p_code:.2f}")
+        if p_code < veto:
+            other = offer(rule_code)
+            if other is not None:
+                return Decision(other[1], EXTRACTOR, round(other[0], 4), f"relabelled: p({rule_code})={p_code:.2f}")
+            return Decision(None, None, round(1 - p_code, 4), f"vetoed: p({rule_code})={p_code:.2f}")
+        if codes:
+            q_code = codes.get(rule_code, 0.0)
+            others = [(p, c) for c, p in codes.items() if c != rule_code]
+            q_best, best = max(others) if others else (0.0, "")
+            if others and q_best >= relabel_codes and q_code < keep_codes:
+                return Decision(best, EXTRACTOR, round(q_best, 4),
+                                f"code-relabelled: q({rule_code})={q_code:.2f}")
+            if q_code < veto_codes and 1.0 - sum(codes.values()) >= max(codes.values()):
+                return Decision(None, None, round(1 - q_code, 4), f"code-vetoed: q({rule_code})={q_code:.2f}")
+        conf = (1 - MODEL_WEIGHT) * rule_confidence + MODEL_WEIGHT * p_code
+        return Decision(rule_code, "rules", round(conf, 4))
     made = offer(None)
     if made is not None:
         return Decision(made[1], EXTRACTOR, round(made[0], 4))
@@ -229,11 +267,20 @@ class MentionClassifier:
         self.veto = float(chosen.get("veto", VETO))
         self.suggest = float(chosen.get("suggest", SUGGEST)) if self.codes is not None else SUGGEST
         self.relabel = float(chosen.get("relabel", RELABEL))
+        self.relabel_codes = float(chosen.get("relabel_codes", RELABEL_CODES))
+        self.keep_codes = float(chosen.get("keep_codes", KEEP_CODES))
+        self.veto_codes = float(chosen.get("veto_codes", VETO_CODES))
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The thresholds in force, as :func:`decide` takes them."""
+        return {"propose": self.propose, "veto": self.veto, "suggest": self.suggest, "relabel": self.relabel,
+                "relabel_codes": self.relabel_codes, "keep_codes": self.keep_codes, "veto_codes": self.veto_codes}
 
     @property
     def suggests(self) -> bool:
-        """Whether the code model may propose codes at the thresholds in force."""
-        return self.codes is not None and (self.suggest <= 1.0 or (self.relabel <= 1.0 and self.veto > 0))
+        """Whether the code model may change a decision at the thresholds in force."""
+        return self.codes is not None and needs_code_model(self.thresholds)
 
     def predict_codes(self, bases: list[list[str]], cands: list[Candidate], hits: list[list[Hit]]
                       ) -> list[dict[str, float]]:
@@ -304,9 +351,12 @@ def candidate_context(cands: list[Candidate], everything: list[Candidate] | None
 
 
 def needs_code_model(thresholds: dict[str, float]) -> bool:
-    """Whether thresholds let the code model change a decision (it proposes, or relabels vetoes)."""
+    """Whether thresholds let the code model change a decision (it proposes, relabels vetoes or rule
+    records, or vetoes)."""
     return float(thresholds.get("suggest", SUGGEST)) <= 1.0 or (
-        float(thresholds.get("relabel", RELABEL)) <= 1.0 and float(thresholds.get("veto", VETO)) > 0.0)
+        float(thresholds.get("relabel", RELABEL)) <= 1.0 and float(thresholds.get("veto", VETO)) > 0.0) or (
+        float(thresholds.get("relabel_codes", RELABEL_CODES)) <= 1.0) or (
+        float(thresholds.get("veto_codes", VETO_CODES)) > 0.0)
 
 
 @cache
@@ -362,8 +412,8 @@ def combine(doc: Document, cands: list[Candidate], classifier: MentionClassifier
     codes = clf.predict_codes(bases, todo, hits) if clf.suggests else [{} for _ in todo]
     facts = None
     for cand, proba, coded in zip(todo, probs, codes, strict=True):
-        d = decide(cand.indicator if cand.rule is not None else None, cand.confidence, proba,
-                   propose=clf.propose, veto=clf.veto, codes=coded, suggest=clf.suggest, relabel=clf.relabel)
+        d = decide(cand.indicator if cand.rule is not None else None, cand.confidence, proba, codes=coded,
+                   **clf.thresholds)
         cand.confidence = d.confidence
         if d.extractor == EXTRACTOR:
             if facts is None:

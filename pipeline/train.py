@@ -195,7 +195,8 @@ CODE_C = 10.0
 
 #: Thresholds under which the classifier neither proposes nor vetoes (it sets confidence only):
 #: the final model's when nested leave-one-source-out shows no gain over the rules.
-CONFIDENCE_ONLY = {"propose": 1.01, "veto": 0.0, "suggest": 1.01, "relabel": 1.01}
+CONFIDENCE_ONLY = {"propose": 1.01, "veto": 0.0, "suggest": 1.01, "relabel": 1.01, "relabel_codes": 1.01,
+                   "keep_codes": 0.05, "veto_codes": 0.0}
 
 #: Class weights of the pair model (None: every pair counts once). "balanced" lifts the classifier
 #: alone (F1 0.882 -> 0.886) but vetoes one right record more (combined 0.9884 either way).
@@ -208,7 +209,7 @@ CLASS_WEIGHT: dict[str, float] | str | None = None
 WEAK_LABELS = False
 
 #: The thresholds of the combination, in the order they are reported.
-THRESHOLDS = ("propose", "veto", "suggest", "relabel")
+THRESHOLDS = ("propose", "veto", "suggest", "relabel", "relabel_codes", "keep_codes", "veto_codes")
 
 #: Minimum document frequency of a feature (in the training rows of a fold).
 MIN_DF = 2
@@ -530,7 +531,8 @@ def _record(e: MentionExample, code: str, confidence: float, extractor: str) -> 
 
 
 def example_records(e: MentionExample, p: dict[str, float], q: dict[str, float], mode: str,
-                    propose: float, veto: float, suggest: float, relabel: float) -> list[dict[str, Any]]:
+                    propose: float, veto: float, suggest: float, relabel: float, **code_th: float
+                    ) -> list[dict[str, Any]]:
     """The records one on-topic example makes in ``mode`` (see :func:`predictions`)."""
     from .mention_model import considered, decide, usable
 
@@ -543,7 +545,7 @@ def example_records(e: MentionExample, p: dict[str, float], q: dict[str, float],
     if not (considered(e.cand) if mode == "combined" else usable(e.cand)):
         return []
     d = decide(e.cand.indicator if ruled and mode == "combined" else None, e.cand.confidence, p,
-               propose=propose, veto=veto, codes=q, suggest=suggest, relabel=relabel)
+               propose=propose, veto=veto, codes=q, suggest=suggest, relabel=relabel, **code_th)
     if d.indicator is None:
         return []
     rec = _record(e, d.indicator, d.confidence, d.extractor or "")
@@ -552,11 +554,12 @@ def example_records(e: MentionExample, p: dict[str, float], q: dict[str, float],
 
 def predictions(examples: list[MentionExample], probs: Probs, mode: str, propose: float | None = None,
                 veto: float | None = None, codes: Probs | None = None, suggest: float | None = None,
-                relabel: float | None = None) -> list[dict[str, Any]]:
+                relabel: float | None = None, **code_th: float) -> list[dict[str, Any]]:
     """Records of on-topic examples by ``mode``: ``rules``, ``classifier`` (both models alone, every
     usable number, a code when a model gives it 0.5) or ``combined`` (the rules, the pair model's
     vetoes and proposals at ``propose``/``veto``, the code model's proposals at ``suggest``, vetoed
-    records relabelled at ``relabel``).
+    records relabelled at ``relabel``, the code model's relabels and vetoes of rule records at
+    ``code_th``: ``relabel_codes``, ``keep_codes``, ``veto_codes``; never by default).
 
     Attributes (stage, year, kind, approx) are the rules' for every mode, so
     the modes differ only in which numbers become which indicator.
@@ -573,7 +576,7 @@ def predictions(examples: list[MentionExample], probs: Probs, mode: str, propose
     out = []
     for e, p, q in zip(examples, probs, codes, strict=True):
         if e.on_topic:
-            out += example_records(e, p, q, mode, propose, veto, suggest, relabel)
+            out += example_records(e, p, q, mode, propose, veto, suggest, relabel, **code_th)
     return out
 
 
@@ -642,21 +645,48 @@ def _value_key(v: float | None) -> str:
     return f"{float(v or 0.0):.9g}"
 
 
+def code_grid() -> list[dict[str, float]]:
+    """The thresholds of the code model's relabel path and veto (``relabel_codes``, ``keep_codes``,
+    ``veto_codes``): "never relabel" once, then every pair of the grids, each with every code veto.
+    Its first point is "never" (:data:`CONFIDENCE_ONLY`'s values)."""
+    from .mention_model import KEEP_CODES_GRID, RELABEL_CODES_GRID, VETO_CODES_GRID
+
+    relabels = [(1.01, KEEP_CODES_GRID[0])] + [(r, k) for r in RELABEL_CODES_GRID if r <= 1.0
+                                                for k in KEEP_CODES_GRID]
+    return [{"relabel_codes": r, "keep_codes": k, "veto_codes": v} for r, k in relabels for v in VETO_CODES_GRID]
+
+
 def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample], scores: Scores
                       ) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """The thresholds (propose, veto, suggest, relabel) of the grid with the best F1 on
-    ``examples`` scored held-out (``scores``), and the grid.
+    """The thresholds (:data:`THRESHOLDS`) of the grid with the best F1 on ``examples`` scored
+    held-out (``scores``), and the grid.
+
+    The grid holds both decision rules: the pair model's vetoes and relabels alone
+    (``relabel_codes`` above 1, ``veto_codes`` 0) and with the code model's relabel path and veto
+    (:func:`code_grid`), so choosing here chooses the variant too.
 
     Counted fast: a record matches a gold record of the same source, code,
     unit and value (to 9 digits), as :func:`pipeline.evaluate.evaluate`
-    counts. Rule records depend on (veto, relabel) only, numbers without one on
-    (propose, suggest) only, so each half is decided once per pair and the
-    grid adds the two. Ties go to the more conservative thresholds (fewer
-    proposals, fewer vetoes).
+    counts. Rule records depend on (veto, relabel, relabel_codes, keep_codes, veto_codes) only,
+    numbers without one on (propose, suggest) only, so each half is decided once per point of its
+    own grid and the grid adds the two (as count vectors over the keys either half can touch). Ties
+    go to the more conservative thresholds (fewer proposals, vetoes and relabels).
     """
     from collections import Counter
 
-    from .mention_model import PROPOSE_GRID, RELABEL_GRID, SUGGEST_GRID, VETO_GRID, considered
+    import numpy as np
+
+    from .mention_model import (
+        KEEP_CODES_GRID,
+        PROPOSE_GRID,
+        RELABEL_CODES_GRID,
+        RELABEL_GRID,
+        SUGGEST_GRID,
+        VETO_CODES_GRID,
+        VETO_GRID,
+        considered,
+        decide,
+    )
 
     def key(r: dict[str, Any]) -> tuple[str, str, str | None, str]:
         return (r["source"], r["indicator"], r["unit"], _value_key(r["value"]))
@@ -666,11 +696,19 @@ def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample]
     base: Counter[tuple[str, str, str | None, str]] = Counter()
     ruled_active, free_active = [], []
     lo_p, lo_s, hi_v = min(PROPOSE_GRID), min(SUGGEST_GRID), max(VETO_GRID)
+    lo_rc, hi_k, hi_vc = min(RELABEL_CODES_GRID), max(KEEP_CODES_GRID), max(VETO_CODES_GRID)
+
+    def code_may_act(e: MentionExample, q: dict[str, float]) -> bool:
+        x = e.cand.indicator
+        qx = q.get(x, 0.0)
+        return bool(q) and ((qx < hi_k and max((v for c, v in q.items() if c != x), default=0.0) >= lo_rc)
+                            or qx < hi_vc)
+
     for e, p, q in zip(examples, scores.pair, scores.codes, strict=True):
         if not e.on_topic or e.source not in sources:
             continue
         ruled = e.cand.rule is not None and e.cand.indicator is not None
-        if considered(e.cand) and ruled and p.get(e.cand.indicator, 0.0) < hi_v:
+        if considered(e.cand) and ruled and (p.get(e.cand.indicator, 0.0) < hi_v or code_may_act(e, q)):
             ruled_active.append((e, p, q))
         elif considered(e.cand) and not ruled and (max(p.values(), default=0.0) >= lo_p
                                                   or max(q.values(), default=0.0) >= lo_s):
@@ -678,29 +716,85 @@ def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample]
         else:
             base.update(key(r) for r in example_records(e, p, q, "rules", 1.01, 0.0, 1.01, 1.01))
 
-    def delta(active: list[Any], **th: float) -> Counter[tuple[str, str, str | None, str]]:
-        out: Counter[tuple[str, str, str | None, str]] = Counter()
-        for e, p, q in active:
-            out.update(key(r) for r in example_records(e, p, q, "combined", **th))
+    def keys_of(e: MentionExample, indicator: str | None, extractor: str | None) -> list[tuple[str, ...]]:
+        if indicator is None:
+            return []
+        vk = _value_key(e.cand.quantity.value)
+        out = [(e.source, indicator, e.cand.unit, vk)]
+        if extractor == "rules" and indicator == e.cand.indicator:
+            out += [(e.source, rule.indicator, e.cand.unit, vk) for rule, _ in getattr(e.cand, "shared", [])]
         return out
 
-    by_rule = {(v, r): delta(ruled_active, propose=1.01, veto=v, suggest=1.01, relabel=r)
-               for v in VETO_GRID for r in RELABEL_GRID}
-    by_free = {(p, s): delta(free_active, propose=p, veto=0.0, suggest=s, relabel=1.01)
-               for p in PROPOSE_GRID for s in SUGGEST_GRID}
-    n_gold = sum(want.values())
+    def delta(active: list[Any], ruled: bool, **th: float) -> Counter[tuple[str, ...]]:
+        out: Counter[tuple[str, ...]] = Counter()
+        for e, p, q in active:
+            d = decide(e.cand.indicator if ruled else None, e.cand.confidence, p, codes=q, **th)
+            out.update(keys_of(e, d.indicator, d.extractor))
+        return out
+
+    rule_points = [{"veto": v, "relabel": r, **c} for v in VETO_GRID for r in RELABEL_GRID for c in code_grid()]
+    free_points = [{"propose": p, "suggest": s} for p in PROPOSE_GRID for s in SUGGEST_GRID]
+    by_rule = [delta(ruled_active, True, propose=1.01, suggest=1.01, **th) for th in rule_points]
+    by_free = [delta(free_active, False, veto=0.0, relabel=1.01, **th) for th in free_points]
+    touched = sorted({k for d in by_rule + by_free for k in d})
+    col = {k: i for i, k in enumerate(touched)}
+
+    def vec(c: Counter[tuple[str, ...]]) -> Any:
+        v = np.zeros(len(touched), dtype=np.int64)
+        for k, n in c.items():
+            v[col[k]] += n
+        return v
+
+    rule_m = np.array([vec(d) for d in by_rule]).reshape(len(by_rule), len(touched))
+    free_m = np.array([vec(d) for d in by_free]).reshape(len(by_free), len(touched))
+    base_t, want_t = vec(Counter({k: n for k, n in base.items() if k in col})), vec(
+        Counter({k: n for k, n in want.items() if k in col}))
+    fixed_matched = sum(min(n, want[k]) for k, n in base.items() if k not in col)
+    n_base, n_gold = sum(base.values()), sum(want.values())
+    rule_pred = rule_m.sum(axis=1)
     grid = []
-    for (propose, suggest), free in by_free.items():
-        for (veto, relabel), rule in by_rule.items():
-            pred = base + free + rule
-            n_pred = sum(pred.values())
-            matched = sum(min(n, want[k]) for k, n in pred.items())
-            prec, rec = (matched / n_pred if n_pred else 0.0), (matched / n_gold if n_gold else 0.0)
+    for fp, free in zip(free_points, free_m, strict=True):
+        matched = fixed_matched + np.minimum(base_t + free + rule_m, want_t).sum(axis=1)
+        n_pred = n_base + int(free.sum()) + rule_pred
+        for rp, m, n in zip(rule_points, matched.tolist(), n_pred.tolist(), strict=True):
+            prec, rec = (m / n if n else 0.0), (m / n_gold if n_gold else 0.0)
             f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-            grid.append({"propose": propose, "veto": veto, "suggest": suggest, "relabel": relabel,
-                         "f1": round(f1, 4), "predicted": n_pred, "matched": matched})
-    best = max(grid, key=lambda g: (g["f1"], g["propose"] + g["suggest"] + g["relabel"], -g["veto"]))
-    return {k: best[k] for k in ("propose", "veto", "suggest", "relabel")}, grid
+            grid.append({**fp, **rp, "f1": round(f1, 4), "predicted": n, "matched": m})
+    best = max(grid, key=lambda g: (g["f1"], g["propose"] + g["suggest"] + g["relabel"] + g["relabel_codes"],
+                                    -g["veto"] - g["veto_codes"] - g["keep_codes"]))
+    return {k: best[k] for k in THRESHOLDS}, grid
+
+
+def relabel_counts(gold: list[dict[str, Any]], examples: list[MentionExample], scores: Scores,
+                   by_source: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """What the combination did to the rule records of each source with the thresholds of its fold:
+    relabels (by the pair path and by the code model), vetoes; how many of the new codes match a gold
+    record, and how many of the rule codes they replaced did."""
+    from collections import Counter
+
+    from .mention_model import considered, decide
+
+    want = {(g["source"], g["indicator"], g["unit"], _value_key(g["value"])) for g in gold}
+    out: dict[str, Counter[str]] = {}
+    examples_list: list[dict[str, Any]] = []
+    for e, p, q in zip(examples, scores.pair, scores.codes, strict=True):
+        if not e.on_topic or e.source not in by_source or not considered(e.cand) \
+                or e.cand.rule is None or e.cand.indicator is None:
+            continue
+        d = decide(e.cand.indicator, e.cand.confidence, p, codes=q, **by_source[e.source])
+        if d.extractor == "rules":
+            continue
+        what = (d.reason or "").split(":", 1)[0]
+        vk = _value_key(e.cand.quantity.value)
+        was = (e.source, e.cand.indicator, e.cand.unit, vk) in want
+        now = d.indicator is not None and (e.source, d.indicator, e.cand.unit, vk) in want
+        c = out.setdefault(what, Counter())
+        c["made"] += 1
+        c["new_code_right"] += now
+        c["rule_code_was_right"] += was
+        examples_list.append({"source": e.source, "what": what, "rule": e.cand.indicator, "new": d.indicator,
+                              "value": e.cand.quantity.value, "unit": e.cand.unit, "right": now, "was_right": was})
+    return {"counts": {k: dict(v) for k, v in sorted(out.items())}, "changes": examples_list}
 
 
 def nested_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample],
@@ -799,6 +893,7 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
     scores = leave_one_source_out(data)
     by_source = nested_thresholds(gold, examples, inner_probabilities(data))
     loso = compare(gold, examples, scores, by_source)
+    changes = relabel_counts(gold, examples, scores, by_source)
     slices = {name: compare(gold, examples, scores, by_source, prefix)
               for name, prefix in (("seeds", SEED_PREFIX), ("train", TRAIN_PREFIX))
               if any(g["source"].startswith(prefix) for g in gold)}
@@ -822,13 +917,17 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
         report += "\n" + format_comparison(f"  slice {name} ({n} sources): {what}", table)
     folds = "; ".join(f"{s[:3]} " + "/".join(str(t[k]) for k in THRESHOLDS) for s, t in by_source.items())
     report += f"\n  thresholds ({'/'.join(THRESHOLDS)}) chosen per fold: {folds}"
+    for what, c in changes["counts"].items():
+        report += (f"\n  rule records changed in leave-one-source-out ({what}): {c['made']}, new code right "
+                   f"{c['new_code_right']}, rule code was right {c['rule_code_was_right']}")
     report += (f"\n  final model: propose >= {thresholds['propose']}, veto < {thresholds['veto']}, "
-               f"suggest >= {thresholds['suggest']}, relabel >= {thresholds['relabel']}: " + (
+               f"suggest >= {thresholds['suggest']}, relabel >= {thresholds['relabel']}, code model relabels "
+               f"at >= {thresholds['relabel_codes']} (rule code < {thresholds['keep_codes']}) and vetoes below "
+               f"{thresholds['veto_codes']}: " + (
                    f"chosen on the held-out scores of all {len(sources)} sources" if adopted else
                    f"the classifier sets confidence only (nested combined F1 {loso['combined']['overall']['f1']:.4f} "
                    f"does not beat rules-only {loso['rules']['overall']['f1']:.4f}; the grid's best on all sources "
-                   f"would have been propose >= {best['propose']}, veto < {best['veto']}, suggest >= "
-                   f"{best['suggest']}, relabel >= {best['relabel']})"))
+                   "would have been " + ", ".join(f"{k} {best[k]}" for k in THRESHOLDS) + ")"))
     meta: dict[str, Any] = {"training_data_hash": data_hash([digest, extra_digest]), "seed": SEED,
                             "C": MENTION_C, "code_C": CODE_C, "class_weight": CLASS_WEIGHT,
                             "weak_labels": WEAK_LABELS, "extra_numbers": len(extra),
@@ -837,6 +936,7 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
                             "labelled": sum(e.label != "none" for e in examples), "thresholds": thresholds,
                             "combined_adopted": adopted,
                             "metrics": {"leave_one_source_out": loso, "slices": slices, "fold_thresholds": by_source,
+                                        "rule_records_changed": changes,
                                         "threshold_grid_points": len(grid),
                                         "threshold_grid_top": sorted(grid, key=lambda g: -g["f1"])[:25],
                                         "threshold_grid_never": next(g for g in grid if all(

@@ -69,6 +69,42 @@ def test_decide_code_model_proposes_without_a_trigger_code() -> None:
     assert both.indicator == "enroll.gross_rate"
 
 
+def test_decide_code_model_relabels_a_rule_record() -> None:
+    # 特殊类型招生控制线上线3120人: a trigger of students.admitted is near (the pair model keeps it), the
+    # code model reads 上线 and gives enroll.exam_passed
+    pair = {"students.admitted": 0.41}
+    codes = {"enroll.exam_passed": 0.88, "students.admitted": 0.11, "students.enrolled": 0.0}
+    d = decide("students.admitted", 0.9, pair, veto=0.0, codes=codes, relabel_codes=0.8, keep_codes=0.2)
+    assert (d.indicator, d.extractor) == ("enroll.exam_passed", EXTRACTOR)
+    assert d.confidence == pytest.approx(0.88) and d.reason.startswith("code-relabelled")
+    # never by default, nor when the rule's code is still probable enough, nor below relabel_codes
+    assert decide("students.admitted", 0.9, pair, codes=codes).indicator == "students.admitted"
+    assert decide("students.admitted", 0.9, pair, codes=codes, relabel_codes=0.8,
+                  keep_codes=0.1).indicator == "students.admitted"
+    assert decide("students.admitted", 0.9, pair, codes=codes, relabel_codes=0.9,
+                  keep_codes=0.2).indicator == "students.admitted"
+    # a code the number's unit cannot take counts as q = 0 (1.3个百分点 read as class_size.limit)
+    rate = decide("class_size.limit", 0.9, {}, codes={"class_size.large_ratio": 0.99}, relabel_codes=0.9,
+                  keep_codes=0.05)
+    assert rate.indicator == "class_size.large_ratio"
+    # without a code model answer nothing changes
+    assert decide("class_size.limit", 0.9, {}, codes={}, relabel_codes=0.5, keep_codes=0.3).extractor == "rules"
+    # the pair model's veto comes first
+    first = decide("students.admitted", 0.9, {"students.admitted": 0.001}, veto=0.005, codes=codes,
+                   relabel_codes=0.8, keep_codes=0.2)
+    assert first.indicator is None and first.reason.startswith("vetoed")
+
+
+def test_decide_code_model_vetoes_only_when_none_is_its_best_class() -> None:
+    doubt = {"teachers.trained": 0.01, "teachers.exchanged": 0.02}  # "none" 0.97
+    d = decide("teachers.trained", 0.9, {"teachers.trained": 0.6}, codes=doubt, veto_codes=0.02)
+    assert d.indicator is None and d.reason.startswith("code-vetoed")
+    assert decide("teachers.trained", 0.9, {"teachers.trained": 0.6}, codes=doubt).indicator == "teachers.trained"
+    other = {"teachers.trained": 0.01, "teachers.exchanged": 0.6}  # another code beats "none": no veto
+    assert decide("teachers.trained", 0.9, {"teachers.trained": 0.6}, codes=other,
+                  veto_codes=0.02).indicator == "teachers.trained"
+
+
 def test_rule_confidence_blends_rule_and_model() -> None:
     sure = decide("enroll.rate", 0.9, {"enroll.rate": 0.99}, propose=0.95, veto=0.0).confidence
     doubtful = decide("enroll.rate", 0.9, {"enroll.rate": 0.2}, propose=0.95, veto=0.0).confidence
@@ -159,6 +195,9 @@ def test_the_code_model_is_loaded_only_when_its_thresholds_let_it_act() -> None:
     assert not mention_model.needs_code_model({"propose": 1.01, "veto": 0.0, "suggest": 1.01, "relabel": 1.01})
     assert mention_model.needs_code_model({"suggest": 0.99})
     assert mention_model.needs_code_model({"veto": 0.005, "relabel": 0.99})
+    assert mention_model.needs_code_model({"relabel_codes": 0.9})
+    assert mention_model.needs_code_model({"veto_codes": 0.02})
+    assert not mention_model.needs_code_model({"relabel_codes": 1.01, "keep_codes": 0.3, "veto_codes": 0.0})
 
 
 def test_code_model_proposes_a_record_for_a_number_no_trigger_names() -> None:
@@ -202,3 +241,27 @@ def test_code_model_refuses_a_pair_model() -> None:
     clf = mention_model.mention_classifier()
     with pytest.raises(ModelError, match="none"):
         mention_model.CodeModel(clf.model)
+
+
+def test_code_model_relabels_a_rule_record_of_a_train_page() -> None:
+    # train/ page t05: 本科上线率68.4%,特殊类型招生控制线上线3120人 — the rules read 3120人 as
+    # students.admitted (a trigger of 招生 is near); the gold says enroll.exam_passed. The committed code
+    # model (trained on every labelled source, t05 too) relabels it when its thresholds let it.
+    clf = _full()
+    doc, sents = _docs(TRAIN_T05)[0]
+    cand = next(c for c in candidates(doc, sents) if c.quantity.text == "3120人" and "上线" in c.sentence.text)
+    assert cand.indicator == "students.admitted" and cand.rule is not None
+    relabeller = MentionClassifier(clf.model, clf.codes.model)
+    relabeller.propose = relabeller.suggest = 1.01
+    relabeller.relabel_codes, relabeller.keep_codes = 0.5, 0.3
+    assert relabeller.suggests
+    out = mention_model.combine(doc, candidates(doc, sents), relabeller)
+    made = next(c for c in out if c.start == cand.start)
+    assert (made.indicator, made.how) == ("enroll.exam_passed", EXTRACTOR)
+    assert made.reason.startswith("code-relabelled") and made.confidence >= 0.5
+    # the committed thresholds (never relabel unless adopted) leave the rule record as it is
+    kept = MentionClassifier(clf.model, clf.codes.model)
+    kept.relabel_codes, kept.veto_codes = 1.01, 0.0
+    kept.propose = kept.suggest = 1.01
+    made = next(c for c in mention_model.combine(doc, candidates(doc, sents), kept) if c.start == cand.start)
+    assert (made.indicator, made.how) == ("students.admitted", cand.how)

@@ -91,7 +91,8 @@ def test_mention_classifier_nested_leave_one_source_out_on_the_seeds(tmp_path: P
     # the final model proposes or vetoes only when the nested evaluation says it adds
     assert meta["combined_adopted"] == (combined["f1"] > rules["f1"])
     if not meta["combined_adopted"]:
-        assert meta["thresholds"] == {"propose": 1.01, "veto": 0.0, "suggest": 1.01, "relabel": 1.01}
+        assert meta["thresholds"] == {"propose": 1.01, "veto": 0.0, "suggest": 1.01, "relabel": 1.01,
+                                      "relabel_codes": 1.01, "keep_codes": 0.05, "veto_codes": 0.0}
     assert "classifier P/R/F1" in meta["report"] and "nested" in meta["report"] and "slice seeds" in meta["report"]
     assert (tmp_path / "mention_classifier.json").exists() and (tmp_path / "mention_codes.json").exists()
     assert load_model("mention_codes", tmp_path) is not None
@@ -193,3 +194,38 @@ def test_mention_sources_are_the_seeds_dev_and_train_pages_never_heldout(tmp_pat
     assert gold_sets(ROOT / "corpora", ROOT / "gold", ROOT / "heldout", ROOT / "heldout") == [seeds]
     assert gold_sets(ROOT / "corpora", ROOT / "gold", tmp_path, tmp_path) == [seeds]
     assert gold_sets(ROOT / "corpora", ROOT / "gold", train=tmp_path) == [seeds, dev]
+
+
+def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> None:
+    # choose_thresholds adds count vectors of the two halves of the grid; on the seed examples with
+    # made-up scores that make the code model relabel and veto often, every point checked must
+    # count the records and matches that pipeline.evaluate counts on the records themselves
+    import random
+
+    from pipeline import train
+    from pipeline.evaluate import evaluate
+    from pipeline.features import unit_codes
+
+    examples, gold, _ = train.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
+    rnd = random.Random(0)
+    pair, codes = [], []
+    for e in examples:
+        opts = unit_codes(e.cand.unit)
+        pair.append({c: rnd.random() for c in rnd.sample(opts, min(2, len(opts)))})
+        weights = [rnd.random() ** 4 for _ in range(len(opts) + 1)]
+        codes.append({c: w / sum(weights) for c, w in zip(opts, weights, strict=False)})
+    scores = train.Scores(pair, codes)
+    best, grid = train.choose_thresholds(gold, examples, scores)
+    assert len(grid) == len(train.code_grid()) * 900 and set(best) == set(train.THRESHOLDS)
+    never = next(g for g in grid if all(g[k] == v for k, v in train.CONFIDENCE_ONLY.items()))
+    rules = evaluate(gold, train.predictions(examples, pair, "rules")).overall
+    assert (never["predicted"], never["matched"]) == (rules.predicted, rules.matched)
+    points = [never, *rnd.sample([g for g in grid if g["relabel_codes"] <= 1 or g["veto_codes"] > 0], 6)]
+    changed: set[str] = set()
+    for g in points:
+        th = {k: g[k] for k in train.THRESHOLDS}
+        ev = evaluate(gold, train.predictions(examples, pair, "combined", codes=codes, **th)).overall
+        assert (g["predicted"], g["matched"]) == (ev.predicted, ev.matched), th
+        by_source = {s: th for s in {e.source for e in examples}}
+        changed |= set(train.relabel_counts(gold, examples, scores, by_source)["counts"])
+    assert {"code-relabelled", "code-vetoed"} <= changed  # the points checked exercise the code model's path
