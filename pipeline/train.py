@@ -217,7 +217,21 @@ MIN_DF = 2
 #: Names of the slices reported besides all sources: the seed pages (corpora/0*) and the train/
 #: pages (t*), where the rules are out of sample.
 SEED_PREFIX = ("0",)
+DEV_PREFIX = ("h",)
 TRAIN_PREFIX = ("t",)
+#: The train/ pages written after the relabel path was measured (annotators C, D, E: t11-t28).
+NEW_TRAIN_PREFIX = tuple(f"t{n:02d}_" for n in range(11, 29))
+
+#: Annotator groups of the labelled sources (pages of one annotator share conventions), by source
+#: prefix: the seeds' original gold, the dev pages' annotator, and train/ annotators A-E. For the
+#: leave-one-annotator-out view (:func:`leave_one_annotator_out`), a robustness figure that chooses
+#: nothing.
+ANNOTATORS: dict[str, tuple[str, ...]] = {
+    "seeds": SEED_PREFIX, "dev": DEV_PREFIX,
+    "A": tuple(f"t{n:02d}_" for n in range(1, 6)), "B": tuple(f"t{n:02d}_" for n in range(6, 11)),
+    "C": tuple(f"t{n:02d}_" for n in range(11, 17)), "D": tuple(f"t{n:02d}_" for n in range(17, 23)),
+    "E": tuple(f"t{n:02d}_" for n in range(23, 29)),
+}
 
 
 @dataclass
@@ -612,13 +626,49 @@ class Scores:
     codes: Probs
 
 
+def train_jobs() -> int:
+    """Worker processes of the fold fits (``ZHIBIAO_TRAIN_JOBS``, default every CPU): the fits are
+    independent and deterministic, so the figures are the same for any number of workers."""
+    import os
+
+    return max(1, int(os.environ.get("ZHIBIAO_TRAIN_JOBS") or os.cpu_count() or 1))
+
+
+#: Fewer fits than this run in the calling process.
+MIN_PARALLEL_FITS = 8
+
+_POOL_DATA: list[Any] = []
+
+
+def _pool_score(job: tuple[frozenset[str], float, float]) -> Any:
+    held, c, code_c = job
+    return _POOL_DATA[0].score(set(held), c, code_c)
+
+
+def score_many(data: MentionData, helds: list[set[str]], c: float = MENTION_C, code_c: float = CODE_C
+               ) -> list[tuple[list[int], Probs, Probs]]:
+    """:meth:`MentionData.score` of each of ``helds``, in order; in :func:`train_jobs` forked worker
+    processes when there are many (each fit is the same as in the calling process)."""
+    import multiprocessing
+
+    jobs = min(train_jobs(), len(helds))
+    if jobs <= 1 or len(helds) < MIN_PARALLEL_FITS or "fork" not in multiprocessing.get_all_start_methods():
+        return [data.score(h, c, code_c) for h in helds]
+    _POOL_DATA[:] = [data]
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return pool.map(_pool_score, [(frozenset(h), c, code_c) for h in helds], chunksize=1)
+    finally:
+        _POOL_DATA.clear()
+
+
 def leave_one_source_out(data: MentionData, c: float = MENTION_C, code_c: float = CODE_C) -> Scores:
     """Held-out probabilities of every example: each source scored by models trained on the others
     (and on the extras, numbers that are never scored)."""
     n = len(data.examples)
     out = Scores([{} for _ in range(n)], [{} for _ in range(n)])
-    for source in sorted({e.source for e in data.examples}):
-        idx, p, q = data.score({source}, c, code_c)
+    sources = sorted({e.source for e in data.examples})
+    for idx, p, q in score_many(data, [{s} for s in sources], c, code_c):
         for i, pi, qi in zip(idx, p, q, strict=True):
             out.pair[i], out.codes[i] = pi, qi
     return out
@@ -632,13 +682,59 @@ def inner_probabilities(data: MentionData, c: float = MENTION_C, code_c: float =
     n = len(data.examples)
     sources = sorted({e.source for e in data.examples})
     inner = {s: Scores([{} for _ in range(n)], [{} for _ in range(n)]) for s in sources}
-    for k, s in enumerate(sources):
-        for t in sources[k + 1:]:
-            idx, p, q = data.score({s, t}, c, code_c)
-            for i, pi, qi in zip(idx, p, q, strict=True):
-                fold = inner[t if data.examples[i].source == s else s]
-                fold.pair[i], fold.codes[i] = pi, qi
+    pairs = [(s, t) for k, s in enumerate(sources) for t in sources[k + 1:]]
+    for (s, t), (idx, p, q) in zip(pairs, score_many(data, [{s, t} for s, t in pairs], c, code_c), strict=True):
+        for i, pi, qi in zip(idx, p, q, strict=True):
+            fold = inner[t if data.examples[i].source == s else s]
+            fold.pair[i], fold.codes[i] = pi, qi
     return inner
+
+
+def annotator_groups(sources: list[str]) -> dict[str, list[str]]:
+    """The sources of each :data:`ANNOTATORS` group (a source of no group forms a group of its own)."""
+    out: dict[str, list[str]] = {}
+    for s in sorted(sources):
+        name = next((g for g, prefix in ANNOTATORS.items() if s.startswith(prefix)), s)
+        out.setdefault(name, []).append(s)
+    return out
+
+
+def leave_one_annotator_out(data: MentionData, gold: list[dict[str, Any]], c: float = MENTION_C,
+                            code_c: float = CODE_C) -> dict[str, Any]:
+    """Nested leave-one-annotator-out, a robustness view that chooses nothing: each annotator group
+    is scored by models trained on every other group (and the extras), with thresholds chosen on
+    the other groups' held-out scores, each of them scored by models trained without it and without
+    the group (one fit per pair of groups). Returns the groups, their thresholds and the
+    :func:`compare` tables over all sources and per group."""
+    examples = data.examples
+    groups = annotator_groups(sorted({e.source for e in examples}))
+    names = list(groups)
+    n = len(examples)
+    scores = Scores([{} for _ in range(n)], [{} for _ in range(n)])
+    inner = {g: Scores([{} for _ in range(n)], [{} for _ in range(n)]) for g in names}
+    group_of = {s: g for g, ss in groups.items() for s in ss}
+    pairs = [(g, h) for k, g in enumerate(names) for h in names[k + 1:]]
+    done = score_many(data, [set(groups[g]) for g in names] + [set(groups[g]) | set(groups[h]) for g, h in pairs],
+                      c, code_c)
+    for idx, p, q in done[:len(names)]:
+        for i, pi, qi in zip(idx, p, q, strict=True):
+            scores.pair[i], scores.codes[i] = pi, qi
+    for (g, h), (idx, p, q) in zip(pairs, done[len(names):], strict=True):
+        for i, pi, qi in zip(idx, p, q, strict=True):
+            fold = inner[h if group_of[examples[i].source] == g else g]
+            fold.pair[i], fold.codes[i] = pi, qi
+    thresholds: dict[str, dict[str, float]] = {}
+    for g in names:
+        idx = [i for i, e in enumerate(examples) if group_of[e.source] != g]
+        thresholds[g] = choose_thresholds([x for x in gold if group_of.get(x["source"]) != g],
+                                          [examples[i] for i in idx],
+                                          Scores([inner[g].pair[i] for i in idx], [inner[g].codes[i] for i in idx]))[0]
+    by_source = {s: thresholds[group_of[s]] for s in group_of}
+    tables = {"all": compare(gold, examples, scores, by_source)}
+    for g in names:
+        tables[g] = compare(gold, examples, scores, by_source, tuple(groups[g]))
+    changes = relabel_counts(gold, examples, scores, by_source)
+    return {"groups": groups, "thresholds": thresholds, "tables": tables, "changes": changes["counts"]}
 
 
 def _value_key(v: float | None) -> str:
@@ -895,8 +991,11 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
     loso = compare(gold, examples, scores, by_source)
     changes = relabel_counts(gold, examples, scores, by_source)
     slices = {name: compare(gold, examples, scores, by_source, prefix)
-              for name, prefix in (("seeds", SEED_PREFIX), ("train", TRAIN_PREFIX))
+              for name, prefix in (("seeds", SEED_PREFIX), ("dev", DEV_PREFIX), ("train", TRAIN_PREFIX),
+                                   ("train_new", NEW_TRAIN_PREFIX))
               if any(g["source"].startswith(prefix) for g in gold)}
+    annotators = leave_one_annotator_out(data, gold) if len(annotator_groups(
+        sorted({e.source for e in examples}))) > 2 else None
     # the final model's thresholds: chosen on the held-out scores of all sources (the level above),
     # adopted only when the nested evaluation shows that choosing them this way adds to the rules
     best, grid = choose_thresholds(gold, examples, scores)
@@ -910,16 +1009,34 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
         f"folds)", loso)
     for name, table in slices.items():
         n = len(table["rules"]["sources"])
-        what = ("the seed pages (corpora/0*): their rows of the same leave-one-source-out, each seed scored by "
-                "models trained on every other source" if name == "seeds" else
-                "the train/ pages, which the rules were never tuned on (rules out of sample): their rows of the "
-                "same leave-one-source-out")
+        what = {"seeds": "the seed pages (corpora/0*): their rows of the same leave-one-source-out, each seed "
+                         "scored by models trained on every other source",
+                "dev": "the dev pages (dev/, h*; the rules were tuned on them): their rows of the same "
+                       "leave-one-source-out",
+                "train": "the train/ pages, which the rules were never tuned on (rules out of sample): their rows "
+                         "of the same leave-one-source-out",
+                "train_new": "the train/ pages t11-t28 (annotators C, D, E; rules out of sample): their rows of "
+                             "the same leave-one-source-out"}[name]
         report += "\n" + format_comparison(f"  slice {name} ({n} sources): {what}", table)
     folds = "; ".join(f"{s[:3]} " + "/".join(str(t[k]) for k in THRESHOLDS) for s, t in by_source.items())
     report += f"\n  thresholds ({'/'.join(THRESHOLDS)}) chosen per fold: {folds}"
     for what, c in changes["counts"].items():
         report += (f"\n  rule records changed in leave-one-source-out ({what}): {c['made']}, new code right "
                    f"{c['new_code_right']}, rule code was right {c['rule_code_was_right']}")
+    if annotators is not None:
+        report += "\n" + format_comparison(
+            "  robustness only (chooses nothing): nested leave-one-ANNOTATOR-out, each group ("
+            + ", ".join(f"{g} {len(ss)}" for g, ss in annotators["groups"].items())
+            + " sources) scored by models trained on the other groups, thresholds chosen on their held-out "
+            "scores", annotators["tables"]["all"])
+        report += "\n  by group, rules/classifier/combined F1: " + "; ".join(
+            f"{g} " + "/".join(f"{annotators['tables'][g][m]['overall']['f1']:.4f}"
+                               for m in ("rules", "classifier", "combined")) for g in annotators["groups"])
+        report += "\n  thresholds by group: " + "; ".join(
+            f"{g} " + "/".join(str(t[k]) for k in THRESHOLDS) for g, t in annotators["thresholds"].items())
+        for what, c in annotators["changes"].items():
+            report += (f"\n  rule records changed leaving one annotator out ({what}): {c['made']}, new code right "
+                       f"{c['new_code_right']}, rule code was right {c['rule_code_was_right']}")
     report += (f"\n  final model: propose >= {thresholds['propose']}, veto < {thresholds['veto']}, "
                f"suggest >= {thresholds['suggest']}, relabel >= {thresholds['relabel']}, code model relabels "
                f"at >= {thresholds['relabel_codes']} (rule code < {thresholds['keep_codes']}) and vetoes below "
@@ -937,6 +1054,7 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
                             "combined_adopted": adopted,
                             "metrics": {"leave_one_source_out": loso, "slices": slices, "fold_thresholds": by_source,
                                         "rule_records_changed": changes,
+                                        "leave_one_annotator_out": annotators,
                                         "threshold_grid_points": len(grid),
                                         "threshold_grid_top": sorted(grid, key=lambda g: -g["f1"])[:25],
                                         "threshold_grid_never": next(g for g in grid if all(

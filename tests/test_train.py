@@ -229,3 +229,28 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
         by_source = {s: th for s in {e.source for e in examples}}
         changed |= set(train.relabel_counts(gold, examples, scores, by_source)["counts"])
     assert {"code-relabelled", "code-vetoed"} <= changed  # the points checked exercise the code model's path
+
+
+def test_fold_fits_in_worker_processes_give_the_same_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    # score_many forks workers for many fits; the figures must not depend on how many
+    from pipeline import train
+
+    examples, _gold, _ = train.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
+    data = train.MentionData(examples)
+    sources = sorted({e.source for e in examples})
+    helds = [{s, t} for k, s in enumerate(sources) for t in sources[k + 1:]]
+    assert len(helds) >= train.MIN_PARALLEL_FITS
+    monkeypatch.setenv("ZHIBIAO_TRAIN_JOBS", "1")
+    one = train.score_many(data, helds)
+    monkeypatch.setenv("ZHIBIAO_TRAIN_JOBS", "2")
+    assert train.score_many(data, helds) == one
+
+
+def test_annotator_groups_follow_the_page_numbers() -> None:
+    from pipeline.train import annotator_groups
+
+    groups = annotator_groups(["000_x", "004_y", "h01_a", "t01_a", "t05_b", "t06_c", "t10_d", "t11_e", "t16_f",
+                               "t17_g", "t22_h", "t23_i", "t28_j", "zz_other"])
+    assert groups == {"seeds": ["000_x", "004_y"], "dev": ["h01_a"], "A": ["t01_a", "t05_b"], "B": ["t06_c", "t10_d"],
+                      "C": ["t11_e", "t16_f"], "D": ["t17_g", "t22_h"], "E": ["t23_i", "t28_j"],
+                      "zz_other": ["zz_other"]}
