@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from .cues import cue_candidates, find_stage_words, first_cue, rule_memo
+from .cues import cue_candidates, find_stage_words, first_cue, remembered
 from .frames import SEPARATOR, Clause, enumerated, year_subjects
 
 # A section heading: a line (or the tail of a line after 。) 一、… / 第二部分 …
@@ -164,11 +164,7 @@ def stage_in(text: str) -> tuple[bool, str | None]:
     """(found, stage) from the stage words of ``text``: a special-education word wins; else the
     last word, unless it ends a run of several stages (小学、初中) or names several stages
     (中小学) without a stage word right before it (义务段中小学)."""
-    memo = rule_memo("stage_in")
-    found = memo.get(text)
-    if found is None:
-        found = memo[text] = _stage_in(text)
-    return found
+    return remembered("stage_in", text, _stage_in)
 
 
 def _stage_in(text: str) -> tuple[bool, str | None]:
@@ -203,11 +199,7 @@ class YearMention:
 def year_mentions(sentence: str) -> list[YearMention]:
     """Years written in a sentence (masked ones included; comparison years such as 比20_年
     flagged), except years inside a document title (《…2020年…》)."""
-    memo = rule_memo("year_mentions")
-    found = memo.get(sentence)
-    if found is None:
-        found = memo[sentence] = tuple(_year_mentions(sentence))
-    return list(found)
+    return list(remembered("year_mentions", sentence, lambda t: tuple(_year_mentions(t))))
 
 
 def _year_mentions(sentence: str) -> list[YearMention]:

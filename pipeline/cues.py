@@ -9,14 +9,18 @@ heading) and may apply to some indicator codes only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
 
 import regex
 
 from .anchors import MEMO, AnchorIndex
 from .codebook import STAGES
 from .rulefiles import RuleError, load_yaml_records, rule_path
+
+T = TypeVar("T")
 
 CUE_FILE = "cues.yaml"
 STAGE_FILE = "stages.yaml"
@@ -185,13 +189,19 @@ def rule_memo(name: str) -> dict:
     return memo
 
 
-def find_stage_words(text: str) -> list[StageHit]:
-    """Stage words in ``text``; where two overlap the longer (then higher priority) wins."""
-    memo = rule_memo("stage_words")
+def remembered(name: str, text: str, compute: Callable[[str], T]) -> T:
+    """``compute(text)``, remembered in :func:`rule_memo` ``name`` (the value is shared between
+    callers: return an immutable one, or copy it)."""
+    memo = rule_memo(name)
     found = memo.get(text)
     if found is None:
-        found = memo[text] = tuple(_find_stage_words(text))
-    return list(found)
+        found = memo[text] = compute(text)
+    return found
+
+
+def find_stage_words(text: str) -> list[StageHit]:
+    """Stage words in ``text``; where two overlap the longer (then higher priority) wins."""
+    return list(remembered("stage_words", text, lambda t: tuple(_find_stage_words(t))))
 
 
 def _find_stage_words(text: str) -> list[StageHit]:

@@ -181,6 +181,15 @@ def _plain_lcut(tk: Any) -> Callable[[str], list[str]]:
     def lcut(sentence: str) -> list[str]:
         out: list[str] = []
         add, more = out.append, out.extend
+
+        def flush(buf: str) -> None:  # a run of single characters: a word, a dictionary word, or HMM's
+            if len(buf) == 1:
+                add(buf)
+            elif not freq.get(buf):
+                more(hmm_cut(buf))
+            else:
+                more(buf)
+
         total = float(tk.total)
         for blk in han_split(sentence):
             if not blk:
@@ -201,22 +210,12 @@ def _plain_lcut(tk: Any) -> Callable[[str], list[str]]:
                     buf += blk[x:y]
                 else:
                     if buf:
-                        if len(buf) == 1:
-                            add(buf)
-                        elif not freq.get(buf):
-                            more(hmm_cut(buf))
-                        else:
-                            more(buf)
+                        flush(buf)
                         buf = ""
                     add(blk[x:y])
                 x = y
             if buf:
-                if len(buf) == 1:
-                    add(buf)
-                elif not freq.get(buf):
-                    more(hmm_cut(buf))
-                else:
-                    more(buf)
+                flush(buf)
         return out
 
     return lcut
