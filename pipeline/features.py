@@ -31,6 +31,9 @@ from scipy import sparse
 #: Bump whenever a feature function below changes what it emits.
 FEATURE_VERSION = "2026-11-25.1"
 
+#: Fixed seed of every learner (liblinear/lbfgs are deterministic given it).
+SEED = 0
+
 #: Folder of saved models; override with the environment variable ZHIBIAO_MODELS.
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 

@@ -99,22 +99,22 @@ def test_mention_classifier_nested_leave_one_source_out_on_the_seeds(tmp_path: P
 
 
 def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import train
+    from pipeline import labelled, loso
 
-    examples, gold, _ = train.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
+    examples, gold, _ = labelled.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
     keep = sorted({e.source for e in examples})[:3]
     examples = [e for e in examples if e.source in keep]
     gold = [g for g in gold if g["source"] in keep]
-    data = train.MentionData(examples)
+    data = loso.MentionData(examples)
     fitted_on: list[set[str]] = []
-    real_fit = train.MentionData.fit
+    real_fit = loso.MentionData.fit
 
-    def spy_fit(self: train.MentionData, rows: object, *args: object, **kw: object) -> object:
+    def spy_fit(self: loso.MentionData, rows: object, *args: object, **kw: object) -> object:
         fitted_on.append({self.everything[i].source for i in rows})
         return real_fit(self, rows, *args, **kw)
 
-    monkeypatch.setattr(train.MentionData, "fit", spy_fit)
-    inner = train.inner_probabilities(data)
+    monkeypatch.setattr(loso.MentionData, "fit", spy_fit)
+    inner = loso.inner_probabilities(data)
     assert len(fitted_on) == 3  # one model per pair of sources
     for s, scores in inner.items():
         # the inner scores of fold s: every other source's examples, by a model that saw neither
@@ -122,14 +122,14 @@ def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.Monke
         assert any(p for e, p in zip(examples, scores.pair, strict=True) if e.source != s)
     assert all(len(seen) == 1 for seen in fitted_on)
     chosen_on: list[set[str]] = []
-    real_choose = train.choose_thresholds
+    real_choose = loso.choose_thresholds
 
     def spy_choose(g: list, ex: list, sc: object) -> object:
         chosen_on.append({x["source"] for x in g} | {e.source for e in ex})
         return real_choose(g, ex, sc)
 
-    monkeypatch.setattr(train, "choose_thresholds", spy_choose)
-    by_fold = train.nested_thresholds(gold, examples, inner)
+    monkeypatch.setattr(loso, "choose_thresholds", spy_choose)
+    by_fold = loso.nested_thresholds(gold, examples, inner)
     assert set(by_fold) == set(keep)
     for s, seen in zip(sorted(inner), chosen_on, strict=True):
         assert s not in seen and seen == set(keep) - {s}
@@ -137,7 +137,7 @@ def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.Monke
 
 def test_row_space_gives_the_encoder_rows() -> None:
     from pipeline.features import MENTION_BINARY
-    from pipeline.train import RowSpace
+    from pipeline.loso import RowSpace
 
     rows = [["u:%", "w:入学率", "w:入学率", "L2:达到"], ["u:人", "w:教师", "L2:达到"], ["u:%", "w:教师", "x"],
             ["u:%", "w:入学率"]]
@@ -171,7 +171,8 @@ def test_committed_mention_model_was_trained_on_the_repo_gold() -> None:
 
 
 def test_mention_training_is_deterministic() -> None:
-    from pipeline.train import collect_extra_mentions, collect_mentions, fit_mention_model
+    from pipeline.labelled import collect_extra_mentions, collect_mentions
+    from pipeline.loso import fit_mention_model
 
     examples, _gold, digest = collect_mentions(ROOT / "corpora", ROOT / "gold")
     extra, _ = collect_extra_mentions(ROOT / "corpora")
@@ -186,7 +187,7 @@ def test_mention_training_is_deterministic() -> None:
 
 
 def test_mention_sources_are_the_seeds_dev_and_train_pages_never_heldout(tmp_path: Path) -> None:
-    from pipeline.train import gold_sets
+    from pipeline.labelled import gold_sets
 
     seeds = (ROOT / "corpora", ROOT / "gold")
     dev, train = (ROOT / "dev" / "pages", ROOT / "dev" / "gold"), (ROOT / "train" / "pages", ROOT / "train" / "gold")
@@ -202,11 +203,11 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
     # count the records and matches that pipeline.evaluate counts on the records themselves
     import random
 
-    from pipeline import train
+    from pipeline import labelled, loso
     from pipeline.evaluate import evaluate
     from pipeline.features import unit_codes
 
-    examples, gold, _ = train.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
+    examples, gold, _ = labelled.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
     rnd = random.Random(0)
     pair, codes = [], []
     for e in examples:
@@ -214,40 +215,40 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
         pair.append({c: rnd.random() for c in rnd.sample(opts, min(2, len(opts)))})
         weights = [rnd.random() ** 4 for _ in range(len(opts) + 1)]
         codes.append({c: w / sum(weights) for c, w in zip(opts, weights, strict=False)})
-    scores = train.Scores(pair, codes)
-    best, grid = train.choose_thresholds(gold, examples, scores)
-    assert len(grid) == len(train.code_grid()) * 900 and set(best) == set(train.THRESHOLDS)
-    never = next(g for g in grid if all(g[k] == v for k, v in train.CONFIDENCE_ONLY.items()))
-    rules = evaluate(gold, train.predictions(examples, pair, "rules")).overall
+    scores = loso.Scores(pair, codes)
+    best, grid = loso.choose_thresholds(gold, examples, scores)
+    assert len(grid) == len(loso.code_grid()) * 900 and set(best) == set(loso.THRESHOLDS)
+    never = next(g for g in grid if all(g[k] == v for k, v in loso.CONFIDENCE_ONLY.items()))
+    rules = evaluate(gold, loso.predictions(examples, pair, "rules")).overall
     assert (never["predicted"], never["matched"]) == (rules.predicted, rules.matched)
     points = [never, *rnd.sample([g for g in grid if g["relabel_codes"] <= 1 or g["veto_codes"] > 0], 6)]
     changed: set[str] = set()
     for g in points:
-        th = {k: g[k] for k in train.THRESHOLDS}
-        ev = evaluate(gold, train.predictions(examples, pair, "combined", codes=codes, **th)).overall
+        th = {k: g[k] for k in loso.THRESHOLDS}
+        ev = evaluate(gold, loso.predictions(examples, pair, "combined", codes=codes, **th)).overall
         assert (g["predicted"], g["matched"]) == (ev.predicted, ev.matched), th
         by_source = {s: th for s in {e.source for e in examples}}
-        changed |= set(train.relabel_counts(gold, examples, scores, by_source)["counts"])
+        changed |= set(loso.relabel_counts(gold, examples, scores, by_source)["counts"])
     assert {"code-relabelled", "code-vetoed"} <= changed  # the points checked exercise the code model's path
 
 
 def test_fold_fits_in_worker_processes_give_the_same_scores(monkeypatch: pytest.MonkeyPatch) -> None:
     # score_many forks workers for many fits; the figures must not depend on how many
-    from pipeline import train
+    from pipeline import labelled, loso
 
-    examples, _gold, _ = train.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
-    data = train.MentionData(examples)
+    examples, _gold, _ = labelled.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
+    data = loso.MentionData(examples)
     sources = sorted({e.source for e in examples})
     helds = [{s, t} for k, s in enumerate(sources) for t in sources[k + 1:]]
-    assert len(helds) >= train.MIN_PARALLEL_FITS
+    assert len(helds) >= loso.MIN_PARALLEL_FITS
     monkeypatch.setenv("ZHIBIAO_TRAIN_JOBS", "1")
-    one = train.score_many(data, helds)
+    one = loso.score_many(data, helds)
     monkeypatch.setenv("ZHIBIAO_TRAIN_JOBS", "2")
-    assert train.score_many(data, helds) == one
+    assert loso.score_many(data, helds) == one
 
 
 def test_annotator_groups_follow_the_page_numbers() -> None:
-    from pipeline.train import annotator_groups
+    from pipeline.loso import annotator_groups
 
     groups = annotator_groups(["000_x", "004_y", "h01_a", "t01_a", "t05_b", "t06_c", "t10_d", "t11_e", "t16_f",
                                "t17_g", "t22_h", "t23_i", "t28_j", "zz_other"])
