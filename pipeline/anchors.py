@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .rulefiles import recall
+
 try:  # Python >= 3.11
     import re._constants as _c
     import re._parser as _parser
@@ -107,11 +109,6 @@ def may_match(anchors: frozenset[str] | None, chars: set[str] | frozenset[str]) 
     return anchors is None or not anchors.isdisjoint(chars)
 
 
-#: Distinct anchor sets an :class:`AnchorIndex` remembers before it starts again (a 4 MB archive's
-#: sentences have ~1,200 for the triggers).
-MEMO = 8192
-
-
 class AnchorIndex:
     """An ordered set of patterns, and for a text the ones that can match in it (same order).
 
@@ -126,25 +123,16 @@ class AnchorIndex:
         self.anchors = [tuple(first_chars(p) if p is not None else None for p in e[1:]) for e in entries]
         chars = sorted(set().union(*(a for row in self.anchors for a in row if a)))
         self.scan = re.compile("[" + "".join(re.escape(c) for c in chars) + "]") if chars else None
+        #: the items of each set of anchors found (a 4 MB archive's sentences have ~1,200 for the triggers)
         self.memo: dict[frozenset[str], tuple] = {}
-        #: results its user computed for a text with these patterns (see :meth:`remember`)
+        #: results the index's user computed for a text with these patterns (:func:`recall` memo)
         self.results: dict[str, Any] = {}
-
-    def remember(self, text: str, result: Any) -> Any:
-        """Keep ``result`` (immutable) as what the index's user found in ``text``; returns it."""
-        if len(self.results) >= MEMO:
-            self.results.clear()
-        self.results[text] = result
-        return result
 
     def candidates(self, text: str) -> tuple:
         """The items that can match ``text``, in their order."""
         found = frozenset(self.scan.findall(text)) if self.scan is not None else frozenset()
-        out = self.memo.get(found)
-        if out is None:
-            out = tuple(item for item, row in zip(self.items, self.anchors, strict=True)
-                        if all(a is None or not a.isdisjoint(found) for a in row))
-            if len(self.memo) >= MEMO:
-                self.memo.clear()
-            self.memo[found] = out
-        return out
+        return recall(self.memo, found, self._matching)
+
+    def _matching(self, found: frozenset[str]) -> tuple:
+        return tuple(item for item, row in zip(self.items, self.anchors, strict=True)
+                     if all(a is None or not a.isdisjoint(found) for a in row))

@@ -16,9 +16,9 @@ from typing import TypeVar
 
 import regex
 
-from .anchors import MEMO, AnchorIndex
+from .anchors import AnchorIndex
 from .codebook import STAGES
-from .rulefiles import RuleError, load_yaml_records, rule_path
+from .rulefiles import RuleError, derived, load_yaml_records, recall, rule_path
 
 T = TypeVar("T")
 
@@ -106,38 +106,32 @@ def stage_words() -> tuple[StageWord, ...]:
     return tuple(out)
 
 
-_INDEX: dict[int, dict[tuple[str, str | None], list[Cue]]] = {}
+_INDEX: list = []
 
 
 def cues(kind: str, scope: str | None = None) -> list[Cue]:
     """The cues of one kind (and scope), indexed once per loaded rule set."""
     rules = cue_rules()
-    index = _INDEX.get(id(rules))
-    if index is None:
-        index = {}
+
+    def build() -> dict[tuple[str, str | None], list[Cue]]:
+        index: dict[tuple[str, str | None], list[Cue]] = {}
         for c in rules:
             index.setdefault((c.cue, c.scope), []).append(c)
             index.setdefault((c.cue, None), []).append(c)
-        _INDEX.clear()
-        _INDEX[id(rules)] = index
-    return index.get((kind, scope), [])
+        return index
+
+    return derived(_INDEX, (rules,), build).get((kind, scope), [])
 
 
 _ALL = "*"  # the code key of cue_candidates(..., every=True): every cue of the kind, whatever its codes
-_GROUPS: list[tuple[tuple[Cue, ...], dict[tuple[str, str | None, str | None], AnchorIndex]]] = []
+_GROUPS: list = []
 
 
 def _group(kind: str, scope: str | None, code: str | None) -> AnchorIndex:
     """The cues of ``kind``/``scope`` that apply to ``code`` (``_ALL``: every one), indexed by anchors."""
-    rules = cue_rules()
-    if not _GROUPS or _GROUPS[0][0] is not rules:  # first call, or the rules were reloaded
-        _GROUPS[:] = [(rules, {})]
-    groups = _GROUPS[0][1]
-    index = groups.get((kind, scope, code))
-    if index is None:
-        index = AnchorIndex([(c, c.pattern.pattern) for c in cues(kind, scope) if code == _ALL or c.applies_to(code)])
-        groups[(kind, scope, code)] = index
-    return index
+    groups: dict[tuple[str, str | None, str | None], AnchorIndex] = derived(_GROUPS, (cue_rules(),), dict)
+    return recall(groups, (kind, scope, code), lambda _key: AnchorIndex(
+        [(c, c.pattern.pattern) for c in cues(kind, scope) if code == _ALL or c.applies_to(code)]))
 
 
 def cue_candidates(kind: str, scope: str | None, text: str, code: str | None = None,
@@ -163,40 +157,24 @@ def first_cue(kind: str, scope: str, text: str, code: str | None = None) -> Cue 
     return found[0] if found else None
 
 
-_STAGE_INDEX: list[tuple[tuple[StageWord, ...], AnchorIndex]] = []
+_STAGE_INDEX: list = []
 
 
 def _stage_index() -> AnchorIndex:
     words = stage_words()
-    if not _STAGE_INDEX or _STAGE_INDEX[0][0] is not words:
-        _STAGE_INDEX[:] = [(words, AnchorIndex([(w, w.pattern.pattern) for w in words]))]
-    return _STAGE_INDEX[0][1]
+    return derived(_STAGE_INDEX, (words,), lambda: AnchorIndex([(w, w.pattern.pattern) for w in words]))
 
 
-_MEMOS: list[tuple[tuple[tuple[Cue, ...], tuple[StageWord, ...]], dict[str, dict]]] = []
-
-
-def rule_memo(name: str) -> dict:
-    """A dict ``name`` for results that depend only on a text and the loaded cue and stage rules
-    (the extractor asks about the same clause for every number of a sentence): emptied when
-    the rules are reloaded, and when it holds MEMO entries."""
-    rules = (cue_rules(), stage_words())
-    if not _MEMOS or _MEMOS[0][0][0] is not rules[0] or _MEMOS[0][0][1] is not rules[1]:
-        _MEMOS[:] = [(rules, {})]
-    memo = _MEMOS[0][1].setdefault(name, {})
-    if len(memo) >= MEMO:
-        memo.clear()
-    return memo
+_MEMOS: list = []
 
 
 def remembered(name: str, text: str, compute: Callable[[str], T]) -> T:
-    """``compute(text)``, remembered in :func:`rule_memo` ``name`` (the value is shared between
-    callers: return an immutable one, or copy it)."""
-    memo = rule_memo(name)
-    found = memo.get(text)
-    if found is None:
-        found = memo[text] = compute(text)
-    return found
+    """``compute(text)`` for a result that depends only on a text and the loaded cue and stage rules
+    (the extractor asks about the same clause for every number of a sentence), remembered in memo
+    ``name`` until the rules are reloaded (:func:`pipeline.rulefiles.recall`: the value is shared
+    between callers, return an immutable one or copy it)."""
+    memos: dict[str, dict] = derived(_MEMOS, (cue_rules(), stage_words()), dict)
+    return recall(memos.setdefault(name, {}), text, compute)
 
 
 def find_stage_words(text: str) -> list[StageHit]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -147,3 +147,28 @@ def rules_version() -> str:
     folder = rules_dir()
     files = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file()))
     return _hash_dir(str(folder), files)
+
+
+T = TypeVar("T")
+
+#: Entries a :func:`recall` memo holds before it starts again.
+MEMO = 8192
+
+
+def derived(slot: list, rules: tuple[object, ...], build: Callable[[], T]) -> T:
+    """``build()``, kept in ``slot`` (a module-level list) while the loaded rule sets ``rules`` stay
+    the same objects; built again when a rule file is reloaded (the loaders' caches cleared)."""
+    if not slot or len(slot[0][0]) != len(rules) or any(a is not b for a, b in zip(slot[0][0], rules, strict=True)):
+        slot[:] = [(rules, build())]
+    return slot[0][1]
+
+
+def recall(memo: dict, key: Hashable, compute: Callable[[Any], T]) -> T:
+    """``compute(key)``, remembered in ``memo`` (emptied when it holds :data:`MEMO` entries). The
+    value is shared by every caller: keep it immutable, or copy it."""
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= MEMO:
+            memo.clear()
+        found = memo[key] = compute(key)
+    return found

@@ -24,7 +24,7 @@ import regex
 
 from .anchors import AnchorIndex
 from .codebook import CODES, STAGES, UNITS
-from .rulefiles import RuleError, load_yaml_records, rule_path
+from .rulefiles import RuleError, derived, load_yaml_records, recall, rule_path
 
 TRIGGER_FILE = "triggers.yaml"
 SIDES = ("left", "right", "both")
@@ -129,10 +129,8 @@ _INDEX: list[tuple[tuple[TriggerRule, ...], AnchorIndex]] = []
 def _index() -> AnchorIndex:
     """The anchor index of the loaded rules (a rule with ``requires`` needs the anchors of both)."""
     rules = trigger_rules()
-    if not _INDEX or _INDEX[0][0] is not rules:  # first call, or the rules were reloaded
-        index = AnchorIndex([(r, r.pattern.pattern, r.requires.pattern if r.requires else None) for r in rules])
-        _INDEX[:] = [(rules, index)]
-    return _INDEX[0][1]
+    return derived(_INDEX, (rules,), lambda: AnchorIndex(
+        [(r, r.pattern.pattern, r.requires.pattern if r.requires else None) for r in rules]))
 
 
 def find_hits(text: str) -> list[Hit]:
@@ -144,11 +142,12 @@ def find_hits(text: str) -> list[Hit]:
     The hits of a text are remembered (a repeated sentence is not matched again).
     """
     index = _index()
-    found = index.results.get(text)
-    if found is None:
+
+    def hits_of(t: str) -> tuple[Hit, ...]:
         hits = [Hit(rule, m.start(), m.end(), m.group(0))
-                for rule in index.candidates(text) if rule.requires is None or rule.requires.search(text)
-                for m in rule.pattern.finditer(text) if m.end() > m.start()]
+                for rule in index.candidates(t) if rule.requires is None or rule.requires.search(t)
+                for m in rule.pattern.finditer(t) if m.end() > m.start()]
         hits.sort(key=lambda h: (h.start, -(h.end - h.start), -h.rule.priority))
-        found = index.remember(text, tuple(hits))
-    return list(found)
+        return tuple(hits)
+
+    return list(recall(index.results, text, hits_of))
