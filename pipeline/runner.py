@@ -22,7 +22,7 @@ it is read. A page that runs longer than ``--page-timeout`` in a stage is
 stopped (:class:`page_time_limit`, SIGALRM: local engine only) and becomes a
 ``timeout`` row; its shard's entry is marked so that a run with a larger limit
 redoes it. After a successful run the cache entries of older code, rules or
-models are pruned (:func:`pipeline.cache.survey`) when no other run holds the
+models are pruned (:func:`pipeline.cache.prune`) when no other run holds the
 folder's lock.
 """
 
@@ -52,6 +52,7 @@ from .cache import (
     digest,
     is_done,
     pid_alive,
+    prune,
     read_manifest,
     read_stats,
     remove_entry,
@@ -59,7 +60,6 @@ from .cache import (
     shard_dir,
     shard_keys,
     stage_versions,
-    survey,
     version_chains,
     write_json_atomic,
     write_manifest,
@@ -227,10 +227,7 @@ def run_clean(items: list[Page | ErrorRecord], page_timeout: float = 0.0,
                             on_topic = True
                         if not on_topic:
                             doc.kept, doc.drop_reason = False, "off_topic"
-        except PageTimeout as exc:
-            errors.append(_error(item.source, item.path, "clean", exc))
-            continue
-        except Exception as exc:  # noqa: BLE001 - any failure becomes an errors row
+        except (Exception, PageTimeout) as exc:  # noqa: BLE001 - any failure becomes an errors row
             errors.append(_error(item.source, item.path, "clean", exc))
             continue
         errors += page_errors
@@ -665,10 +662,10 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     with cache_lock(out):
         summary = _run_locked(out, stages, paths, opts)
     if opts.prune:
-        with cache_lock(out, exclusive=True) as held:
-            if held:  # else another run uses the folder: leave the cache alone
-                summary["cache_pruned"] = survey(out, remove=("stale",)).removed
-                write_json_atomic(out / "summary.json", summary)
+        pruned = prune(out)  # None: another run uses the folder, the cache is left alone
+        if pruned is not None:
+            summary["cache_pruned"] = pruned.removed
+            write_json_atomic(out / "summary.json", summary)
     return summary
 
 
