@@ -18,6 +18,7 @@ from typing import Any
 
 from .features import SEED, LinearModel, TfidfEncoder
 from .labelled import MentionExample
+from .mention_model import DEFAULT_THRESHOLDS
 
 #: Inverse regularisation of the pair model. Nested leave-one-source-out over the eleven
 #: sources (with the rules of 22:00, rules-only 0.9890), C = 3 / 10 / 30: classifier alone F1 0.888 / 0.882 / 0.881, combined 0.9884 / 0.9884 /
@@ -27,17 +28,17 @@ MENTION_C = 10.0
 #: Inverse regularisation of the code model (multinomial, one class per code plus "none").
 CODE_C = 10.0
 
-#: Thresholds under which the classifier neither proposes nor vetoes (it sets confidence only):
-#: the final model's when nested leave-one-source-out shows no gain over the rules.
-CONFIDENCE_ONLY = {"propose": 1.01, "veto": 0.0, "suggest": 1.01, "relabel": 1.01, "relabel_codes": 1.01,
-                   "keep_codes": 0.05, "veto_codes": 0.0}
+#: Thresholds under which the classifier neither proposes nor vetoes (it sets confidence only; the
+#: defaults of :func:`pipeline.mention_model.decide`): the final model's when nested
+#: leave-one-source-out shows no gain over the rules.
+CONFIDENCE_ONLY = dict(DEFAULT_THRESHOLDS)
 
 #: Class weights of the pair model (None: every pair counts once). "balanced" lifts the classifier
 #: alone (F1 0.882 -> 0.886) but vetoes one right record more (combined 0.9884 either way).
 CLASS_WEIGHT: dict[str, float] | str | None = None
 
 #: The thresholds of the combination, in the order they are reported.
-THRESHOLDS = ("propose", "veto", "suggest", "relabel", "relabel_codes", "keep_codes", "veto_codes")
+THRESHOLDS = tuple(DEFAULT_THRESHOLDS)
 
 #: Minimum document frequency of a feature (in the training rows of a fold).
 MIN_DF = 2

@@ -128,6 +128,10 @@ VETO_CODES = 0.0
 RELABEL_CODES_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 KEEP_CODES_GRID = (0.05, 0.1, 0.2, 0.3)
 VETO_CODES_GRID = (0.0, 0.02, 0.05)
+#: Every threshold of :func:`decide` with its default, in the order they are reported. The defaults
+#: never propose, veto or relabel: the classifier sets confidence only.
+DEFAULT_THRESHOLDS = {"propose": PROPOSE, "veto": VETO, "suggest": SUGGEST, "relabel": RELABEL,
+                      "relabel_codes": RELABEL_CODES, "keep_codes": KEEP_CODES, "veto_codes": VETO_CODES}
 
 #: Weight of the model in the confidence of a rule record (the rest is the rule's own).
 #: By leave-one-source-out over the eleven sources every weight sorts: the 10% least confident
@@ -259,6 +263,14 @@ class MentionClassifier:
     """A trained mention model (the pair model, and the code model when there is one) with the
     sentence tokenisation they need and the thresholds ``zhibiao train`` chose."""
 
+    propose: float
+    veto: float
+    suggest: float
+    relabel: float
+    relabel_codes: float
+    keep_codes: float
+    veto_codes: float
+
     def __init__(self, model: LinearModel, codes: LinearModel | None = None) -> None:
         self.model = model
         if model.classes != ["no", YES] or model.coef.shape[0] != 1:
@@ -267,19 +279,16 @@ class MentionClassifier:
         self._bias = float(model.intercept[0])
         self.codes = CodeModel(codes) if codes is not None else None
         chosen = model.meta.get("thresholds") or {}
-        self.propose = float(chosen.get("propose", PROPOSE))
-        self.veto = float(chosen.get("veto", VETO))
-        self.suggest = float(chosen.get("suggest", SUGGEST)) if self.codes is not None else SUGGEST
-        self.relabel = float(chosen.get("relabel", RELABEL))
-        self.relabel_codes = float(chosen.get("relabel_codes", RELABEL_CODES))
-        self.keep_codes = float(chosen.get("keep_codes", KEEP_CODES))
-        self.veto_codes = float(chosen.get("veto_codes", VETO_CODES))
+        # each threshold an attribute (self.propose …): the chosen value, else the default
+        for name, default in DEFAULT_THRESHOLDS.items():
+            setattr(self, name, float(chosen.get(name, default)))
+        if self.codes is None:
+            self.suggest = SUGGEST
 
     @property
     def thresholds(self) -> dict[str, float]:
         """The thresholds in force, as :func:`decide` takes them."""
-        return {"propose": self.propose, "veto": self.veto, "suggest": self.suggest, "relabel": self.relabel,
-                "relabel_codes": self.relabel_codes, "keep_codes": self.keep_codes, "veto_codes": self.veto_codes}
+        return {name: getattr(self, name) for name in DEFAULT_THRESHOLDS}
 
     @property
     def suggests(self) -> bool:
@@ -357,10 +366,9 @@ def candidate_context(cands: list[Candidate], everything: list[Candidate] | None
 def needs_code_model(thresholds: dict[str, float]) -> bool:
     """Whether thresholds let the code model change a decision (it proposes, relabels vetoes or rule
     records, or vetoes)."""
-    return float(thresholds.get("suggest", SUGGEST)) <= 1.0 or (
-        float(thresholds.get("relabel", RELABEL)) <= 1.0 and float(thresholds.get("veto", VETO)) > 0.0) or (
-        float(thresholds.get("relabel_codes", RELABEL_CODES)) <= 1.0) or (
-        float(thresholds.get("veto_codes", VETO_CODES)) > 0.0)
+    t = {name: float(v) for name, v in {**DEFAULT_THRESHOLDS, **thresholds}.items()}
+    return (t["suggest"] <= 1.0 or (t["relabel"] <= 1.0 and t["veto"] > 0.0) or t["relabel_codes"] <= 1.0
+            or t["veto_codes"] > 0.0)
 
 
 @cache

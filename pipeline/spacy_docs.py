@@ -124,10 +124,7 @@ def export_docbin(out_dir: Path, dest: Path, negatives: bool = False) -> dict[st
 
     from .tables import part_files, read_table, table_path
 
-    indicators = read_table(out_dir, "indicators").select(
-        ["sentence_id", "start", "end", "raw_start", "raw_end", *[f for f in RECORD_FIELDS
-                                                                 if f not in ("start", "end", "raw_start", "raw_end")]]
-    ).to_pylist()
+    indicators = read_table(out_dir, "indicators").select(["sentence_id", *RECORD_FIELDS]).to_pylist()
     wanted = {r["sentence_id"] for r in indicators}
     sentences = [s for s in read_table(out_dir, "sentences").select(
         ["sentence_id", "doc_id", "source", "text", "start"]).to_pylist()
