@@ -17,7 +17,7 @@ and the rule decision. Two linear models read it:
   its own context alone (:func:`pipeline.features.code_features`: the same
   n-grams and words, the unit, the codes of the sentence's trigger words),
   one class per codebook code plus "none", restricted to the codes of the
-  number's unit (:data:`pipeline.features.CODE_UNITS`). It can propose a code
+  number's unit (:data:`pipeline.codebook.CODE_UNITS`). It can propose a code
   for a phrasing no trigger covers.
 
 :func:`decide` combines them with the rules:
@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .codebook import UNITS
+from .codebook import UNITS, unit_codes
 from .features import (
     LinearModel,
     ModelError,
@@ -65,7 +65,6 @@ from .features import (
     load_model,
     number_features,
     pair_extra,
-    unit_codes,
 )
 from .records import Document
 

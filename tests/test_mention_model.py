@@ -222,7 +222,7 @@ def test_code_model_proposes_a_record_for_a_number_no_trigger_names() -> None:
 
 
 def test_code_model_answers_only_codes_of_the_number_unit() -> None:
-    from pipeline.features import unit_codes
+    from pipeline.codebook import unit_codes
 
     clf = _full()
     doc, sents = _docs(TRAIN_T05)[0]

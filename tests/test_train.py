@@ -204,8 +204,8 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
     import random
 
     from pipeline import labelled, loso
+    from pipeline.codebook import unit_codes
     from pipeline.evaluate import evaluate
-    from pipeline.features import unit_codes
 
     examples, gold, _ = labelled.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
     rnd = random.Random(0)
