@@ -299,6 +299,11 @@ class Scores:
     pair: Probs
     codes: Probs
 
+    @classmethod
+    def empty(cls, n: int) -> Scores:
+        """No probabilities yet for ``n`` examples."""
+        return cls([{} for _ in range(n)], [{} for _ in range(n)])
+
 
 def train_jobs() -> int:
     """Worker processes of the fold fits (``ZHIBIAO_TRAIN_JOBS``, default every CPU): the fits are
@@ -336,16 +341,41 @@ def score_many(data: MentionData, helds: list[set[str]], c: float = MENTION_C, c
         _POOL_DATA.clear()
 
 
+def held_out_scores(data: MentionData, groups: dict[str, list[str]], c: float = MENTION_C,
+                    code_c: float = CODE_C, outer: bool = True, inner: bool = True
+                    ) -> tuple[Scores, dict[str, Scores]]:
+    """Held-out probabilities by groups of sources (``{name: sources}``).
+
+    ``outer``: every example scored by models trained without its group. ``inner``: for each group
+    ``g``, the examples of every other group ``h`` scored by models trained without ``g`` and ``h``
+    (one fit per pair of groups serves both of its folds): they choose the thresholds of fold ``g``
+    (nested evaluation). Extras are always trained on.
+    """
+    n = len(data.examples)
+    names = list(groups)
+    group_of = {s: g for g, ss in groups.items() for s in ss}
+    pairs = [(g, h) for k, g in enumerate(names) for h in names[k + 1:]] if inner else []
+    helds = ([set(groups[g]) for g in names] if outer else []) + [set(groups[g]) | set(groups[h]) for g, h in pairs]
+    done = score_many(data, helds, c, code_c)
+    scores, folds = Scores.empty(n), {g: Scores.empty(n) for g in names}
+    for idx, p, q in done[:len(names)] if outer else []:
+        for i, pi, qi in zip(idx, p, q, strict=True):
+            scores.pair[i], scores.codes[i] = pi, qi
+    for (g, h), (idx, p, q) in zip(pairs, done[len(names) if outer else 0:], strict=True):
+        for i, pi, qi in zip(idx, p, q, strict=True):
+            fold = folds[h if group_of[data.examples[i].source] == g else g]
+            fold.pair[i], fold.codes[i] = pi, qi
+    return scores, folds
+
+
+def _by_source(data: MentionData) -> dict[str, list[str]]:
+    return {s: [s] for s in sorted({e.source for e in data.examples})}
+
+
 def leave_one_source_out(data: MentionData, c: float = MENTION_C, code_c: float = CODE_C) -> Scores:
     """Held-out probabilities of every example: each source scored by models trained on the others
     (and on the extras, numbers that are never scored)."""
-    n = len(data.examples)
-    out = Scores([{} for _ in range(n)], [{} for _ in range(n)])
-    sources = sorted({e.source for e in data.examples})
-    for idx, p, q in score_many(data, [{s} for s in sources], c, code_c):
-        for i, pi, qi in zip(idx, p, q, strict=True):
-            out.pair[i], out.codes[i] = pi, qi
-    return out
+    return held_out_scores(data, _by_source(data), c, code_c, inner=False)[0]
 
 
 def inner_probabilities(data: MentionData, c: float = MENTION_C, code_c: float = CODE_C) -> dict[str, Scores]:
@@ -353,15 +383,7 @@ def inner_probabilities(data: MentionData, c: float = MENTION_C, code_c: float =
     models that never saw ``s`` either: example ``i`` of source ``t`` is scored by the models
     trained without ``s`` and ``t``. They choose the thresholds of fold ``s`` (nested
     leave-one-source-out); one fit per pair of sources serves both of its folds."""
-    n = len(data.examples)
-    sources = sorted({e.source for e in data.examples})
-    inner = {s: Scores([{} for _ in range(n)], [{} for _ in range(n)]) for s in sources}
-    pairs = [(s, t) for k, s in enumerate(sources) for t in sources[k + 1:]]
-    for (s, t), (idx, p, q) in zip(pairs, score_many(data, [{s, t} for s, t in pairs], c, code_c), strict=True):
-        for i, pi, qi in zip(idx, p, q, strict=True):
-            fold = inner[t if data.examples[i].source == s else s]
-            fold.pair[i], fold.codes[i] = pi, qi
-    return inner
+    return held_out_scores(data, _by_source(data), c, code_c, outer=False)[1]
 
 
 def annotator_groups(sources: list[str]) -> dict[str, list[str]]:
@@ -383,20 +405,8 @@ def leave_one_annotator_out(data: MentionData, gold: list[dict[str, Any]], c: fl
     examples = data.examples
     groups = annotator_groups(sorted({e.source for e in examples}))
     names = list(groups)
-    n = len(examples)
-    scores = Scores([{} for _ in range(n)], [{} for _ in range(n)])
-    inner = {g: Scores([{} for _ in range(n)], [{} for _ in range(n)]) for g in names}
     group_of = {s: g for g, ss in groups.items() for s in ss}
-    pairs = [(g, h) for k, g in enumerate(names) for h in names[k + 1:]]
-    done = score_many(data, [set(groups[g]) for g in names] + [set(groups[g]) | set(groups[h]) for g, h in pairs],
-                      c, code_c)
-    for idx, p, q in done[:len(names)]:
-        for i, pi, qi in zip(idx, p, q, strict=True):
-            scores.pair[i], scores.codes[i] = pi, qi
-    for (g, h), (idx, p, q) in zip(pairs, done[len(names):], strict=True):
-        for i, pi, qi in zip(idx, p, q, strict=True):
-            fold = inner[h if group_of[examples[i].source] == g else g]
-            fold.pair[i], fold.codes[i] = pi, qi
+    scores, inner = held_out_scores(data, groups, c, code_c)
     thresholds: dict[str, dict[str, float]] = {}
     for g in names:
         idx = [i for i, e in enumerate(examples) if group_of[e.source] != g]
