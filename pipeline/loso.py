@@ -443,20 +443,23 @@ def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample]
 
     The grid holds both decision rules: the pair model's vetoes and relabels alone
     (``relabel_codes`` above 1, ``veto_codes`` 0) and with the code model's relabel path and veto
-    (:func:`code_grid`), so choosing here chooses the variant too.
+    (:func:`code_grid`), so choosing here chooses the variant too; and every point with each
+    confidence gate of :data:`pipeline.mention_model.GATE_GRID` ("no gate", 1.01, included): rule
+    records of rule confidence at or above the gate are kept whatever the models say.
 
     Counted fast: a record matches a gold record of the same source, code,
     unit and value (to 9 digits), as :func:`pipeline.evaluate.evaluate`
     counts. Rule records depend on (veto, relabel, relabel_codes, keep_codes, veto_codes) only,
     numbers without one on (propose, suggest) only, so each half is decided once per point of its
     own grid and the grid adds the two (as count vectors over the keys either half can touch). Ties
-    go to the more conservative thresholds (fewer proposals, vetoes and relabels).
+    go to the more conservative thresholds (fewer proposals, vetoes and relabels, then the lower gate).
     """
     from collections import Counter
 
     import numpy as np
 
     from .mention_model import (
+        GATE_GRID,
         KEEP_CODES_GRID,
         PROPOSE_GRID,
         RELABEL_CODES_GRID,
@@ -512,11 +515,29 @@ def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample]
             out.update(keys_of(e, d.indicator, d.extractor))
         return out
 
-    rule_points = [{"veto": v, "relabel": r, **c} for v in VETO_GRID for r in RELABEL_GRID for c in code_grid()]
+    # tier t: the rule records of confidence in [GATE_GRID[t-1], GATE_GRID[t]); gate k lets the models act
+    # on tiers 0..k and keeps the rule keys of the others, so each record is decided once a point
+    tiers = len(GATE_GRID) + 1
+    tier_of = [next((t for t, g in enumerate(GATE_GRID) if e.cand.confidence < g), len(GATE_GRID))
+               for e, _, _ in ruled_active]
+    kept: list[Counter[tuple[str, ...]]] = [Counter() for _ in range(tiers)]
+    for (e, _, _), t in zip(ruled_active, tier_of, strict=True):
+        kept[t].update(keys_of(e, e.cand.indicator, "rules"))
+
+    def acted(**th: float) -> list[Counter[tuple[str, ...]]]:
+        out: list[Counter[tuple[str, ...]]] = [Counter() for _ in range(tiers)]
+        for (e, p, q), t in zip(ruled_active, tier_of, strict=True):
+            if t < len(GATE_GRID):
+                d = decide(e.cand.indicator, e.cand.confidence, p, codes=q, propose=1.01, suggest=1.01, **th)
+                out[t].update(keys_of(e, d.indicator, d.extractor))
+        return out
+
+    base_points = [{"veto": v, "relabel": r, **c} for v in VETO_GRID for r in RELABEL_GRID for c in code_grid()]
+    rule_points = [{**th, "gate": g} for th in base_points for g in GATE_GRID]
     free_points = [{"propose": p, "suggest": s} for p in PROPOSE_GRID for s in SUGGEST_GRID]
-    by_rule = [delta(ruled_active, True, propose=1.01, suggest=1.01, **th) for th in rule_points]
+    by_base = [acted(**th) for th in base_points]
     by_free = [delta(free_active, False, veto=0.0, relabel=1.01, **th) for th in free_points]
-    touched = sorted({k for d in by_rule + by_free for k in d})
+    touched = sorted({k for d in [*kept, *(c for cs in by_base for c in cs), *by_free] for k in d})
     col = {k: i for i, k in enumerate(touched)}
 
     def vec(c: Counter[tuple[str, ...]]) -> Any:
@@ -525,7 +546,13 @@ def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample]
             v[col[k]] += n
         return v
 
-    rule_m = np.array([vec(d) for d in by_rule]).reshape(len(by_rule), len(touched))
+    # the keys the sure tiers keep under gate k (tiers above k), then each point's rows gate by gate
+    kept_above = np.cumsum(np.array([vec(c) for c in kept])[::-1], axis=0)[::-1]
+    rule_m = np.zeros((len(rule_points), len(touched)), dtype=np.int64)
+    for i, cs in enumerate(by_base):
+        act = np.cumsum(np.array([vec(c) for c in cs]), axis=0)
+        for k in range(len(GATE_GRID)):
+            rule_m[i * len(GATE_GRID) + k] = act[k] + kept_above[k + 1]
     free_m = np.array([vec(d) for d in by_free]).reshape(len(by_free), len(touched))
     base_t, want_t = vec(Counter({k: n for k, n in base.items() if k in col})), vec(
         Counter({k: n for k, n in want.items() if k in col}))
@@ -541,7 +568,7 @@ def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample]
             f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
             grid.append({**fp, **rp, "f1": round(f1, 4), "predicted": n, "matched": m})
     best = max(grid, key=lambda g: (g["f1"], g["propose"] + g["suggest"] + g["relabel"] + g["relabel_codes"],
-                                    -g["veto"] - g["veto_codes"] - g["keep_codes"]))
+                                    -g["veto"] - g["veto_codes"] - g["keep_codes"], -g["gate"]))
     return {k: best[k] for k in THRESHOLDS}, grid
 
 
@@ -573,7 +600,8 @@ def relabel_counts(gold: list[dict[str, Any]], examples: list[MentionExample], s
         c["new_code_right"] += now
         c["rule_code_was_right"] += was
         examples_list.append({"source": e.source, "what": what, "rule": e.cand.indicator, "new": d.indicator,
-                              "value": e.cand.quantity.value, "unit": e.cand.unit, "right": now, "was_right": was})
+                              "value": e.cand.quantity.value, "unit": e.cand.unit, "right": now, "was_right": was,
+                              "rule_confidence": e.cand.confidence})
     return {"counts": {k: dict(v) for k, v in sorted(out.items())}, "changes": examples_list}
 
 

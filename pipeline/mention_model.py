@@ -127,10 +127,19 @@ VETO_CODES = 0.0
 RELABEL_CODES_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 KEEP_CODES_GRID = (0.05, 0.1, 0.2, 0.3)
 VETO_CODES_GRID = (0.0, 0.02, 0.05)
+#: The confidence gate (pre-registered 2026-11-25, models/README.md): the classifier may veto or
+#: relabel a rule record (pair veto, relabel of a vetoed record, code relabel, code veto) only when
+#: the record's own rule confidence (:data:`pipeline.extract.CONFIDENCE` of how the rule found it,
+#: segment 0.9 … inherited 0.6, +0.05 in a list) is below GATE. GATE_GRID: 0.7 (inherited, clause
+#: outside lists), 0.8 (+ clause in lists, right), 0.9 (everything but segment), 1.01 (no gate: every
+#: rule record, the decision rule before the gate). Proposals and confidence are not gated.
+GATE = 1.01
+GATE_GRID = (0.7, 0.8, 0.9, 1.01)
 #: Every threshold of :func:`decide` with its default, in the order they are reported. The defaults
 #: never propose, veto or relabel: the classifier sets confidence only.
 DEFAULT_THRESHOLDS = {"propose": PROPOSE, "veto": VETO, "suggest": SUGGEST, "relabel": RELABEL,
-                      "relabel_codes": RELABEL_CODES, "keep_codes": KEEP_CODES, "veto_codes": VETO_CODES}
+                      "relabel_codes": RELABEL_CODES, "keep_codes": KEEP_CODES, "veto_codes": VETO_CODES,
+                      "gate": GATE}
 
 #: Weight of the model in the confidence of a rule record (the rest is the rule's own).
 #: By leave-one-source-out over the eleven sources every weight sorts: the 10% least confident
@@ -176,7 +185,7 @@ def considered(cand: Candidate) -> bool:
 def decide(rule_code: str | None, rule_confidence: float, proba: dict[str, float],
            propose: float = PROPOSE, veto: float = VETO, codes: dict[str, float] | None = None,
            suggest: float = SUGGEST, relabel: float = RELABEL, relabel_codes: float = RELABEL_CODES,
-           keep_codes: float = KEEP_CODES, veto_codes: float = VETO_CODES) -> Decision:
+           keep_codes: float = KEEP_CODES, veto_codes: float = VETO_CODES, gate: float = GATE) -> Decision:
     """Combine a rule decision (``rule_code`` or None) with the models' ``{code: probability}``:
     ``proba`` of the pair model (codes of the sentence's triggers), ``codes`` of the code model
     (codes of the number's unit; the rest of 1 is "none").
@@ -187,7 +196,8 @@ def decide(rule_code: str | None, rule_confidence: float, proba: dict[str, float
     either model gives another code ``relabel``); relabelled to the code model's best other code Y
     when q(Y) >= ``relabel_codes`` and q(X) < ``keep_codes`` (X absent from a non-empty ``codes``:
     its unit cannot take X, q(X) = 0); vetoed when q(X) < ``veto_codes`` and "none" is the code
-    model's most probable class; else kept."""
+    model's most probable class; else kept. None of these applies to a rule record whose
+    ``rule_confidence`` is ``gate`` or more (the rules are sure of it): it is kept."""
     codes = codes or {}
 
     def offer(skip: str | None) -> tuple[float, str] | None:
@@ -201,12 +211,13 @@ def decide(rule_code: str | None, rule_confidence: float, proba: dict[str, float
 
     if rule_code is not None:
         p_code = proba.get(rule_code, 0.0)
-        if p_code < veto:
+        unsure = rule_confidence < gate
+        if unsure and p_code < veto:
             other = offer(rule_code)
             if other is not None:
                 return Decision(other[1], EXTRACTOR, round(other[0], 4), f"relabelled: p({rule_code})={p_code:.2f}")
             return Decision(None, None, round(1 - p_code, 4), f"vetoed: p({rule_code})={p_code:.2f}")
-        if codes:
+        if unsure and codes:
             q_code = codes.get(rule_code, 0.0)
             others = [(p, c) for c, p in codes.items() if c != rule_code]
             q_best, best = max(others) if others else (0.0, "")
@@ -269,6 +280,7 @@ class MentionClassifier:
     relabel_codes: float
     keep_codes: float
     veto_codes: float
+    gate: float
 
     def __init__(self, model: LinearModel, codes: LinearModel | None = None) -> None:
         self.model = model

@@ -218,7 +218,7 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
     report += (f"\n  final model: propose >= {thresholds['propose']}, veto < {thresholds['veto']}, "
                f"suggest >= {thresholds['suggest']}, relabel >= {thresholds['relabel']}, code model relabels "
                f"at >= {thresholds['relabel_codes']} (rule code < {thresholds['keep_codes']}) and vetoes below "
-               f"{thresholds['veto_codes']}: " + (
+               f"{thresholds['veto_codes']}, only on rule records of confidence below {thresholds['gate']}: " + (
                    f"chosen on the held-out scores of all {len(sources)} sources" if adopted else
                    f"the classifier sets confidence only (nested combined F1 {loso['combined']['overall']['f1']:.4f} "
                    f"does not beat rules-only {loso['rules']['overall']['f1']:.4f}; the grid's best on all sources "

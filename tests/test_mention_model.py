@@ -105,6 +105,32 @@ def test_decide_code_model_vetoes_only_when_none_is_its_best_class() -> None:
                   veto_codes=0.02).indicator == "teachers.trained"
 
 
+def test_the_gate_keeps_rule_records_the_rules_are_sure_of() -> None:
+    # the classifier vetoes or relabels a rule record only when the rule's own confidence is below the
+    # gate: a segment record (0.9) is kept at gate 0.8, an inherited one (0.6) is vetoed
+    doubted = {"teachers.fulltime": 0.001}
+    assert decide("teachers.fulltime", 0.9, doubted, veto=0.005, gate=0.8).extractor == "rules"
+    unsure = decide("teachers.fulltime", 0.6, doubted, veto=0.005, gate=0.8)
+    assert unsure.indicator is None and unsure.reason.startswith("vetoed")
+    # a kept record's confidence is the usual blend, the model's doubt included
+    kept = decide("teachers.fulltime", 0.9, doubted, veto=0.005, gate=0.8)
+    assert kept.confidence == pytest.approx((1 - mention_model.MODEL_WEIGHT) * 0.9 + mention_model.MODEL_WEIGHT * 0.001,
+                                            abs=1e-4)
+    # the code model's relabel and veto are gated the same way
+    codes = {"enroll.exam_passed": 0.88, "students.admitted": 0.11}
+    th = {"codes": codes, "relabel_codes": 0.8, "keep_codes": 0.2, "gate": 0.9}
+    assert decide("students.admitted", 0.9, {"students.admitted": 0.4}, **th).indicator == "students.admitted"
+    assert decide("students.admitted", 0.75, {"students.admitted": 0.4}, **th).indicator == "enroll.exam_passed"
+    doubt = {"teachers.trained": 0.01}
+    assert decide("teachers.trained", 0.9, {}, codes=doubt, veto_codes=0.02, gate=0.7).indicator == "teachers.trained"
+    assert decide("teachers.trained", 0.65, {}, codes=doubt, veto_codes=0.02, gate=0.7).indicator is None
+    # "no gate" (the default, above every confidence) lets the models act on every rule record
+    assert mention_model.GATE > 1.0 and mention_model.GATE in mention_model.GATE_GRID
+    assert decide("teachers.fulltime", 1.0, doubted, veto=0.005).indicator is None
+    # proposals are not gated
+    assert decide(None, 0.0, {"teachers.trained": 0.96}, propose=0.95, gate=0.7).indicator == "teachers.trained"
+
+
 def test_rule_confidence_blends_rule_and_model() -> None:
     sure = decide("enroll.rate", 0.9, {"enroll.rate": 0.99}, propose=0.95, veto=0.0).confidence
     doubtful = decide("enroll.rate", 0.9, {"enroll.rate": 0.2}, propose=0.95, veto=0.0).confidence

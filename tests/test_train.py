@@ -92,7 +92,7 @@ def test_mention_classifier_nested_leave_one_source_out_on_the_seeds(tmp_path: P
     assert meta["combined_adopted"] == (combined["f1"] > rules["f1"])
     if not meta["combined_adopted"]:
         assert meta["thresholds"] == {"propose": 1.01, "veto": 0.0, "suggest": 1.01, "relabel": 1.01,
-                                      "relabel_codes": 1.01, "keep_codes": 0.05, "veto_codes": 0.0}
+                                      "relabel_codes": 1.01, "keep_codes": 0.05, "veto_codes": 0.0, "gate": 1.01}
     assert "classifier P/R/F1" in meta["report"] and "nested" in meta["report"] and "slice seeds" in meta["report"]
     assert (tmp_path / "mention_classifier.json").exists() and (tmp_path / "mention_codes.json").exists()
     assert load_model("mention_codes", tmp_path) is not None
@@ -131,6 +131,7 @@ def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.Monke
     monkeypatch.setattr(loso, "choose_thresholds", spy_choose)
     by_fold = loso.nested_thresholds(gold, examples, inner)
     assert set(by_fold) == set(keep)
+    assert all(set(t) == set(loso.THRESHOLDS) and "gate" in t for t in by_fold.values())  # the gate too, per fold
     for s, seen in zip(sorted(inner), chosen_on, strict=True):
         assert s not in seen and seen == set(keep) - {s}
 
@@ -206,6 +207,7 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
     from pipeline import labelled, loso
     from pipeline.codebook import unit_codes
     from pipeline.evaluate import evaluate
+    from pipeline.mention_model import GATE_GRID
 
     examples, gold, _ = labelled.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train")
     rnd = random.Random(0)
@@ -217,11 +219,14 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
         codes.append({c: w / sum(weights) for c, w in zip(opts, weights, strict=False)})
     scores = loso.Scores(pair, codes)
     best, grid = loso.choose_thresholds(gold, examples, scores)
-    assert len(grid) == len(loso.code_grid()) * 900 and set(best) == set(loso.THRESHOLDS)
+    assert len(grid) == len(loso.code_grid()) * 900 * len(GATE_GRID) and set(best) == set(loso.THRESHOLDS)
+    assert {g["gate"] for g in grid} == set(GATE_GRID) and 1.01 in GATE_GRID  # "no gate" is a point
     never = next(g for g in grid if all(g[k] == v for k, v in loso.CONFIDENCE_ONLY.items()))
     rules = evaluate(gold, loso.predictions(examples, pair, "rules")).overall
     assert (never["predicted"], never["matched"]) == (rules.predicted, rules.matched)
-    points = [never, *rnd.sample([g for g in grid if g["relabel_codes"] <= 1 or g["veto_codes"] > 0], 6)]
+    acting = [g for g in grid if g["relabel_codes"] <= 1 or g["veto_codes"] > 0]
+    points = [never, *rnd.sample(acting, 6), *(rnd.choice([g for g in acting if g["gate"] == gate])
+                                              for gate in GATE_GRID)]
     changed: set[str] = set()
     for g in points:
         th = {k: g[k] for k in loso.THRESHOLDS}
