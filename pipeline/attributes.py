@@ -22,6 +22,9 @@ _YEAR = regex.compile(r"(?<![\d.])((?:19|20)\d{2})\s*(?=年|[-—–~～至到]?
                    r"(?<=(?<!\d)(?:19|20)\d{2})((?:19|20)\d{2})(?=年)")
 _RANGE_END = regex.compile(r"(?:19|20)\d{2}\s*年?\s*[-—–~～至到]?\s*$")
 _MASKED_YEAR = regex.compile(r"(?<![\d])(?:20[x×X_＿]{1,2}|[xX×]{2,4}|20)\s*年")
+# 自2009年实施特岗计划以来: a year after 自/从 that an event and 以来 follow starts a span
+_SINCE_FROM = regex.compile(r"(?:自|从)\s*$")
+_SINCE_EVENT = regex.compile(r"年?[^，,。；;\d]{0,16}?以来")
 _COMPARE_BEFORE = regex.compile(r"(?:比|较|同比|与|和|对比)\s*$")
 _IN_TITLE = regex.compile(r"《[^《》]*$")
 # A period ends at 。！？ or a line break, but not at a line break after ；/， (a list of
@@ -55,6 +58,7 @@ class DocFacts:
     text: str = ""
     headings: list[tuple[int, str]] = field(default_factory=list)  # (clean offset, heading line)
     period_ends: list[int] = field(default_factory=list)  # offsets just after each period end
+    heading_years: list[int | None] = field(default_factory=list)  # the year each heading dates (see heading_year_at)
 
     def heading_at(self, pos: int) -> str | None:
         """The last section heading at or before clean offset ``pos``."""
@@ -65,6 +69,14 @@ class DocFacts:
             else:
                 break
         return found
+
+    def heading_year_at(self, pos: int) -> int | None:
+        """The year the section holding clean offset ``pos`` is about: its heading's year
+        (一、2023年主要工作成效; 一、去年工作回顾 resolved against the document's year), else the
+        year of the heading of a higher rank that holds it (第二部分 2023年度决算情况 over
+        一、收入支出决算总体情况)."""
+        k = bisect_right([start for start, _ in self.headings], pos) - 1
+        return self.heading_years[k] if k >= 0 else None
 
     def paragraph_at(self, start: int) -> str:
         """The paragraph (line) holding clean offset ``start``."""
@@ -82,11 +94,46 @@ class DocFacts:
 def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     """Section headings of a document, its year and whether it is a forward plan."""
     headings = [(m.start(), m.group(0).strip()) for m in _HEADING.finditer(text)]
+    years = _heading_years([h for _, h in headings], year)
     opening = "\n".join([title] + text.lstrip().split("\n", 2)[:2])
     plan = bool(first_cue("plan_document", "heading", opening)) and not (
         first_cue("report_heading", "heading", title or "") and not first_cue("plan_heading", "heading", title or ""))
     ends = [m.end() for m in _PERIOD_END.finditer(text)]
-    return DocFacts(year=year, plan=plan, headings=headings, text=text, period_ends=ends)
+    return DocFacts(year=year, plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years)
+
+
+def _heading_rank(heading: str) -> int:
+    """0 for 第二部分/第三篇/第一章, 1 for 一、 (the ranks _HEADING knows)."""
+    return 0 if heading.startswith("第") else 1
+
+
+def _heading_years(headings: list[str], doc_year: int | None) -> list[int | None]:
+    """The year each heading dates: the year it states, else its relative year word (去年,
+    今年) resolved against ``doc_year``, else the year of the last heading of a higher rank
+    before it (a part heading dates the sections under it). A span (2021-2025年, 三年来) dates none."""
+    out: list[int | None] = []
+    held: dict[int, int | None] = {}  # rank -> year of the last heading of that rank
+    for heading in headings:
+        rank = _heading_rank(heading)
+        found, own = _stated_year(heading, doc_year)
+        if not found:
+            own = next((held[r] for r in sorted(held, reverse=True) if r < rank), None)
+        held = {r: y for r, y in held.items() if r < rank}
+        held[rank] = own
+        out.append(own)
+    return out
+
+
+def _stated_year(heading: str, doc_year: int | None) -> tuple[bool, int | None]:
+    """(found, year) of the time a heading states: a year, a relative word resolved against
+    ``doc_year``, or a span (found, no year)."""
+    if first_cue("span", "clause", heading):
+        return True, None
+    mentions = year_mentions(heading)
+    if mentions:
+        return True, None if mentions[0].span else mentions[0].year
+    rel = _relative(heading, len(heading), doc_year, 0)
+    return (True, rel[1]) if rel is not None else (False, None)
 
 
 
@@ -213,7 +260,8 @@ def _year_mentions(sentence: str) -> list[YearMention]:
             after = sentence[m.end():m.end() + 8]
             span = bool(first_cue("span", "after", after.lstrip("年") if not masked else after)) or bool(
                 regex.match(r"\s*年?\s*[-—–~～至到]?\s*(?:19|20)\d{2}年", after)) or bool(
-                _RANGE_END.search(sentence[max(0, m.start() - 8):m.start()]))
+                _RANGE_END.search(sentence[max(0, m.start() - 8):m.start()])) or bool(
+                _SINCE_FROM.search(before) and _SINCE_EVENT.match(sentence, m.end()))
             out.append(YearMention(m.start(), m.end(), None if masked else int(m.group(m.lastindex or 1)), span,
                                    compare))
     out.sort(key=lambda y: y.start)
@@ -238,13 +286,14 @@ def _relative(sentence: str, upto: int, doc_year: int | None, near: int) -> tupl
 
 def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos: tuple[int, int] | None,
                  lead: str | None, heading: str | None, doc_year: int | None, prefix: str = "",
-                 near: int = 0, clause: Clause | None = None) -> int | None:
+                 near: int = 0, clause: Clause | None = None, heading_year: int | None = None) -> int | None:
     """Year the number at ``q_start`` refers to (see the codebook's ``year``).
 
     The nearest time word before the number in its sentence wins, whether a
     year (2018年; a span such as 2015年以来 gives null) or a relative word
     (今年) resolved against ``doc_year``; else a year after the number in its
-    clause; else the section heading's year. Every-year words (每年) give null.
+    clause; else the section heading's year (``heading_year`` when the caller knows it, see
+    :meth:`DocFacts.heading_year_at`, else the year written in ``heading``). Every-year words (每年) give null.
     ``prefix`` is the text of the same period before the sentence (a sentence
     cut at ；still takes 今年 from the start of its period); its dated events
     (于2016年8月投入使用) do not date the number."""
@@ -274,6 +323,8 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
     right = next((y for y in mentions if q_at <= y.start and y.end <= hi + plen), None)
     if right is not None:
         return None if right.span else right.year
+    if heading_year is not None:
+        return heading_year
     if heading:
         m = _HEADING_YEAR.search(heading)
         if m:

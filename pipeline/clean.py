@@ -49,7 +49,8 @@ _FULLWIDTH = {cp: chr(cp - 0xFEE0) for cp in [*range(0xFF10, 0xFF1A), *range(0xF
                                                *range(0xFF41, 0xFF5B), 0xFF05]}
 _FULLWIDTH_IN_NUMBER = regex.compile(r"(?<=\d)[．：－／](?=\d)")
 #: White space that is not a plain space (no-break, ideographic, thin …) becomes a space.
-_SPACES = {cp: " " for cp in (0x00A0, 0x3000, 0x2002, 0x2003, 0x2009, 0x200A, 0x202F, 0x0009, 0x000B, 0x000C)}
+#: A tab stays: it parts the cells of a table row (pipeline/htmltext.py, pipeline/tablecells.py).
+_SPACES = {cp: " " for cp in (0x00A0, 0x3000, 0x2002, 0x2003, 0x2009, 0x200A, 0x202F, 0x000B, 0x000C)}
 _INVISIBLE = regex.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
 
 

@@ -44,6 +44,7 @@ from .frames import Clause, clause_at, clauses, list_runs, respectively_before
 from .governing import accepts, blocked, choose, continues, subject_hits
 from .quantities import NOT_A_VALUE, Quantity, read_quantities
 from .records import Document, Indicator, Mention, Sentence
+from .tablecells import CellReading, table_cells
 from .triggers import Hit, TriggerRule, find_hits, rule_by_id
 
 EXTRACTOR = "rules"
@@ -426,7 +427,8 @@ class _SentenceReader:
         cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
                                  list_pos=slot.list_pos, lead=slot.lead, heading=facts.heading_at(self.sent.start),
                                  doc_year=facts.year, prefix=facts.period_prefix(self.sent.start),
-                                 near=slot.seg_start, clause=clause)
+                                 near=slot.seg_start, clause=clause,
+                                 heading_year=facts.heading_year_at(self.sent.start))
         if "frame_from" in q.flags and not year_mentions(text[clause.start:clause.end]):
             # 大班额由2018年底的412个减少到2019年底的137个,其中超大班额由63个减少到8个: a later
             # from/to frame of the sentence without years of its own moves between the same years
@@ -500,14 +502,49 @@ def candidates(doc: Document, sentences: list[Sentence]) -> list[Candidate]:
     This is the feature source of the mention classifier: its shape is stable.
     """
     facts = doc_facts(doc.text, doc.title, doc.year)
+    rows = table_cells(doc.text) if "\t" in doc.text else {}
     out: list[Candidate] = []
     period: list[Candidate] = []
     for sent in sentences:
         if not facts.period_prefix(sent.start):
             period = []
+        row_start = doc.text.rfind("\n", 0, sent.start) + 1
+        if row_start in rows:
+            # a table row: its number cells are read with their headers, nothing else of the line
+            out.extend(c for r in rows[row_start] if sent.start <= r.cell_start < sent.end
+                       for c in _cell_candidates(sent, r, facts))
+            continue
         cands = sentence_candidates(sent, facts, period)
         period = period + cands
         out.extend(cands)
+    return out
+
+
+def _cell_candidates(sent: Sentence, reading: CellReading, facts: DocFacts) -> list[Candidate]:
+    """Candidates of one table cell: the phrase its headers make (pipeline/tablecells.py) is
+    read like a sentence, then its numbers are put back on the cell in the row's sentence."""
+    phrase = replace(sent, text=reading.text)
+    number_len = next((m.end() for m in regex.finditer(r"\d[\d,，]*(?:\.\d+)?", reading.cell)), 0)
+
+    def real(v: int) -> int:
+        rel = v - reading.at
+        if rel > number_len:
+            rel = max(number_len, rel - reading.inserted)
+        return reading.cell_start - sent.start + min(max(rel, 0), len(reading.cell))
+
+    out = []
+    for c in sentence_candidates(phrase, facts):
+        q = c.quantity
+        if q.start < reading.at:
+            continue  # a number of the headers (56人以上大班额比例), not of the cell
+        q.start, q.end = real(q.start), real(q.end)
+        q.outer_start = real(q.outer_start) if q.outer_start >= 0 else -1
+        q.outer_end = real(q.outer_end) if q.outer_end >= 0 else -1
+        q.number_end = real(q.number_end) if q.number_end >= 0 else -1
+        q.text = sent.text[q.start:q.end] or q.text
+        c.sentence, c.clause = sent, sent.text
+        c.left, c.right = sent.text[max(0, q.start - CONTEXT):q.start], sent.text[q.end:q.end + CONTEXT]
+        out.append(c)
     return out
 
 

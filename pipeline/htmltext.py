@@ -2,7 +2,8 @@
 
 No parser tree, no network: a tokenizer over tags, comments and entities.
 Containers that hold no article text (script, style, nav, header, footer,
-aside …) are dropped with their content; block-level tags become line breaks;
+aside …) are dropped with their content; block-level tags become line breaks,
+table cells a tab between the cells of their row's line;
 entities are unescaped (each maps to the offset of its ``&``); runs of
 source white space collapse as a browser would.
 """
@@ -28,7 +29,11 @@ MIN_LINK_RUN = 2
 #: Elements that end a line (their start and end tags become a line break).
 BLOCK_ELEMENTS = frozenset(
     "address article blockquote body br dd div dl dt figcaption figure h1 h2 h3 h4 h5 h6 hr html li main "
-    "ol p pre section table tbody td tfoot th thead title tr ul center".split())
+    "ol p pre section table tbody tfoot thead title tr ul center caption".split())
+#: Table cells: a row is one line, its cells parted by :data:`CELL_SEPARATOR` (read by
+#: :mod:`pipeline.tablecells`, which gives a cell the unit and year of its row and column headers).
+CELL_ELEMENTS = frozenset(("td", "th"))
+CELL_SEPARATOR = "\t"
 
 _DROPPED = regex.compile(
     r"<(?P<tag>" + "|".join(DROPPED_ELEMENTS) + r")\b[^>]*>.*?</(?P=tag)\s*>", regex.IGNORECASE | regex.DOTALL)
@@ -111,6 +116,12 @@ def html_to_text(at: AlignedText, counters: Counter | None = None) -> AlignedTex
             name = m.group("name").lower()
             if name == "a":
                 link_depth = max(0, link_depth + (-1 if m.group("tag").startswith("</") else 1))
+            elif name in CELL_ELEMENTS:
+                pending_ws = None
+                if not m.group("tag").startswith("</") and chars and chars[-1] not in ("\n", CELL_SEPARATOR):
+                    chars.append(CELL_SEPARATOR)
+                    offs.append(s)
+                    linked.append(False)
             elif name in BLOCK_ELEMENTS:
                 pending_ws = None
                 if chars and chars[-1] != "\n":

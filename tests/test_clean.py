@@ -433,10 +433,13 @@ def test_government_style_html_page_in_gb18030() -> None:
     # a paragraph wrapped in the source joins without a space between Chinese characters
     ("<p>全县义务教育\n   均衡发展累计投入资金12.1304亿元&nbsp;其中</p>", "全县义务教育均衡发展累计投入资金12.1304亿元 其中\n"),
     ("<div>入学率&gt;99%<br>巩固率<!-- 注释 -->&#57;&#x38;%</div><script>document.write('x')</script>", "入学率>99%\n巩固率98%\n"),
+    # a table row is one line, its cells parted by a tab; the caption is a line of its own
+    ("<table><caption>2021年学校情况</caption><tr><th>类别</th><th>学校数(所)</th></tr>\n"
+     "<tr><td>小学</td> <td>12</td></tr></table>", "2021年学校情况\n类别\t学校数(所)\n小学\t12\n"),
 ])
 def test_html_to_text(source: str, text: str) -> None:
     from pipeline.htmltext import html_to_text
 
     out = html_to_text(AlignedText.from_raw(source))
     assert out.text == text
-    assert all(source[r] == c or c in " \n" or source[r] == "&" for c, r in zip(out.text, out.raw, strict=True))
+    assert all(source[r] == c or c in " \n\t" or source[r] == "&" for c, r in zip(out.text, out.raw, strict=True))

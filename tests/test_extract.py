@@ -141,6 +141,51 @@ def test_relative_year_and_heading_year() -> None:
     assert got == [("teachers.trained", 3784.0, 2011)]
 
 
+def _doc_years(text: str, year: int | None) -> list[tuple[str, float, int | None]]:
+    doc = _doc(text, year=year)
+    sents, at = [], 0
+    for i, line in enumerate(text.split("\n")):
+        sents.append(Sentence(f"d#0:{i}", "d#0", "d", i, line, at, at + len(line), 0, 0, None))
+        at += len(line) + 1
+    return [(c.indicator, c.quantity.value, c.year) for c in candidates(doc, sents) if c.indicator]
+
+
+def test_heading_year_held_by_a_higher_heading_and_relative_heading() -> None:
+    # a part heading dates the numbered sections under it, until the next part
+    text = ("第二部分 2022年度部门决算情况说明\n一、项目支出情况\n全年组织教师培训3200人次。\n"
+            "第三部分 2023年度预算安排\n一、重点工作\n计划招聘教师60名。")
+    assert _doc_years(text, 2022) == [("teachers.trained", 3200.0, 2022), ("teachers.recruited", 60.0, 2023)]
+    # 去年/今年 in a heading resolve against the document's year; a span heading dates nothing
+    text = "一、回顾去年的工作\n全县招聘教师85名。\n二、五年来的主要成就\n累计培训教师1.2万人次。"
+    assert _doc_years(text, 2021) == [("teachers.recruited", 85.0, 2020), ("teachers.trained", 12000.0, None)]
+
+
+def _doc_cells(text: str, year: int | None) -> list[tuple]:
+    doc = _doc(text, year=year)
+    sents, at = [], 0
+    for i, line in enumerate(text.split("\n")):
+        sents.append(Sentence(f"d#0:{i}", "d#0", "d", i, line, at, at + len(line), 0, 0, None))
+        at += len(line) + 1
+    return [(c.indicator, c.quantity.value, c.unit, c.stage, c.year, c.kind, c.approx, text[c.start:c.end])
+            for c in candidates(doc, sents) if c.indicator]
+
+
+def test_table_cells_take_unit_and_year_from_their_headers() -> None:
+    # units in the row labels, years and targets in the column labels, an index column
+    text = ("编号\t指标名称\t2019年\t2025年目标\n1\t初中毛入学率(%)\t96.5\t98以上\n"
+            "2\t校园绿化率(%)\t30\t35")
+    assert _doc_cells(text, 2020) == [
+        ("enroll.gross_rate", 96.5, "%", "junior", 2019, "level", False, "96.5"),
+        ("enroll.gross_rate", 98.0, "%", "junior", 2025, "target", True, "98")]
+    # units in the column labels, the year in the caption above the table
+    text = "2021年全县学校基本情况\n学段\t学校数(所)\t专任教师(人)\n小学\t35\t1620\n普通高中\t3\t410"
+    assert _doc_cells(text, 2021) == [
+        ("schools.count", 35.0, "所", "primary", 2021, "level", False, "35"),
+        ("teachers.fulltime", 1620.0, "人", "primary", 2021, "level", False, "1620"),
+        ("schools.count", 3.0, "所", "senior", 2021, "level", False, "3"),
+        ("teachers.fulltime", 410.0, "人", "senior", 2021, "level", False, "410")]
+
+
 def test_candidates_explain_numbers_without_records() -> None:
     by_text = {c.quantity.text: c for c in _cands("全市党员1277名,教育项目181个,2015年投入资金3亿元,洗手设施12063个")}
     assert by_text["1277名"].rule is None and by_text["1277名"].reason is not None

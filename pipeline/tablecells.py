@@ -1,0 +1,144 @@
+"""Table cells read with their headers: a bare number in a table is a value of its row and column.
+
+An HTML table reaches the clean text as one line a row, its cells parted by a tab
+(:data:`pipeline.htmltext.CELL_SEPARATOR`; a plain-text page with tab-separated
+columns reads the same way). Report tables write the unit and the year once, in a
+header, and bare numbers in the cells::
+
+    指标                      2020年基数  2022年完成  2025年目标
+    学前教育毛入园率(%)        88.6        91.2        92以上
+
+    2023年各级各类学校基本情况                         (caption)
+    类别      学校数（所）  在校生（人）
+    幼儿园    58            14206
+
+:func:`table_cells` turns every number cell of a data row into a short phrase the
+rule extractor reads like a sentence: the column's time words, the row label, the
+column label, then the number with the unit its row or column header gives
+(``2025年目标学前教育毛入园率 92%以上``, ``2023年幼儿园学校数 58所``). The caption
+just above the table gives its year when the columns give none. Numbers in the
+columns before the row label (序号) are not values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from .htmltext import CELL_SEPARATOR
+
+#: A unit written once in a header: 学前教育毛入园率(%), 学校数（所）, 经费(万元).
+_HEADER_UNIT = regex.compile(r"\s*[(（]\s*([^()（）\d]{1,4})\s*[)）]\s*$")
+_NUMBER = regex.compile(r"\d[\d,，]*(?:\.\d+)?")
+_HEADER_YEAR = regex.compile(r"(?<!\d)(?:19|20)\d{2}\s*年[^\t]*")
+_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d-—–~至到])")
+#: A caption is a short line right above the table.
+CAPTION_MAX = 60
+
+
+@dataclass(frozen=True)
+class CellReading:
+    """One number cell of a table row, and the phrase its headers make of it."""
+
+    row_start: int   # clean offset of the row's line in the document
+    cell_start: int  # clean offset of the cell's text
+    cell: str        # the cell's text as written
+    text: str        # the phrase read by the extractor (headers + cell)
+    at: int          # where the cell's text begins in ``text``
+    inserted: int    # characters of header unit inserted right after the cell's number
+
+
+def _cells(line: str, line_start: int) -> list[tuple[int, str]]:
+    """(clean offset, text) of each cell of a row line."""
+    out, at = [], line_start
+    for part in line.split(CELL_SEPARATOR):
+        lead = len(part) - len(part.lstrip())
+        out.append((at + lead, part.strip()))
+        at += len(part) + 1
+    return out
+
+
+def _unit(label: str) -> tuple[str, str]:
+    """(label without its unit, unit) of a header cell: 学校数（所） gives (学校数, 所)."""
+    m = _HEADER_UNIT.search(label)
+    return (label[:m.start()], m.group(1).strip()) if m else (label, "")
+
+
+def _caption_year(caption: str) -> str:
+    """The year a caption dates the table by (2023年…基本情况), or ''. Several years or a span: ''."""
+    years = _YEAR.findall(caption)
+    return f"{years[0]}年" if len(years) == 1 and not regex.search(r"以来|期间|[-—–~至到]\s*(?:19|20)\d{2}", caption) else ""
+
+
+def _blocks(lines: list[tuple[int, str]]) -> list[list[int]]:
+    """Runs of at least two consecutive row lines (lines with a cell separator)."""
+    runs: list[list[int]] = []
+    cur: list[int] = []
+    for k, (_s, line) in enumerate(lines):
+        if CELL_SEPARATOR in line.strip():
+            cur.append(k)
+            continue
+        if len(cur) >= 2:
+            runs.append(cur)
+        cur = []
+    if len(cur) >= 2:
+        runs.append(cur)
+    return runs
+
+
+def _label_column(rows: list[list[tuple[int, str]]]) -> int | None:
+    """The column of row labels: the first whose data cells mostly hold no digit."""
+    width = max(len(r) for r in rows)
+    for j in range(width):
+        col = [r[j][1] for r in rows if j < len(r) and r[j][1]]
+        if col and sum(not regex.search(r"\d", c) for c in col) * 2 > len(col):
+            return j
+    return None
+
+
+def table_cells(text: str) -> dict[int, list[CellReading]]:
+    """Readings of the number cells of every table in a clean text, by the offset of their row."""
+    lines, at = [], 0
+    for line in text.split("\n"):
+        lines.append((at, line))
+        at += len(line) + 1
+    out: dict[int, list[CellReading]] = {}
+    for block in _blocks(lines):
+        header = _cells(lines[block[0]][1], lines[block[0]][0])
+        rows = [_cells(lines[k][1], lines[k][0]) for k in block[1:]]
+        width = max(len(r) for r in rows)
+        header = [(-1, "")] * (width - len(header)) + header  # an empty corner cell is stripped
+        label_col = _label_column(rows)
+        if label_col is None:
+            continue
+        above = block[0] - 1
+        caption = lines[above][1].strip() if above >= 0 and len(lines[above][1].strip()) <= CAPTION_MAX else ""
+        table_year = _caption_year(caption)
+        for k, row in zip(block[1:], rows, strict=True):
+            if len(row) <= label_col:
+                continue
+            label, row_unit = _unit(row[label_col][1])
+            readings = [r for j in range(label_col + 1, len(row))
+                        if (r := _reading(lines[k][0], row[j], label, row_unit, header[j][1] if j < len(header) else "",
+                                          table_year)) is not None]
+            if readings:
+                out[lines[k][0]] = readings
+    return out
+
+
+def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, column: str,
+             table_year: str) -> CellReading | None:
+    """The phrase of one cell: column time words, row label, column label, number and unit."""
+    start, value = cell
+    m = _NUMBER.search(value)
+    if m is None or m.start() > 2:  # a cell of words that merely holds a digit is no value
+        return None
+    col_label, col_unit = _unit(column)
+    unit = row_unit or col_unit
+    dated = _HEADER_YEAR.match(col_label)
+    head = (col_label + label) if dated else (table_year + label + col_label)
+    text = f"{head} "
+    rest = value[m.end():]
+    inserted = unit if unit and not rest.startswith(unit) else ""
+    return CellReading(row_start, start, value, text + value[:m.end()] + inserted + rest, len(text), len(inserted))
