@@ -114,6 +114,20 @@ CASES = [
     ("中职学生学杂费188.5万元、普通高中贫困学生助学金231.3万元",
      [("funding.student_aid", 1885000.0, "元", "vocational", "level", False),
       ("funding.student_aid", 2313000.0, "元", "senior", "level", False)]),
+    # budget final accounts: education lines of the functional classification, not the other 类
+    ("3.普通教育(款)—初中教育(项)8,216.40万元,比上年增加310.20万元",
+     [("funding.expenditure", 82164000.0, "元", "junior", "level", False),
+      ("funding.expenditure", 3102000.0, "元", "junior", "change", False)]),
+    ("(二)卫生健康支出(类)920.10万元,主要用于医疗支出", []),
+    ("全局本年度项目支出3,210.50万元,主要用于中小学校舍维修",
+     [("funding.expenditure", 32105000.0, "元", None, "level", False)]),
+    # task completion rates, closed schools, schools with a problem, missing posts: no records
+    ("整改完成率90%", []),
+    ("组织教师培训1200人次,完成率100%", [("teachers.trained", 1200.0, "人次", None, "level", False)]),
+    ("初中三年完成率98.6%", [("enroll.completion_rate", 98.6, "%", "junior", "level", False)]),
+    ("撤并小规模学校5所", []),
+    ("全县有4所学校存在消防隐患", []),
+    ("全县中小学缺编教师120人", []),
 ]
 
 
