@@ -448,6 +448,10 @@ class _SentenceReader:
             doc_year=facts.year)
         if cand.kind == "change" and plan_section:
             cand.kind = "target"
+        if cand.kind == "level" and breakdown is not None and breakdown.kind == "target" and not frame:
+            cand.kind = "target"  # 计划新建学校26所,其中幼儿园9所: a part of a planned total is planned
+        if cand.kind == "level" and cand.year is not None and facts.year is not None and cand.year > facts.year:
+            cand.kind = "target"  # a value of a year after the document's is not achieved yet
         if first_cue("definition", "sentence", text[:q.start]):
             cand.kind, cand.year = "level", None  # 大班额:指每班56人以上的班级 defines, it dates nothing
         cand.approx = resolve_approx(text, q.end, code, reader_approx=q.approx, before=slot.seg_left)

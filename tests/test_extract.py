@@ -200,6 +200,21 @@ def test_table_cells_take_unit_and_year_from_their_headers() -> None:
         ("teachers.fulltime", 410.0, "人", "senior", 2021, "level", False, "410")]
 
 
+def test_planned_parts_and_values_of_later_years_are_targets() -> None:
+    # a 其中 part of a planned total is planned too; a value of a year after the document's is a target
+    assert records("2025年全县计划新建中小学校和幼儿园12所,其中幼儿园5所", 2023) == [
+        ("schools.built", 12.0, "所", None, "target", False), ("schools.built", 5.0, "所", "preschool", "target", False)]
+    assert records("2024年全县教育支出预算安排5.2亿元", 2023) == [
+        ("funding.expenditure", 520000000.0, "元", None, "target", False)]
+    assert records("2022年全县教育支出5.2亿元", 2023)[0][4] == "level"
+
+
+def test_speakers_and_observed_class_sizes_are_no_records() -> None:
+    assert records("会上两位同志作了交流发言", 2023) == []
+    assert records("部分学校班额还接近65人", 2023) == []
+    assert records("全县交流轮岗教师86人", 2023) == [("teachers.exchanged", 86.0, "人", None, "level", False)]
+
+
 def test_candidates_explain_numbers_without_records() -> None:
     by_text = {c.quantity.text: c for c in _cands("全市党员1277名,教育项目181个,2015年投入资金3亿元,洗手设施12063个")}
     assert by_text["1277名"].rule is None and by_text["1277名"].reason is not None
