@@ -56,6 +56,7 @@ _LIST_BOUND = regex.compile(r"(?:以上|以下)")
 _SHARED = regex.compile(r"均(?:达到?|为|是|保持在?|在)?\s*$")
 _NOTE = regex.compile(r"\s*(?:含|包括|不含)")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
+_OPENS_BREAKDOWN = regex.compile(r"\s*其中")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
 _FRAME_LINK = regex.compile(r"^\s*[^，,。；;\d]{0,4}?(?:到|至)了?\s*$")
 _SHARE_OF = regex.compile(r"占[^，,。；;\d]{0,10}?的?(?:比例|比重)?(?:为|是|达到?)?\s*$")
@@ -172,8 +173,10 @@ class _Slot:
 class _SentenceReader:
     """Reads the numbers of one sentence into candidates (see :func:`sentence_candidates`)."""
 
-    def __init__(self, sent: Sentence, facts: DocFacts, earlier: list[Candidate] | None) -> None:
+    def __init__(self, sent: Sentence, facts: DocFacts, earlier: list[Candidate] | None,
+                 broken_down: list[Candidate] | None = None) -> None:
         self.sent, self.facts, self.earlier = sent, facts, earlier or []
+        self.broken_down = broken_down or []
         self.text = text = sent.text
         self.qs = read_quantities(text)
         self.out: list[Candidate] = []
@@ -383,6 +386,12 @@ class _SentenceReader:
             counted = next((c for c in reversed(out[:-1]) if c.rule is not None), None)
             if counted is not None and counted.rule is not None and counted.rule.share:
                 rule, how, source = rule_by_id(counted.rule.share), "inherited", counted
+        if rule is None and source is None and self.broken_down and not any(c.rule for c in out[:-1]):
+            # 生均经费为13105.57元。其中,农村普通小学为12488.09元: a sentence that opens with 其中
+            # breaks down the last record of the sentence before (in the unit, or as its change)
+            source = next((c for c in reversed(self.broken_down) if c.rule is not None and c.kind != "change"
+                           and (c.unit == cand.unit or (slot.change and accepts(c.rule, cand.unit or "", True)))),
+                          None)
         if rule is None and source is not None:
             rule, how = source.rule, "inherited"
         lead = _breakdown_lead(text, q, out[:-1]) if rule is not None and how != "list" else None
@@ -458,10 +467,12 @@ class _SentenceReader:
         cand.confidence = round(min(1.0, CONFIDENCE[how] + (0.05 if slot.list_pos else 0.0)), 3)
 
 
-def sentence_candidates(sent: Sentence, facts: DocFacts, earlier: list[Candidate] | None = None) -> list[Candidate]:
+def sentence_candidates(sent: Sentence, facts: DocFacts, earlier: list[Candidate] | None = None,
+                        broken_down: list[Candidate] | None = None) -> list[Candidate]:
     """Candidates of one sentence (see :func:`candidates`); ``earlier`` holds the candidates of
-    the sentences before it in the same period (cut at ；), which a change list may mirror."""
-    return _SentenceReader(sent, facts, earlier).read()
+    the sentences before it in the same period (cut at ；), which a change list may mirror;
+    ``broken_down`` those of the sentence before, when this one opens with 其中 and breaks it down."""
+    return _SentenceReader(sent, facts, earlier, broken_down).read()
 
 
 def _stage_subjects(text: str, hit: Hit | None, lo: int, hi: int) -> list[tuple[Hit, str | None]]:
@@ -509,6 +520,7 @@ def candidates(doc: Document, sentences: list[Sentence]) -> list[Candidate]:
     rows = table_cells(doc.text) if "\t" in doc.text else {}
     out: list[Candidate] = []
     period: list[Candidate] = []
+    previous: tuple[int, list[Candidate]] = (-1, [])  # end and candidates of the sentence before
     for sent in sentences:
         if not facts.period_prefix(sent.start):
             period = []
@@ -518,7 +530,10 @@ def candidates(doc: Document, sentences: list[Sentence]) -> list[Candidate]:
             out.extend(c for r in rows[row_start] if sent.start <= r.cell_start < sent.end
                        for c in _cell_candidates(sent, r, facts))
             continue
-        cands = sentence_candidates(sent, facts, period)
+        same_paragraph = previous[0] >= 0 and "\n" not in doc.text[previous[0]:sent.start]
+        opens = same_paragraph and _OPENS_BREAKDOWN.match(sent.text) is not None
+        cands = sentence_candidates(sent, facts, period, previous[1] if opens else None)
+        previous = (sent.end, cands)
         period = period + cands
         out.extend(cands)
     return out

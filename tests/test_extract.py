@@ -215,6 +215,33 @@ def test_speakers_and_observed_class_sizes_are_no_records() -> None:
     assert records("全县交流轮岗教师86人", 2023) == [("teachers.exchanged", 86.0, "人", None, "level", False)]
 
 
+def _doc_records(text: str, year: int | None) -> list[tuple]:
+    from pipeline.segment import split_sentences
+
+    sents = [Sentence(f"d#0:{i}", "d#0", "d", i, text[s:e], s, e, 0, 0, h)
+             for i, (s, e, h) in enumerate(split_sentences(text))]
+    return [(c.indicator, c.quantity.value, c.unit, c.stage, c.kind) for c in candidates(_doc(text, year), sents)
+            if c.indicator]
+
+
+def test_a_sentence_opening_with_qizhong_breaks_down_the_sentence_before() -> None:
+    text = "全市普通初中生均公用经费为3120.50元,比上年增长2.1%。其中,农村普通初中为2980.20元,比上年增长3.4%。"
+    assert _doc_records(text, 2022) == [
+        ("funding.per_student", 3120.5, "元", "junior", "level"), ("funding.per_student", 2.1, "%", "junior", "change"),
+        ("funding.per_student", 2980.2, "元", "junior", "level"), ("funding.per_student", 3.4, "%", "junior", "change")]
+    # not across paragraphs
+    assert _doc_records("全市普通初中生均公用经费为3120.50元。\n其中,农村为2980.20元。", 2022) == [
+        ("funding.per_student", 3120.5, "元", "junior", "level")]
+
+
+def test_stage_runs_with_putong_words() -> None:
+    # 普通小学, 普通高等学校 are stage words, so the run aligns with the list
+    assert _doc_records("全市幼儿园、普通小学、普通高等学校生均拨款分别为5100元、8200元、21000元。", 2022) == [
+        ("funding.per_student", 5100.0, "元", "preschool", "level"),
+        ("funding.per_student", 8200.0, "元", "primary", "level"),
+        ("funding.per_student", 21000.0, "元", "higher", "level")]
+
+
 def test_candidates_explain_numbers_without_records() -> None:
     by_text = {c.quantity.text: c for c in _cands("全市党员1277名,教育项目181个,2015年投入资金3亿元,洗手设施12063个")}
     assert by_text["1277名"].rule is None and by_text["1277名"].reason is not None
