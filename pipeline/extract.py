@@ -296,6 +296,14 @@ class _SentenceReader:
                 hit, how = max(wide, key=lambda h: (h.end, h.rule.priority)), "clause"
                 slot.host = host
         par = slot.parallel
+        if (how == "segment" and hit is not None and slot.seg_left.lstrip().startswith(("、", "和", "及"))
+                and par is not None and par.rule is not None and not par.rule.local
+                and par.unit == unit and par.rule.priority > hit.rule.priority
+                and par.rule.indicator.split(".")[0] == hit.rule.indicator.split(".")[0]):
+            # 新建、改扩建幼儿园60所、中小学45所: a list item named by a weaker noun of the same family
+            # (中小学 counts schools) is counted as the item before it (built)
+            same = [h for h in hits if h.rule is par.rule and slot.clause.start <= h.start < q.start]
+            hit = same[-1] if same else hit
         if how == "clause" and par is not None and par.rule is not None and not par.rule.local and par.unit == unit:
             # 生均公用经费小学达到720元、初中达到920元: items of one clause share their trigger
             same = [h for h in hits if h.rule is par.rule and slot.clause.start <= h.start and h.end <= slot.seg_start]

@@ -128,6 +128,13 @@ CASES = [
     ("撤并小规模学校5所", []),
     ("全县有4所学校存在消防隐患", []),
     ("全县中小学缺编教师120人", []),
+    # an item of a 、-list named by a weaker noun of the family is counted as the item before it
+    ("新建、改扩建幼儿园8所、中小学6所",
+     [("schools.built", 8.0, "所", "preschool", "level", False), ("schools.built", 6.0, "所", None, "level", False)]),
+    # … but not after a noun label of its own (特岗教师)
+    ("招聘新教师120人、特岗教师30人、公费师范生12人",
+     [("teachers.recruited", 120.0, "人", None, "level", False), ("teachers.special_post", 30.0, "人", None, "level", False),
+      ("teachers.recruited", 12.0, "人", None, "level", False)]),
 ]
 
 
@@ -207,6 +214,8 @@ def test_planned_parts_and_values_of_later_years_are_targets() -> None:
     assert records("2024年全县教育支出预算安排5.2亿元", 2023) == [
         ("funding.expenditure", 520000000.0, "元", None, "target", False)]
     assert records("2022年全县教育支出5.2亿元", 2023)[0][4] == "level"
+    assert records("县财政今年将安排教育经费3亿元", 2023) == [
+        ("funding.expenditure", 300000000.0, "元", None, "target", False)]
 
 
 def test_speakers_and_observed_class_sizes_are_no_records() -> None:
