@@ -477,12 +477,18 @@ def _lists(text: str, qs: list[Quantity]) -> None:
             _borrow(b, a, "unit_from_list", with_scale=False)
 
 
+#: Between a year and the number it dates: 2023年(底)的1903人.
+_DATES_NEXT = regex.compile(r"\s*(?:底|末)?的?\s*")
+
+
 def _frames(text: str, qs: list[Quantity], g: _Grammar) -> None:
     """由A下降至B: repair a year glued to A, and let a bare end borrow the other's unit."""
     for i in range(len(qs) - 1):
         a, b = qs[i], qs[i + 1]
         if not g.frame_re.fullmatch(text, a.outer_end, b.outer_start):
             continue
+        if "year" in b.flags and i + 2 < len(qs) and _DATES_NEXT.fullmatch(text, b.end, qs[i + 2].outer_start):
+            b = qs[i + 2]  # 由A增加到2023年的B: the year dates B, the frame moves from A to B
         a.flags.append("frame_from")
         b.flags.append("frame_to")
         _repair_glued_year(a, b)

@@ -162,6 +162,13 @@ def test_glued_year_in_from_to_frame_is_repaired() -> None:
     assert [(q.value, q.unit) for q in qs[1:]] == [(267.0, "个"), (21.23, "%"), (8.52, "%")]
 
 
+def test_frame_moves_past_the_year_that_dates_its_end() -> None:
+    # 由A增加到2021年的B: the frame is A to B (the year dates B), so a year glued to A is repaired
+    qs = read_quantities("专任教师由20201540人增加到2021年的1612人")
+    assert [(q.value, q.year, "frame_from" in q.flags, "frame_to" in q.flags) for q in qs] == [
+        (1540.0, 2020, True, False), (None, 2021, False, False), (1612.0, None, False, True)]
+
+
 def test_year_range_without_dash() -> None:
     q = read_quantities("20162018年入学人数分别为267人、281人、314人")[0]
     assert (q.low, q.high, q.value) == (2016.0, 2018.0, None)
