@@ -37,6 +37,7 @@ TARGET_WINDOW = 30
 #: Stage words after a count in its clause (13名考生在全省对口升学考试中) are read this far.
 RIGHT_STAGE_WINDOW = 12
 _CONTINUES_LIST = regex.compile(r"[、和及]")
+_AFTER_NOUN = regex.compile(r"(?:学校)?(?:有|共有|为)?\s*")
 # the purpose an amount of money pays for, right after it (投入330万元,实施了…学校提升工程)
 _PURPOSE = regex.compile(r"[，,]?\s*(?:主要|全部|专项)?(?:用于|实施了?|进行|建设|新建|改扩建|改建|扩建|支持|购置|启动)"
                          r"[^。；;，,]*")
@@ -184,8 +185,10 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
         found, stage = stage_in(sentence[lo:hi])
         if found:
             # a clause that opens with 、 continues a list of stages begun before a bracket:
-            # 学前教育、义务教育(含特殊教育)、职业教育学校在校学生数 counts several stages
-            return None if lo == clause.start and _CONTINUES_LIST.match(sentence, lo) else stage
+            # 学前教育、义务教育(含特殊教育)、职业教育学校在校学生数 counts several stages; but a count
+            # right after its own stage noun (小学46所(另有…)、初中21所) counts that stage
+            continues = lo == clause.start and _CONTINUES_LIST.match(sentence, lo)
+            return None if continues and not _counts_its_noun(sentence[lo + 1:hi]) else stage
     if unit in COUNT_UNITS:
         found, stage = stage_in(sentence[q_end:min(clause.end, q_end + RIGHT_STAGE_WINDOW)])
         if found:
@@ -205,6 +208,12 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
             if len(named) == 1:  # XX幼儿园教学楼、XX小学多功能教学楼建设项目: several, no stage
                 return named.pop()
     return default
+
+
+def _counts_its_noun(segment: str) -> bool:
+    """Whether ``segment`` (the words before a count) is one stage noun and a copula: 初中21所."""
+    hits = find_stage_words(segment)
+    return len(hits) == 1 and hits[0].start == 0 and bool(_AFTER_NOUN.fullmatch(segment, hits[0].end))
 
 
 def stage_in(text: str) -> tuple[bool, str | None]:
