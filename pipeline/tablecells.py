@@ -14,7 +14,8 @@ header, and bare numbers in the cells::
 
 :func:`table_cells` turns every number cell of a data row into a short phrase the
 rule extractor reads like a sentence: the column's time words, the row label, the
-column label, then the number with the unit its row or column header gives
+column label, then the number with the unit its row or column header (or a 单位
+column) gives
 (``2025年目标学前教育毛入园率 92%以上``, ``2023年幼儿园学校数 58所``). The caption
 just above the table gives its year when the columns give none. Numbers in the
 columns before the row label (序号) are not values.
@@ -33,6 +34,8 @@ _HEADER_UNIT = regex.compile(r"\s*[(（]\s*([^()（）\d]{1,4})\s*[)）]\s*$")
 _NUMBER = regex.compile(r"\d[\d,，]*(?:\.\d+)?")
 _HEADER_YEAR = regex.compile(r"(?<!\d)(?:19|20)\d{2}\s*年[^\t]*")
 _YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d-—–~至到])")
+#: A column of units: 指标 | 单位 | 2022年 (its cells give each row's unit).
+_UNIT_COLUMN = regex.compile(r"\s*(?:计量)?单位\s*")
 #: A caption is a short line right above the table.
 CAPTION_MAX = 60
 
@@ -115,13 +118,22 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
         above = block[0] - 1
         caption = lines[above][1].strip() if above >= 0 and len(lines[above][1].strip()) <= CAPTION_MAX else ""
         table_year = _caption_year(caption)
+        unit_col = next((j for j, (_s, h) in enumerate(header) if _UNIT_COLUMN.fullmatch(h)), None)
         for k, row in zip(block[1:], rows, strict=True):
             if len(row) <= label_col:
                 continue
-            label, row_unit = _unit(row[label_col][1])
-            readings = [r for j in range(label_col + 1, len(row))
-                        if (r := _reading(lines[k][0], row[j], label, row_unit, header[j][1] if j < len(header) else "",
-                                          table_year)) is not None]
+            readings = []
+            for j in range(label_col + 1, len(row)):
+                if j == unit_col or not regex.search(r"\d", row[j][1]):
+                    continue
+                # the row's words: its label and any other word cells before the value (学段, 指标)
+                words = [row[i][1] for i in range(label_col, j) if i != unit_col and not regex.search(r"\d", row[i][1])]
+                label, row_unit = _unit("".join(words))
+                if unit_col is not None and unit_col < len(row) and not row_unit:
+                    row_unit = row[unit_col][1]
+                r = _reading(lines[k][0], row[j], label, row_unit, header[j][1] if j < len(header) else "", table_year)
+                if r is not None:
+                    readings.append(r)
             if readings:
                 out[lines[k][0]] = readings
     return out

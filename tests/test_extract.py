@@ -257,6 +257,14 @@ def test_stage_runs_with_putong_words() -> None:
         ("funding.per_student", 21000.0, "元", "higher", "level")]
 
 
+def test_table_cells_with_a_unit_column_and_several_word_columns() -> None:
+    text = "学段\t指标\t单位\t2021年\t2022年\n小学\t专任教师\t人\t1620\t1655\n初中\t巩固率\t%\t97.2\t98.1"
+    assert [r[:5] for r in _doc_cells(text, 2022)] == [
+        ("teachers.fulltime", 1620.0, "人", "primary", 2021), ("teachers.fulltime", 1655.0, "人", "primary", 2022),
+        ("enroll.consolidation_rate", 97.2, "%", "junior", 2021),
+        ("enroll.consolidation_rate", 98.1, "%", "junior", 2022)]
+
+
 def test_candidates_explain_numbers_without_records() -> None:
     by_text = {c.quantity.text: c for c in _cands("全市党员1277名,教育项目181个,2015年投入资金3亿元,洗手设施12063个")}
     assert by_text["1277名"].rule is None and by_text["1277名"].reason is not None
