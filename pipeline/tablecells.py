@@ -34,6 +34,7 @@ _HEADER_UNIT = regex.compile(r"\s*[(（]\s*([^()（）\d]{1,4})\s*[)）]\s*$")
 _NUMBER = regex.compile(r"\d[\d,，]*(?:\.\d+)?")
 _HEADER_YEAR = regex.compile(r"(?<!\d)(?:19|20)\d{2}\s*年[^\t]*")
 _YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d-—–~至到])")
+_YEAR_LABEL = regex.compile(r"\s*(?:19|20)\d{2}\s*(?:年|学年)(?:度|底|末)?\s*")
 #: A column of units: 指标 | 单位 | 2022年 (its cells give each row's unit).
 _UNIT_COLUMN = regex.compile(r"\s*(?:计量)?单位\s*")
 #: A caption is a short line right above the table.
@@ -90,12 +91,17 @@ def _blocks(lines: list[tuple[int, str]]) -> list[list[int]]:
     return runs
 
 
+def _is_label(cell: str) -> bool:
+    """A cell of words, or a year that labels a row (2021年, 2021学年): not a value."""
+    return not regex.search(r"\d", cell) or bool(_YEAR_LABEL.fullmatch(cell))
+
+
 def _label_column(rows: list[list[tuple[int, str]]]) -> int | None:
     """The column of row labels: the first whose data cells mostly hold no digit."""
     width = max(len(r) for r in rows)
     for j in range(width):
         col = [r[j][1] for r in rows if j < len(r) and r[j][1]]
-        if col and sum(not regex.search(r"\d", c) for c in col) * 2 > len(col):
+        if col and sum(_is_label(c) for c in col) * 2 > len(col):
             return j
     return None
 
@@ -124,10 +130,10 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
                 continue
             readings = []
             for j in range(label_col + 1, len(row)):
-                if j == unit_col or not regex.search(r"\d", row[j][1]):
+                if j == unit_col or _is_label(row[j][1]):
                     continue
                 # the row's words: its label and any other word cells before the value (学段, 指标)
-                words = [row[i][1] for i in range(label_col, j) if i != unit_col and not regex.search(r"\d", row[i][1])]
+                words = [row[i][1] for i in range(label_col, j) if i != unit_col and _is_label(row[i][1])]
                 label, row_unit = _unit("".join(words))
                 if unit_col is not None and unit_col < len(row) and not row_unit:
                     row_unit = row[unit_col][1]

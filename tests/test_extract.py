@@ -265,6 +265,13 @@ def test_table_cells_with_a_unit_column_and_several_word_columns() -> None:
         ("enroll.consolidation_rate", 98.1, "%", "junior", 2022)]
 
 
+def test_table_rows_labelled_by_years() -> None:
+    text = "全县教育基本情况\n年份\t在校生(人)\t专任教师(人)\n2021年\t5000\t300\n2022年\t5120\t310"
+    assert [r[:5] for r in _doc_cells(text, 2022)] == [
+        ("students.enrolled", 5000.0, "人", None, 2021), ("teachers.fulltime", 300.0, "人", None, 2021),
+        ("students.enrolled", 5120.0, "人", None, 2022), ("teachers.fulltime", 310.0, "人", None, 2022)]
+
+
 def test_candidates_explain_numbers_without_records() -> None:
     by_text = {c.quantity.text: c for c in _cands("全市党员1277名,教育项目181个,2015年投入资金3亿元,洗手设施12063个")}
     assert by_text["1277名"].rule is None and by_text["1277名"].reason is not None
