@@ -181,7 +181,7 @@ def continues(before: list[Candidate], unit: str, change: bool, seg_left: str, c
               ci: int) -> Candidate | None:
     """The earlier record of the sentence a number without a trigger continues: in a change
     frame the last record (较xx年增长12.03%); otherwise the last record in the same unit,
-    past numbers that made none (1554万元的30%(466万元)), unless the number's own words
+    past numbers that made none (1554万元的30%(466万元)) and changes in another unit, unless the number's own words
     name a new rate or share (占比, 比例)."""
     for c in reversed(before):
         if c.rule is not None:
@@ -192,6 +192,8 @@ def continues(before: list[Candidate], unit: str, change: bool, seg_left: str, c
                 return c if bare and clause_at(cls, c.quantity.start) >= ci - 1 else None
             if c.unit == unit and unit in c.rule.units and not _OWN_RATE.search(seg_left):
                 return c
+            if c.kind == "change" and c.unit != unit:
+                continue  # 比例为4.03%,比上年下降0.11个百分点,但仍保持在4%以上: past the change to its level
             return None
         if c.unit == unit and c.quantity.is_value and c.reason and c.reason.startswith("blocked"):
             return None

@@ -131,16 +131,22 @@ CASES = [
     # an item of a 、-list named by a weaker noun of the family is counted as the item before it
     ("新建、改扩建幼儿园8所、中小学6所",
      [("schools.built", 8.0, "所", "preschool", "level", False), ("schools.built", 6.0, "所", None, "level", False)]),
+    # … but not after a noun label of its own (特岗教师)
+    ("招聘新教师120人、特岗教师30人、公费师范生12人",
+     [("teachers.recruited", 120.0, "人", None, "level", False), ("teachers.special_post", 30.0, "人", None, "level", False),
+      ("teachers.recruited", 12.0, "人", None, "level", False)]),
+    # a bare rate after a change in 个百分点 continues the level the change is of
+    ("教育支出占一般公共预算支出的比例为17.2%,比上年提高0.3个百分点,连续五年保持在15%以上",
+     [("funding.share", 17.2, "%", None, "level", False), ("funding.share", 0.3, "百分点", None, "change", False),
+      ("funding.share", 15.0, "%", None, "level", True)]),
+    ("全县小学入学率为99.8%,比上年提高0.2个百分点,办学条件达标率95%",
+     [("enroll.rate", 99.8, "%", "primary", "level", False), ("enroll.rate", 0.2, "百分点", "primary", "change", False)]),
     # a count right after its stage noun, past a bracket, counts that stage; a list of stages does not
     ("全县有小学46所(另有教学点12个)、初中21所(其中九年一贯制学校6所)",
      [("schools.count", 46.0, "所", "primary", "level", False), ("schools.count", 21.0, "所", "junior", "level", False),
       ("schools.count", 6.0, "所", "compulsory", "level", False)]),
     ("学前教育、义务教育(含特殊教育)、职业教育学校在校学生数68927人",
      [("students.enrolled", 68927.0, "人", None, "level", False)]),
-    # … but not after a noun label of its own (特岗教师)
-    ("招聘新教师120人、特岗教师30人、公费师范生12人",
-     [("teachers.recruited", 120.0, "人", None, "level", False), ("teachers.special_post", 30.0, "人", None, "level", False),
-      ("teachers.recruited", 12.0, "人", None, "level", False)]),
 ]
 
 
