@@ -458,6 +458,12 @@ class _SentenceReader:
             # 由2018年的95人增加到2020年的164人,其中骨干教师交流43人: a breakdown item without a
             # year of its own has the year of the record it breaks down
             cand.year = breakdown.year
+        if cand.year is None and self.broken_down and not year_mentions(text) \
+                and not first_cue("span", "clause", text[clause.start:q.start]):
+            # 2023年,全省教育经费总投入为2876.45亿元…。其中,国家财政性教育经费为2265.31亿元: a
+            # breakdown sentence has the year of the total it breaks down (the first record before)
+            total = next((c for c in self.broken_down if c.rule is not None), None)
+            cand.year = total.year if total is not None else None
         plan_section = _plan_section(facts, self.sent.start)
         frame = {"frame_from", "frame_to"} & set(q.flags)  # 由A下降至B: two levels
         cand.kind = "change" if how == "inherited" and slot.change and not frame else resolve_kind(

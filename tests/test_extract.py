@@ -24,7 +24,7 @@ from pipeline.evaluate import evaluate, load_gold
 from pipeline.extract import Candidate, candidates, extract_document, sentence_candidates
 from pipeline.records import Document, Page, Sentence, to_dict
 from pipeline.rulefiles import RuleError
-from pipeline.segment import segment_document
+from pipeline.segment import segment_document, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
@@ -237,8 +237,6 @@ def test_speakers_and_observed_class_sizes_are_no_records() -> None:
 
 
 def _doc_records(text: str, year: int | None) -> list[tuple]:
-    from pipeline.segment import split_sentences
-
     sents = [Sentence(f"d#0:{i}", "d#0", "d", i, text[s:e], s, e, 0, 0, h)
              for i, (s, e, h) in enumerate(split_sentences(text))]
     return [(c.indicator, c.quantity.value, c.unit, c.stage, c.kind) for c in candidates(_doc(text, year), sents)
@@ -253,6 +251,17 @@ def test_a_sentence_opening_with_qizhong_breaks_down_the_sentence_before() -> No
     # not across paragraphs
     assert _doc_records("全市普通初中生均公用经费为3120.50元。\n其中,农村为2980.20元。", 2022) == [
         ("funding.per_student", 3120.5, "元", "junior", "level")]
+    # the breakdown sentence has the year of the total it breaks down
+    text = "2021年,全县教育经费总投入为8.6亿元,比上年的8.1亿元增长6.2%。其中,财政性教育经费为7.2亿元。"
+    sents = [Sentence(f"d#0:{i}", "d#0", "d", i, text[s:e], s, e, 0, 0, h)
+             for i, (s, e, h) in enumerate(split_sentences(text))]
+    assert [(c.quantity.value, c.year) for c in candidates(_doc(text, 2021), sents) if c.indicator] == [
+        (860000000.0, 2021), (810000000.0, 2020), (6.2, 2021), (720000000.0, 2021)]
+
+
+def test_consecutive_years_are_a_span() -> None:
+    text = "2021年教育支出占一般公共预算支出的比例为16.2%,连续第十一年保持在15%以上"
+    assert [c.year for c in _cands(text, 2021) if c.indicator] == [2021, None]
 
 
 def test_stage_runs_with_putong_words() -> None:
