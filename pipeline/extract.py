@@ -555,7 +555,11 @@ def candidates(doc: Document, sentences: list[Sentence]) -> list[Candidate]:
 
 def _cell_candidates(sent: Sentence, reading: CellReading, facts: DocFacts) -> list[Candidate]:
     """Candidates of one table cell: the phrase its headers make (pipeline/tablecells.py) is
-    read like a sentence, then its numbers are put back on the cell in the row's sentence."""
+    read like a sentence, then its numbers are put back on the cell in the row's sentence; a
+    cell of running text is read as a sentence of its own."""
+    if reading.prose:
+        return sentence_candidates(replace(sent, text=reading.cell, start=reading.cell_start,
+                                           end=reading.cell_start + len(reading.cell)), facts)
     phrase = replace(sent, text=reading.text)
     number_len = next((m.end() for m in regex.finditer(r"\d[\d,，]*(?:\.\d+)?", reading.cell)), 0)
 

@@ -18,7 +18,8 @@ column label, then the number with the unit its row or column header (or a 单�
 column) gives
 (``2025年目标学前教育毛入园率 92%以上``, ``2023年幼儿园学校数 58所``). The caption
 just above the table gives its year when the columns give none. Numbers in the
-columns before the row label (序号) are not values.
+columns before the row label (序号) are not values. A cell of running text
+(新建幼儿园3所,投入资金1200万元) is read as a sentence of its own.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ _YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d-—–~至到])")
 _YEAR_LABEL = regex.compile(r"\s*(?:19|20)\d{2}\s*(?:年|学年)(?:度|底|末)?\s*")
 #: A column of units: 指标 | 单位 | 2022年 (its cells give each row's unit).
 _UNIT_COLUMN = regex.compile(r"\s*(?:计量)?单位\s*")
+#: A value cell is a number with at most this many characters after it (92以上, 1.2万元, 58所).
+PROSE_TAIL = 6
 #: A caption is a short line right above the table.
 CAPTION_MAX = 60
 
@@ -51,6 +54,7 @@ class CellReading:
     text: str        # the phrase read by the extractor (headers + cell)
     at: int          # where the cell's text begins in ``text``
     inserted: int    # characters of header unit inserted right after the cell's number
+    prose: bool = False  # a cell of running text (新建幼儿园3所,投入1200万元): read as a sentence of its own
 
 
 def _cells(line: str, line_start: int) -> list[tuple[int, str]]:
@@ -91,6 +95,12 @@ def _blocks(lines: list[tuple[int, str]]) -> list[list[int]]:
     return runs
 
 
+def _is_prose(cell: str) -> bool:
+    """A cell of running text with numbers in it (not a value with a short unit or bound)."""
+    m = _NUMBER.search(cell)
+    return m is not None and (m.start() > 2 or len(cell) - m.end() > PROSE_TAIL) and not _is_label(cell)
+
+
 def _is_label(cell: str) -> bool:
     """A cell of words, or a year that labels a row (2021年, 2021学年): not a value."""
     return not regex.search(r"\d", cell) or bool(_YEAR_LABEL.fullmatch(cell))
@@ -128,9 +138,9 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
         for k, row in zip(block[1:], rows, strict=True):
             if len(row) <= label_col:
                 continue
-            readings = []
+            readings = [CellReading(lines[k][0], c0, cell, cell, 0, 0, prose=True) for c0, cell in row if _is_prose(cell)]
             for j in range(label_col + 1, len(row)):
-                if j == unit_col or _is_label(row[j][1]):
+                if j == unit_col or _is_label(row[j][1]) or _is_prose(row[j][1]):
                     continue
                 # the row's words: its label and any other word cells before the value (学段, 指标)
                 words = [row[i][1] for i in range(label_col, j) if i != unit_col and _is_label(row[i][1])]

@@ -280,6 +280,13 @@ def test_table_cells_with_a_unit_column_and_several_word_columns() -> None:
         ("enroll.consolidation_rate", 98.1, "%", "junior", 2022)]
 
 
+def test_table_cells_of_running_text_are_read_as_sentences() -> None:
+    text = "序号\t工作任务\t完成情况\n1\t学前教育\t新建公办幼儿园3所,投入资金1200万元\n2\t义务教育\t九年义务教育巩固率达到98.5%"
+    assert [(r[0], r[1], r[3], r[7]) for r in _doc_cells(text, 2022)] == [
+        ("schools.built", 3.0, "preschool", "3所"), ("funding.investment", 12000000.0, "preschool", "1200万元"),
+        ("enroll.consolidation_rate", 98.5, "compulsory", "98.5%")]
+
+
 def test_table_rows_labelled_by_years() -> None:
     text = "全县教育基本情况\n年份\t在校生(人)\t专任教师(人)\n2021年\t5000\t300\n2022年\t5120\t310"
     assert [r[:5] for r in _doc_cells(text, 2022)] == [
