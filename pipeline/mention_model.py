@@ -145,7 +145,7 @@ DEFAULT_THRESHOLDS = {"propose": PROPOSE, "veto": VETO, "suggest": SUGGEST, "rel
                       "gate": GATE}
 
 #: Weight of the model in the confidence of a rule record (the rest is the rule's own).
-#: Nested leave-one-source-out over the 39 sources of 2026-11-25 (the rule records, each with its
+#: Leave-one-source-out over the 39 sources of 2026-11-25 (the rule records, each with its
 #: held-out pair-model probability; models/README.md): the 10% least confident records hold 12.2%
 #: errors and the top half 5.0% at weight 0 (the rules' own confidence); 15.8% vs 1.0% at 0.1,
 #: 19.9% vs 1.0% at 0.25, 25.5% vs 1.0% at 0.5, 26.5% vs 1.0% at 1.0. Every weight sorts, and the
