@@ -49,13 +49,17 @@ SEED_PREFIX = ("0",)
 
 DEV_PREFIX = ("h",)
 
+#: The second round of dev pages (annotators F and G: d01-d08; the rules may be tuned on them).
+DEV_NEW_PREFIX = ("d",)
+
 TRAIN_PREFIX = ("t",)
 
 #: The train/ pages written after the relabel path was measured (annotators C, D, E: t11-t28).
 NEW_TRAIN_PREFIX = tuple(f"t{n:02d}_" for n in range(11, 29))
 
 #: Annotator groups of the labelled sources (pages of one annotator share conventions), by source
-#: prefix: the seeds' original gold, the dev pages' annotator, and train/ annotators A-E. For the
+#: prefix: the seeds' original gold, the dev pages' annotator (h01-h06), train/ annotators A-E and
+#: the second-round dev annotators F (d01-d04) and G (d05-d08). For the
 #: leave-one-annotator-out view (:func:`leave_one_annotator_out`), a robustness figure that chooses
 #: nothing.
 ANNOTATORS: dict[str, tuple[str, ...]] = {
@@ -63,6 +67,7 @@ ANNOTATORS: dict[str, tuple[str, ...]] = {
     "A": tuple(f"t{n:02d}_" for n in range(1, 6)), "B": tuple(f"t{n:02d}_" for n in range(6, 11)),
     "C": tuple(f"t{n:02d}_" for n in range(11, 17)), "D": tuple(f"t{n:02d}_" for n in range(17, 23)),
     "E": tuple(f"t{n:02d}_" for n in range(23, 29)),
+    "F": tuple(f"d{n:02d}_" for n in range(1, 5)), "G": tuple(f"d{n:02d}_" for n in range(5, 9)),
 }
 
 

@@ -40,6 +40,7 @@ from .loso import (
     CLASS_WEIGHT,
     CODE_C,
     CONFIDENCE_ONLY,
+    DEV_NEW_PREFIX,
     DEV_PREFIX,
     MENTION_C,
     NEW_TRAIN_PREFIX,
@@ -170,8 +171,8 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
     loso = compare(gold, examples, scores, by_source)
     changes = relabel_counts(gold, examples, scores, by_source)
     slices = {name: compare(gold, examples, scores, by_source, prefix)
-              for name, prefix in (("seeds", SEED_PREFIX), ("dev", DEV_PREFIX), ("train", TRAIN_PREFIX),
-                                   ("train_new", NEW_TRAIN_PREFIX))
+              for name, prefix in (("seeds", SEED_PREFIX), ("dev", DEV_PREFIX), ("dev_new", DEV_NEW_PREFIX),
+                                   ("train", TRAIN_PREFIX), ("train_new", NEW_TRAIN_PREFIX))
               if any(g["source"].startswith(prefix) for g in gold)}
     annotators = leave_one_annotator_out(data, gold) if len(annotator_groups(
         sorted({e.source for e in examples}))) > 2 else None
@@ -192,6 +193,8 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
                          "scored by models trained on every other source",
                 "dev": "the dev pages (dev/, h*; the rules were tuned on them): their rows of the same "
                        "leave-one-source-out",
+                "dev_new": "the second-round dev pages (dev/, d01-d08, annotators F and G): their rows of the "
+                           "same leave-one-source-out",
                 "train": "the train/ pages, which the rules were never tuned on (rules out of sample): their rows "
                          "of the same leave-one-source-out",
                 "train_new": "the train/ pages t11-t28 (annotators C, D, E; rules out of sample): their rows of "

@@ -256,7 +256,7 @@ def test_annotator_groups_follow_the_page_numbers() -> None:
     from pipeline.loso import annotator_groups
 
     groups = annotator_groups(["000_x", "004_y", "h01_a", "t01_a", "t05_b", "t06_c", "t10_d", "t11_e", "t16_f",
-                               "t17_g", "t22_h", "t23_i", "t28_j", "zz_other"])
+                               "t17_g", "t22_h", "t23_i", "t28_j", "d01_k", "d04_l", "d05_m", "d08_n", "zz_other"])
     assert groups == {"seeds": ["000_x", "004_y"], "dev": ["h01_a"], "A": ["t01_a", "t05_b"], "B": ["t06_c", "t10_d"],
                       "C": ["t11_e", "t16_f"], "D": ["t17_g", "t22_h"], "E": ["t23_i", "t28_j"],
-                      "zz_other": ["zz_other"]}
+                      "F": ["d01_k", "d04_l"], "G": ["d05_m", "d08_n"], "zz_other": ["zz_other"]}
