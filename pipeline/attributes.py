@@ -18,6 +18,8 @@ from .frames import SEPARATOR, Clause, enumerated, year_subjects
 # A section heading: a line (or the tail of a line after 。) 一、… / 第二部分 …
 _HEADING = regex.compile(r"(?m)(?:^|(?<=。))[ \t　]*(?:[一二三四五六七八九十]{1,3}[、.．]|第[一二三四五六七八九十]+(?:部分|篇|章))"
                          r"[^\n。]{0,60}。?$")
+# A sub-heading line (一)… / （二）…: a whole short line, no sentence inside it
+_SUB_HEADING = regex.compile(r"(?m)^[ \t　]*[(（][一二三四五六七八九十]{1,3}[)）][^\n。；;，,]{1,40}$")
 _YEAR = regex.compile(r"(?<![\d.])((?:19|20)\d{2})\s*(?=年|[-—–~～至到]?(?:19|20)\d{2}年)|"
                    r"(?<=(?<!\d)(?:19|20)\d{2})((?:19|20)\d{2})(?=年)")
 _RANGE_END = regex.compile(r"(?:19|20)\d{2}\s*年?\s*[-—–~～至到]?\s*$")
@@ -60,6 +62,7 @@ class DocFacts:
     headings: list[tuple[int, str]] = field(default_factory=list)  # (clean offset, heading line)
     period_ends: list[int] = field(default_factory=list)  # offsets just after each period end
     heading_years: list[int | None] = field(default_factory=list)  # the year each heading dates (see heading_year_at)
+    dated_at: list[int] = field(default_factory=list)  # offsets of the headings of heading_years (with sub-headings)
 
     def heading_at(self, pos: int) -> str | None:
         """The last section heading at or before clean offset ``pos``."""
@@ -76,7 +79,7 @@ class DocFacts:
         (一、2023年主要工作成效; 一、去年工作回顾 resolved against the document's year), else the
         year of the heading of a higher rank that holds it (第二部分 2023年度决算情况 over
         一、收入支出决算总体情况)."""
-        k = bisect_right([start for start, _ in self.headings], pos) - 1
+        k = bisect_right(self.dated_at, pos) - 1
         return self.heading_years[k] if k >= 0 else None
 
     def paragraph_at(self, start: int) -> str:
@@ -95,17 +98,20 @@ class DocFacts:
 def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     """Section headings of a document, its year and whether it is a forward plan."""
     headings = [(m.start(), m.group(0).strip()) for m in _HEADING.finditer(text)]
-    years = _heading_years([h for _, h in headings], year)
+    # for the year only, sub-headings ((一)2023年主要成绩) count too: they date their section
+    ranked = sorted(headings + [(m.start(), m.group(0).strip()) for m in _SUB_HEADING.finditer(text)])
+    years = _heading_years([h for _, h in ranked], year)
     opening = "\n".join([title] + text.lstrip().split("\n", 2)[:2])
     plan = bool(first_cue("plan_document", "heading", opening)) and not (
         first_cue("report_heading", "heading", title or "") and not first_cue("plan_heading", "heading", title or ""))
     ends = [m.end() for m in _PERIOD_END.finditer(text)]
-    return DocFacts(year=year, plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years)
+    return DocFacts(year=year, plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years,
+                    dated_at=[start for start, _ in ranked])
 
 
 def _heading_rank(heading: str) -> int:
-    """0 for 第二部分/第三篇/第一章, 1 for 一、 (the ranks _HEADING knows)."""
-    return 0 if heading.startswith("第") else 1
+    """0 for 第二部分/第三篇/第一章, 1 for 一、, 2 for (一)."""
+    return 0 if heading.startswith("第") else 2 if heading.startswith(("(", "（")) else 1
 
 
 def _heading_years(headings: list[str], doc_year: int | None) -> list[int | None]:

@@ -191,6 +191,10 @@ def test_heading_year_held_by_a_higher_heading_and_relative_heading() -> None:
     # 去年/今年 in a heading resolve against the document's year; a span heading dates nothing
     text = "一、回顾去年的工作\n全县招聘教师85名。\n二、五年来的主要成就\n累计培训教师1.2万人次。"
     assert _doc_years(text, 2021) == [("teachers.recruited", 85.0, 2020), ("teachers.trained", 12000.0, None)]
+    # a sub-heading (一)2022年… dates its own section
+    text = ("一、工作回顾\n(一)2022年主要成绩\n全县招聘教师85名。\n(二)存在问题\n缺编教师40人。\n"
+            "二、下一步打算\n(一)2023年目标任务\n计划招聘教师90名。")
+    assert _doc_years(text, 2022) == [("teachers.recruited", 85.0, 2022), ("teachers.recruited", 90.0, 2023)]
 
 
 def _doc_cells(text: str, year: int | None) -> list[tuple]:
