@@ -166,6 +166,11 @@ def test_year_list_and_span() -> None:
 def test_relative_year_and_heading_year() -> None:
     assert [c.year for c in _cands("今年中职招生40128人", year=2011) if c.indicator] == [2011]
     assert [c.year for c in _cands("明年计划招录特岗教师40名", year=2023) if c.indicator] == [2024]
+    # 前年 is two years back; 比上年的X names last year's value
+    assert [(c.quantity.value, c.year) for c in _cands("大班额由前年的31个减少到去年的9个", year=2024) if c.indicator] == [
+        (31.0, 2022), (9.0, 2023)]
+    assert [(c.quantity.value, c.year) for c in _cands("2023年全县教育支出6.3亿元,比上年的5.9亿元增长6.8%", year=2023)
+            if c.indicator] == [(630000000.0, 2023), (590000000.0, 2022), (6.8, 2023)]
     text = "一、2011年主要工作开展情况\n全市3784名教师分别参加了14个学科的远程培训。"
     doc = _doc(text, year=None)
     sents = [Sentence(f"d#0:{i}", "d#0", "d", i, t, text.index(t), text.index(t) + len(t), 0, 0, None)
