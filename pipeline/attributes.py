@@ -41,7 +41,7 @@ RIGHT_STAGE_WINDOW = 12
 _CONTINUES_LIST = regex.compile(r"[、和及]")
 _AFTER_NOUN = regex.compile(r"(?:学校)?(?:有|共有|为)?\s*")
 # the purpose an amount of money pays for, right after it (投入330万元,实施了…学校提升工程)
-_PURPOSE = regex.compile(r"[，,]?\s*(?:主要|全部|专项)?(?:用于|实施了?|进行|建设|新建|改扩建|改建|扩建|支持|购置|启动)"
+_PURPOSE = regex.compile(r"[，,]?\s*(?:主要|全部|专项)?(?:用于|实施了?|进行|建设|新建|改扩建|改建|扩建|支持|购置|启动|加快|推进)"
                          r"[^。；;，,]*")
 _ATTACHED = regex.compile(r"\s*年?(?:底|末)?的")  # 2018年的326个: a year that belongs to one number
 _OWN_YEAR = regex.compile(r"\s*年?(?:底|末)?的?\s*$")  # 较2018年的83.2%: the year of the very next number

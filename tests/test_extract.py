@@ -141,6 +141,10 @@ CASES = [
       ("funding.share", 15.0, "%", None, "level", True)]),
     ("全县小学入学率为99.8%,比上年提高0.2个百分点,办学条件达标率95%",
      [("enroll.rate", 99.8, "%", "primary", "level", False), ("enroll.rate", 0.2, "百分点", "primary", "change", False)]),
+    # money takes the stage of what it speeds up (高级中学 is senior); several stages give none
+    ("县财政投入约1.2亿元,加快县高级中学新校区建设",
+     [("funding.investment", 120000000.0, "元", "senior", "level", True)]),
+    ("投入资金3000万元,推进城区小学、初中建设", [("funding.investment", 30000000.0, "元", None, "level", False)]),
     # a count right after its stage noun, past a bracket, counts that stage; a list of stages does not
     ("全县有小学46所(另有教学点12个)、初中21所(其中九年一贯制学校6所)",
      [("schools.count", 46.0, "所", "primary", "level", False), ("schools.count", 21.0, "所", "junior", "level", False),
