@@ -145,6 +145,10 @@ CASES = [
     ("县财政投入约1.2亿元,加快县高级中学新校区建设",
      [("funding.investment", 120000000.0, "元", "senior", "level", True)]),
     ("投入资金3000万元,推进城区小学、初中建设", [("funding.investment", 30000000.0, "元", None, "level", False)]),
+    # a 其中 part does not lend its stage to the clause after it
+    ("全市新建中小学校和幼儿园20所,其中幼儿园6所,总投资约12亿元",
+     [("schools.built", 20.0, "所", None, "level", False), ("schools.built", 6.0, "所", "preschool", "level", False),
+      ("funding.investment", 1200000000.0, "元", None, "level", True)]),
     # a count right after its stage noun, past a bracket, counts that stage; a list of stages does not
     ("全县有小学46所(另有教学点12个)、初中21所(其中九年一贯制学校6所)",
      [("schools.count", 46.0, "所", "primary", "level", False), ("schools.count", 21.0, "所", "junior", "level", False),
