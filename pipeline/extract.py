@@ -344,8 +344,9 @@ class _SentenceReader:
 
     def _prev_clause(self, ci: int) -> Clause | None:
         """The clause before clause ``ci`` that may lead it, past bracket notes (全县中小学(含幼儿园)
-        现有教职工), past 其中 parts (新建学校和幼儿园26所,其中幼儿园9所,总投资23.5亿元) and past clauses with numbers but no stage words (义务教育学校大班额由183个减少至
-        12个,大班额比例下降至0.9%,全面消除66人以上超大班额: the lead is the first clause)."""
+        现有教职工), past 其中 parts (新建学校和幼儿园26所,其中幼儿园9所,总投资23.5亿元) and past
+        clauses without stage words (义务教育学校大班额由183个减少至12个,大班额比例下降至0.9%,
+        全面消除66人以上超大班额: the lead is the first clause)."""
         for k in range(ci - 1, -1, -1):
             c = self.cls[k]
             if _NOTE.match(c.text) or _OPENS_BREAKDOWN.match(c.text):
@@ -353,7 +354,7 @@ class _SentenceReader:
             named = list(EXAMPLES.finditer(self.text, c.start, c.end))
             if named:  # 启动学前教育建设工程等教育项目181个: examples before 等 lead nothing
                 c = Clause(named[-1].end(), c.end, self.text[named[-1].end():c.end])
-            if not stage_in(c.text)[0] and any(c.start <= v.start < c.end for v in self.vals):
+            if not stage_in(c.text)[0]:
                 continue
             return c
         return None

@@ -149,6 +149,10 @@ CASES = [
     ("全市新建中小学校和幼儿园20所,其中幼儿园6所,总投资约12亿元",
      [("schools.built", 20.0, "所", None, "level", False), ("schools.built", 6.0, "所", "preschool", "level", False),
       ("funding.investment", 1200000000.0, "元", None, "level", True)]),
+    # the lead is the last clause before with stage words, past clauses without any
+    ("义务教育学校大班额去年18个,今年全部消除,实现动态清零,班额控制在45人以内",
+     [("class_size.large_count", 18.0, "个", "compulsory", "level", False),
+      ("class_size.limit", 45.0, "人", "compulsory", "target", False)]),
     # a count right after its stage noun, past a bracket, counts that stage; a list of stages does not
     ("全县有小学46所(另有教学点12个)、初中21所(其中九年一贯制学校6所)",
      [("schools.count", 46.0, "所", "primary", "level", False), ("schools.count", 21.0, "所", "junior", "level", False),
