@@ -127,6 +127,7 @@ class TfidfEncoder:
         self._flag_ids = frozenset(i for f, i in self.vocabulary.items() if f.split(":", 1)[0] in self.binary)
         self._idf = self.idf.tolist()
         self._gram_tables: dict[tuple[str, bool], dict[str, int]] = {}
+        self._split: tuple[dict[str, int], dict[str, int]] | None = None
 
     def gram_ids(self, prefix: str, skip_space: bool = False) -> dict[str, int]:
         """``{text after prefix: index}`` of the features with ``prefix`` (built once); with
@@ -140,22 +141,42 @@ class TfidfEncoder:
         return table
 
     def encode(self, feats: Sequence[str]) -> dict[int, float]:
-        """One row as ``{feature index: value}`` (unknown features are ignored)."""
-        get = self.vocabulary.get
-        return self.encode_ids([i for i in map(get, feats) if i is not None])
+        """One row as ``{feature index: value}`` (unknown features are ignored).
+
+        The same row as ``encode_ids`` of the known features' indices (bit for bit, keys in the same
+        order), counted without a list of indices: the vocabulary is split into weighted and
+        indicator features once, and each part is looked up in C (an unknown feature counts as None).
+        """
+        if self._split is None:
+            flags = self._flag_ids
+            self._split = ({f: i for f, i in self.vocabulary.items() if i not in flags},
+                           {f: i for f, i in self.vocabulary.items() if i in flags})
+        weighted_ids, flag_ids = self._split
+        counts = Counter(map(weighted_ids.get, feats))  # first occurrence order, as Counter(ids)
+        counts.pop(None, None)
+        row = self._weigh(counts)
+        if flag_ids:
+            flagged = dict.fromkeys(map(flag_ids.get, feats), 1.0)
+            flagged.pop(None, None)
+            row.update(flagged)
+        return row
 
     def encode_ids(self, ids: Sequence[int]) -> dict[int, float]:
         """Like :meth:`encode`, from the indices of the known features (in the order of the features)."""
-        flag_ids, idf = self._flag_ids, self._idf
-        counts = Counter(ids if not flag_ids else [i for i in ids if i not in flag_ids])
-        # (1 + log n) * idf, then / L2 norm: written with map() so the loops run in C; the same
-        # float operations in the same order as a comprehension (bit-identical rows).
-        weighted = list(map(mul, map(_SUBLINEAR_TF.__getitem__, counts.values()), map(idf.__getitem__, counts)))
-        norm = math.sqrt(sum(map(mul, weighted, weighted))) or 1.0
-        row = dict(zip(counts, map(truediv, weighted, repeat(norm, len(weighted))), strict=True))
+        flag_ids = self._flag_ids
+        row = self._weigh(Counter(ids if not flag_ids else [i for i in ids if i not in flag_ids]))
         if flag_ids:
             row.update((i, 1.0) for i in ids if i in flag_ids)
         return row
+
+    def _weigh(self, counts: Counter[int]) -> dict[int, float]:
+        """``{index: (1 + log n) * idf}`` of weighted features' counts, L2-normalised."""
+        idf = self._idf
+        # written with map() so the loops run in C; the same float operations in the same order as
+        # a comprehension (bit-identical rows).
+        weighted = list(map(mul, map(_SUBLINEAR_TF.__getitem__, counts.values()), map(idf.__getitem__, counts)))
+        norm = math.sqrt(sum(map(mul, weighted, weighted))) or 1.0
+        return dict(zip(counts, map(truediv, weighted, repeat(norm, len(weighted))), strict=True))
 
     def transform(self, rows: Iterable[Sequence[str]]) -> sparse.csr_matrix:
         """The feature matrix of ``rows``."""
@@ -374,33 +395,43 @@ def pair_extra(cand: Any, code: str, base: Sequence[str], hits: Sequence[Any]) -
     deliberately not a feature: the classifier is independent evidence (with
     it, trained on seeds the rules fit, it only learns to copy the rules).
     """
+    return pair_extras(cand, [code], base, hits)[0]
+
+
+def pair_extras(cand: Any, codes: Iterable[str], base: Sequence[str], hits: Sequence[Any]) -> list[list[str]]:
+    """:func:`pair_extra` of each of ``codes`` (the parts that do not depend on the code made once)."""
     q = cand.quantity
-    fam = code.split(".", 1)[0]
-    feats = [f"code:{code}", f"fu:{fam}|{cand.unit}"]
+    unit = cand.unit
     in_clause = {(h.start, h.end) for h in cand.hits}
-    mine = [h for h in hits if h.rule.indicator == code]
-    others = [h for h in hits if h.rule.indicator != code]
-    feats.append(f"nhit:{min(len(mine), 3)}")
 
     def dist(h: Any) -> int:
         return q.start - h.end if h.end <= q.start else h.start - q.end
 
-    if mine:
-        h = min(mine, key=dist)
-        side = "L" if h.end <= q.start else "R"
-        where = "c" if (h.start, h.end) in in_clause else "s"
-        feats += [f"hit:{where}{side}{_bucket(dist(h))}", f"hit:{where}", f"acc:{cand.unit in h.rule.units}"]
-        if h.rule.local:
-            feats.append(f"hit:local{side}")
-        nearer = [o for o in others if dist(o) < dist(h) and ((o.end <= q.start) == (side == "L"))]
-        feats.append(f"near:{'other' if nearer else 'mine'}{side}{where}")
-    else:
-        feats.append("hit:none")
-    feats += [f"cm:{code}|{f[2:]}" for f in base if f.startswith("m:")]
+    magnitudes = [f[2:] for f in base if f.startswith("m:")]
     words = [f.split(":", 1)[1] for f in base if f.startswith(("lw1:", "lw2:", "rw1:"))]
-    feats += [f"cw:{fam}|{w}" for w in words]
-    feats += [f"cr:{code}|{w}" for w in words]
-    return feats
+    out = []
+    for code in codes:
+        fam = code.split(".", 1)[0]
+        feats = [f"code:{code}", f"fu:{fam}|{unit}"]
+        mine = [h for h in hits if h.rule.indicator == code]
+        others = [h for h in hits if h.rule.indicator != code]
+        feats.append(f"nhit:{min(len(mine), 3)}")
+        if mine:
+            h = min(mine, key=dist)
+            side = "L" if h.end <= q.start else "R"
+            where = "c" if (h.start, h.end) in in_clause else "s"
+            feats += [f"hit:{where}{side}{_bucket(dist(h))}", f"hit:{where}", f"acc:{unit in h.rule.units}"]
+            if h.rule.local:
+                feats.append(f"hit:local{side}")
+            nearer = [o for o in others if dist(o) < dist(h) and ((o.end <= q.start) == (side == "L"))]
+            feats.append(f"near:{'other' if nearer else 'mine'}{side}{where}")
+        else:
+            feats.append("hit:none")
+        feats += [f"cm:{code}|{m}" for m in magnitudes]
+        feats += [f"cw:{fam}|{w}" for w in words]
+        feats += [f"cr:{code}|{w}" for w in words]
+        out.append(feats)
+    return out
 
 
 # --------------------------------------------------------------------------- code model features

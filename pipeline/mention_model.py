@@ -54,6 +54,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from operator import mul
 from typing import TYPE_CHECKING
 
 from .codebook import UNITS, unit_codes
@@ -64,7 +65,7 @@ from .features import (
     code_options,
     load_model,
     number_features,
-    pair_extra,
+    pair_extras,
 )
 from .records import Document
 
@@ -335,17 +336,22 @@ class MentionClassifier:
         the same probabilities as ``model.predict_proba`` on full pair rows.
         """
         enc, w, b = self.model.encoder, self._weights, self._bias
-        vocab = enc.vocabulary
+        get, weight = enc.vocabulary.get, w.__getitem__
         out: list[dict[str, float]] = []
         for cand, base, sh in zip(cands, bases, hits, strict=True):
-            row = enc.encode(base)
-            s0 = b + sum(w[i] * v for i, v in row.items())
-            probs = {}
-            for code in code_options(cand, sh):
-                extra = {vocab[f] for f in pair_extra(cand, code, base, sh) if f in vocab} - row.keys()
-                s = s0 + sum(w[i] for i in extra)
-                probs[code] = 1.0 / (1.0 + math.exp(-s)) if s > -700 else 0.0
+            probs: dict[str, float] = {}
             out.append(probs)
+            options = code_options(cand, sh)
+            if not options:
+                continue
+            row = enc.encode(base)
+            # sum(w[i] * v for i, v in row.items()) and sum(w[i] for i in extra) with the loops in C:
+            # the same additions in the same order (bit-identical probabilities)
+            s0 = b + sum(map(mul, map(weight, row), row.values()))
+            for code, feats in zip(options, pair_extras(cand, options, base, sh), strict=True):
+                extra = {i for i in map(get, feats) if i is not None} - row.keys()
+                s = s0 + sum(map(weight, extra))
+                probs[code] = 1.0 / (1.0 + math.exp(-s)) if s > -700 else 0.0
         return out
 
 
