@@ -1,9 +1,9 @@
 """Quality gate: the whole product path (runner, every stage, tables) scored against gold.
 
-The five seed pages (corpora/, gold/), dev/ (six pages of other sites,
-HTML/GB18030/Big5 included, annotated from the codebook by someone who did
-not read the rules) and train/ (ten pages written for the learned models,
-never used to tune the rules). heldout/ is the blind set, never used for tuning: it is
+The five seed pages (corpora/, gold/), dev/ (fourteen pages of other sites,
+HTML/GB18030/GBK/Big5 included, annotated from the codebook by people who did
+not read the rules, in two rounds: h01-h06, d01-d08) and train/ (twenty-eight
+pages written for the learned models, never used to tune the rules). heldout/ is the blind set, never used for tuning: it is
 scored only when ZHIBIAO_HELDOUT=1 (CI sets it in .ci/run), so that engineers
 working on the rules do not see it pass or fail while they tune. The floors are pinned below the figures measured when
 they were set (see the issue notes) so that a change that loses recall or
@@ -24,7 +24,8 @@ from pipeline.tables import read_records
 ROOT = Path(__file__).resolve().parent.parent
 
 #: (pages, gold folder, F1 floor, recall floor). Measured at pinning time: seeds F1 0.989, dev F1 1.000
-#: (dev is now a development set the rules were improved on: its figure is optimistic).
+#: (dev is now a development set the rules were improved on: its figure is optimistic; d01-d08 scored
+#: F1 0.858 blind, dev as a whole 0.998 after the rules were tuned on them).
 SETS = {
     "seeds": (sorted((ROOT / "corpora").glob("[0-9][0-9][0-9]_*.txt")), ROOT / "gold", 0.96, 0.96),
     "dev": (sorted((ROOT / "dev" / "pages").iterdir()), ROOT / "dev" / "gold", 0.97, 0.97),
