@@ -453,8 +453,9 @@ WARM_UP_PAGE = ("某县教育局2022年工作总结\n"
 
 
 def warm_up(freeze: bool = True) -> None:
-    """Load what the stages load on first use (jieba's dictionary, the rules, the models) by running
-    them on a small page in this process, then freeze the garbage collector's view of the heap.
+    """Load what the stages load on first use (jieba's dictionary, the rules, the models, pyarrow's
+    pandas) by running them on a small page in this process, then freeze the garbage collector's
+    view of the heap.
 
     The local engine calls it before forking its workers: they inherit it all (copy-on-write),
     instead of each loading it again, and the collector does not touch (and copy) the inherited
@@ -467,6 +468,9 @@ def warm_up(freeze: bool = True) -> None:
         docs, _errors, _sigs, _stats = run_clean([Page("warm-up", "warm-up", WARM_UP_PAGE.encode())])
         sentences, _tokens, _errors, _stats = run_segment(docs)
         run_extract(docs, sentences)
+        # pyarrow imports pandas on its first pa.array (to recognise pandas objects): about 0.16 CPU-s
+        # a worker would otherwise pay on its first table
+        to_table("errors", [])
     except Exception:  # noqa: BLE001,S110 - only a head start
         pass
     finally:
