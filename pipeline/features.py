@@ -326,10 +326,6 @@ MENTION_BINARY = ("u", "qt", "l1", "r1", "lw1", "lw2", "lw3", "rw1", "rw2", "idx
                   "code", "fu", "hit", "acc", "near", "cw", "cr", "nhit", "cm")
 
 
-def _grams(prefix: str, text: str, sizes: tuple[int, ...]) -> list[str]:
-    return [f"{prefix}{n}:{text[i:i + n]}" for n in sizes for i in range(len(text) - n + 1)]
-
-
 def _bucket(n: int) -> str:
     return "0" if n <= 0 else "1-2" if n <= 2 else "3-6" if n <= 6 else "7-14" if n <= 14 else "15+"
 
@@ -345,18 +341,22 @@ def number_features(cand: Any, tokens: Sequence[tuple[str, int, int]]) -> list[s
     """
     q = cand.quantity
     text = cand.sentence.text
-    left = text[max(0, q.start - LEFT_WINDOW):q.start].translate(_DIGITS)
-    right = text[q.end:q.end + RIGHT_WINDOW].translate(_DIGITS)
+    qstart, qend = q.start, q.end
+    left = text[max(0, qstart - LEFT_WINDOW):qstart].translate(_DIGITS)
+    right = text[qend:qend + RIGHT_WINDOW].translate(_DIGITS)
     feats = [f"u:{cand.unit}", f"qt:{q.text[-1:]}".translate(_DIGITS), f"l1:{left[-1:]}", f"r1:{right[:1]}"]
-    feats += _grams("L", left, (2, 3)) + _grams("R", right, (2,))
+    # character n-grams: L2 and L3 of the left window, R2 of the right one
+    feats += ["L2:" + left[i:i + 2] for i in range(len(left) - 1)]
+    feats += ["L3:" + left[i:i + 3] for i in range(len(left) - 2)]
+    feats += ["R2:" + right[i:i + 2] for i in range(len(right) - 1)]
     cstart = text.find(cand.clause)
     cend = cstart + len(cand.clause) if cstart >= 0 else len(text)
     cstart = max(cstart, 0)
     words = [(w, s, e) for w, s, e in tokens if cstart <= s and e <= cend and not w.isdigit() and w.strip()]
-    feats += [f"w:{w.translate(_DIGITS)}" for w, _, _ in words]
-    before = [w for w, s, e in words if e <= q.start][-3:]
+    feats += ["w:" + w.translate(_DIGITS) for w, _, _ in words]
+    before = [w for w, s, e in words if e <= qstart][-3:]
     feats += [f"lw{len(before) - i}:{w}" for i, w in enumerate(before)]
-    after = [w for w, s, e in words if s >= q.end][:2]
+    after = [w for w, s, e in words if s >= qend][:2]
     feats += [f"rw{i + 1}:{w}" for i, w in enumerate(after)]
     feats.append(f"idx:{min(cand.index, 5)}")
     if cand.in_list:

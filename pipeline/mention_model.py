@@ -327,9 +327,10 @@ class MentionClassifier:
         bases, hits = candidate_context(cands, everything)
         return self.predict_features(bases, cands, hits)
 
-    def predict_features(self, bases: list[list[str]], cands: list[Candidate], hits: list[list[Hit]]
-                         ) -> list[dict[str, float]]:
-        """Like :meth:`predict`, from the candidates' :func:`candidate_context`.
+    def predict_features(self, bases: list[list[str]], cands: list[Candidate], hits: list[list[Hit]],
+                         only: list[str | None] | None = None) -> list[dict[str, float]]:
+        """Like :meth:`predict`, from the candidates' :func:`candidate_context`; with ``only``, a
+        candidate whose entry is a code gets that code's probability alone (the same value).
 
         The pair features beyond a number's own are all indicators, so a
         number's TF-IDF part is encoded once and each code adds its weights:
@@ -338,10 +339,10 @@ class MentionClassifier:
         enc, w, b = self.model.encoder, self._weights, self._bias
         get, weight = enc.vocabulary.get, w.__getitem__
         out: list[dict[str, float]] = []
-        for cand, base, sh in zip(cands, bases, hits, strict=True):
+        for k, (cand, base, sh) in enumerate(zip(cands, bases, hits, strict=True)):
             probs: dict[str, float] = {}
             out.append(probs)
-            options = code_options(cand, sh)
+            options = [only[k]] if only is not None and only[k] is not None else code_options(cand, sh)
             if not options:
                 continue
             row = enc.encode(base)
@@ -443,12 +444,16 @@ def combine(doc: Document, cands: list[Candidate], classifier: MentionClassifier
         return cands
     todo = [c for c in cands if considered(c)]
     bases, hits = candidate_context(todo, cands, all_numbers=clf.suggests)
-    probs = clf.predict_features(bases, todo, hits)
+    # decide() reads the pair model's other codes of a rule record only to veto it (p(code) < veto): with
+    # veto 0 (never) the rule's code alone is scored (a third of the pairs on the bench archive)
+    only = [c.indicator if clf.veto <= 0.0 and c.rule is not None else None for c in todo]
+    probs = clf.predict_features(bases, todo, hits, only)
     codes = clf.predict_codes(bases, todo, hits) if clf.suggests else [{} for _ in todo]
     facts = None
+    thresholds = clf.thresholds
     for cand, proba, coded in zip(todo, probs, codes, strict=True):
         d = decide(cand.indicator if cand.rule is not None else None, cand.confidence, proba, codes=coded,
-                   **clf.thresholds)
+                   **thresholds)
         cand.confidence = d.confidence
         if d.extractor == EXTRACTOR:
             if facts is None:
