@@ -16,9 +16,11 @@ from pipeline.tables import (
     RECORD_TYPES,
     TABLES,
     columns_markdown,
+    columns_table,
     from_row,
     read_records,
     schema,
+    to_row,
     to_table,
 )
 
@@ -64,6 +66,25 @@ def test_records_round_trip_through_a_table() -> None:
     assert from_row("indicators", to_table("indicators", [ind]).to_pylist()[0]) == ind
     err = ErrorRecord("x", "x.txt", "clean", "binary", "control bytes")
     assert to_table("errors", [err]).num_rows == 1
+
+
+def test_column_by_column_tables_equal_the_row_by_row_table(out_dir: Path) -> None:
+    """The writers' columnar paths (to_table of records, columns_table of the tokens' columns) give the
+    table a row dict a record would (to_row, pyarrow's from_pylist): same schema and rows."""
+    from pipeline.segment import TOKEN_COLUMNS, segment_columns, segment_document
+
+    for name in TABLES:
+        rows = read_records(out_dir, name)
+        records = [from_row(name, row) for row in rows]
+        expected = pa.Table.from_pylist([to_row(r) for r in records], schema=schema(name))
+        built = to_table(name, records)
+        assert built.schema.equals(expected.schema, check_metadata=True) and built.equals(expected), name
+    doc = from_row("documents", read_records(out_dir, "documents")[0])
+    _sentences, tokens = segment_document(doc)
+    _sentences, columns = segment_columns(doc)
+    assert list(columns) == list(TOKEN_COLUMNS) and tokens
+    expected = pa.Table.from_pylist([to_row(t) for t in tokens], schema=schema("tokens"))
+    assert columns_table("tokens", columns).equals(expected)
 
 
 def test_pandas_and_duckdb_read_the_tables_as_they_are(out_dir: Path) -> None:
