@@ -188,6 +188,9 @@ def test_proposals_only_for_numbers_without_a_trigger(monkeypatch: pytest.Monkey
     clf = _full()
     eager = MentionClassifier(clf.model, clf.codes.model)
     eager.propose = eager.suggest = 0.0
+    # proposals only: the committed thresholds may also relabel rule records, which is not this test's
+    eager.relabel = eager.relabel_codes = 1.01
+    eager.veto = eager.veto_codes = 0.0
     monkeypatch.setattr(mention_model, "mention_classifier", lambda: eager)
     doc, sents = _docs(ARTICLES / "mixed_gov_work_report_2019.txt")[0]
     by_text = {c.quantity.text: c for c in candidates(doc, sents)}
