@@ -1,8 +1,10 @@
 """Splitting a cleaned page into articles, and reading each article's title and year.
 
 A page may hold several articles: numbered headings (第一篇:…, the ``article``
-rules of rules/boilerplate.yaml) or the same report title repeated before
-each sample essay. :func:`split_articles` returns spans of the page's clean
+rules of rules/boilerplate.yaml), the same report title repeated before
+each sample essay, or the items of a news list page (a title line, then a
+发布时间:2023-09-05 来源:… line; :func:`news_item_heads`), each dated by its
+publication line. :func:`split_articles` returns spans of the page's clean
 text; :func:`document_year` reads the year an article states in its title or
 opening line (for resolving 今年/去年 later).
 """
@@ -33,6 +35,15 @@ REPORT_TITLE = regex.compile(
 _NOT_TITLE = regex.compile(r"[。；;！!？?，,：:]|^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．])")
 _YEAR = regex.compile(r"(?<![\d_xX*＊])((?:19|20)\d{2})(?:\s*[-—–~至]\s*((?:19|20)\d{2}))?\s*学?年")
 
+#: A news item's publication line: 发布时间/发布日期/时间/日期 and a full date, maybe after a
+#: 来源/作者 field and before 来源/作者/浏览 fields (发布时间:2023-09-05  来源:县教育局).
+PUBLICATION_LINE = regex.compile(
+    r"^(?:(?:来源|作者|编辑)\s*[:：][^:：。\n]{0,30}?\s+)?(?:发布时间|发布日期|时间|日期)\s*[:：]\s*"
+    r"(?P<year>(?:19|20)\d{2})\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+    r"(?:[\s\d:：]*$|\s+(?:[|｜]\s*)?(?:来源|作者|浏览|点击|编辑)[^。\n]{0,60}$)")
+#: A news item's title may hold a colon or comma (县教育局：秋季学期新增…) but no sentence end.
+_NOT_ITEM_TITLE = regex.compile(r"[。；;！!？?]")
+
 
 @dataclass
 class ArticleSpan:
@@ -42,6 +53,7 @@ class ArticleSpan:
     start: int
     end: int
     rule_id: str
+    year: int | None = None  # the year of a news item's publication line (None: read by document_year)
 
 
 def is_title_like(line: str) -> bool:
@@ -104,6 +116,45 @@ def _repeated_title_split(text: str, lines: list[tuple[int, int, str]]) -> list[
     return spans
 
 
+@dataclass
+class NewsItemHead:
+    """The head of a news list item: its title line's start offset, the title, and the year of
+    its publication line."""
+
+    start: int
+    title: str
+    year: int
+
+
+def news_item_heads(text: str) -> list[NewsItemHead]:
+    """Heads of the items of a news list page: short title lines each followed (maybe after blank
+    lines) by a publication line; none unless there are at least two (a single dated article is
+    not a list). Read before boilerplate removal, which drops 发布时间 lines."""
+    lines = _lines(text)
+    heads: list[NewsItemHead] = []
+    for (s, _e, title), (_s, _e2, line) in zip(lines, lines[1:], strict=False):
+        m = PUBLICATION_LINE.match(line)
+        if (m and 4 <= len(title) <= MAX_TITLE_CHARS and not _NOT_ITEM_TITLE.search(title)
+                and not PUBLICATION_LINE.match(title)):
+            heads.append(NewsItemHead(s + text[s:].index(title), title, int(m.group("year"))))
+    return heads if len(heads) >= 2 else []
+
+
+def _news_item_split(text: str, heads: list[NewsItemHead]) -> list[ArticleSpan]:
+    """One article per news item (``heads`` as offsets into ``text``), from its title to the next
+    item's title, dated by its publication line."""
+    if len(heads) < 2:
+        return []
+    spans: list[ArticleSpan] = []
+    first = heads[0].start
+    if text[:first].strip():
+        spans.append(ArticleSpan(_page_title(text[:first]), 0, first, "article.prelude"))
+    for k, head in enumerate(heads):
+        end = heads[k + 1].start if k + 1 < len(heads) else len(text)
+        spans.append(ArticleSpan(head.title, head.start, end, "article.news_item", head.year))
+    return spans
+
+
 def _body_len(segment: str, title: str) -> int:
     return len(regex.sub(r"\s+", "", segment.replace(title, "")))
 
@@ -115,11 +166,14 @@ def _page_title(text: str) -> str:
     return ""
 
 
-def split_articles(text: str) -> list[ArticleSpan]:
+def split_articles(text: str, news_items: list[NewsItemHead] | None = None) -> list[ArticleSpan]:
     """Articles of a page's clean text: by 第N篇-style headings, else by a repeated report title,
-    else the whole page as one article titled by its first title-like line."""
+    else by the items of a news list page (``news_items``: :func:`news_item_heads` of the page before
+    boilerplate removal, offsets into ``text``), else the whole page as one article titled by its
+    first title-like line."""
     lines = _lines(text)
-    spans = _ordinal_split(text, lines) or _repeated_title_split(text, lines)
+    spans = (_ordinal_split(text, lines) or _repeated_title_split(text, lines)
+             or _news_item_split(text, news_items or []))
     if spans:
         return spans
     return [ArticleSpan(_page_title(text), 0, len(text), "article.page")]

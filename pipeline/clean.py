@@ -9,7 +9,8 @@ Steps, in order (each keeps the alignment of :class:`~pipeline.aligned.AlignedTe
    full-width → half-width digits, letters, % and punctuation inside numbers;
 4. chrome and spam lines (rules/boilerplate.yaml, :mod:`pipeline.boilerplate`), then line
    indentation and blank lines;
-5. split into articles (:mod:`pipeline.articles`), each a :class:`~pipeline.records.Document`.
+5. split into articles (:mod:`pipeline.articles`), each a :class:`~pipeline.records.Document`
+   (the items of a news list page are found before step 4, which drops their 发布时间 lines).
 
 Raw offsets are character offsets into the decoded page text (``Document.encoding``).
 """
@@ -26,7 +27,7 @@ import numpy as np
 import regex
 
 from .aligned import AlignedText
-from .articles import document_year, split_articles
+from .articles import NewsItemHead, document_year, news_item_heads, split_articles
 from .boilerplate import iter_lines, keep_mask, strip_boilerplate
 from .encoding import CleanError, decode_page
 from .htmltext import html_title, html_to_text, looks_like_html
@@ -178,6 +179,18 @@ def _count_in(raw: list[int], lo: int, hi: int) -> int:
     return int(np.searchsorted(arr, hi, "left") - np.searchsorted(arr, lo, "left"))
 
 
+def _heads_in(at: AlignedText, heads: list[tuple[int, NewsItemHead]]) -> list[NewsItemHead]:
+    """News item heads found before boilerplate removal, moved to their place in ``at`` (by the raw
+    offset of the title); all or none: if a title did not survive intact, the page is not split."""
+    out: list[NewsItemHead] = []
+    for raw, head in heads:
+        i = int(np.searchsorted(at.raw, raw))
+        if i >= len(at) or int(at.raw[i]) != raw or not at.text.startswith(head.title, i):
+            return []
+        out.append(NewsItemHead(i, head.title, head.year))
+    return out
+
+
 def clean_page(page: Page) -> list[Document]:
     """Clean one page into its documents (one per article); pure, no file access.
 
@@ -193,10 +206,11 @@ def clean_page(page: Page) -> list[Document]:
         at = html_to_text(at, counters)
     events: dict[str, list[int]] = {}
     at = normalize_text(at, events)
+    heads = [(int(at.raw[h.start]), h) for h in news_item_heads(at.text)]  # before 发布时间 lines go
     at, dropped = strip_boilerplate(at, counters)
     events["boilerplate_lines"] = dropped
     at = tidy_lines(at)
-    spans = split_articles(at.text)
+    spans = split_articles(at.text, _heads_in(at, heads))
     docs: list[Document] = []
     starts = [0] + [int(at.raw[s.start]) if s.start < len(at) else len(raw_text) for s in spans[1:]]
     for i, span in enumerate(spans):
@@ -213,7 +227,7 @@ def clean_page(page: Page) -> list[Document]:
             doc_id=f"{page.source}#{i}", source=page.source, path=page.path, index=i,
             title=title, text=part.text, encoding=encoding, content_hash=content_hash,
             offset_clean=oc, offset_raw=orw, kept=bool(part.text), drop_reason=None if part.text else "empty",
-            year=document_year(title, part.text), stats=stats,
+            year=span.year if span.year is not None else document_year(title, part.text), stats=stats,
         ))
     return docs
 
