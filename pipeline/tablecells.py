@@ -106,12 +106,23 @@ def _is_label(cell: str) -> bool:
     return not regex.search(r"\d", cell) or bool(_YEAR_LABEL.fullmatch(cell))
 
 
+def _is_value(cell: str) -> bool:
+    """A value cell: a number with at most two characters before it and a short tail (92以上, 58所);
+    an ordinal (第1小学) is a name."""
+    m = _NUMBER.search(cell)
+    return (m is not None and m.start() <= 2 and "第" not in cell[:m.start()]
+            and len(cell) - m.end() <= PROSE_TAIL and not _is_label(cell))
+
+
 def _label_column(rows: list[list[tuple[int, str]]]) -> int | None:
-    """The column of row labels: the first whose data cells mostly hold no digit."""
+    """The column of row labels: the first whose data cells are mostly not values.
+
+    A label may hold digits (56人以上大班额（个）, 第1小学): it is words around them, not a number
+    with a short unit."""
     width = max(len(r) for r in rows)
     for j in range(width):
         col = [r[j][1] for r in rows if j < len(r) and r[j][1]]
-        if col and sum(_is_label(c) for c in col) * 2 > len(col):
+        if col and sum(not _is_value(c) for c in col) * 2 > len(col):
             return j
     return None
 
@@ -143,7 +154,8 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
                 if j == unit_col or _is_label(row[j][1]) or _is_prose(row[j][1]):
                     continue
                 # the row's words: its label and any other word cells before the value (学段, 指标)
-                words = [row[i][1] for i in range(label_col, j) if i != unit_col and _is_label(row[i][1])]
+                words = [row[i][1] for i in range(label_col, j)
+                         if i != unit_col and (i == label_col or _is_label(row[i][1]))]
                 label, row_unit = _unit("".join(words))
                 if unit_col is not None and unit_col < len(row) and not row_unit:
                     row_unit = row[unit_col][1]

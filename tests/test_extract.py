@@ -308,6 +308,20 @@ def test_table_cells_of_running_text_are_read_as_sentences() -> None:
         ("enroll.consolidation_rate", 98.5, "compulsory", "98.5%")]
 
 
+def test_table_row_labels_that_hold_digits() -> None:
+    # a label of words around a number (56人以上大班额, 第1小学) is still the row's label, not a value
+    text = ("义务教育大班额情况\n指标\t2022年\t2023年\n56人以上大班额(个)\t31\t12\n"
+            "66人以上超大班额(个)\t3\t0\n大班额比例(%)\t4.1\t1.6")
+    got = [r[:5] for r in _doc_cells(text, 2023)]
+    assert ("class_size.large_count", 31.0, "个", None, 2022) in got
+    assert ("class_size.large_count", 12.0, "个", None, 2023) in got
+    assert ("class_size.super_large_count", 0.0, "个", None, 2023) in got
+    assert ("class_size.large_ratio", 1.6, "%", None, 2023) in got
+    text = "2023年小学基本情况\n序号\t学校\t在校生(人)\n1\t第1小学\t1200\n2\t第2小学\t900"
+    assert [r[:5] for r in _doc_cells(text, 2023)] == [
+        ("students.enrolled", 1200.0, "人", "primary", 2023), ("students.enrolled", 900.0, "人", "primary", 2023)]
+
+
 def test_table_rows_labelled_by_years() -> None:
     text = "全县教育基本情况\n年份\t在校生(人)\t专任教师(人)\n2021年\t5000\t300\n2022年\t5120\t310"
     assert [r[:5] for r in _doc_cells(text, 2022)] == [
