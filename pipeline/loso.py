@@ -520,27 +520,18 @@ def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample]
             out.update(keys_of(e, d.indicator, d.extractor))
         return out
 
-    # tier t: the rule records of confidence in [GATE_GRID[t-1], GATE_GRID[t]); gate k lets the models act
-    # on tiers 0..k and keeps the rule keys of the others, so each record is decided once a point
-    tiers = len(GATE_GRID) + 1
-    tier_of = [next((t for t, g in enumerate(GATE_GRID) if e.cand.confidence < g), len(GATE_GRID))
-               for e, _, _ in ruled_active]
-    kept: list[Counter[tuple[str, ...]]] = [Counter() for _ in range(tiers)]
-    for (e, _, _), t in zip(ruled_active, tier_of, strict=True):
-        kept[t].update(keys_of(e, e.cand.indicator, "rules"))
-
-    def acted(**th: float) -> list[Counter[tuple[str, ...]]]:
-        out: list[Counter[tuple[str, ...]]] = [Counter() for _ in range(tiers)]
-        for (e, p, q), t in zip(ruled_active, tier_of, strict=True):
-            if t < len(GATE_GRID):
-                d = decide(e.cand.indicator, e.cand.confidence, p, codes=q, propose=1.01, suggest=1.01, **th)
-                out[t].update(keys_of(e, d.indicator, d.extractor))
-        return out
+    # tier t: the rule records of confidence in [GATE_GRID[t-1], GATE_GRID[t]) (the last: at or above
+    # every gate); gate k lets the models act on tiers 0..k and keeps the rule keys of the others, so
+    # each record is decided once a point
+    by_tier: list[list[Any]] = [[] for _ in range(len(GATE_GRID) + 1)]
+    for row in ruled_active:
+        by_tier[next((t for t, g in enumerate(GATE_GRID) if row[0].cand.confidence < g), len(GATE_GRID))].append(row)
+    kept = [Counter(k for e, _, _ in rows for k in keys_of(e, e.cand.indicator, "rules")) for rows in by_tier]
 
     base_points = [{"veto": v, "relabel": r, **c} for v in VETO_GRID for r in RELABEL_GRID for c in code_grid()]
     rule_points = [{**th, "gate": g} for th in base_points for g in GATE_GRID]
     free_points = [{"propose": p, "suggest": s} for p in PROPOSE_GRID for s in SUGGEST_GRID]
-    by_base = [acted(**th) for th in base_points]
+    by_base = [[delta(rows, True, propose=1.01, suggest=1.01, **th) for rows in by_tier[:-1]] for th in base_points]
     by_free = [delta(free_active, False, veto=0.0, relabel=1.01, **th) for th in free_points]
     touched = sorted({k for d in [*kept, *(c for cs in by_base for c in cs), *by_free] for k in d})
     col = {k: i for i, k in enumerate(touched)}
