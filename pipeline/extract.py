@@ -539,7 +539,7 @@ def candidates(doc: Document, sentences: list[Sentence]) -> list[Candidate]:
     for sent in sentences:
         if not facts.period_prefix(sent.start):
             period = []
-        row_start = doc.text.rfind("\n", 0, sent.start) + 1
+        row_start = doc.text.rfind("\n", 0, sent.start) + 1 if rows else -1
         if row_start in rows:
             # a table row: its number cells are read with their headers, nothing else of the line
             out.extend(c for r in rows[row_start] if sent.start <= r.cell_start < sent.end
@@ -562,7 +562,7 @@ def _cell_candidates(sent: Sentence, reading: CellReading, facts: DocFacts) -> l
         return sentence_candidates(replace(sent, text=reading.cell, start=reading.cell_start,
                                            end=reading.cell_start + len(reading.cell)), facts)
     phrase = replace(sent, text=reading.text)
-    number_len = next((m.end() for m in regex.finditer(r"\d[\d,，]*(?:\.\d+)?", reading.cell)), 0)
+    number_len = reading.number_end
 
     def real(v: int) -> int:
         rel = v - reading.at

@@ -54,6 +54,7 @@ class CellReading:
     text: str        # the phrase read by the extractor (headers + cell)
     at: int          # where the cell's text begins in ``text``
     inserted: int    # characters of header unit inserted right after the cell's number
+    number_end: int = 0  # where the cell's number ends in ``cell`` (a value cell)
     prose: bool = False  # a cell of running text (新建幼儿园3所,投入1200万元): read as a sentence of its own
 
 
@@ -181,4 +182,5 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
     text = f"{head} "
     rest = value[m.end():]
     inserted = unit if unit and not rest.startswith(unit) else ""
-    return CellReading(row_start, start, value, text + value[:m.end()] + inserted + rest, len(text), len(inserted))
+    return CellReading(row_start, start, value, text + value[:m.end()] + inserted + rest, len(text), len(inserted),
+                       m.end())
