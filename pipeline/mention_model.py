@@ -425,7 +425,7 @@ def apply_attributes(doc: Document, cand: Candidate, code: str, facts: object | 
                                list_pos=None, lead=None)
     cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
                              list_pos=None, lead=None, heading=facts.heading_at(cand.sentence.start),
-                             doc_year=facts.year)
+                             doc_year=facts.year, heading_year=facts.heading_year_at(cand.sentence.start))
     cand.kind = resolve_kind(text, clause, q.start, q.end, code, plan_section=plan, before=before)
     if cand.kind == "change" and plan:
         cand.kind = "target"

@@ -294,3 +294,16 @@ def test_code_model_relabels_a_rule_record_of_a_train_page() -> None:
     kept.propose = kept.suggest = 1.01
     made = next(c for c in mention_model.combine(doc, candidates(doc, sents), kept) if c.start == cand.start)
     assert (made.indicator, made.how) == ("students.admitted", cand.how)
+
+
+def test_records_the_classifier_makes_take_the_rules_section_year(tmp_path: Path) -> None:
+    # a sub-heading ((一)2022年主要成绩) dates its section for the rules; a record the classifier
+    # makes or relabels there gets its attributes from the same resolvers, so the same year
+    page = tmp_path / "p.txt"
+    page.write_text("县教育局工作总结\n一、主要工作\n(一)2022年主要成绩\n全县新建公办幼儿园12所。\n", encoding="utf-8")
+    doc, sents = _docs(page)[0]
+    cand = next(c for c in candidates(doc, sents) if c.quantity.text == "12所")
+    assert cand.year == 2022
+    cand.year = None
+    mention_model.apply_attributes(doc, cand, "schools.built")
+    assert cand.year == 2022
