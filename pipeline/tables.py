@@ -206,14 +206,9 @@ def to_table(name: str, records: Iterable[Any]) -> pa.Table:
     records = list(records)
     if records and isinstance(records[0], dict):
         return pa.Table.from_pylist(records, schema=sch)
-    columns = []
     with _no_collection():
-        for f in sch:
-            # an attrgetter a column, mapped in C (no tuple a record)
-            values = list(map(operator.attrgetter(f.name), records))
-            if f.name in JSON_FIELDS:
-                values = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
-            columns.append(pa.array(values, type=f.type))
+        # an attrgetter a column, mapped in C (no tuple a record); one column's values at a time
+        columns = [_array(f, list(map(operator.attrgetter(f.name), records))) for f in sch]
     return pa.Table.from_arrays(columns, schema=sch)
 
 
@@ -221,14 +216,16 @@ def columns_table(name: str, columns: dict[str, list[Any]]) -> pa.Table:
     """An Arrow table of table ``name`` from its columns (column name → values, as the record fields);
     the cheap path for a table built column by column (the segment stage's tokens)."""
     sch = schema(name)
-    arrays = []
     with _no_collection():
-        for f in sch:
-            values = columns[f.name]
-            if f.name in JSON_FIELDS:
-                values = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
-            arrays.append(pa.array(values, type=f.type))
+        arrays = [_array(f, columns[f.name]) for f in sch]
     return pa.Table.from_arrays(arrays, schema=sch)
+
+
+def _array(f: pa.Field, values: list[Any]) -> pa.Array:
+    """The Arrow array of one column's values (JSON fields as JSON text)."""
+    if f.name in JSON_FIELDS:
+        values = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
+    return pa.array(values, type=f.type)
 
 
 def write_atomic(table: pa.Table, path: Path) -> None:
