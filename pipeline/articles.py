@@ -196,3 +196,53 @@ def document_year(title: str, text: str) -> int | None:
         if m:
             return int(m.group(2) or m.group(1))
     return None
+
+
+#: A year a title or opening line can name as the period it reports on: 2016年, 2019年度, 2023年上半年,
+#: and a year glued to a word with no 年 (2012高考, 2021县教育局年度工作总结) when a report or exam word
+#: follows on the line; never a date (2020年12月22日, 2021-04-19) nor a span (2022-2023学年度).
+_PERIOD_YEAR = regex.compile(
+    r"(?<![\d_xX×*＊.\-/:：])((?:19|20)\d{2})(?!\s*[-—–~至/.]\s*\d)"
+    r"(?:\s*年度?(?!\s*\d{1,2}\s*月)|(?=\p{Han})(?=[^。；;!！?？\n]{0,30}(?:报告|总结|公报|公告|决算|预算|规划|计划|要点|年鉴|高考|中考|情况)))")
+#: A span or a masked year: 2022-2023学年度, 2020~2021学年, 20xx年, 2023年度某县-学年度 (a span whose years were
+#: lost), “十四五”: the title names no single reporting year.
+_PERIOD_SPAN = regex.compile(
+    r"(?:19|20)\d{2}\s*年?\s*[-—–~至]\s*(?:(?:19|20)\d{2}|学?年)|(?:20|19)?[xX×_*＊]{2,}\s*年|(?<![\d])[-—–~]\s*学?年度"
+    r"|“?十[一二三四五六]五”?")
+#: An opening line names its report period when it starts with the year (2020年,面对…) or names a
+#: report of that year (发布《2021年河北省教育事业发展统计公报》, 公布2019年…统计公报).
+_OPENING_REPORT = regex.compile(
+    r"^\s*((?:19|20)\d{2})\s*年度?\s*[^\p{Han}\d\s]{0,6}[,，、]|((?:19|20)\d{2})\s*年度?[^。；;,，\n]{0,30}(?:统计公报|统计公告|工作总结|工作报告|自查报告|决算|年鉴)")
+
+
+_TITLE_RELATIVE = regex.compile(r"去年|上年|今年")
+#: A dateline near the top of a news page: 2022年05月18日16:26 | 来源…, 2020-05-11 04:12
+_DATELINE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{1,2}-\d{1,2})")
+
+
+def reporting_year(title: str, text: str) -> int | None:
+    """The document's reporting year (codebook v1.3, step 4 of ``year``): the one year that the title
+    or an opening line names as the period reported on. A title or opening line that names a span
+    or a masked year gives None, as does a page with no such line; publication timestamps never count."""
+    lines = [line for _s, _e, line in _lines(text) if line != title.strip()][:OPENING_LINES + 3]
+    relative = _TITLE_RELATIVE.search(title)
+    if relative is not None and not _PERIOD_YEAR.search(title):
+        # 教育部:去年全国幼儿园数量达到29.1万所 over a 2022年05月18日 dateline: 2021
+        dated = next((m for line in lines[:OPENING_LINES] if (m := _DATELINE.search(line))), None)
+        if dated is not None:
+            return int(dated.group(1)) + (-1 if relative.group() in ("去年", "上年") else 0)
+    for line in (title, *lines):
+        if PUBLICATION_LINE.match(line.strip()):
+            continue
+        span = _PERIOD_SPAN.search(line)
+        if line is title or (is_title_like(line) and REPORT_TITLE.search(line)):
+            if span is not None:
+                return None  # 2020~2021学年初…统计基本情况, 2023年度某县-学年度…自查报告
+            found = _PERIOD_YEAR.search(line)
+            if found is not None:
+                return int(found.group(1))
+            continue
+        m = _OPENING_REPORT.search(line)
+        if m is not None and (span is None or span.start() > m.end()):
+            return int(m.group(1) or m.group(2))
+    return None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import regex
 
+from .articles import reporting_year
 from .cues import cue_candidates, find_stage_words, first_cue, remembered
 from .frames import SEPARATOR, Clause, enumerated, year_subjects
 
@@ -57,6 +58,7 @@ class DocFacts:
     """What the resolvers need to know about the document a sentence belongs to."""
 
     year: int | None = None
+    reporting_year: int | None = None  # the year the title or opening line reports on (codebook v1.3, step 4)
     plan: bool = False
     text: str = ""
     headings: list[tuple[int, str]] = field(default_factory=list)  # (clean offset, heading line)
@@ -105,7 +107,7 @@ def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     plan = bool(first_cue("plan_document", "heading", opening)) and not (
         first_cue("report_heading", "heading", title or "") and not first_cue("plan_heading", "heading", title or ""))
     ends = [m.end() for m in _PERIOD_END.finditer(text)]
-    return DocFacts(year=year, plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years,
+    return DocFacts(year=year, reporting_year=reporting_year(title, text), plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years,
                     dated_at=[start for start, _ in ranked])
 
 
@@ -299,10 +301,18 @@ def _relative(sentence: str, upto: int, doc_year: int | None, near: int) -> tupl
     return best
 
 
+#: ``year_basis`` of a year that the sentence settles as none (a span such as 2015年以来, a masked
+#: xx年, an every-year word): the document's reporting year must not fill it in
+SETTLED = "settled"
+
+YearReading = tuple[int | None, str | None]
+
+
 def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos: tuple[int, int] | None,
                  lead: str | None, heading: str | None, doc_year: int | None, prefix: str = "",
-                 near: int = 0, clause: Clause | None = None, heading_year: int | None = None) -> int | None:
-    """Year the number at ``q_start`` refers to (see the codebook's ``year``).
+                 near: int = 0, clause: Clause | None = None, heading_year: int | None = None) -> YearReading:
+    """Year the number at ``q_start`` refers to and where it came from (the codebook's ``year`` and
+    ``year_basis``, steps 1-3; :func:`with_reporting_year` adds step 4).
 
     The nearest time word before the number in its sentence wins, whether a
     year (2018年; a span such as 2015年以来 gives null) or a relative word
@@ -311,19 +321,20 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
     :meth:`DocFacts.heading_year_at`, else the year written in ``heading``). Every-year words (每年) give null.
     ``prefix`` is the text of the same period before the sentence (a sentence
     cut at ；still takes 今年 from the start of its period); its dated events
-    (于2016年8月投入使用) do not date the number."""
+    (于2016年8月投入使用) do not date the number. The basis is ``sentence``, ``relative``,
+    ``heading``, :data:`SETTLED` (null, and nothing may fill it in) or None (nothing found)."""
     if list_pos is not None and lead:
         years = year_subjects(lead)
         if years is None and prefix and not year_mentions(lead):
             # 2019-2021年…支出分别为A、B、C；…比例分别为X、Y、Z: the years of the period's list
             years = year_subjects(prefix)
         if years and len(years) == list_pos[1]:
-            return years[list_pos[0]]
+            return _stated(years[list_pos[0]])
     if repaired:
-        return repaired
+        return repaired, "sentence"
     lo = clause.start if clause is not None else near
     if first_cue("span", "clause", sentence[lo:q_start]):
-        return None
+        return None, SETTLED
     hi = clause.end if clause is not None else len(sentence)
     plen = len(prefix)
     full, q_at = prefix + sentence, q_start + plen
@@ -332,19 +343,42 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
     left = [y for y in mentions if y.end <= q_at]
     rel = _relative(full, q_at, doc_year, near + plen)
     if rel is not None and (not left or rel[0] > left[-1].start):
-        return rel[1]
+        return rel[1], "relative"
     if left:
-        return None if left[-1].span else left[-1].year
+        return _stated(None if left[-1].span else left[-1].year)
     right = next((y for y in mentions if q_at <= y.start and y.end <= hi + plen), None)
     if right is not None:
-        return None if right.span else right.year
+        return _stated(None if right.span else right.year)
     if heading_year is not None:
-        return heading_year
+        return heading_year, "heading"
     if heading:
         m = _HEADING_YEAR.search(heading)
         if m:
-            return int(m.group(1))
-    return None
+            return int(m.group(1)), "heading"
+    return None, None
+
+
+def _stated(year: int | None) -> YearReading:
+    """A year the sentence states (None: masked or a span, which settles it as none)."""
+    return (year, "sentence") if year is not None else (None, SETTLED)
+
+
+def with_reporting_year(reading: YearReading, sentence: str, reporting: int | None) -> YearReading:
+    """Step 4 of the codebook's ``year``: a number with no year of its own takes the document's
+    reporting year (basis ``document``), unless its sentence settled the year as none or holds a
+    span (2015年以来, 2016-2018年); the final (year, year_basis), basis None when the year is."""
+    year, basis = reading
+    if year is not None:
+        return year, basis
+    if basis is None and reporting is not None and not any(y.span for y in year_mentions(sentence)):
+        return reporting, "document"
+    return None, None
+
+
+def decreases(sentence: str, clause: Clause, q_start: int, code: str) -> bool:
+    """Whether a change is a decrease (比上年减少412人, 下降2.47%, 消除大班额249个): the last change verb
+    of the clause before the number is one (the ``decrease`` cues of rules/cues.yaml)."""
+    return first_cue("decrease", "clause", sentence[clause.start:q_start], code) is not None
 
 
 # ------------------------------------------------------------------- kind, approx

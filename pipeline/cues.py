@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 CUE_FILE = "cues.yaml"
 STAGE_FILE = "stages.yaml"
-CUE_KINDS = ("change", "target", "approx", "not_approx", "span", "block", "acted_on", "relative_year",
+CUE_KINDS = ("change", "decrease", "target", "approx", "not_approx", "span", "block", "acted_on", "relative_year",
              "definition", "plan_heading", "report_heading", "plan_document",
              "subject", "not_subject", "education", "other_sector")
 SCOPES = ("before", "after", "clause", "sentence", "heading")

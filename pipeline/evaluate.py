@@ -74,7 +74,18 @@ class Evaluation:
             "overall": self.overall.as_dict(),
             "families": {k: v.as_dict() for k, v in self.families.items()},
             "without_hard": self.no_hard.as_dict(),
+            "year_by_basis": self.year_by_basis(),
         }
+
+    def year_by_basis(self) -> dict[str, dict[str, float]]:
+        """Year accuracy of the matched pairs by the gold record's ``year_basis`` (codebook v1.3;
+        ``none`` for a null year), with how many pairs each holds."""
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for g, p in self.pairs:
+            c = counts[str(g.get("year_basis") or "none")]
+            c[0] += 1
+            c[1] += _attr_equal(g.get("year"), p.get("year"))
+        return {k: {"pairs": n, "year_acc": round(ok / n, 4)} for k, (n, ok) in sorted(counts.items())}
 
 
 def load_gold(gold_dir: str | Path) -> list[dict[str, Any]]:
@@ -182,4 +193,6 @@ def format_report(ev: Evaluation) -> str:
     lines.append(row("without hard", ev.no_hard))
     for name, s in ev.families.items():
         lines.append(row(name, s))
+    lines.append("year_acc by gold year_basis: " + ", ".join(
+        f"{k} {v['year_acc']:.3f} ({v['pairs']})" for k, v in ev.year_by_basis().items()))
     return "\n".join(lines)

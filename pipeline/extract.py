@@ -28,7 +28,9 @@ import regex
 from .aligned import map_span
 from .attributes import (
     EXAMPLES,
+    SETTLED,
     DocFacts,
+    decreases,
     doc_facts,
     resolve_approx,
     resolve_kind,
@@ -36,6 +38,7 @@ from .attributes import (
     resolve_year,
     stage_in,
     stage_run,
+    with_reporting_year,
     year_mentions,
 )
 from .codebook import UNITS
@@ -96,7 +99,9 @@ class Candidate:
     indicator: str | None = None
     stage: str | None = None
     year: int | None = None
+    year_basis: str | None = None  # sentence, heading, relative, document (attributes.SETTLED while resolving)
     kind: str | None = None
+    negative: bool = False  # a change that is a decrease: its record's value is signed (codebook v1.3)
     approx: bool = False
     confidence: float = 0.0
     in_list: bool = False
@@ -112,6 +117,12 @@ class Candidate:
     def end(self) -> int:
         """Clean offset just after the number in the document."""
         return self.sentence.start + self.quantity.end
+
+    @property
+    def value(self) -> float:
+        """The record's value: the number in its base unit, negative for a decrease (减少153所 is -153)."""
+        v = float(self.quantity.value or 0.0)
+        return -v if self.negative and v > 0 else v
 
 
 def _quoted(text: str, q: Quantity) -> bool:
@@ -442,29 +453,30 @@ class _SentenceReader:
                                        fixed=rule.stage or aligned_stage, default=rule.default_stage,
                                        inherited=inherited_stage, list_pos=slot.list_pos, lead=slot.lead,
                                        prev_clause=self._prev_clause(ci))
-        cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
-                                 list_pos=slot.list_pos, lead=slot.lead, heading=facts.heading_at(self.sent.start),
-                                 doc_year=facts.year, prefix=facts.period_prefix(self.sent.start),
-                                 near=slot.seg_start, clause=clause,
-                                 heading_year=facts.heading_year_at(self.sent.start))
+        cand.year, cand.year_basis = resolve_year(
+            text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None, list_pos=slot.list_pos,
+            lead=slot.lead, heading=facts.heading_at(self.sent.start), doc_year=facts.year,
+            prefix=facts.period_prefix(self.sent.start), near=slot.seg_start, clause=clause,
+            heading_year=facts.heading_year_at(self.sent.start))
         if "frame_from" in q.flags and not year_mentions(text[clause.start:clause.end]):
             # 大班额由2018年底的412个减少到2019年底的137个,其中超大班额由63个减少到8个: a later
             # from/to frame of the sentence without years of its own moves between the same years
             prior = next((c for c in reversed(out[:-1]) if "frame_from" in c.quantity.flags and c.indicator), None)
             if prior is not None and prior.year is not None and "repaired_glued_year" not in prior.quantity.flags:
-                cand.year = prior.year
+                cand.year, cand.year_basis = prior.year, prior.year_basis
         if cand.year is None and breakdown is not None and breakdown.year is not None \
                 and not first_cue("span", "clause", text[clause.start:q.start]) \
                 and not year_mentions(text[clause.start:clause.end]):
             # 由2018年的95人增加到2020年的164人,其中骨干教师交流43人: a breakdown item without a
             # year of its own has the year of the record it breaks down
-            cand.year = breakdown.year
+            cand.year, cand.year_basis = breakdown.year, breakdown.year_basis
         if cand.year is None and self.broken_down and not year_mentions(text) \
                 and not first_cue("span", "clause", text[clause.start:q.start]):
             # 2023年,全省教育经费总投入为2876.45亿元…。其中,国家财政性教育经费为2265.31亿元: a
             # breakdown sentence has the year of the total it breaks down (the first record before)
             total = next((c for c in self.broken_down if c.rule is not None), None)
-            cand.year = total.year if total is not None else None
+            if total is not None:
+                cand.year, cand.year_basis = total.year, total.year_basis
         plan_section = _plan_section(facts, self.sent.start)
         frame = {"frame_from", "frame_to"} & set(q.flags)  # 由A下降至B: two levels
         cand.kind = "change" if how == "inherited" and slot.change and not frame else resolve_kind(
@@ -477,7 +489,9 @@ class _SentenceReader:
         if cand.kind == "level" and cand.year is not None and facts.year is not None and cand.year > facts.year:
             cand.kind = "target"  # a value of a year after the document's is not achieved yet
         if first_cue("definition", "sentence", text[:q.start]):
-            cand.kind, cand.year = "level", None  # 大班额:指每班56人以上的班级 defines, it dates nothing
+            cand.kind, cand.year, cand.year_basis = "level", None, SETTLED  # 大班额:指每班56人以上的班级 defines, it dates nothing
+        cand.year, cand.year_basis = with_reporting_year((cand.year, cand.year_basis), text, facts.reporting_year)
+        cand.negative = cand.kind == "change" and decreases(text, clause, q.start, code)
         cand.approx = resolve_approx(text, q.end, code, reader_approx=q.approx, before=slot.seg_left)
         cand.confidence = round(min(1.0, CONFIDENCE[how] + (0.05 if slot.list_pos else 0.0)), 3)
 
@@ -642,7 +656,8 @@ def extract_document(doc: Document, sentences: list[Sentence], gated: bool = Fal
             continue
         indicators.append(Indicator(
             source=doc.source, doc_id=doc.doc_id, sentence_id=sent.sentence_id, indicator=cand.indicator,
-            stage=cand.stage, value=float(q.value), unit=cand.unit, year=cand.year, kind=cand.kind or "level",
+            stage=cand.stage, value=cand.value, unit=cand.unit, year=cand.year, year_basis=cand.year_basis,
+            kind=cand.kind or "level",
             approx=cand.approx, quote=cand.clause, start=cand.start, end=cand.end, raw_start=raw_start,
             raw_end=raw_end, extractor=extractor, rule_id=cand.rule.id if cand.rule else None,
             confidence=cand.confidence, flags=[f for f in q.flags if f.startswith("repaired")]))

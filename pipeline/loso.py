@@ -218,8 +218,8 @@ Probs = list[dict[str, float]]
 
 def _record(e: MentionExample, code: str, confidence: float, extractor: str) -> dict[str, Any]:
     c = e.cand
-    return {"source": e.source, "indicator": code, "value": c.quantity.value, "unit": c.unit, "stage": c.stage,
-            "year": c.year, "kind": c.kind or "level", "approx": c.approx, "quote": c.clause,
+    return {"source": e.source, "indicator": code, "value": c.value, "unit": c.unit, "stage": c.stage,
+            "year": c.year, "year_basis": c.year_basis, "kind": c.kind or "level", "approx": c.approx, "quote": c.clause,
             "confidence": confidence, "extractor": extractor}
 
 

@@ -411,7 +411,15 @@ def mention_classifier() -> MentionClassifier | None:
 
 def apply_attributes(doc: Document, cand: Candidate, code: str, facts: object | None = None) -> None:
     """Stage, year, kind and approx of a proposed record, by the rules' resolvers."""
-    from .attributes import doc_facts, resolve_approx, resolve_kind, resolve_stage, resolve_year
+    from .attributes import (
+        decreases,
+        doc_facts,
+        resolve_approx,
+        resolve_kind,
+        resolve_stage,
+        resolve_year,
+        with_reporting_year,
+    )
     from .extract import _plan_section
     from .frames import clause_at, clauses
 
@@ -423,12 +431,14 @@ def apply_attributes(doc: Document, cand: Candidate, code: str, facts: object | 
     plan = _plan_section(facts, cand.sentence.start)
     cand.stage = resolve_stage(text, clause, q.start, q.end, fixed=None, default=None, inherited=None,
                                list_pos=None, lead=None)
-    cand.year = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
-                             list_pos=None, lead=None, heading=facts.heading_at(cand.sentence.start),
-                             doc_year=facts.year, heading_year=facts.heading_year_at(cand.sentence.start))
+    reading = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
+                           list_pos=None, lead=None, heading=facts.heading_at(cand.sentence.start),
+                           doc_year=facts.year, heading_year=facts.heading_year_at(cand.sentence.start))
+    cand.year, cand.year_basis = with_reporting_year(reading, text, facts.reporting_year)
     cand.kind = resolve_kind(text, clause, q.start, q.end, code, plan_section=plan, before=before)
     if cand.kind == "change" and plan:
         cand.kind = "target"
+    cand.negative = cand.kind == "change" and decreases(text, clause, q.start, code)
     cand.approx = resolve_approx(text, q.end, code, reader_approx=q.approx, before=before)
 
 

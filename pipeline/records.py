@@ -116,6 +116,7 @@ class Indicator:
     value: float
     unit: str
     year: int | None
+    year_basis: str | None
     kind: str
     approx: bool
     quote: str

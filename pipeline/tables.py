@@ -107,12 +107,14 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "source": "input name (file name without extension, archive member, or url)",
         "doc_id": "document id",
         "sentence_id": "sentence id",
-        "indicator": "codebook v1.2 code (enroll.gross_rate …)",
+        "indicator": "codebook v1.3 code (enroll.gross_rate …)",
         "stage": "education stage (preschool, primary, junior, compulsory, senior, senior_stage, vocational, "
                  "higher, special) or null",
-        "value": "value in the base unit",
+        "value": "value in the base unit; a change is signed (a decrease is negative: 减少153所 is -153)",
         "unit": "base unit: %, 百分点, 元, 人, 人次, 所, 个",
-        "year": "calendar year the value refers to, or null",
+        "year": "calendar year the value refers to (its sentence, section heading, a relative word, else the "
+                "document's reporting year), or null",
+        "year_basis": "where the year came from: sentence, heading, relative, document; null with year",
         "kind": "level, change or target",
         "approx": "true when the text hedges or bounds the number",
         "quote": "text around the number (substring of the clean sentence)",

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import cues, triggers
+from pipeline.articles import document_year
 from pipeline.attributes import doc_facts
 from pipeline.clean import clean_page
 from pipeline.codebook import CODES, STAGES, UNITS
@@ -806,3 +807,47 @@ def test_other_sector_next_to_a_number_is_not_education() -> None:
     cands = [c for c in candidates(doc, segment_document(doc)[0]) if c.indicator]
     assert [(c.indicator, c.quantity.value) for c in cands] == [
         ("funding.expenditure", 1200000000.0), ("schools.built", 5.0)]
+
+
+# ------------------------------------------------------------------ codebook v1.3: year_basis, reporting year, sign
+
+def _dated(text: str, title: str) -> list[Candidate]:
+    sent = Sentence("t#0:0", "t#0", "t", 0, text, 0, len(text), 0, len(text), None)
+    return [c for c in sentence_candidates(sent, doc_facts(text, title, document_year(title, text)))
+            if c.indicator]
+
+
+BASIS_CASES = [
+    # a value with no year of its own takes the reporting year the title names
+    ("全县共有中小学1850所", "达州市教育局2011年工作总结", [(2011, "document")]),
+    # a year in the sentence wins over it
+    ("2010年全县共有中小学1850所", "达州市教育局2011年工作总结", [(2010, "sentence")]),
+    # a relative word resolves against the document's year
+    ("今年全县新招聘教师120名", "某县教育局2019年工作总结", [(2019, "relative")]),
+    # a span sentence takes no year from the title
+    ("2015年以来,全县新建幼儿园12所", "某县教育局2019年工作总结", [(None, None)]),
+    # a title naming a school-year span has no reporting year
+    ("全县共有幼儿园41所", "2020~2021学年初玉林市教育统计基本情况", [(None, None)]),
+    # a publication timestamp is never a reporting year
+    ("全县共有幼儿园41所", "发布时间:2020-12-22", [(None, None)]),
+]
+
+
+@pytest.mark.parametrize("text,title,expected", BASIS_CASES, ids=[c[1][:10] + c[0][:6] for c in BASIS_CASES])
+def test_year_and_its_basis(text: str, title: str, expected: list) -> None:
+    assert [(c.year, c.year_basis) for c in _dated(text, title)] == expected
+
+
+SIGN_CASES = [
+    ("在校学生25864人,较上年减少412人", [25864.0, -412.0]),
+    ("全县共有幼儿园41所,比上年增加3所,增长7.9%", [41.0, 3.0, 7.9]),
+    ("普通高中毛入学率下降2.47个百分点", [-2.47]),
+    ("消除大班额249个", [-249.0]),
+    # a from/to frame names two levels, neither is signed
+    ("大班额数由619个下降至267个", [619.0, 267.0]),
+]
+
+
+@pytest.mark.parametrize("text,expected", SIGN_CASES, ids=[c[0][:12] for c in SIGN_CASES])
+def test_a_decrease_is_negative(text: str, expected: list) -> None:
+    assert [c.value for c in _dated(text, "")] == expected
