@@ -8,7 +8,8 @@ Steps, in order (each keeps the alignment of :class:`~pipeline.aligned.AlignedTe
    (rules/variants.tsv), pinyin notes (總結(jié) → 總結), traditional → simplified (OpenCC t2s),
    full-width → half-width digits, letters, % and punctuation inside numbers;
 4. chrome and spam lines (rules/boilerplate.yaml, :mod:`pipeline.boilerplate`), then line
-   indentation and blank lines;
+   indentation and blank lines, and tables flattened to one cell a line put back into rows
+   (:mod:`pipeline.flattables`);
 5. split into articles (:mod:`pipeline.articles`), each a :class:`~pipeline.records.Document`
    (the items of a news list page are found before step 4, which drops their 发布时间 lines).
 
@@ -27,6 +28,7 @@ import numpy as np
 import regex
 
 from .aligned import AlignedText
+from .flattables import rejoin_flat_tables
 from .articles import NewsItemHead, document_year, news_item_heads, split_articles
 from .boilerplate import iter_lines, keep_mask, strip_boilerplate
 from .encoding import CleanError, decode_page
@@ -209,7 +211,7 @@ def clean_page(page: Page) -> list[Document]:
     heads = [(int(at.raw[h.start]), h) for h in news_item_heads(at.text)]  # before 发布时间 lines go
     at, dropped = strip_boilerplate(at, counters)
     events["boilerplate_lines"] = dropped
-    at = tidy_lines(at)
+    at = rejoin_flat_tables(tidy_lines(at))
     spans = split_articles(at.text, _heads_in(at, heads))
     docs: list[Document] = []
     starts = [0] + [int(at.raw[s.start]) if s.start < len(at) else len(raw_text) for s in spans[1:]]

@@ -38,6 +38,13 @@ _YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d-—–~至到])")
 _YEAR_LABEL = regex.compile(r"\s*(?:19|20)\d{2}\s*(?:年|学年)(?:度|底|末)?\s*")
 #: A column of units: 指标 | 单位 | 2022年 (its cells give each row's unit).
 _UNIT_COLUMN = regex.compile(r"\s*(?:计量)?单位\s*")
+#: A header that counts something but writes no unit gives the unit of what it counts: 学校数 所,
+#: 在校生数/教职工数/专任教师数 人, 班级数 个 (statistics tables often leave the unit to the noun).
+_COUNTED_UNITS = (
+    (regex.compile(r"(?:学校|幼儿园|院校|机构|校|园)(?:\s*[(（][^)）]*[)）])?(?:总?数|数量)$"), "所"),
+    (regex.compile(r"(?:学生|在校生|在园幼儿|幼儿|招生|毕业生|教职工|教师|人员)(?:总?人?数|数量)$"), "人"),
+    (regex.compile(r"班级?(?:总?数|数量)$"), "个"),
+)
 #: A value cell is a number with at most this many characters after it (92以上, 1.2万元, 58所).
 PROSE_TAIL = 6
 #: A caption is a short line right above the table.
@@ -74,6 +81,11 @@ def _unit(label: str) -> tuple[str, str]:
     return (label[:m.start()], m.group(1).strip()) if m else (label, "")
 
 
+def _counted_unit(label: str) -> str:
+    """The unit a header's counted noun implies (学校数 所), or ''."""
+    return next((unit for pattern, unit in _COUNTED_UNITS if pattern.search(label.strip())), "")
+
+
 def _caption_year(caption: str) -> str:
     """The year a caption dates the table by (2023年…基本情况), or ''. Several years or a span: ''."""
     years = _YEAR.findall(caption)
@@ -97,9 +109,11 @@ def _blocks(lines: list[tuple[int, str]]) -> list[list[int]]:
 
 
 def _is_prose(cell: str) -> bool:
-    """A cell of running text with numbers in it (not a value with a short unit or bound)."""
+    """A cell of running text with numbers in it (not a value with a short unit or bound), or of
+    several numbers (53 1762 85318: a row whose cells could not be told apart)."""
     m = _NUMBER.search(cell)
-    return m is not None and (m.start() > 2 or len(cell) - m.end() > PROSE_TAIL) and not _is_label(cell)
+    return m is not None and (m.start() > 2 or len(cell) - m.end() > PROSE_TAIL
+                              or bool(_NUMBER.search(cell, m.end()))) and not _is_label(cell)
 
 
 def _is_label(cell: str) -> bool:
@@ -176,7 +190,7 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
     if m is None or m.start() > 2:  # a cell of words that merely holds a digit is no value
         return None
     col_label, col_unit = _unit(column)
-    unit = row_unit or col_unit
+    unit = row_unit or col_unit or _counted_unit(col_label) or _counted_unit(label)
     dated = _HEADER_YEAR.match(col_label)
     head = (col_label + label) if dated else (table_year + label + col_label)
     text = f"{head} "
