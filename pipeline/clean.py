@@ -28,10 +28,10 @@ import numpy as np
 import regex
 
 from .aligned import AlignedText
-from .flattables import rejoin_flat_tables
 from .articles import NewsItemHead, document_year, news_item_heads, split_articles
 from .boilerplate import iter_lines, keep_mask, strip_boilerplate
 from .encoding import CleanError, decode_page
+from .flattables import rejoin_flat_tables
 from .htmltext import html_title, html_to_text, looks_like_html
 from .records import Document, Page
 from .rulefiles import RuleError, load_tsv
