@@ -53,6 +53,20 @@ COUNT_UNITS = ("所", "人", "人次", "个")
 _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 
 
+#: A numbered list item line: (1) 1. 1、 ① (not a decimal such as 1.5)
+_LIST_ITEM = regex.compile(r"\s*(?:[(（]\d{1,2}[)）]|\d{1,2}\s*[.．、](?!\d)|[①-⑳])")
+#: A list's introducing line is looked for at most this many lines above an item (five-item lists
+#: of the web pages' funding bulletins, with room for a longer one)
+LEAD_LINES = 12
+#: A numbered item of a data list is a short line ((1)普通小学上年9846.27元,本年10213.55元,按同口径较上年增长3.73%。
+#: is 45 characters); the lead of such a list a heading-like line of at most LEAD_MAX characters, or one
+#: that ends with a colon or says 如下
+ITEM_MAX = 80
+LEAD_MAX = 60
+_INTRODUCES = regex.compile(r"(?:[:：]|如下[:：]?)\s*$")
+_SENTENCE_END = regex.compile(r"[。！!？?；;]")
+
+
 @dataclass
 class DocFacts:
     """What the resolvers need to know about the document a sentence belongs to."""
@@ -83,6 +97,28 @@ class DocFacts:
         一、收入支出决算总体情况)."""
         k = bisect_right(self.dated_at, pos) - 1
         return self.heading_years[k] if k >= 0 else None
+
+    def list_lead(self, start: int) -> str:
+        """The line that introduces the numbered list whose item holds clean offset ``start``
+        (2019年全县…生均教育经费变动如下: over (1)普通小学上年…元,本年…元 (2)普通初中…): the nearest
+        line above the item's run of numbered lines, at most :data:`LEAD_LINES` lines up, when it
+        introduces (ends with a colon or 如下) or reads as a heading (no sentence end, at most
+        :data:`LEAD_MAX` characters); '' otherwise, and for an item line of running text (longer
+        than :data:`ITEM_MAX` characters: 5、大力加强职业教育。… is a section of its own)."""
+        text = self.text
+        lo = text.rfind("\n", 0, start) + 1
+        hi = text.find("\n", start)
+        if not _LIST_ITEM.match(text, lo) or (hi if hi >= 0 else len(text)) - lo > ITEM_MAX:
+            return ""
+        for _ in range(LEAD_LINES):
+            if lo == 0:
+                return ""
+            hi, lo = lo - 1, text.rfind("\n", 0, lo - 1) + 1
+            if not _LIST_ITEM.match(text, lo):
+                line = text[lo:hi].strip()
+                introduces = _INTRODUCES.search(line) or (len(line) <= LEAD_MAX and not _SENTENCE_END.search(line))
+                return line if introduces else ""
+        return ""
 
     def paragraph_at(self, start: int) -> str:
         """The paragraph (line) holding clean offset ``start``."""

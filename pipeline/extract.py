@@ -54,7 +54,8 @@ EXTRACTOR = "rules"
 CLASSIFIER = "classifier"
 #: Confidence by how the governing trigger was found (hand-set from the seed
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
-CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "clause": 0.65, "inherited": 0.6}
+CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "clause": 0.65, "inherited": 0.6,
+              "lead": 0.6}
 _LIST_BOUND = regex.compile(r"(?:以上|以下)")
 _SHARED = regex.compile(r"均(?:达到?|为|是|保持在?|在)?\s*$")
 _NOTE = regex.compile(r"\s*(?:含|包括|不含)")
@@ -209,6 +210,7 @@ class _SentenceReader:
         self.run_lead: dict[int, str] = {}
         self.run_align: dict[int, tuple[str, int, int]] = {}  # first member -> (lead, lower, size)
         self._period_educational: bool | None = None
+        self._lead_hits: list[Hit] | None = None
 
     def read(self) -> list[Candidate]:
         """Every quantity of the sentence as a candidate, decided."""
@@ -339,6 +341,15 @@ class _SentenceReader:
                 slot.subjects_at = shared[0][0].start
         return hit, how, aligned_stage, shared
 
+    def _list_lead_rule(self, unit: str) -> TriggerRule | None:
+        """The rule of the strongest trigger, taking ``unit``, of the line that introduces the
+        numbered list this sentence's line is an item of (see :meth:`DocFacts.list_lead`)."""
+        if self._lead_hits is None:
+            lead = self.facts.list_lead(self.sent.start)
+            self._lead_hits = find_hits(lead) if lead else []
+        ok = [h.rule for h in self._lead_hits if accepts(h.rule, unit, False) and not h.rule.local]
+        return max(ok, key=lambda r: r.priority) if ok else None
+
     def _bracket_host(self, clause: Clause) -> Clause | None:
         """The clause written right before the bracket that holds ``clause`` (超大班额(66人…)) or
         that ``clause`` follows (在校学生(含在园幼儿)68927人), or None."""
@@ -414,6 +425,11 @@ class _SentenceReader:
                           None)
         if rule is None and source is not None:
             rule, how = source.rule, "inherited"
+        if rule is None and source is None and not slot.change and cand.unit:
+            # (1)普通小学上年9846.27元,本年10213.55元 under 生均…教育经费变动如下: a numbered item
+            # without a trigger of its own counts what the line that introduces the list names
+            rule = self._list_lead_rule(cand.unit)
+            how = "lead" if rule is not None else how
         lead = _breakdown_lead(text, q, out[:-1]) if rule is not None and how != "list" else None
         if (lead is not None and lead.rule is not None and rule is not None and lead.unit == cand.unit
                 and (lead.rule.priority > rule.priority or (rule.subject and lead.rule.side != "left"))

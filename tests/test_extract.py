@@ -851,3 +851,32 @@ SIGN_CASES = [
 @pytest.mark.parametrize("text,expected", SIGN_CASES, ids=[c[0][:12] for c in SIGN_CASES])
 def test_a_decrease_is_negative(text: str, expected: list) -> None:
     assert [c.value for c in _dated(text, "")] == expected
+
+
+def _records(text: str) -> list[tuple]:
+    doc = clean_page(Page("t", "t.txt", text.encode("utf-8")))[0]
+    sentences, _tokens = segment_document(doc)
+    return [(r.indicator, r.stage, r.value, r.unit, r.kind) for r in extract_document(doc, sentences)[1]]
+
+
+def test_numbered_items_count_what_their_introducing_line_names() -> None:
+    text = ("某县2020年度教育经费执行情况统计公告\n"
+            "2020年,全县普通小学、普通初中生均一般公共预算教育经费变动如下:\n"
+            "(1) 普通小学上年9846.27元,本年10213.55元,按同口径较上年增长3.73%。\n"
+            "(2)普通初中上年13572.40元,本年12981.06元,同口径减少4.36%。\n")
+    assert _records(text) == [
+        ("funding.per_student", "primary", 9846.27, "元", "level"),
+        ("funding.per_student", "primary", 10213.55, "元", "level"),
+        ("funding.per_student", "primary", 3.73, "%", "change"),
+        ("funding.per_student", "junior", 13572.40, "元", "level"),
+        ("funding.per_student", "junior", 12981.06, "元", "level"),
+        ("funding.per_student", "junior", -4.36, "%", "change"),
+    ]
+
+
+def test_an_item_of_running_text_takes_nothing_from_the_paragraph_above() -> None:
+    text = ("一、主要工作\n"
+            "全市一本上线593人,本科上线1517人,本科上线率59.33%。\n"
+            "5、大力加强职业教育。加强宣传,增强职业教育吸引力,完善家庭经济困难学生资助政策,"
+            "成立职业教育集团,新建实训楼一幢,实现招生48个职业高中班,容纳学生2400人。\n")
+    assert [r for r in _records(text) if r[2] in (48.0, 2400.0)] == []
