@@ -880,3 +880,24 @@ def test_an_item_of_running_text_takes_nothing_from_the_paragraph_above() -> Non
             "5、大力加强职业教育。加强宣传,增强职业教育吸引力,完善家庭经济困难学生资助政策,"
             "成立职业教育集团,新建实训楼一幢,实现招生48个职业高中班,容纳学生2400人。\n")
     assert [r for r in _records(text) if r[2] in (48.0, 2400.0)] == []
+
+
+WEB_GENRE_CASES = [
+    # statistics bulletins write 大班 for 大班额, with its share of all classes
+    ("普通初中共有7.36万个班,其中56人至65人的大班0.29万个,占总班数的3.94%",
+     [("class_size.large_count", 2900.0), ("class_size.large_ratio", 3.94)]),
+    # a kindergarten's 大班 is no large class
+    ("全县幼儿园大班共42个", []),
+    # exam results: 进线 is 上线
+    ("全县本科进线人数合计6012人", [("enroll.exam_passed", 6012.0)]),
+    # a margin over another county is no record
+    ("本科上线1587人,比排名第二的县区多出341人", [("enroll.exam_passed", 1587.0)]),
+    ("国家财政性教育经费36512.40亿元,相当于GDP的4.06%",
+     [("funding.expenditure", 3651240000000.0), ("funding.share", 4.06)]),
+    ("初中毕业生升入高中段比例达98.46%", [("enroll.promotion_rate", 98.46)]),
+]
+
+
+@pytest.mark.parametrize("text,expected", WEB_GENRE_CASES, ids=[c[0][:12] for c in WEB_GENRE_CASES])
+def test_web_genre_sentences(text: str, expected: list) -> None:
+    assert [(c.indicator, c.value) for c in _dated(text, "")] == expected
