@@ -73,6 +73,7 @@ class DocFacts:
 
     year: int | None = None
     reporting_year: int | None = None  # the year the title or opening line reports on (codebook v1.3, step 4)
+    opening: str = ""  # the title and the first two lines (who issues the document, what it is about)
     plan: bool = False
     text: str = ""
     headings: list[tuple[int, str]] = field(default_factory=list)  # (clean offset, heading line)
@@ -143,7 +144,7 @@ def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     plan = bool(first_cue("plan_document", "heading", opening)) and not (
         first_cue("report_heading", "heading", title or "") and not first_cue("plan_heading", "heading", title or ""))
     ends = [m.end() for m in _PERIOD_END.finditer(text)]
-    return DocFacts(year=year, reporting_year=reporting_year(title, text), plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years,
+    return DocFacts(year=year, reporting_year=reporting_year(title, text), opening=opening, plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years,
                     dated_at=[start for start, _ in ranked])
 
 

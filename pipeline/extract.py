@@ -383,8 +383,9 @@ class _SentenceReader:
 
     def _educational(self, scope: str, slot: _Slot, slot_q: Quantity) -> bool:
         """Whether an education word stands in the number's clause (scope ``clause``), its
-        sentence (``sentence``) or its paragraph or section heading (scope ``period``; not when
-        another sector is named next to a number of a sentence without education words)."""
+        sentence (``sentence``) or its paragraph, section heading or the document's opening (scope
+        ``period``: an education bureau's budget; not when another sector is named next to a number of
+        a sentence without education words)."""
         if scope == "clause":
             words = slot.clause.text + ("\n" + slot.host.text if slot.host is not None else "")
             return bool(first_cue("education", "sentence", words))
@@ -397,7 +398,7 @@ class _SentenceReader:
                 return False  # 投入资金3.2亿元建设城乡道路 in a paragraph that also speaks of schools
         if self._period_educational is None:
             facts, start = self.facts, self.sent.start
-            context = "\n".join([facts.paragraph_at(start), self.text, facts.heading_at(start) or ""])
+            context = "\n".join([facts.paragraph_at(start), self.text, facts.heading_at(start) or "", facts.opening])
             self._period_educational = bool(first_cue("education", "sentence", context))
         return self._period_educational
 

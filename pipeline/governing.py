@@ -162,7 +162,8 @@ def blocked(text: str, code: str, clause: Clause, q: Quantity, context: str = ""
     after = text[q.end:q.end + 16]  # may cross the clause end: after-cues say themselves where they stop
     clause_left = text[clause.start:q.start]
     for kind, scope, part in (("block", "before", before), ("block", "after", after),
-                              ("block", "clause", clause_left), ("acted_on", "clause", clause_left),
+                              ("block", "clause", clause_left), ("block", "sentence", text[:q.start]),
+                              ("acted_on", "clause", clause_left),
                               ("acted_on", "after", after)):
         cue = first_cue(kind, scope, part, code)
         if cue is not None:
