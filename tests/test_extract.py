@@ -895,6 +895,9 @@ WEB_GENRE_CASES = [
     ("国家财政性教育经费36512.40亿元,相当于GDP的4.06%",
      [("funding.expenditure", 3651240000000.0), ("funding.share", 4.06)]),
     ("初中毕业生升入高中段比例达98.46%", [("enroll.promotion_rate", 98.46)]),
+    # a list after 分别增长: goes on in its clause, one stage an item
+    ("全国普通小学、普通初中生均一般公共预算教育事业费支出分别增长:5.92%、8.46%",
+     [("funding.per_student", 5.92), ("funding.per_student", 8.46)]),
 ]
 
 
