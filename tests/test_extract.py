@@ -898,6 +898,9 @@ WEB_GENRE_CASES = [
     # a list after 分别增长: goes on in its clause, one stage an item
     ("全国普通小学、普通初中生均一般公共预算教育事业费支出分别增长:5.92%、8.46%",
      [("funding.per_student", 5.92), ("funding.per_student", 8.46)]),
+    # the items of a 分别为 list count what the trigger before it names
+    ("按本科进线人数统计,各高中分别为固始一高3125人、慈济高中1538人",
+     [("enroll.exam_passed", 3125.0), ("enroll.exam_passed", 1538.0)]),
 ]
 
 
