@@ -136,7 +136,8 @@ def label_candidates(raw: str, rows: list[tuple[Any, int, int]], gold: list[dict
     for cand, rs, re_ in rows:
         label = "none"
         for k, g in enumerate(gold):
-            if k in used or g["unit"] != cand.unit or not _same_value(g["value"], cand.quantity.value):
+            # the number as written: a decrease's gold value is signed (减少412人 is -412), the number is not
+            if k in used or g["unit"] != cand.unit or not _same_value(abs(g["value"]), abs(cand.quantity.value)):
                 continue
             if any(s <= rs and re_ <= e for s, e in spans[k]):
                 label = g["indicator"]

@@ -507,7 +507,7 @@ def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample]
     def keys_of(e: MentionExample, indicator: str | None, extractor: str | None) -> list[tuple[str, ...]]:
         if indicator is None:
             return []
-        vk = _value_key(e.cand.quantity.value)
+        vk = _value_key(e.cand.value)
         out = [(e.source, indicator, e.cand.unit, vk)]
         if extractor == "rules" and indicator == e.cand.indicator:
             out += [(e.source, rule.indicator, e.cand.unit, vk) for rule, _ in getattr(e.cand, "shared", [])]
@@ -588,7 +588,7 @@ def relabel_counts(gold: list[dict[str, Any]], examples: list[MentionExample], s
         if d.extractor == "rules":
             continue
         what = (d.reason or "").split(":", 1)[0]
-        vk = _value_key(e.cand.quantity.value)
+        vk = _value_key(e.cand.value)
         was = (e.source, e.cand.indicator, e.cand.unit, vk) in want
         now = d.indicator is not None and (e.source, d.indicator, e.cand.unit, vk) in want
         c = out.setdefault(what, Counter())
@@ -596,7 +596,7 @@ def relabel_counts(gold: list[dict[str, Any]], examples: list[MentionExample], s
         c["new_code_right"] += now
         c["rule_code_was_right"] += was
         examples_list.append({"source": e.source, "what": what, "rule": e.cand.indicator, "new": d.indicator,
-                              "value": e.cand.quantity.value, "unit": e.cand.unit, "right": now, "was_right": was,
+                              "value": e.cand.value, "unit": e.cand.unit, "right": now, "was_right": was,
                               "rule_confidence": e.cand.confidence})
     return {"counts": {k: dict(v) for k, v in sorted(out.items())}, "changes": examples_list}
 

@@ -23,11 +23,12 @@ number by its quote and value, so a record is in exactly one source.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .features import SEED, LinearModel, TfidfEncoder, data_hash, save_model
+from .features import SEED, LinearModel, TfidfEncoder, data_hash, models_dir, save_model
 from .labelled import (
     DEFAULT_CORPORA,
     WEAK_LABELS,
@@ -63,6 +64,10 @@ from .loso import (
 #: error-free for C from 10 to 1000; the margin around 0.5 widens with C (held-out
 #: education >= 0.72 / other <= 0.46 at C=10; >= 0.93 / <= 0.38 at C=1000), so 1000.
 ARTICLE_C = 1000.0
+
+#: The mention classifier's last nested evaluation: thresholds, whether the combination was adopted,
+#: its figures and report (written by ``zhibiao evaluate-models``, read by ``zhibiao train``).
+EVALUATION_FILE = "mention_evaluation.json"
 
 
 def fit_article_model(articles: list[LabelledArticle]) -> LinearModel:
@@ -144,24 +149,26 @@ def format_article_metrics(meta: dict[str, Any]) -> str:
 
 
 def train_all(corpora: Path = DEFAULT_CORPORA, gold: Path | None = None, out: Path | None = None,
-              only: str | None = None) -> dict[str, Any]:
-    """Train (and evaluate) the article and the mention classifier; ``only`` picks one."""
+              only: str | None = None, evaluate: bool = False) -> dict[str, Any]:
+    """Train the article and the mention classifier (``only`` picks one); with ``evaluate``, the
+    mention classifier's nested evaluation chooses its thresholds first."""
     results: dict[str, Any] = {}
     if only in (None, "article"):
         results["article"] = train_article_classifier(corpora, out)
     if only in (None, "mention"):
-        results["mention"] = train_mention_classifier(corpora, gold or corpora.parent / "gold", out)
+        mention = evaluate_mention_classifier if evaluate else train_mention_classifier
+        results["mention"] = mention(corpora, gold or corpora.parent / "gold", out)
     return results
 
 
-def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | None = None,
-                             out: Path | None = None, dev: Path | None = None, train: Path | None = None
-                             ) -> dict[str, Any]:
-    """Nested leave-one-source-out comparison on the gold sources (seeds, dev and train pages), then
-    the final models on all of them with thresholds chosen on the held-out scores of every source,
-    saved (``mention_classifier`` with the thresholds in its meta, ``mention_codes``)."""
-    from .mention_model import CODE_MODEL_NAME
-
+def evaluate_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | None = None,
+                                out: Path | None = None, dev: Path | None = None, train: Path | None = None
+                                ) -> dict[str, Any]:
+    """Nested leave-one-source-out comparison on the gold sources (seeds, dev and train pages) that
+    decides the combination's thresholds (chosen on the held-out scores of every source, adopted
+    only when the nested figures beat the rules), written to ``out``/:data:`EVALUATION_FILE` with
+    the figures; then the models are fitted with them (:func:`train_mention_classifier`).
+    Run when features, rules or labelled data change (``make evaluate-models``; tens of minutes)."""
     gold_dir = gold_dir or corpora.parent / "gold"
     examples, gold, digest = collect_mentions(corpora, gold_dir, dev, train)
     extra, extra_digest = collect_extra_mentions(corpora)
@@ -181,7 +188,6 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
     best, grid = choose_thresholds(gold, examples, scores)
     adopted = loso["combined"]["overall"]["f1"] > loso["rules"]["overall"]["f1"]
     thresholds = best if adopted else dict(CONFIDENCE_ONLY)
-    model, codes = data.fit(list(range(len(data.everything))))
     sources = sorted({g["source"] for g in gold})
     report = format_comparison(
         f"mention classifier, nested leave-one-source-out over {len(gold)} gold records ({len(sources)} sources: "
@@ -227,24 +233,74 @@ def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | N
                    f"the classifier sets confidence only (nested combined F1 {loso['combined']['overall']['f1']:.4f} "
                    f"does not beat rules-only {loso['rules']['overall']['f1']:.4f}; the grid's best on all sources "
                    "would have been " + ", ".join(f"{k} {best[k]}" for k in THRESHOLDS) + ")"))
+    evaluation: dict[str, Any] = {
+        "training_data_hash": data_hash([digest, extra_digest]), "seed": SEED, "sources": sources,
+        "thresholds": thresholds, "combined_adopted": adopted, "report": report,
+        "metrics": {"leave_one_source_out": loso, "slices": slices, "fold_thresholds": by_source,
+                    "rule_records_changed": changes, "leave_one_annotator_out": annotators,
+                    "threshold_grid_points": len(grid),
+                    "threshold_grid_top": sorted(grid, key=lambda g: -g["f1"])[:25],
+                    "threshold_grid_never": next(g for g in grid if all(
+                        g[k] == v for k, v in CONFIDENCE_ONLY.items()))}}
+    target = out or models_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    (target / EVALUATION_FILE).write_text(json.dumps(evaluation, ensure_ascii=False, indent=1, sort_keys=True),
+                                          encoding="utf-8")
+    meta = _fit_mention_models(data, digest, extra_digest, sources, evaluation, out)
+    meta["report"] = report + "\n" + meta["report"]
+    meta["metrics"] = evaluation["metrics"]
+    return meta
+
+
+def load_evaluation(models: Path | None = None) -> dict[str, Any]:
+    """The last nested evaluation of the mention classifier (``models/`` :data:`EVALUATION_FILE`)."""
+    path = (models or models_dir()) / EVALUATION_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make evaluate-models` (zhibiao evaluate-models) first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | None = None,
+                             out: Path | None = None, dev: Path | None = None, train: Path | None = None,
+                             evaluation: Path | None = None) -> dict[str, Any]:
+    """Fit the pair and code models on every labelled source with the thresholds of the last
+    nested evaluation (:func:`evaluate_mention_classifier`, read from ``evaluation`` or ``out``, else
+    ``models/``), and save them. Minutes, not the evaluation's tens of minutes; the report says when
+    the labelled data changed since the thresholds were chosen."""
+    gold_dir = gold_dir or corpora.parent / "gold"
+    ev = load_evaluation(evaluation or (out if out is not None and (out / EVALUATION_FILE).exists() else None))
+    examples, gold, digest = collect_mentions(corpora, gold_dir, dev, train)
+    extra, extra_digest = collect_extra_mentions(corpora)
+    data = MentionData(examples, extra)
+    return _fit_mention_models(data, digest, extra_digest, sorted({g["source"] for g in gold}), ev, out)
+
+
+def _fit_mention_models(data: MentionData, digest: str, extra_digest: str, sources: list[str],
+                        evaluation: dict[str, Any], out: Path | None) -> dict[str, Any]:
+    """Fit both models on all of ``data`` and save them with the evaluation's thresholds."""
+    from .mention_model import CODE_MODEL_NAME
+
+    model, codes = data.fit(list(range(len(data.everything))))
+    examples = data.examples
+    thresholds = evaluation["thresholds"]
     meta: dict[str, Any] = {"training_data_hash": data_hash([digest, extra_digest]), "seed": SEED,
                             "C": MENTION_C, "code_C": CODE_C, "class_weight": CLASS_WEIGHT,
-                            "weak_labels": WEAK_LABELS, "extra_numbers": len(extra),
+                            "weak_labels": WEAK_LABELS, "extra_numbers": len(data.everything) - len(examples),
                             "features": len(model.encoder.vocabulary), "code_features": len(codes.encoder.vocabulary),
                             "sources": sources, "numbers": len(examples),
                             "labelled": sum(e.label != "none" for e in examples), "thresholds": thresholds,
-                            "combined_adopted": adopted,
-                            "metrics": {"leave_one_source_out": loso, "slices": slices, "fold_thresholds": by_source,
-                                        "rule_records_changed": changes,
-                                        "leave_one_annotator_out": annotators,
-                                        "threshold_grid_points": len(grid),
-                                        "threshold_grid_top": sorted(grid, key=lambda g: -g["f1"])[:25],
-                                        "threshold_grid_never": next(g for g in grid if all(
-                                            g[k] == v for k, v in CONFIDENCE_ONLY.items()))}}
+                            "combined_adopted": evaluation["combined_adopted"],
+                            "evaluation_data_hash": evaluation["training_data_hash"]}
     save_model(model, meta, out)
     save_model(codes, {"training_data_hash": meta["training_data_hash"], "seed": SEED, "C": CODE_C,
                        "features": len(codes.encoder.vocabulary), "classes": len(codes.classes),
                        "thresholds": "see mention_classifier.meta.json"}, out)
     assert CODE_MODEL_NAME == codes.name
-    meta["report"] = report
+    stale = evaluation["training_data_hash"] != meta["training_data_hash"]
+    meta["report"] = (
+        f"mention classifier fitted on {len(sources)} sources ({meta['numbers']} numbers, {meta['labelled']} "
+        f"labelled, {meta['extra_numbers']} extra), thresholds of the last nested evaluation: "
+        + ", ".join(f"{k} {thresholds[k]}" for k in THRESHOLDS)
+        + (" (the labelled data changed since that evaluation: run `make evaluate-models` to choose them again)"
+           if stale else " (chosen on these same data)"))
     return meta

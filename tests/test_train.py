@@ -77,10 +77,10 @@ def test_mention_classifier_nested_leave_one_source_out_on_the_seeds(tmp_path: P
     # The whole training path on the five seed sources only (dev/ and train/ pointed elsewhere), the
     # issue's "train on four seed sources, score the fifth": fast enough for the suite (make train runs
     # it on every labelled source).
-    from pipeline.train import train_mention_classifier
+    from pipeline.train import EVALUATION_FILE, evaluate_mention_classifier
 
     nowhere = tmp_path / "none"
-    meta = train_mention_classifier(ROOT / "corpora", ROOT / "gold", tmp_path, dev=nowhere, train=nowhere)
+    meta = evaluate_mention_classifier(ROOT / "corpora", ROOT / "gold", tmp_path, dev=nowhere, train=nowhere)
     assert meta["sources"] == sorted(p.stem for p in (ROOT / "gold").glob("*.jsonl"))
     assert set(meta["metrics"]["fold_thresholds"]) == set(meta["sources"])  # one threshold choice a fold
     loso = meta["metrics"]["leave_one_source_out"]
@@ -96,6 +96,33 @@ def test_mention_classifier_nested_leave_one_source_out_on_the_seeds(tmp_path: P
     assert "classifier P/R/F1" in meta["report"] and "nested" in meta["report"] and "slice seeds" in meta["report"]
     assert (tmp_path / "mention_classifier.json").exists() and (tmp_path / "mention_codes.json").exists()
     assert load_model("mention_codes", tmp_path) is not None
+    # the evaluation is written where `zhibiao train` reads the thresholds from
+    evaluation = json.loads((tmp_path / EVALUATION_FILE).read_text(encoding="utf-8"))
+    assert evaluation["thresholds"] == meta["thresholds"] and evaluation["metrics"] == meta["metrics"]
+
+
+def test_train_fits_with_the_thresholds_of_the_last_evaluation(tmp_path: Path) -> None:
+    # make train: no nested evaluation, the thresholds of models/mention_evaluation.json (here a copy with
+    # other thresholds, to see that they are the ones used), and the report says when the data changed
+    from pipeline.train import EVALUATION_FILE, train_mention_classifier
+
+    evaluation = json.loads((MODELS / EVALUATION_FILE).read_text(encoding="utf-8"))
+    evaluation["thresholds"] = {**evaluation["thresholds"], "veto": 0.0123}
+    evaluation["training_data_hash"] = "0" * 16
+    (tmp_path / EVALUATION_FILE).write_text(json.dumps(evaluation), encoding="utf-8")
+    nowhere = tmp_path / "none"
+    meta = train_mention_classifier(ROOT / "corpora", ROOT / "gold", tmp_path, dev=nowhere, train=nowhere)
+    saved = json.loads((tmp_path / "mention_classifier.meta.json").read_text(encoding="utf-8"))
+    assert saved["thresholds"]["veto"] == 0.0123 and saved["evaluation_data_hash"] == "0" * 16
+    assert "metrics" not in saved and "run `make evaluate-models`" in meta["report"]
+    assert load_model("mention_codes", tmp_path) is not None
+
+
+def test_train_without_an_evaluation_says_what_to_run(tmp_path: Path) -> None:
+    from pipeline.train import train_mention_classifier
+
+    with pytest.raises(FileNotFoundError, match="make evaluate-models"):
+        train_mention_classifier(ROOT / "corpora", ROOT / "gold", tmp_path, evaluation=tmp_path)
 
 
 def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,14 +182,17 @@ def test_committed_mention_model_was_trained_on_the_repo_gold() -> None:
     from pipeline.features import data_hash
 
     meta = json.loads((MODELS / "mention_classifier.meta.json").read_text(encoding="utf-8"))
+    evaluation = json.loads((MODELS / "mention_evaluation.json").read_text(encoding="utf-8"))
     sources = {p.stem for d in (ROOT / "gold", ROOT / "dev" / "gold", ROOT / "train" / "gold")
                for p in d.glob("*.jsonl")}
     assert set(meta["sources"]) == sources and not any(s.startswith("heldout") for s in meta["sources"])
     assert meta["labelled"] >= _gold_count(ROOT / "gold", ROOT / "dev" / "gold", ROOT / "train" / "gold") - 30
-    slices = meta["metrics"]["slices"]
+    assert meta["thresholds"] == evaluation["thresholds"]
+    assert meta["combined_adopted"] == evaluation["combined_adopted"]
+    slices = evaluation["metrics"]["slices"]
     assert set(slices["seeds"]["rules"]["sources"]) == {p.stem for p in (ROOT / "gold").glob("*.jsonl")}
     assert set(slices["train"]["rules"]["sources"]) == {p.stem for p in (ROOT / "train" / "gold").glob("*.jsonl")}
-    loso = meta["metrics"]["leave_one_source_out"]
+    loso = evaluation["metrics"]["leave_one_source_out"]
     assert meta["combined_adopted"] == (loso["combined"]["overall"]["f1"] > loso["rules"]["overall"]["f1"])
     assert loso["combined"]["calibration"]["sortable"]  # the least confident 10% hold more errors than the top half
     codes = json.loads((MODELS / "mention_codes.meta.json").read_text(encoding="utf-8"))
