@@ -220,6 +220,11 @@ _TITLE_RELATIVE = regex.compile(r"去年|上年|今年")
 _DATELINE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{1,2}-\d{1,2})")
 
 
+def names_span(title: str) -> bool:
+    """Whether a title names a period of several years or a masked year (2020~2021学年初…, 20xx年…)."""
+    return _PERIOD_SPAN.search(title) is not None
+
+
 def reporting_year(title: str, text: str) -> int | None:
     """The document's reporting year (codebook v1.3, step 4 of ``year``): the one year that the title
     or an opening line names as the period reported on. A title or opening line that names a span

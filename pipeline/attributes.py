@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from .articles import reporting_year
+from .articles import names_span, reporting_year
 from .cues import cue_candidates, find_stage_words, first_cue, remembered
 from .frames import SEPARATOR, Clause, enumerated, year_subjects
 
@@ -135,7 +135,10 @@ class DocFacts:
 
 
 def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
-    """Section headings of a document, its year and whether it is a forward plan."""
+    """Section headings of a document, its year and whether it is a forward plan. A document whose
+    title names a span (2020~2021学年初…统计基本情况) has no year to resolve 今年/当年 against."""
+    if names_span(title):
+        year = None
     headings = [(m.start(), m.group(0).strip()) for m in _HEADING.finditer(text)]
     # for the year only, sub-headings ((一)2023年主要成绩) count too: they date their section
     ranked = sorted(headings + [(m.start(), m.group(0).strip()) for m in _SUB_HEADING.finditer(text)])

@@ -828,6 +828,8 @@ BASIS_CASES = [
     ("2015年以来,全县新建幼儿园12所", "某县教育局2019年工作总结", [(None, None)]),
     # a title naming a school-year span has no reporting year
     ("全县共有幼儿园41所", "2020~2021学年初玉林市教育统计基本情况", [(None, None)]),
+    # nor 当年 a year to resolve against
+    ("幼儿园当年招生76418人", "2020~2021学年初玉林市教育统计基本情况", [(None, None)]),
     # a publication timestamp is never a reporting year
     ("全县共有幼儿园41所", "发布时间:2020-12-22", [(None, None)]),
 ]
