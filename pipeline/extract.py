@@ -477,6 +477,9 @@ class _SentenceReader:
                                        fixed=rule.stage or aligned_stage, default=rule.default_stage,
                                        inherited=inherited_stage, list_pos=slot.list_pos, lead=slot.lead,
                                        prev_clause=self._prev_clause(ci))
+        if cand.stage is None and not stage_in(text)[0]:
+            # ——小学。学校21所;在校学生25864人: a sentence without stage words in a line about one stage
+            cand.stage = facts.line_stage(self.sent.start)
         cand.year, cand.year_basis = resolve_year(
             text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None, list_pos=slot.list_pos,
             lead=slot.lead, heading=facts.heading_at(self.sent.start), doc_year=facts.year,

@@ -909,3 +909,12 @@ WEB_GENRE_CASES = [
 @pytest.mark.parametrize("text,expected", WEB_GENRE_CASES, ids=[c[0][:12] for c in WEB_GENRE_CASES])
 def test_web_genre_sentences(text: str, expected: list) -> None:
     assert [(c.indicator, c.value) for c in _dated(text, "")] == expected
+
+
+def test_a_line_about_one_stage_gives_its_sentences_their_stage() -> None:
+    text = ("——小学。学校21所;在校学生25864人,较上年减少412人;当年招生3980人。\n"
+            "幼儿园专任教师13682人;小学专任教师31247人;全市教职工共98354人。\n")
+    stages = {r[2]: r[1] for r in _records(text)}
+    assert stages[21.0] == stages[25864.0] == stages[-412.0] == stages[3980.0] == "primary"
+    # a line that lists several stages gives none to its sentence without one
+    assert stages[13682.0] == "preschool" and stages[98354.0] is None
