@@ -79,12 +79,30 @@ def test_variant_characters_map_back(raw: str, clean: str) -> None:
     ("對普惠性幼兒園3-5歲在園困難兒童資助標準為每人每年1200元", "对普惠性幼儿园3-5岁在园困难儿童资助标准为每人每年1200元"),
     ("保障機制、教師隊伍", "保障机制、教师队伍"),
     ("教育(Education)狭义上指专门组织的学校教育", "教育(Education)狭义上指专门组织的学校教育"),
+    # notes between a number and its unit, full-width, spaced, toneless, tone digits, several syllables
+    ("在校生75.6萬(wàn)人,提高2.1個(gè)百分點(diǎn)", "在校生75.6万人,提高2.1个百分点"),
+    ("在校生75.6萬（wàn）人", "在校生75.6万人"),
+    ("在校生75.6 萬 (wàn) 人", "在校生75.6 万 人"),
+    ("共有19.74萬個(ge)班", "共有19.74万个班"),
+    ("比上年增長(zeng1 zhang3)3.2%", "比上年增长3.2%"),
+    ("增長(zēngzhǎng)3.2%", "增长3.2%"),
+    ("開發智能(app)與(pdf)文檔", "开发智能(app)与(pdf)文档"),
+    ("學校(含教學點)", "学校(含教学点)"),
     ("入学率达到１２３．５％,共２０所", "入学率达到123.5%,共20所"),
     ("时间为１０：３０，地点：学校", "时间为10:30，地点：学校"),
     ("巩固率为99.10%、99.07%;初中", "巩固率为99.10%、99.07%;初中"),
 ])
 def test_traditional_pinyin_and_fullwidth(raw: str, clean: str) -> None:
     assert norm(raw) == clean
+
+
+def test_a_dropped_note_keeps_the_number_and_unit_on_their_raw_characters() -> None:
+    raw = "全省在園幼兒75.6萬(wàn)人,占總數(shù)的2.38%"
+    at = normalize_text(AlignedText.from_raw(raw))
+    assert at.text == "全省在园幼儿75.6万人,占总数的2.38%"
+    start = at.text.index("75.6万人")
+    assert at.raw_span(start, start + 6) == (raw.index("75.6"), raw.index("人,") + 1)
+    assert raw[int(at.raw[start + 5])] == "人" and raw[int(at.raw[at.text.index("2.38")])] == "2"
 
 
 def test_every_seed_variant_is_mapped() -> None:
