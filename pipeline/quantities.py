@@ -57,7 +57,7 @@ UNITS_FILE = "quantity_units.tsv"
 WORDS_FILE = "quantity_words.tsv"
 ROLES = frozenset({"age", "year", "date", "document_number", "duration"})
 WORD_ROLES = frozenset({"prefix_hedge", "suffix_hedge", "inner_hedge", "threshold_cue", "money_cue",
-                        "person_noun", "frame_verb", "school_noun"})
+                        "person_noun", "frame_verb", "school_noun", "rate_noun"})
 #: Years a bare 4-digit number (or the head of a glued number) may name.
 YEAR_MIN, YEAR_MAX = 1900, 2099
 GLUED_YEAR_MIN, GLUED_YEAR_MAX = 1990, 2039
@@ -127,6 +127,7 @@ class _Grammar:
     money_re: regex.Pattern
     person_after_re: regex.Pattern
     person_before_re: regex.Pattern
+    rate_before_re: regex.Pattern
     frame_re: regex.Pattern
     displaced_re: regex.Pattern
 
@@ -243,6 +244,8 @@ def _grammar() -> _Grammar:
         # 2.9万普通高中学生: up to 6 modifier characters, but no verb or preposition (2763.06万分别资助学生)
         person_after_re=regex.compile(rf"[^\P{{Han}}{GAP_STOP}]{{0,6}}?(?:{person})"),
         person_before_re=regex.compile(rf"(?:{person})(?:共有|共计|合计|共|有|达到|达|为|计)?\s*$"),
+        rate_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['rate_noun']])})"
+                                     r"(?:升至|提高到|提高至|增至|达到|达|为|是|保持在|稳定在)?\s*$"),
         frame_re=regex.compile(rf"(?:{_alt([w for w, _ in words['frame_verb']])})了?(?:至|到|为)"
                                r"[^0-9０-９，,。；;！？!?、]{0,6}"),
         displaced_re=regex.compile(rf"(?:{_alt([w for w, _ in words['school_noun']])})所(?![以有在属得需谓])"),
@@ -640,6 +643,9 @@ def _implied(text: str, qs: list[Quantity], g: _Grammar) -> None:
             q.unit = q.unit_text = "所"
             q.flags.append("repaired_displaced_unit")
             continue
+        if (unit is None and q.scale == 1 and q.number is not None and 0 < q.number <= 100
+                and "." in q.text and g.rate_before_re.search(text, max(0, q.outer_start - 8), q.outer_start)):
+            unit = "%"  # a headline rate that lost its %: 普及率升至98.87
         if unit is None and g.person_before_re.search(text, max(0, q.outer_start - 10), q.outer_start):
             if not (q.scale == 1 and q.number is not None and q.number == int(q.number)
                     and GLUED_YEAR_MIN <= q.number <= GLUED_YEAR_MAX and len(q.text) == 4):

@@ -369,12 +369,12 @@ WEB_TUNE = ("01", "02", "03", "04", "05", "06")
 def test_web_gold_quotes_read_value_and_unit() -> None:
     """Real pages (issue 10), tuned part only: the quotes' numbers read right. The misses left are
     values whose unit only a table header or the sentence gives (a03's cells, 98.87 without %, 3015.48
-    without 元) or a spun unit word (百分面); the floor is the figure of this change (0.917 before)."""
+    without 元) or a spun unit word (百分面); the floor is the figure of this change (0.917 before it)."""
     from pipeline.evaluate import load_gold
 
     records = [r for r in load_gold(WEB) if r["source"][-2:] in WEB_TUNE]
     misses = gold_quote_misses(records)
-    assert len(records) > 500 and 1 - len(misses) / len(records) >= 0.925, misses
+    assert len(records) > 500 and 1 - len(misses) / len(records) >= 0.93, misses
 
 
 # real sentences of ../shared/web (tuned part) and the values read from them
@@ -394,6 +394,8 @@ WEB_SENTENCES = [
     ("(一)、基本支出37326.9158万元,比201834417.2046万元增加2909.7112万元",
      [(373269158.0, "元"), (344172046.0, "元"), (29097112.0, "元")]),
     ("全县在校学生三万二千七百零五人,教职工二千余人", [(32705.0, "人"), (2000.0, "人")]),
+    ("福建学前三年至高中段15年教育普及率升至98.87", [(15.0, "年"), (98.87, "%")]),  # a headline that lost its %
+    ("师生比为13.5,生均校舍面积", [(13.5, None)]),
 ]
 
 
