@@ -129,6 +129,7 @@ class _Grammar:
     person_before_re: regex.Pattern
     rate_before_re: regex.Pattern
     frame_re: regex.Pattern
+    growth_re: regex.Pattern
     displaced_re: regex.Pattern
 
 
@@ -246,6 +247,7 @@ def _grammar() -> _Grammar:
         person_before_re=regex.compile(rf"(?:{person})(?:共有|共计|合计|共|有|达到|达|为|计)?\s*$"),
         rate_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['rate_noun']])})"
                                      r"(?:升至|提高到|提高至|增至|达到|达|为|是|保持在|稳定在)?\s*$"),
+        growth_re=regex.compile(rf"(?P<verb>{_alt([w for w, _ in words['frame_verb']])})了?\s*"),
         frame_re=regex.compile(rf"(?:{_alt([w for w, _ in words['frame_verb']])})了?(?:至|到|为)"
                                r"[^0-9０-９，,。；;！？!?、]{0,6}"),
         displaced_re=regex.compile(rf"(?:{_alt([w for w, _ in words['school_noun']])})所(?![以有在属得需谓])"),
@@ -559,6 +561,31 @@ def _comparisons(text: str, qs: list[Quantity]) -> None:
             _repair_glued_year(qs[i], qs[i - 1])
 
 
+#: Verbs of a decrease (the rest of rules/quantity_words.tsv's frame_verb are increases).
+DECREASE_VERBS = ("下降", "减少", "降低", "降", "缩小")
+#: How far the stated growth may be from the one the two amounts give (rounding of the stated %).
+GROWTH_TOLERANCE = 0.0006
+
+
+def _unit_slips(text: str, qs: list[Quantity], g: _Grammar) -> None:
+    """71540万元,较上年的66982.47元增加6.80%: a base written without the scale of the level before it
+    takes that scale when, and only when, the growth stated after it then comes out (71540/66982.47
+    is +6.80%); flagged ``repaired_unit_scale``."""
+    for i in range(1, len(qs) - 1):
+        level, base, rate = qs[i - 1], qs[i], qs[i + 1]
+        gm = g.growth_re.fullmatch(text, base.outer_end, rate.outer_start)
+        if not (gm and rate.unit == "%" and rate.value is not None and level.unit == base.unit is not None
+                and level.value and base.value and level.scale != base.scale and _plain(base)
+                and text[base.start - 1] in "的比较較"):
+            continue
+        growth = rate.value / 100 * (-1 if gm.group("verb").startswith(DECREASE_VERBS) and rate.value > 0 else 1)
+        k = level.scale / base.scale
+        if abs(level.value / (base.value * k) - 1 - growth) <= GROWTH_TOLERANCE < abs(level.value / base.value - 1 - growth):
+            base.number = base.value = float(Decimal(repr(base.value)) * Decimal(repr(k)))
+            base.scale = level.scale
+            base.flags.append("repaired_unit_scale")
+
+
 #: A glued number that carries a unit (2018152个下降至86个) is repaired only when it is this many
 #: times larger than its from/to partner while its tail is of the partner's order (within this factor).
 GLUED_JUMP, GLUED_ORDER = 100, 10
@@ -667,6 +694,7 @@ def read_quantities(text: str) -> list[Quantity]:
         _lists(text, qs)
         _frames(text, qs, g)
         _comparisons(text, qs)
+        _unit_slips(text, qs, g)
     if qs:
         _implied(text, qs, g)
     for q in qs:
