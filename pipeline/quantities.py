@@ -33,10 +33,23 @@ Choices:
   (1.2万余教师, 在校生共7214) is 人.
 - **From/to frames** (由A下降至B, 从A增加到B): A is flagged ``frame_from``, B
   ``frame_to`` (both are levels, not changes).
+- **Spacing** of real pages: a space (or two) between a number and its scale,
+  hedge or unit (75.6 万人, 4213 所, -5.32 %); a space as thousands separator
+  when a unit follows (2 318个, ``thousands_space``); a rate whose point was lost
+  to a space right after a word (入学率8 35% → 8.35, ``repaired_lost_point``).
+- **Words, not numbers**: a lone 百/千/万 counts only after a word and hedged
+  or closing its clause (近千名, 万余人, 突破千人,); 万人 alone, 千人门槛 give
+  nothing, 每百名学生 is ``per``; a Chinese numeral is read whole or not at all
+  (三万二千七百零五 with no unit gives nothing, never 三万); footnote markers
+  ([2]) are ``footnote``; 达.47% (digits lost before the point) is ``lost_digits``.
 - **Repairs** (flagged): a year glued to a count in a from/to frame
-  (大班额数2016619下降至 → 619, ``year`` 2016, ``repaired_glued_year``), a year
+  (大班额数2016619下降至 → 619, ``year`` 2016, ``repaired_glued_year``) or after
+  比/较 (比201834417.2046万元, checked against the level before it), a year
   range without its dash (20162018年, ``repaired_year_range``), a unit written
-  after its noun (50幼儿园所 → 50 所, ``repaired_displaced_unit``).
+  after its noun (50幼儿园所 → 50 所, ``repaired_displaced_unit``), a footnote
+  digit glued to a rate (入学率299.1% → 99.1, ``repaired_glued_footnote``), a
+  comparison base that lost its 万 when the stated growth proves it
+  (``repaired_unit_scale``), a decimal after 率/比例 that lost its % (``unit_implied``).
 """
 
 from __future__ import annotations
