@@ -30,7 +30,7 @@ from .aligned import AlignedText
 from .articles import NewsItemHead, document_year, news_item_heads, split_articles
 from .boilerplate import iter_lines, keep_mask, strip_boilerplate
 from .encoding import CleanError, decode_page
-from .htmltext import html_title, html_to_text, looks_like_html
+from .htmltext import CELL_SEPARATOR, html_title, html_to_text, looks_like_html
 from .records import Document, Page
 from .rulefiles import RuleError, load_tsv
 
@@ -182,6 +182,63 @@ def normalize_text(at: AlignedText, events: dict[str, list[int]] | None = None) 
     return at
 
 
+#: A table scraped one cell a line, each cell closed by " |" (类别 |, 学校数 |, 学前教育 |, 612 | …).
+_PIPE_CELL = regex.compile(r"[ \t]*(?P<cell>[^\n|\t]*?)[ \t]*\|[ \t]*")
+_PIPE_SEP = regex.compile(r"[ \t]*\|[ \t]*(?:\n[ \t]*)?")
+_NUMBER_CELL = regex.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?|[/／\-—–－]?")
+#: Fewest cells of such a table (a header of two columns and a row).
+PIPE_TABLE_MIN = 6
+
+
+def _pipe_table(cells: list[str]) -> list[list[str]] | None:
+    """Rows (header first) of a run of pipe cells: the header is the words before the first row's label,
+    a row is a label and the number cells after it; None when the run is not such a table."""
+    numeric = [_NUMBER_CELL.fullmatch(c) is not None for c in cells]
+    if True not in numeric or numeric.index(True) < 3:
+        return None
+    first = numeric.index(True) - 1
+    rows = [cells[:first]]
+    for cell, is_number in zip(cells[first:], numeric[first:], strict=True):
+        if is_number:
+            rows[-1].append(cell)
+        else:
+            rows.append([cell])
+    width = len(rows[0])
+    if any(not 2 <= len(r) <= width for r in rows[1:]):
+        return None
+    return rows
+
+
+def join_pipe_cells(at: AlignedText) -> AlignedText:
+    """Rebuild a table scraped one cell a line (``cell |``) as the clean stage writes tables: a row a
+    line, its cells parted by a tab (:data:`pipeline.htmltext.CELL_SEPARATOR`). A row short of cells
+    is padded at its end. Runs that do not read as a header and rows of numbers are left alone."""
+    text = at.text
+    runs: list[list[tuple[int, str]]] = [[]]
+    for s, e in iter_lines(text):
+        m = _PIPE_CELL.fullmatch(text, s, e)
+        if m:
+            runs[-1].append((m.end("cell"), m.group("cell")))
+        elif runs[-1]:
+            runs.append([])
+    seps: dict[int, str] = {}  # where a cell's text ends -> what replaces the " |" (and line end) after it
+    for run in runs:
+        rows = _pipe_table([c for _, c in run]) if len(run) >= PIPE_TABLE_MIN else None
+        ends = iter(end for end, _ in run)
+        for row in rows or []:
+            for _ in row[:-1]:
+                seps[next(ends)] = CELL_SEPARATOR
+            seps[next(ends)] = CELL_SEPARATOR * (len(rows[0]) - len(row)) + "\n"
+    if not seps:
+        return at
+
+    def repl(m: regex.Match) -> str:
+        new = seps.get(m.start(), m.group(0))
+        return new if "\n" in m.group(0) or not new.endswith("\n") else new[:-1]  # the page's last line
+
+    return at.sub(_PIPE_SEP, repl)
+
+
 def tidy_lines(at: AlignedText) -> AlignedText:
     """Strip each line's indentation and trailing space, drop blank lines."""
     text = at.text
@@ -231,6 +288,7 @@ def clean_page(page: Page) -> list[Document]:
         at = html_to_text(at, counters)
     events: dict[str, list[int]] = {}
     at = normalize_text(at, events)
+    at = join_pipe_cells(at)
     heads = [(int(at.raw[h.start]), h) for h in news_item_heads(at.text)]  # before 发布时间 lines go
     at, dropped = strip_boilerplate(at, counters)
     events["boilerplate_lines"] = dropped

@@ -79,6 +79,8 @@ LIST_SEPS = frozenset("、和及与")
 #: Characters that end the gap between a bare 万 amount and a person noun after it (verbs, prepositions).
 GAP_STOP = "分为是对向给让使用资助参培补覆惠于及和与在达到"
 VAGUE_BEFORE = frozenset("数數几幾上")
+#: Between a counted noun and its bare count: 在校生共7214, 教职工数为2406, 学校数 612.
+COUNT_VERBS = "(?:共有|共计|合计|共|有|达到|达|为|计)?"
 OPEN_QUOTES = frozenset("“\"「『‘")
 LONE_MULTIPLIERS = frozenset("百千万萬")
 BOUND_WORDS = frozenset({"以上", "及以上", "以下", "及以下", "以内", "超过", "超過", "不超过"})
@@ -140,6 +142,7 @@ class _Grammar:
     money_re: regex.Pattern
     person_after_re: regex.Pattern
     person_before_re: regex.Pattern
+    schools_before_re: regex.Pattern
     rate_before_re: regex.Pattern
     frame_re: regex.Pattern
     growth_re: regex.Pattern
@@ -257,7 +260,8 @@ def _grammar() -> _Grammar:
         money_re=regex.compile(_alt([w for w, _ in words["money_cue"]])),
         # 2.9万普通高中学生: up to 6 modifier characters, but no verb or preposition (2763.06万分别资助学生)
         person_after_re=regex.compile(rf"[^\P{{Han}}{GAP_STOP}]{{0,6}}?(?:{person})"),
-        person_before_re=regex.compile(rf"(?:{person})(?:共有|共计|合计|共|有|达到|达|为|计)?\s*$"),
+        person_before_re=regex.compile(rf"(?:{person})(?:人?数)?{COUNT_VERBS}\s*$"),
+        schools_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['school_noun']])})数{COUNT_VERBS}\s*$"),
         rate_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['rate_noun']])})"
                                      r"(?:升至|提高到|提高至|增至|达到|达|为|是|保持在|稳定在)?\s*$"),
         growth_re=regex.compile(rf"(?P<verb>{_alt([w for w, _ in words['frame_verb']])})了?\s*"),
@@ -686,10 +690,14 @@ def _implied(text: str, qs: list[Quantity], g: _Grammar) -> None:
         if (unit is None and q.scale == 1 and q.number is not None and 0 < q.number <= 100
                 and "." in q.text and g.rate_before_re.search(text, max(0, q.outer_start - 8), q.outer_start)):
             unit = "%"  # a headline rate that lost its %: 普及率升至98.87
-        if unit is None and g.person_before_re.search(text, max(0, q.outer_start - 10), q.outer_start):
-            if not (q.scale == 1 and q.number is not None and q.number == int(q.number)
-                    and GLUED_YEAR_MIN <= q.number <= GLUED_YEAR_MAX and len(q.text) == 4):
+        if unit is None and not (q.scale == 1 and q.number is not None and q.number == int(q.number)
+                                 and GLUED_YEAR_MIN <= q.number <= GLUED_YEAR_MAX and len(q.text) == 4):
+            whole = q.scale > 1 or q.number == int(q.number)  # no bare 12.71 people
+            if whole and g.person_before_re.search(text, max(0, q.outer_start - 10), q.outer_start):
                 unit = "人"
+            elif whole and q.scale == 1 and g.schools_before_re.search(text, max(0, q.outer_start - 8),
+                                                                          q.outer_start):
+                unit = "所"  # a table's 学校数 column: 学前教育学校数 612
         if unit:
             q.unit = unit
             q.flags.append("unit_implied")

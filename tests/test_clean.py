@@ -15,7 +15,15 @@ import regex
 
 from pipeline.aligned import AlignedText, map_offset
 from pipeline.articles import document_year, split_articles
-from pipeline.clean import PINYIN_NOTE, CleanError, clean_page, clean_pages, normalize_text, variant_map
+from pipeline.clean import (
+    PINYIN_NOTE,
+    CleanError,
+    clean_page,
+    clean_pages,
+    join_pipe_cells,
+    normalize_text,
+    variant_map,
+)
 from pipeline.records import Document, Page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +111,27 @@ def test_a_dropped_note_keeps_the_number_and_unit_on_their_raw_characters() -> N
     start = at.text.index("75.6万人")
     assert at.raw_span(start, start + 6) == (raw.index("75.6"), raw.index("人,") + 1)
     assert raw[int(at.raw[start + 5])] == "人" and raw[int(at.raw[at.text.index("2.38")])] == "2"
+
+
+PIPE_TABLE = ("2023-2024年全市基础教育情况表\n类别 |\n学校数 |\n在校生数 |\n专任教师数 |\n学前教育 |\n612 |\n117863 |\n"
+              "8571 |\n普通高中 |\n53 |\n85318 |\n中等职业教育 |\n14 |\n/ |\n1779 |\n备注:\n1、本表数据取自年度统计。")
+
+
+def test_a_table_scraped_one_cell_a_line_becomes_tab_rows() -> None:
+    at = join_pipe_cells(AlignedText.from_raw(PIPE_TABLE))
+    assert at.text.split("\n")[1:6] == ["类别\t学校数\t在校生数\t专任教师数", "学前教育\t612\t117863\t8571",
+                                        "普通高中\t53\t85318\t", "中等职业教育\t14\t/\t1779", "备注:"]
+    for ch, off in zip(at.text, at.raw, strict=True):  # every kept character on its raw one
+        assert ch == PIPE_TABLE[off] or ch in "\t\n"
+
+
+@pytest.mark.parametrize("text", [
+    "集运 |\n首页 |\n新闻 |\n正文",  # a menu: no number cell
+    "类别 |\n学校数 |\n幼儿园 |\n3 |\n4 |\n5 |\n6 |",  # a row longer than the header
+    "2019 |\n2020 |\n2021 |\n12 |\n13 |\n14 |",  # numbers first: no header
+])
+def test_pipe_lines_that_are_not_a_table_stay(text: str) -> None:
+    assert join_pipe_cells(AlignedText.from_raw(text)).text == text
 
 
 def test_every_seed_variant_is_mapped() -> None:

@@ -396,6 +396,10 @@ WEB_SENTENCES = [
     ("全县在校学生三万二千七百零五人,教职工二千余人", [(32705.0, "人"), (2000.0, "人")]),
     ("福建学前三年至高中段15年教育普及率升至98.87", [(15.0, "年"), (98.87, "%")]),  # a headline that lost its %
     ("师生比为13.5,生均校舍面积", [(13.5, None)]),
+    # table cells read with their column header (pipeline/tablecells.py): 数 names what is counted
+    ("学前教育学校数 612", [(612.0, "所")]),
+    ("学前教育在校生数 117863", [(117863.0, "人")]),
+    ("普通高中专任教师数 12.71", [(12.71, None)]),  # a cell of another column shifted in: no person count
     # a base that lost its 万 (the page's unit slip): the stated growth decides, and only then
     ("国家财政性教育经费为71540万元,较上年的66982.47元增加6.80%", [(715400000.0, "元"), (669824700.0, "元"), (6.8, "%")]),
     ("国家财政性教育经费为71540万元,较上年的66982.47元增加9.80%", [(715400000.0, "元"), (66982.47, "元"), (9.8, "%")]),
