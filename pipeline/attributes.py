@@ -55,6 +55,8 @@ _HEADING_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 
 #: The first clause of a line, past its outline number or dash (4、普通高中当年招生…, ——小学。)
 _LEAD_CLAUSE = regex.compile(r"\s*(?:[(（]?\d{1,2}[)）.．、]|[一二三四五六七八九十]+[、.．]|[-—–]+)?\s*([^，,。；;：:!！?？]{1,30})")
+#: A bare stage lead holds at most this many characters besides its stage words (学前教育, ——小学, 高中阶段教育)
+LEAD_EXTRA = 2
 #: A numbered list item line: (1) 1. 1、 ① (not a decimal such as 1.5)
 _LIST_ITEM = regex.compile(r"\s*(?:[(（]\d{1,2}[)）]|\d{1,2}\s*[.．、](?!\d)|[①-⑳])")
 #: A list's introducing line is looked for at most this many lines above an item (five-item lists
@@ -125,18 +127,22 @@ class DocFacts:
 
     def line_stage(self, start: int) -> str | None:
         """The stage of the line (paragraph) holding clean offset ``start`` when the line is about
-        one stage: its first clause names it (——小学。学校21所;在校学生25864人…, 4、普通高中当年招生
-        38127人…;在校学生104865人…, 学前教育。全国共有幼儿园…) and no stage word of the line names
-        another (幼儿园专任教师13682人…;小学专任教师31247人…;全市教职工98354人 is a list of stages)."""
+        one stage: its first clause names it, as a bare stage lead or in a record (——小学。学校21所;
+        在校学生25864人…, 4、普通高中当年招生38127人…;在校学生104865人…, 学前教育。全国共有幼儿园…; not
+        a topic such as (二)义务教育均衡发展) and no stage word of the line names another (幼儿园专任教师13682人…;小学专任教师31247人…;全市教职工98354人 is a list of stages)."""
         lo = self.text.rfind("\n", 0, start) + 1
         hi = self.text.find("\n", start)
         line = self.text[lo:hi if hi >= 0 else len(self.text)]
         first = _LEAD_CLAUSE.match(line)
         if first is None:
             return None
-        found, stage = stage_in(first.group(1))
+        lead = first.group(1).strip()
+        found, stage = stage_in(lead)
         if not found or stage is None:
             return None
+        named = sum(h.end - h.start for h in find_stage_words(lead))
+        if not regex.search(r"\d", lead) and len(lead) - named > LEAD_EXTRA:
+            return None  # (二)义务教育均衡发展: a section's general subject, not a stage lead
         stages = {h.word.stage for h in find_stage_words(line)}
         return stage if stages <= {stage, None} or stages == {stage} else None
 

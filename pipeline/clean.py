@@ -40,12 +40,33 @@ __all__ = ["CleanError", "clean_page", "clean_pages", "normalize_text", "variant
 
 VARIANT_FILE = "variants.tsv"
 
-#: Pinyin note after a Chinese character: (jié), (fā), （zhì）; at least one tone-marked vowel,
-#: so English glosses such as 教育(Education) stay. A scrape that lost the opening parenthesis
-#: leaves ?lián) (corpora/004: 更新?lián)Q代); that form is removed too.
+#: Pinyin note after a Chinese character: (jié), （zhì）, [wàn], (ge), (wan4), (zēng zhǎng), with or without
+#: a space before it. A note of tone-marked letters is one; a note without tone marks (neutral tone 個(ge),
+#: tone digits wan4) only when every syllable is pinyin, so English glosses such as 教育(Education) and
+#: (app) stay. A scrape that lost the opening parenthesis leaves ?lián) (corpora/004: 更新?lián)Q代); that
+#: form is removed when tone-marked.
 _TONE = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_TONELESS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ", "aaaaeeeeiiiioooouuuuüüüünnnm")
 PINYIN_NOTE = regex.compile(
-    rf"(?<=\p{{Han}})(?:[(（]\s*|[?？])(?=[a-zü{_TONE}]*[{_TONE}])[a-zü{_TONE}]{{1,7}}\s*[)）]")
+    rf"(?<=\p{{Han}}) ?(?:(?P<open>[(（\[［])\s*|[?？])"
+    rf"(?P<py>[a-zü{_TONE}]{{1,7}}[1-5]?(?:[ '’]?[a-zü{_TONE}]{{1,7}}[1-5]?){{0,3}})\s*[)）\]］]")
+_SYLLABLE = regex.compile(
+    r"(?:(?:[zcs]h|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ueng|ang|eng|ing|ong|ian|iao|uai|uan|üan|van|ai|ei|"
+    r"ao|ou|an|en|in|un|ün|vn|ia|ie|iu|ua|uo|ui|üe|ve|ue|er|a|o|e|i|u|ü|v)[1-5]?[ '’]?){1,4}")
+
+
+def is_pinyin_note(m: regex.Match) -> bool:
+    """Whether a :data:`PINYIN_NOTE` match is a pinyin note (see there), not a gloss in brackets."""
+    py = m.group("py")
+    toned = any(ch in _TONE for ch in py)
+    if toned and len(py) <= 7 and py.isalpha():
+        return True  # one tone-marked syllable, as the seeds write them
+    if not m.group("open"):
+        return False  # ?lián) only when tone-marked
+    letters = sum(ch.isalpha() for ch in py)
+    marked = toned or any(ch.isdigit() for ch in py)
+    return (marked or letters >= 2) and _SYLLABLE.fullmatch(py.translate(_TONELESS)) is not None
+
 
 #: Full-width digits, letters and % fold to ASCII everywhere; full-width . : - / only between digits.
 _FULLWIDTH = {cp: chr(cp - 0xFEE0) for cp in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
@@ -143,10 +164,14 @@ def normalize_text(at: AlignedText, events: dict[str, list[int]] | None = None) 
     at, changed = variant_map().apply(at)
     note("variants_mapped", _raw_of(at, changed))
     removed: list[int] = []
-    for m in PINYIN_NOTE.finditer(at.text):
+
+    def drop_note(m: regex.Match) -> str:
+        if not is_pinyin_note(m):
+            return m.group(0)
         removed.append(int(at.raw[m.start()]))
-    if removed:
-        at = at.sub(PINYIN_NOTE, "")
+        return ""
+
+    at = at.sub(PINYIN_NOTE, drop_note)
     note("pinyin_removed", removed)
     before = at.text
     conv = t2s_converter().convert

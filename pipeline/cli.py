@@ -112,17 +112,28 @@ def evaluate_models_cmd(corpora_dir: str, gold_dir: str, out_dir: str, only: str
 def numbers_cmd(texts: tuple[str, ...], values_only: bool) -> None:
     """Show how the quantity reader reads each line: one JSON object a line.
 
-    Reads the TEXTS given, else lines from standard input. Prints
-    {"text": …, "quantities": [{"text", "start", "end", "value", "unit", "approx", "flags", …}]}.
+    Reads the TEXTS given, else lines from standard input, each normalised as the clean stage
+    does (pinyin notes, traditional characters, full-width forms). Prints
+    {"text": …, "quantities": [{"text", "start", "end", "value", "unit", "approx", "flags", …}]}
+    ("clean": the normalised line, when it differs; "start"/"end" index the line as given).
 
     Example: echo "大班额数由619个下降至267个" | zhibiao numbers
     """
+    from .aligned import AlignedText
+    from .clean import normalize_text
     from .quantities import read_quantities
 
     lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
     for line in lines:
-        qs = [q.as_dict() for q in read_quantities(line) if q.is_value or not values_only]
-        click.echo(json.dumps({"text": line, "quantities": qs}, ensure_ascii=False))
+        at = normalize_text(AlignedText.from_raw(line))
+        qs = []
+        for q in read_quantities(at.text):
+            if q.is_value or not values_only:
+                d = q.as_dict()
+                d["start"], d["end"] = at.raw_span(q.start, q.end)
+                qs.append(d)
+        row = {"text": line} | ({"clean": at.text} if at.text != line else {}) | {"quantities": qs}
+        click.echo(json.dumps(row, ensure_ascii=False))
 
 
 # ---------------------------------------------------------------- pipeline stages (pipeline/runner.py)

@@ -33,10 +33,23 @@ Choices:
   (1.2万余教师, 在校生共7214) is 人.
 - **From/to frames** (由A下降至B, 从A增加到B): A is flagged ``frame_from``, B
   ``frame_to`` (both are levels, not changes).
+- **Spacing** of real pages: a space (or two) between a number and its scale,
+  hedge or unit (75.6 万人, 4213 所, -5.32 %); a space as thousands separator
+  when a unit follows (2 318个, ``thousands_space``); a rate whose point was lost
+  to a space right after a word (入学率8 35% → 8.35, ``repaired_lost_point``).
+- **Words, not numbers**: a lone 百/千/万 counts only after a word and hedged
+  or closing its clause (近千名, 万余人, 突破千人,); 万人 alone, 千人门槛 give
+  nothing, 每百名学生 is ``per``; a Chinese numeral is read whole or not at all
+  (三万二千七百零五 with no unit gives nothing, never 三万); footnote markers
+  ([2]) are ``footnote``; 达.47% (digits lost before the point) is ``lost_digits``.
 - **Repairs** (flagged): a year glued to a count in a from/to frame
-  (大班额数2016619下降至 → 619, ``year`` 2016, ``repaired_glued_year``), a year
+  (大班额数2016619下降至 → 619, ``year`` 2016, ``repaired_glued_year``) or after
+  比/较 (比201834417.2046万元, checked against the level before it), a year
   range without its dash (20162018年, ``repaired_year_range``), a unit written
-  after its noun (50幼儿园所 → 50 所, ``repaired_displaced_unit``).
+  after its noun (50幼儿园所 → 50 所, ``repaired_displaced_unit``), a footnote
+  digit glued to a rate (入学率299.1% → 99.1, ``repaired_glued_footnote``), a
+  comparison base that lost its 万 when the stated growth proves it
+  (``repaired_unit_scale``), a decimal after 率/比例 that lost its % (``unit_implied``).
 """
 
 from __future__ import annotations
@@ -52,12 +65,12 @@ from .numerals import ARABIC_SCALES, CN_SCALES, CN_UNITS, parse_arabic, parse_ch
 from .rulefiles import RuleError, load_tsv
 
 NOT_A_VALUE = frozenset({"masked", "year", "date", "time", "ratio", "ordinal", "list_marker", "document_number",
-                         "age", "phone", "vague"})
+                         "age", "phone", "vague", "footnote", "lost_digits", "per"})
 UNITS_FILE = "quantity_units.tsv"
 WORDS_FILE = "quantity_words.tsv"
 ROLES = frozenset({"age", "year", "date", "document_number", "duration"})
 WORD_ROLES = frozenset({"prefix_hedge", "suffix_hedge", "inner_hedge", "threshold_cue", "money_cue",
-                        "person_noun", "frame_verb", "school_noun"})
+                        "person_noun", "frame_verb", "school_noun", "rate_noun"})
 #: Years a bare 4-digit number (or the head of a glued number) may name.
 YEAR_MIN, YEAR_MAX = 1900, 2099
 GLUED_YEAR_MIN, GLUED_YEAR_MAX = 1990, 2039
@@ -66,7 +79,10 @@ LIST_SEPS = frozenset("、和及与")
 #: Characters that end the gap between a bare 万 amount and a person noun after it (verbs, prepositions).
 GAP_STOP = "分为是对向给让使用资助参培补覆惠于及和与在达到"
 VAGUE_BEFORE = frozenset("数數几幾上")
+#: Between a counted noun and its bare count: 在校生共7214, 教职工数为2406, 学校数 612.
+COUNT_VERBS = "(?:共有|共计|合计|共|有|达到|达|为|计)?"
 OPEN_QUOTES = frozenset("“\"「『‘")
+LONE_MULTIPLIERS = frozenset("百千万萬")
 BOUND_WORDS = frozenset({"以上", "及以上", "以下", "及以下", "以内", "超过", "超過", "不超过"})
 
 
@@ -126,7 +142,10 @@ class _Grammar:
     money_re: regex.Pattern
     person_after_re: regex.Pattern
     person_before_re: regex.Pattern
+    schools_before_re: regex.Pattern
+    rate_before_re: regex.Pattern
     frame_re: regex.Pattern
+    growth_re: regex.Pattern
     displaced_re: regex.Pattern
 
 
@@ -145,6 +164,12 @@ CN_BODY = "[零〇○一二两兩三四五六七八九壹贰貳叁參肆伍陆�
 CN_NUM = rf"(?:{CN_LEAD}{CN_BODY}{{0,24}}(?:[点點]{CN_DIG}{{1,8}})?)"
 SMALL_CN = "[一二三四五六七八九十]"
 CLAUSE_START = r"(?:^|(?<=[\n\r。；;：:！!？?\s]))"
+#: A space a page put between a number and its scale, hedge or unit (75.6 万人, 4213 所, -5.32 %).
+SPACES = " \u00a0\u3000"
+SP = f"[{SPACES}]{{0,2}}"
+HAN = "[\u4e00-\u9fff]"
+#: A decimal point lost to a space in a rate: 8 35% is 8.35%, only right after a word (入学率8 35%).
+LOST_POINT = rf"(?:(?<={HAN})|(?<={HAN} ))(?P<a_lost>{D}{{1,2}} {D}{{1,2}})(?= ?[%％])"
 
 
 @cache
@@ -179,6 +204,8 @@ def _grammar() -> _Grammar:
     unit_re = unit_alt(list(units))
     cn_unit_re = unit_alt(cn_units)
     inner = _alt([w for w, _ in words["inner_hedge"]])
+    # a space as thousands separator (2 318个), only when a scale, hedge or unit follows
+    spaced = rf"{D}{{1,3}}(?: {D}{{3}}){{1,4}}(?:[.．]{D}{{1,12}})?(?={SP}(?:{scales}|{inner}|{unit_re}))"
     pattern = "|".join([
         # 〔2018〕70号
         r"(?P<doc>[〔\[【［(（﹝]\s*(?P<doc_y>(?:19|20)[0-9]{2})\s*[〕\]】］)）﹞]\s*(?:第\s*)?(?P<doc_n>[0-9]{1,5})\s*[号號])",
@@ -188,23 +215,25 @@ def _grammar() -> _Grammar:
         # masked: xx.5%, 10xx6元, 20__年, xx年
         rf"(?P<m>(?<![A-Za-z])(?={D}{{0,8}}{MASKCH})(?:(?=[0-9０-９xXｘＸ×_＿.．]{{0,16}}{D})|(?={MASKCH}{{1,8}}\s?(?:{unit_re})))"
         rf"[0-9０-９xXｘＸ×_＿]{{1,16}}(?:[.．][0-9０-９xXｘＸ×_＿]{{1,8}})?(?![A-Za-z])(?P<m_u>{unit_re})?)",
-        rf"(?P<o>第\s*(?P<o_n>{NUM}|{CN_NUM})(?P<o_u>{unit_re})?)",
+        rf"(?P<o>第\s*(?P<o_n>{NUM}|{CN_NUM})(?:{SP}(?P<o_u>{unit_re}))?)",
         rf"(?P<p>百分之(?P<p_n>{NUM}|{CN_NUM}|百))",
         rf"(?P<lp>[(（](?:[0-9]{{1,2}}|{SMALL_CN}{{1,3}})[)）])",
         r"(?P<lc>[①-⑳])",
+        rf"(?P<fn>[\[［]{D}{{1,2}}[\]］])",  # a footnote marker: 入学率[2]99.1%
         rf"(?P<ls>{CLAUSE_START}(?:[0-9]{{1,2}}(?=[.．、](?![0-9０-９]))|{SMALL_CN}{{1,3}}(?=[、．.]))"
         rf"|(?:^|(?<=[\n\r。；;：:！!？?\s，,])){SMALL_CN}{{1,2}}(?=是))",
         r"(?P<cy>[〇零○一二三四五六七八九]{4}年)",
         r"(?P<tm>(?<![0-9])(?:[01]?[0-9]|2[0-3])[:：][0-5][0-9](?:[:：][0-5][0-9])?(?![0-9]))",
         r"(?P<ra>(?<![0-9.])[0-9]{1,12}(?:\.[0-9]{1,6})?\s{0,3}[:：∶]\s{0,3}[0-9]{1,12}(?:\.[0-9]{1,6})?(?![0-9]))",
-        rf"(?P<a>(?P<a_sign>(?<![0-9０-９A-Za-z.xXｘＸ×_＿])[-－−])?(?<![0-9０-９A-Za-z])(?<![A-Za-z]-)(?<![0-9]\.)(?P<a_num>{NUM})(?P<a_h1>{inner})?"
-        rf"(?P<a_sc>{scales})?(?P<a_h2>{inner})?(?P<a_u>{unit_re})?)",
+        rf"(?P<a>(?P<a_sign>(?<![0-9０-９A-Za-z.xXｘＸ×_＿])[-－−])?(?<![0-9０-９A-Za-z])(?<![A-Za-z]-)(?<![0-9]\.)"
+        rf"(?:{LOST_POINT}|(?P<a_num>{spaced}|{NUM}))(?:{SP}(?P<a_h1>{inner}))?"
+        rf"(?:{SP}(?P<a_sc>{scales}))?(?:{SP}(?P<a_h2>{inner}))?(?:{SP}(?P<a_u>{unit_re}))?)",
         # a Chinese numeral only before a scale, a hedge or a counter, or ending in 万/亿 (两万)
         rf"(?P<c>(?P<c_n>{CN_NUM}|[百千万萬](?=(?:{inner})?[人名]))"
         rf"(?:(?=(?:{inner})?(?:个亿|個億|[万萬亿億])?(?:{inner})?(?:{cn_unit_re}))|(?={inner}|个亿|個億|[万萬亿億])"
         rf"|(?<=[万萬亿億]))"
         rf"(?P<c_h1>{inner})?(?P<c_sc>个亿|個億|[万萬亿億])?"
-        rf"(?P<c_h2>{inner})?(?P<c_u>{cn_unit_re})?)",
+        rf"(?P<c_h2>{inner})?(?!{CN_BODY})(?P<c_u>{cn_unit_re})?)",  # whole or not at all: 三万二千七百零五
     ])
 
     # Every branch starts with one of these: testing it first lets the scan skip other characters fast.
@@ -231,7 +260,11 @@ def _grammar() -> _Grammar:
         money_re=regex.compile(_alt([w for w, _ in words["money_cue"]])),
         # 2.9万普通高中学生: up to 6 modifier characters, but no verb or preposition (2763.06万分别资助学生)
         person_after_re=regex.compile(rf"[^\P{{Han}}{GAP_STOP}]{{0,6}}?(?:{person})"),
-        person_before_re=regex.compile(rf"(?:{person})(?:共有|共计|合计|共|有|达到|达|为|计)?\s*$"),
+        person_before_re=regex.compile(rf"(?:{person})(?:人?数)?{COUNT_VERBS}\s*$"),
+        schools_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['school_noun']])})数{COUNT_VERBS}\s*$"),
+        rate_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['rate_noun']])})"
+                                     r"(?:升至|提高到|提高至|增至|达到|达|为|是|保持在|稳定在)?\s*$"),
+        growth_re=regex.compile(rf"(?P<verb>{_alt([w for w, _ in words['frame_verb']])})了?\s*"),
         frame_re=regex.compile(rf"(?:{_alt([w for w, _ in words['frame_verb']])})了?(?:至|到|为)"
                                r"[^0-9０-９，,。；;！？!?、]{0,6}"),
         displaced_re=regex.compile(rf"(?:{_alt([w for w, _ in words['school_noun']])})所(?![以有在属得需谓])"),
@@ -295,13 +328,23 @@ def _from_match(m: re.Match, text: str, g: _Grammar) -> Quantity | None:
     kind = m.lastgroup
     s, e = m.span()
     if kind == "a":
-        sign, num, h1, sc, h2, u = m.group("a_sign", "a_num", "a_h1", "a_sc", "a_h2", "a_u")
-        dec = parse_arabic(num)
+        sign, num, lost, h1, sc, h2, u = m.group("a_sign", "a_num", "a_lost", "a_h1", "a_sc", "a_h2", "a_u")
+        flags = []
+        if lost:
+            num, flags = lost.replace(" ", "."), ["repaired_lost_point"]  # 8 35% is 8.35%
+        elif " " in num:
+            flags = ["thousands_space"]  # 2 318个
+        dec = parse_arabic(num.replace(" ", ""))
         if dec is None:
             return None
         if sign:
             dec = -dec
-        return _number(m, text, g, dec, sc, h1 or h2, u, m.start("a_u") if u else e, num, [])
+        elif s >= 2 and text[s - 1] in ".．" and (text[s - 2] == " " or "\u4e00" <= text[s - 2] <= "\u9fff"):
+            flags = ["lost_digits"]  # 达.47%: the scrape dropped the digits before the point
+        q = _number(m, text, g, dec, sc, h1 or h2, u, _number_end(m, text, "a_u"), num, flags)
+        if "lost_digits" in flags:
+            q.value = None
+        return q
     if kind == "c":
         num, h1, sc, h2, u = m.group("c_n", "c_h1", "c_sc", "c_h2", "c_u")
         has_scale = bool(sc) or any(ch in CN_SCALES for ch in num[1:])
@@ -315,7 +358,12 @@ def _from_match(m: re.Match, text: str, g: _Grammar) -> Quantity | None:
         dec = parse_chinese(num)
         if dec is None:
             return None
-        q = _number(m, text, g, dec, sc, h1 or h2, u, m.start("c_u") if u else e, "", ["chinese_numeral"])
+        q = _number(m, text, g, dec, sc, h1 or h2, u, _number_end(m, text, "c_u"), "", ["chinese_numeral"])
+        if num in LONE_MULTIPLIERS and s and text[s - 1] == "每":
+            q.flags.append("per")  # 每百名学生, 每万人: the denominator of a ratio, not a count
+            q.value = None
+        elif num in LONE_MULTIPLIERS and not _lone_multiplier_counts(q, text):
+            return None  # 万人 alone, 千人门槛, 万人空巷: a word, not a number
         if s and text[s - 1] in VAGUE_BEFORE and num[0] in "十百千万萬":
             q.flags.append("vague")  # 数十所, 几百人, 上千名: no number is stated
             q.value = None
@@ -343,7 +391,10 @@ def _from_match(m: re.Match, text: str, g: _Grammar) -> Quantity | None:
         dec = parse_arabic(raw) if raw[0] in "0123456789０１２３４５６７８９" else parse_chinese(raw)
         unit = g.units[u][0] if u else None
         return Quantity(m.group(), s, e, None, unit, flags=["ordinal"], number=float(dec) if dec is not None else None,
-                        unit_text=u, number_end=m.start("o_u") if u else e, outer_start=s, outer_end=e)
+                        unit_text=u, number_end=_number_end(m, text, "o_u"), outer_start=s, outer_end=e)
+    if kind == "fn":
+        return Quantity(m.group(), s, e, None, None, flags=["footnote"], number=float(parse_arabic(m.group()[1:-1]) or 0),
+                        number_end=e, outer_start=s, outer_end=e)
     if kind in ("lp", "lc", "ls"):
         raw = m.group()
         digits = "".join(ch for ch in raw if ch.isdigit() and ch.isascii())
@@ -367,6 +418,26 @@ def _from_match(m: re.Match, text: str, g: _Grammar) -> Quantity | None:
         return Quantity(m.group(), s, e, None, "年", flags=["year", "chinese_numeral"], year=y, number=float(y),
                         unit_text="年", number_end=s + 4, outer_start=s, outer_end=e)
     return None
+
+
+def _lone_multiplier_counts(q: Quantity, text: str) -> bool:
+    """A 百/千/万 with no digit before it counts only after a word and when hedged (近千名, 万余人, 数千人)
+    or closing its clause (突破千人,); 万人 at the start, 千人门槛 and 万人空巷 are words."""
+    s = q.start
+    if not s or not ("\u4e00" <= text[s - 1] <= "\u9fff"):
+        return False
+    if q.approx or text[s - 1] in VAGUE_BEFORE:
+        return True
+    after = text[q.outer_end:q.outer_end + 1]
+    return not after or not ("\u4e00" <= after <= "\u9fff")
+
+
+def _number_end(m: re.Match, text: str, unit_group: str) -> int:
+    """End of the numeral (and scale) of ``m``: before its unit and any space before the unit."""
+    end = m.start(unit_group) if m.group(unit_group) else m.end()
+    while end > m.start() and text[end - 1] in SPACES:
+        end -= 1
+    return end
 
 
 def _number(m: re.Match, text: str, g: _Grammar, dec: Decimal, sc: str | None, inner: str | None,
@@ -394,7 +465,8 @@ def _number(m: re.Match, text: str, g: _Grammar, dec: Decimal, sc: str | None, i
 def _plain(q: Quantity) -> bool:
     """A number that may borrow or lend a unit: read, not masked/ordinal/phone/... ."""
     return q.number is not None and not (set(q.flags) & {"masked", "ordinal", "list_marker", "phone",
-                                                         "document_number", "range", "date"})
+                                                         "document_number", "range", "date", "footnote",
+                                                         "lost_digits"})
 
 
 def _merge_compounds(text: str, qs: list[Quantity]) -> list[Quantity]:
@@ -498,6 +570,39 @@ def _frames(text: str, qs: list[Quantity], g: _Grammar) -> None:
             _borrow(b, a, "unit_from_frame", with_scale=False)
 
 
+def _comparisons(text: str, qs: list[Quantity]) -> None:
+    """37326.9万元,比201834417.2万元增加2909.7万元: a year that lost its 年 after 比/较 is glued to the
+    base of the comparison; the level before it is the partner that :func:`_repair_glued_year` checks."""
+    for i in range(1, len(qs)):
+        if text[qs[i].start - 1] in "比较較" and qs[i].unit is not None:
+            _repair_glued_year(qs[i], qs[i - 1])
+
+
+#: Verbs of a decrease (the rest of rules/quantity_words.tsv's frame_verb are increases).
+DECREASE_VERBS = ("下降", "减少", "降低", "降", "缩小")
+#: How far the stated growth may be from the one the two amounts give (rounding of the stated %).
+GROWTH_TOLERANCE = 0.0006
+
+
+def _unit_slips(text: str, qs: list[Quantity], g: _Grammar) -> None:
+    """71540万元,较上年的66982.47元增加6.80%: a base written without the scale of the level before it
+    takes that scale when, and only when, the growth stated after it then comes out (71540/66982.47
+    is +6.80%); flagged ``repaired_unit_scale``."""
+    for i in range(1, len(qs) - 1):
+        level, base, rate = qs[i - 1], qs[i], qs[i + 1]
+        gm = g.growth_re.fullmatch(text, base.outer_end, rate.outer_start)
+        if not (gm and rate.unit == "%" and rate.value is not None and level.unit == base.unit is not None
+                and level.value and base.value and level.scale != base.scale and _plain(base)
+                and text[base.start - 1] in "的比较較"):
+            continue
+        growth = rate.value / 100 * (-1 if gm.group("verb").startswith(DECREASE_VERBS) and rate.value > 0 else 1)
+        k = level.scale / base.scale
+        if abs(level.value / (base.value * k) - 1 - growth) <= GROWTH_TOLERANCE < abs(level.value / base.value - 1 - growth):
+            base.number = base.value = float(Decimal(repr(base.value)) * Decimal(repr(k)))
+            base.scale = level.scale
+            base.flags.append("repaired_unit_scale")
+
+
 #: A glued number that carries a unit (2018152个下降至86个) is repaired only when it is this many
 #: times larger than its from/to partner while its tail is of the partner's order (within this factor).
 GLUED_JUMP, GLUED_ORDER = 100, 10
@@ -505,26 +610,56 @@ GLUED_JUMP, GLUED_ORDER = 100, 10
 
 def _repair_glued_year(a: Quantity, b: Quantity) -> None:
     """大班额数2016619下降至267个: the head of a 5-8 digit number in a from/to frame is a year glued to
-    the count. A bare number is always repaired; one written with its unit (2018152个下降至86个)
-    only when the tail, not the whole, is of the same order as the partner ``b``."""
-    if a.scale != 1 or a.value is None or not _plain(a):
+    the count. A bare whole number is always repaired; one written with its unit (2018152个下降至86个,
+    201834417.2046万元) only when the tail, not the whole, is of the same order as the partner ``b``."""
+    if a.value is None or not _plain(a) or "thousands_space" in a.flags:
         return
-    digits = a.text[:len(a.text) - len(a.unit_text or "")] if a.unit else a.text
-    if not (5 <= len(digits) <= 8 and digits.isdigit() and digits.isascii()):
+    digits = a.text[:a.number_end - a.start]
+    whole, _, frac = digits.rstrip("".join(ARABIC_SCALES)).partition(".")
+    if not (5 <= len(whole) <= (12 if a.unit else 8) and whole.isdigit() and whole.isascii()
+            and (frac.isdigit() or not frac) and (a.unit or (a.scale == 1 and not frac))):
         return
-    head, rest = int(digits[:4]), digits[4:]
+    head, rest = int(whole[:4]), whole[4:] + (f".{frac}" if frac else "")
     if not GLUED_YEAR_MIN <= head <= GLUED_YEAR_MAX or rest[0] == "0":
         return
+    number = to_float(Decimal(rest), a.scale)
     if a.unit is not None:
         other = b.value
         if a.unit != b.unit or not other or a.value < GLUED_JUMP * other \
-                or not other / GLUED_ORDER <= float(rest) <= other * GLUED_ORDER:
+                or not other / GLUED_ORDER <= number <= other * GLUED_ORDER:
             return
-    a.year, a.number = head, float(rest)
-    a.value = a.number
-    a.start += 4
-    a.text = a.text[4:]
-    a.flags.append("repaired_glued_year")
+    a.year = head
+    _drop_head(a, 4, number, "repaired_glued_year")
+
+
+def _drop_head(q: Quantity, k: int, number: float, flag: str) -> None:
+    """Cut the first ``k`` characters (a glued year or footnote) off ``q``, which now reads ``number``."""
+    q.number = q.value = number
+    if q.outer_start == q.start:
+        q.outer_start += k
+    q.start += k
+    q.text = q.text[k:]
+    q.flags.append(flag)
+
+
+#: A rate glued to a footnote digit: a level rate (入学率 …) reads at most this much (gross rates pass 100).
+RATE_MAX = 150
+GROWTH_RATES = ("增长率", "增速", "增幅")
+
+
+def _repair_glued_footnote(q: Quantity, text: str) -> None:
+    """入学率299.1%: a footnote marker ([2]) scraped without its brackets is glued to the rate after it.
+    A % right after 率 that reads over :data:`RATE_MAX` loses its first one or two digits when what
+    is left is a rate (1-100, no leading 0); growth rates (增长率 …) are never cut."""
+    if not (q.unit == "%" and q.scale == 1 and q.value is not None and q.value > RATE_MAX and _plain(q)
+            and text[q.start - 1:q.start] == "率" and not text.endswith(GROWTH_RATES, 0, q.start)):
+        return
+    digits = text[q.start:q.number_end]
+    for k in (1, 2):
+        rest = digits[k:]
+        if rest[:1] in "123456789" and rest[:1] and (dec := parse_arabic(rest)) is not None and 1 <= dec <= 100:
+            _drop_head(q, k, float(dec), "repaired_glued_footnote")
+            return
 
 
 CLAUSE_ENDS = "。；;！？!?\n,，、:：(（"
@@ -552,10 +687,17 @@ def _implied(text: str, qs: list[Quantity], g: _Grammar) -> None:
             q.unit = q.unit_text = "所"
             q.flags.append("repaired_displaced_unit")
             continue
-        if unit is None and g.person_before_re.search(text, max(0, q.outer_start - 10), q.outer_start):
-            if not (q.scale == 1 and q.number is not None and q.number == int(q.number)
-                    and GLUED_YEAR_MIN <= q.number <= GLUED_YEAR_MAX and len(q.text) == 4):
+        if (unit is None and q.scale == 1 and q.number is not None and 0 < q.number <= 100
+                and "." in q.text and g.rate_before_re.search(text, max(0, q.outer_start - 8), q.outer_start)):
+            unit = "%"  # a headline rate that lost its %: 普及率升至98.87
+        if unit is None and not (q.scale == 1 and q.number is not None and q.number == int(q.number)
+                                 and GLUED_YEAR_MIN <= q.number <= GLUED_YEAR_MAX and len(q.text) == 4):
+            whole = q.scale > 1 or q.number == int(q.number)  # no bare 12.71 people
+            if whole and g.person_before_re.search(text, max(0, q.outer_start - 10), q.outer_start):
                 unit = "人"
+            elif whole and q.scale == 1 and g.schools_before_re.search(text, max(0, q.outer_start - 8),
+                                                                          q.outer_start):
+                unit = "所"  # a table's 学校数 column: 学前教育学校数 612
         if unit:
             q.unit = unit
             q.flags.append("unit_implied")
@@ -572,6 +714,10 @@ def read_quantities(text: str) -> list[Quantity]:
         qs = _merge_ranges(text, qs)
         _lists(text, qs)
         _frames(text, qs, g)
+        _comparisons(text, qs)
+        _unit_slips(text, qs, g)
     if qs:
         _implied(text, qs, g)
+    for q in qs:
+        _repair_glued_footnote(q, text)
     return qs

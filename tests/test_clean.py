@@ -15,7 +15,15 @@ import regex
 
 from pipeline.aligned import AlignedText, map_offset
 from pipeline.articles import document_year, split_articles
-from pipeline.clean import PINYIN_NOTE, CleanError, clean_page, clean_pages, normalize_text, variant_map
+from pipeline.clean import (
+    PINYIN_NOTE,
+    CleanError,
+    clean_page,
+    clean_pages,
+    normalize_text,
+    variant_map,
+)
+from pipeline.flattables import rejoin_flat_tables
 from pipeline.records import Document, Page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,12 +87,52 @@ def test_variant_characters_map_back(raw: str, clean: str) -> None:
     ("對普惠性幼兒園3-5歲在園困難兒童資助標準為每人每年1200元", "对普惠性幼儿园3-5岁在园困难儿童资助标准为每人每年1200元"),
     ("保障機制、教師隊伍", "保障机制、教师队伍"),
     ("教育(Education)狭义上指专门组织的学校教育", "教育(Education)狭义上指专门组织的学校教育"),
+    # notes between a number and its unit, full-width, spaced, toneless, tone digits, several syllables
+    ("在校生75.6萬(wàn)人,提高2.1個(gè)百分點(diǎn)", "在校生75.6万人,提高2.1个百分点"),
+    ("在校生75.6萬（wàn）人", "在校生75.6万人"),
+    ("在校生75.6 萬 (wàn) 人", "在校生75.6 万 人"),
+    ("共有19.74萬個(ge)班", "共有19.74万个班"),
+    ("比上年增長(zeng1 zhang3)3.2%", "比上年增长3.2%"),
+    ("增長(zēngzhǎng)3.2%", "增长3.2%"),
+    ("開發智能(app)與(pdf)文檔", "开发智能(app)与(pdf)文档"),
+    ("學校(含教學點)", "学校(含教学点)"),
     ("入学率达到１２３．５％,共２０所", "入学率达到123.5%,共20所"),
     ("时间为１０：３０，地点：学校", "时间为10:30，地点：学校"),
     ("巩固率为99.10%、99.07%;初中", "巩固率为99.10%、99.07%;初中"),
 ])
 def test_traditional_pinyin_and_fullwidth(raw: str, clean: str) -> None:
     assert norm(raw) == clean
+
+
+def test_a_dropped_note_keeps_the_number_and_unit_on_their_raw_characters() -> None:
+    raw = "全省在園幼兒75.6萬(wàn)人,占總數(shù)的2.38%"
+    at = normalize_text(AlignedText.from_raw(raw))
+    assert at.text == "全省在园幼儿75.6万人,占总数的2.38%"
+    start = at.text.index("75.6万人")
+    assert at.raw_span(start, start + 6) == (raw.index("75.6"), raw.index("人,") + 1)
+    assert raw[int(at.raw[start + 5])] == "人" and raw[int(at.raw[at.text.index("2.38")])] == "2"
+
+
+PIPE_TABLE = ("2023-2024年全市基础教育情况表\n类别 |\n学校数 |\n在校生数 |\n专任教师数 |\n学前教育 |\n612 |\n117863 |\n"
+              "8571 |\n普通高中 |\n53 |\n85318 |\n中等职业教育 |\n14 |\n/ |\n1779 |\n备注:\n1、本表数据取自年度统计。")
+
+
+def test_a_table_scraped_one_cell_a_line_becomes_tab_rows() -> None:
+    at = rejoin_flat_tables(AlignedText.from_raw(PIPE_TABLE))
+    # a row short of a cell keeps its numbers in one cell: which column lost it is unknown
+    assert at.text.split("\n")[1:6] == ["类别\t学校数\t在校生数\t专任教师数", "学前教育\t612\t117863\t8571",
+                                        "普通高中\t53 85318", "中等职业教育\t14\t/\t1779", "备注:"]
+    for ch, off in zip(at.text, at.raw, strict=True):  # every kept character on its raw one
+        assert ch == PIPE_TABLE[off] or ch in "\t\n "
+
+
+@pytest.mark.parametrize("text", [
+    "集运 |\n首页 |\n新闻 |\n正文",  # a menu: no number cell
+    "类别 |\n学校数 |\n幼儿园 |\n3 |\n4 |\n5 |\n6 |",  # a row longer than the header
+    "2019 |\n2020 |\n2021 |\n12 |\n13 |\n14 |",  # numbers first: no header
+])
+def test_pipe_lines_that_are_not_a_table_stay(text: str) -> None:
+    assert rejoin_flat_tables(AlignedText.from_raw(text)).text == text
 
 
 def test_every_seed_variant_is_mapped() -> None:

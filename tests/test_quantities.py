@@ -332,22 +332,84 @@ def test_long_runs_of_numeral_characters_read_nothing(text: str) -> None:
     assert read_quantities(text) == []
 
 
-def test_gold_quotes_read_with_at_least_99_percent_value_and_unit_accuracy() -> None:
-    """The quality floor of issue 3: some quantity of each gold quote has the record's value and unit."""
+def gold_quote_misses(records: list[dict]) -> list[tuple[str, float, str, str]]:
+    """Gold records none of whose quote's quantities has the record's value and unit (a change's
+    magnitude: the reader reads 减少65所 as 65, the extractor signs it)."""
     import math
 
     from pipeline.aligned import AlignedText
     from pipeline.clean import normalize_text
-    from pipeline.evaluate import REL_TOL, load_gold
+    from pipeline.evaluate import REL_TOL
 
-    records = load_gold(ROOT / "gold")
     misses = []
     for rec in records:
         qs = read_quantities(normalize_text(AlignedText.from_raw(rec["quote"])).text)
-        if not any(q.is_value and q.unit == rec["unit"] and math.isclose(q.value, rec["value"], rel_tol=REL_TOL)
-                   for q in qs):
-            misses.append((rec["value"], rec["unit"], rec["quote"]))
+        size = abs if rec.get("kind") == "change" else float
+        if not any(q.is_value and q.unit == rec["unit"] and math.isclose(size(q.value), size(rec["value"]),
+                                                                         rel_tol=REL_TOL) for q in qs):
+            misses.append((rec["source"], rec["value"], rec["unit"], rec["quote"]))
+    return misses
+
+
+def test_gold_quotes_read_with_at_least_99_percent_value_and_unit_accuracy() -> None:
+    """The quality floor of issue 3: some quantity of each gold quote has the record's value and unit."""
+    from pipeline.evaluate import load_gold
+
+    records = load_gold(ROOT / "gold")
+    misses = gold_quote_misses(records)
     assert records and 1 - len(misses) / len(records) >= 0.99, misses
+
+
+WEB = ROOT.parent / "shared" / "web" / "gold"
+#: ../shared/web pages tuned on (01-06 of each letter); 07-10 are kept for a blind score.
+WEB_TUNE = ("01", "02", "03", "04", "05", "06")
+
+
+@pytest.mark.skipif(not WEB.is_dir(), reason="../shared/web not present")
+def test_web_gold_quotes_read_value_and_unit() -> None:
+    """Real pages (issue 10), tuned part only: the quotes' numbers read right. The misses left are
+    values whose unit only a table header or the sentence gives (a03's cells, 98.87 without %, 3015.48
+    without 元) or a spun unit word (百分面); the floor is the figure of this change (0.917 before it)."""
+    from pipeline.evaluate import load_gold
+
+    records = [r for r in load_gold(WEB) if r["source"][-2:] in WEB_TUNE]
+    misses = gold_quote_misses(records)
+    assert len(records) > 500 and 1 - len(misses) / len(records) >= 0.93, misses
+
+
+# real sentences of ../shared/web (tuned part) and the values read from them
+WEB_SENTENCES = [
+    ("认定普惠性幼儿园 128 所,普惠性幼儿园在园幼儿占比达到93.6%", [(128.0, "所"), (93.6, "%")]),
+    ("全县共投入各类资金 1.43 亿元,实施校舍及场地建设项目 53 个", [(143000000.0, "元"), (53.0, "个")]),
+    ("营养改善计划覆盖农村义务教育学生 4.6 万余人。", [(46000.0, "人")]),
+    ("重点本科上线率达到18.46%,提高了 2.75 个百分点", [(18.46, "%"), (2.75, "百分点")]),
+    ("全县中小学及幼儿园在校学生38617 人,教职工2406名。", [(38617.0, "人"), (2406.0, "人")]),
+    ("较上年的61937万元增长-5.32 %。", [(619370000.0, "元"), (-5.32, "%")]),
+    ("学前教育当年入园幼儿[2]1752.64万人◈✿✿★;在园幼儿[3]达4796.17万人", [(17526400.0, "人"), (47961700.0, "人")]),
+    ("学前教育毛入园率[4]为85.2%", [(85.2, "%")]),
+    ("学前教育毛入园率485.2%", [(85.2, "%")]),  # the same marker scraped without its brackets
+    ("全县本科进线人数合计6012人,比上年净增213人,首次突破六千人", [(6012.0, "人"), (213.0, "人"), (6000.0, "人")]),
+    ("本一进线人数达1587人,首次跨越千人门槛,比上年净增602人", [(1587.0, "人"), (602.0, "人")]),
+    ("全市学前三年毛入园率达.47%,普惠性幼儿园覆盖率", []),  # the scrape dropped the digits before the point
+    ("(一)、基本支出37326.9158万元,比201834417.2046万元增加2909.7112万元",
+     [(373269158.0, "元"), (344172046.0, "元"), (29097112.0, "元")]),
+    ("全县在校学生三万二千七百零五人,教职工二千余人", [(32705.0, "人"), (2000.0, "人")]),
+    ("福建学前三年至高中段15年教育普及率升至98.87", [(15.0, "年"), (98.87, "%")]),  # a headline that lost its %
+    ("师生比为13.5,生均校舍面积", [(13.5, None)]),
+    # table cells read with their column header (pipeline/tablecells.py): 数 names what is counted
+    ("学前教育学校数 612", [(612.0, "所")]),
+    ("学前教育在校生数 117863", [(117863.0, "人")]),
+    ("普通高中专任教师数 12.71", [(12.71, None)]),  # a cell of another column shifted in: no person count
+    # a base that lost its 万 (the page's unit slip): the stated growth decides, and only then
+    ("国家财政性教育经费为71540万元,较上年的66982.47元增加6.80%", [(715400000.0, "元"), (669824700.0, "元"), (6.8, "%")]),
+    ("国家财政性教育经费为71540万元,较上年的66982.47元增加9.80%", [(715400000.0, "元"), (66982.47, "元"), (9.8, "%")]),
+    ("一般公共预算教育经费6.7亿元,比上年的62000万元增长8.06%", [(670000000.0, "元"), (620000000.0, "元"), (8.06, "%")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), WEB_SENTENCES)
+def test_real_page_sentences_read_right(text: str, expected: list[tuple[float, str]]) -> None:
+    assert values(text) == expected
 
 
 @pytest.fixture
