@@ -43,6 +43,12 @@ class Document:
     year: int | None = None
     stats: dict[str, int] = field(default_factory=dict)
     near_duplicate_of: str | None = None
+    region: str | None = None
+    region_code: str | None = None
+    region_method: str | None = None
+    region_candidates: list[str] = field(default_factory=list)
+    report_type: str | None = None
+    reporting_year: int | None = None
 
     def raw_offset(self, pos: int) -> int:
         """Map a clean-text offset to the raw-text offset (see :mod:`pipeline.aligned`)."""
@@ -127,6 +133,9 @@ class Indicator:
     rule_id: str | None
     confidence: float
     flags: list[str] = field(default_factory=list)
+    region: str | None = None
+    region_code: str | None = None
+    record_id: str = ""
 
 
 @dataclass
