@@ -57,7 +57,7 @@ ANONYMISED = regex.compile(
     r"(?:某{1,2}|[xX×＊*_＿○〇]{1,3}|[A-Z](?=县|市|区))(?:省|市|县|区|州|旗|地)(?!级)")
 #: Words just before a place that make it a destination or a partner, not the subject of the
 #: value: 赴江苏参加集训, 上报四川省, 来自北京, 与奉化区结对.
-_NOT_SUBJECT = regex.compile(r"(?:赴|到|向|往|去|至|上报|报送|推荐|来自|与|和|同|被|获|荣获|评为|参加|前往|援助|对口)$")
+_NOT_SUBJECT = regex.compile(r"(?:赴|到|向|往|去|至|上报|报送|推荐|来自|与|和|同|被|获|荣获|评为|参加|前往|援助|对口|指导|帮扶)$")
 
 
 _BOOK_TITLE = regex.compile(r"《[^《》]{0,80}》")
@@ -109,7 +109,8 @@ class DivisionList:
     """The national division list with every surface form of every name.
 
     ``forms`` maps a written form to (rank, codes): rank 0 for full names and renamed places,
-    1 for short forms. Longest forms win when scanning; among the codes of one form, a context
+    1 for short forms. A county's name without 县/区/市 is no form: 万源 and 宣汉 would be read,
+    but so would 新建, 资源, 平安 and 合作 (all county names) in every report. Longest forms win when scanning; among the codes of one form, a context
     place decides (see :meth:`pick`).
     """
 
@@ -207,10 +208,14 @@ class DivisionList:
                 continue
             for size in range(min(self.max_len, n - i), 1, -1):
                 entry = self.forms.get(text[i:i + size])
-                if entry is not None:
+                if entry is None or any(i < j < i + size for j in specials):  # 下达州直: 州直
+                    continue
+                if entry[0] > 0 and _TOWN.match(text, i + size):
+                    continue  # 长春镇, 万源路: a town or street of that name
+                if not _INSTITUTION.match(text, i + size):  # 延边大学, 湘西网: a name, not a place
                     hits.append(PlaceHit(i, i + size, text[i:i + size], "name", entry[1]))
-                    i += size
-                    break
+                i += size
+                break
             else:
                 i += 1
         return self._chains(hits)
@@ -244,8 +249,7 @@ def _municipal(names: dict[str, str], pref: str) -> bool:
 
 def _short_forms(div: Division) -> list[str]:
     """Short forms reports write: 四川 (省), 广西 (壮族自治区), 达州 (市), 伊犁州 and 伊犁 (哈萨克自治州),
-    大兴安岭 (地区), 东乡县 (族自治县). County names keep their 县/区/市 (于都 alone is too often
-    another word)."""
+    大兴安岭 (地区), 东乡县 (族自治县)."""
     name = div.name
     out: list[str] = []
     if div.level == 1:
@@ -324,8 +328,11 @@ _SENTENCE_END = regex.compile(r"[。!！?？]")
 #: An issuing body right after a place: 霍邱县教育体育局, 达州市人民政府, 四川省教育厅.
 _ISSUER = regex.compile(r"(?:人民政府|政府|教育局|教育体育局|教育和体育局|教体局|教育科技局|教育厅|教育委员会|教委|"
                         r"人大常委会|人大|督导室|督导委员会|财政局|统计局|政府办公室)")
-#: A document's body names its place at least this often, and more often than any other place.
+#: A document's body names its place at least this often (once is enough when it names no other
+#: place and its self words fit: 我省 … 浙江), and in at least this share of its place names (a
+#: report that lists 新泰市、宁阳县、肥城市 is about none of them).
 BODY_MIN_COUNT = 2
+BODY_MIN_SHARE = 0.5
 #: Division levels a self word's last character fits (我省 a province; 全市 a prefecture or a
 #: county-level city; 全区 a county-level district or an autonomous region).
 _SELF_LEVELS = {"省": (1,), "州": (2,), "盟": (2,), "直": (2,), "市": (2, 3), "县": (3,), "旗": (3,), "区": (1, 3)}
@@ -348,13 +355,13 @@ def _first_place(dl: DivisionList, text: str, context: str | None = None) -> tup
 
 
 def _body_place(dl: DivisionList, text: str) -> str | None:
-    """The place a body names most (at least BODY_MIN_COUNT times, more than any other), when
-    the words the body uses for its own place fit its level: a 我省 report that names 郑州 twice
-    is about a province, not about 郑州."""
+    """The place a body names most (see BODY_MIN_COUNT and BODY_MIN_SHARE), when the words the
+    body uses for its own place fit its level: a 我省 report that names 郑州 twice is about a
+    province, not about 郑州."""
     counts: Counter[str] = Counter()
     selves: Counter[str] = Counter()
     for hit in dl.scan(text):
-        if hit.kind == "name" and len(hit.codes) == 1:
+        if hit.kind == "name" and len(hit.codes) == 1 and _subject(hit, text):
             counts[hit.codes[0]] += 1
         elif hit.kind in ("self", "province_self"):
             selves[hit.text[-1]] += 1
@@ -362,7 +369,7 @@ def _body_place(dl: DivisionList, text: str) -> str | None:
         return None
     top = counts.most_common()
     best, n = top[0]
-    if n < BODY_MIN_COUNT or len(top) > 1 and top[1][1] == n:
+    if n < BODY_MIN_SHARE * sum(counts.values()) or n < BODY_MIN_COUNT and (len(top) > 1 or not selves):
         return None
     if selves and dl.by_code[best].level not in _SELF_LEVELS.get(selves.most_common(1)[0][0], (1, 2, 3)):
         return None
@@ -398,33 +405,46 @@ def document_region(title: str, text: str) -> Resolution:
         return dl.resolution(issuers.most_common(1)[0][0], "issuer")
     if body_code is not None:
         return dl.resolution(body_code, "body")
+    hits = dl.scan(text)
+    if sum(h.kind == "national" for h in hits) >= BODY_MIN_COUNT and not any(
+            h.kind in ("self", "province_self", "name") for h in hits):
+        return dl.resolution(NATIONAL_CODE, "body")  # a national article: 全国 and no place of its own
     return Resolution()
 
 
 # --- records ------------------------------------------------------------------------------------
 
-_CLAUSE_END = regex.compile(r"[，,。；;：:!！?？]")
+_CLAUSE_END = regex.compile(r"[，,、。；;：:!！?？]")
+#: After a place above the document's: the subject belongs to that place (江西省属高校, 省级).
+_OWNS = regex.compile(r"属|级|直属")
+#: After a place: an institution named after it (延边大学, 比亚迪汽车西安有限公司), not the place.
+_INSTITUTION = regex.compile(r"[^，,、。；;局府委会]{0,6}?(?:有限公司|公司|集团|大学|银行)|网|日报|晚报|电视台")
+#: After a short form: a town, village or street of that name (长春镇), not the place.
+_TOWN = regex.compile(r"镇|乡|村|街|路|大道|社区")
 
 
 def _subject(hit: PlaceHit, sentence: str) -> bool:
-    """Whether a place is the sentence's subject, not a destination or partner (赴江苏 …)."""
+    """Whether a place can be what a value is about: not a destination or partner (赴江苏, 与…)."""
     return not _NOT_SUBJECT.search(sentence, max(0, hit.start - 3), hit.start)
 
 
 def record_region(sentence: str, q_start: int, q_end: int, doc: Resolution) -> Resolution:
-    """The place a value is about: the place named nearest before the number in its sentence
-    (or after it in the same clause: 投资500万元昭苏县职业技术学校…), else the document's.
+    """The place a value is about: the place named in the number's clause (投资500万元昭苏县职业
+    技术学校…), else the nearest before it in its sentence, else the document's.
 
     全县/我市 and the like give the document's place, 全省 the document's province, 全国 100000;
     an anonymised place gives null, and so does a name of several places that the document's
-    place does not tell apart.
+    place does not tell apart. A place above the document's (南宁市 in a 横州市 report, 四川省 in
+    推荐上报四川省骨干教师) leaves the value the document's, unless it owns the subject (江西省属高校).
     """
     dl = division_list()
     hits = [h for h in dl.scan(sentence) if _subject(h, sentence)]
+    lo = max((m.end() for m in _CLAUSE_END.finditer(sentence, 0, q_start)), default=0)
+    end = _CLAUSE_END.search(sentence, q_end)
+    hi = end.start() if end else len(sentence)
+    clause = [h for h in hits if lo <= h.start < hi]
     before = [h for h in hits if h.end <= q_start]
-    clause_end = _CLAUSE_END.search(sentence, q_end)
-    after = [h for h in hits if h.start >= q_end and (clause_end is None or h.start < clause_end.start())]
-    hit = before[-1] if before else after[0] if after else None
+    hit = clause[0] if clause else before[-1] if before else None
     if hit is None or hit.kind == "self":
         return doc
     if hit.kind == "national":
@@ -439,9 +459,9 @@ def record_region(sentence: str, q_start: int, q_end: int, doc: Resolution) -> R
     if len(codes) != 1:
         return dl.resolution(None, candidates=codes)
     code = codes[0]
-    # 四川省 in a 达州市 report (推荐上报四川省中小学骨干教师415名) names the province of an honour or
-    # a body, and the value stays the document's; a province as the sentence's own subject
-    # (江西省属高校…招生计划) is kept.
+    if doc.region_code not in (None, NATIONAL_CODE) and code in dl.ancestors(doc.region_code) \
+            and not _OWNS.match(sentence, hit.end):
+        return doc
     return dl.resolution(code)
 
 
