@@ -279,6 +279,39 @@ def cache_prune_cmd(out: str, include_unused: bool, as_json: bool) -> None:
     click.echo(json.dumps(report.as_dict(), indent=1) if as_json else _format_cache(report.as_dict(), removed=True))
 
 
+@main.command("query")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet", "xlsx"]), default="table",
+              show_default=True, help="Output format; all but table need --out.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="File to write the result to (csv/json also print to the terminal without it).")
+def query_cmd(out_dir: str, sql: str, fmt: str, out_file: str | None) -> None:
+    """Run SQL (DuckDB) over the tables of OUT_DIR: indicators, panel, documents, sentences,
+    mentions, errors (and tokens), each a view of its name.
+
+    Example: zhibiao query data "SELECT region, year, value FROM indicators WHERE indicator = 'enroll.gross_rate'"
+    """
+    from .query import QueryError, format_table, run_query, write_result
+
+    try:
+        df = run_query(Path(out_dir), sql)
+    except QueryError as exc:
+        raise click.ClickException(str(exc)) from None
+    if out_file is None:
+        if fmt in ("parquet", "xlsx"):
+            raise click.UsageError(f"--format {fmt} needs --out FILE")
+        if fmt == "table":
+            click.echo(format_table(df))
+        elif fmt == "csv":
+            click.echo(df.to_csv(index=False), nl=False)
+        else:
+            click.echo(df.to_json(orient="records", force_ascii=False, indent=1))
+        return
+    write_result(df, "csv" if fmt == "table" and out_file.endswith(".csv") else fmt, Path(out_file))
+    click.echo(f"{len(df)} rows written to {out_file}", err=True)
+
+
 @main.command("export-spacy")
 @click.argument("out", type=click.Path(exists=True, file_okay=False))
 @click.argument("dest", type=click.Path(dir_okay=False))

@@ -139,6 +139,26 @@ class Indicator:
 
 
 @dataclass
+class PanelRow:
+    """One cell of the panel: the value chosen for a (place, year, indicator, stage, kind, unit)."""
+
+    region_code: str
+    region: str
+    year: int
+    indicator: str
+    stage: str | None
+    kind: str
+    unit: str
+    value: float
+    n_records: int
+    n_documents: int
+    value_min: float
+    value_max: float
+    conflict: bool
+    record_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ErrorRecord:
     """A page (or document) that a stage could not process, and why."""
 
