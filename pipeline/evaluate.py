@@ -178,13 +178,14 @@ def evaluate(gold: Iterable[dict[str, Any]], predicted: Iterable[dict[str, Any]]
 
 def format_report(ev: Evaluation) -> str:
     """A plain-text table of the evaluation."""
+    width = {a: max(11, len(a) + 6) for a in ATTRIBUTES}
     head = f"{'slice':<18}{'gold':>6}{'pred':>6}{'match':>7}{'P':>8}{'R':>8}{'F1':>8}" + "".join(
-        f"{a + '_acc':>11}" for a in ATTRIBUTES)
+        f"{a + '_acc':>{width[a]}}" for a in ATTRIBUTES)
     lines = [head, "-" * len(head)]
 
     def row(name: str, s: Score) -> str:
         return (f"{name:<18}{s.gold:>6}{s.predicted:>6}{s.matched:>7}{s.precision:>8.3f}{s.recall:>8.3f}"
-                f"{s.f1:>8.3f}" + "".join(f"{s.accuracy(a):>11.3f}" for a in ATTRIBUTES))
+                f"{s.f1:>8.3f}" + "".join(f"{s.accuracy(a):>{width[a]}.3f}" for a in ATTRIBUTES))
 
     lines.append(row("overall", ev.overall))
     lines.append(row("without hard", ev.no_hard))
