@@ -418,7 +418,7 @@ _CLAUSE_END = regex.compile(r"[，,、。；;：:!！?？]")
 #: After a place above the document's: the subject belongs to that place (江西省属高校, 省级).
 _OWNS = regex.compile(r"属|级|直属")
 #: After a place: an institution named after it (延边大学, 比亚迪汽车西安有限公司), not the place.
-_INSTITUTION = regex.compile(r"[^，,、。；;局府委会]{0,6}?(?:有限公司|公司|集团|大学|银行)|网|日报|晚报|电视台")
+_INSTITUTION = regex.compile(r"[^，,、。；;局府委会]{0,6}?(?:有限公司|公司|集团|大学|学院|专科学校|银行)|网|日报|晚报|电视台")
 #: After a short form: a town, village or street of that name (长春镇), not the place.
 _TOWN = regex.compile(r"镇|乡|村|街|路|大道|社区")
 
