@@ -101,12 +101,13 @@ def build_panel(indicators: Iterable[dict[str, Any]], documents: Iterable[dict[s
 
 
 def write_panel(out: Path) -> int:
-    """Write ``out/panel.parquet`` from the run's indicators and documents; returns its row count."""
+    """Write ``out/panel/part-000000.parquet`` (a dataset folder like every table) from the run's
+    indicators and documents; returns its row count."""
     from .tables import read_table, to_table, write_atomic
 
     indicators = read_table(out, "indicators").select(["doc_id", "record_id", "region", "value", "confidence",
                                                       *KEY]).to_pylist()
     documents = read_table(out, "documents").select(["doc_id", "near_duplicate_of"]).to_pylist()
     rows = build_panel(indicators, documents)
-    write_atomic(to_table("panel", rows), out / "panel.parquet")
+    write_atomic(to_table("panel", rows), out / "panel" / "part-000000.parquet")
     return len(rows)

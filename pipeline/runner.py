@@ -821,7 +821,7 @@ def write_tables(out: Path, versions: dict[str, str] | None = None) -> dict[str,
     if "extract" in complete:
         write_panel(out)
     else:
-        (out / "panel.parquet").unlink(missing_ok=True)
+        shutil.rmtree(out / "panel", ignore_errors=True)
     new = out / f".errors.new-{os.getpid()}"
     shutil.rmtree(new, ignore_errors=True)
     new.mkdir()
