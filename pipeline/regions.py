@@ -114,8 +114,8 @@ class DivisionList:
 
     ``forms`` maps a written form to (rank, codes): rank 0 for full names and renamed places,
     1 for short forms. A county's name without 县/区/市 is no form: 万源 and 宣汉 would be read,
-    but so would 新建, 资源, 平安 and 合作 (all county names) in every report. Longest forms win when scanning; among the codes of one form, a context
-    place decides (see :meth:`pick`).
+    but so would 新建, 资源, 平安 and 合作 (all county names) in every report. The longest form
+    wins when scanning; among the codes of one form, a context place decides (:meth:`pick`).
     """
 
     def __init__(self, rows: list[tuple[str, str]], renames: list[tuple[str, str]]) -> None:
@@ -127,10 +127,10 @@ class DivisionList:
                 self.by_code[code] = Division(code, name, name, None, 1)
                 continue
             pref = code[:4] + "00"
-            if names.get(prov) in (None, name) or code[4:] == "00" and code[2:4] in ("01", "02") \
-                    and names.get(prov, "").endswith("市"):
-                continue  # a municipality's 市辖区/县 entries repeat the province
-            parent = pref if code[4:] != "00" and pref in names and not _municipal(names, pref) else prov
+            municipality = names.get(prov, "").endswith("市")  # 北京市: its districts sit right under it
+            if prov not in names or name == names[prov] or municipality and code[4:] == "00":
+                continue  # a municipality's 市辖区/县 groupings (110100 北京市, 500200 重庆市)
+            parent = prov if municipality or code[4:] == "00" or pref not in names else pref
             level = 2 if code[4:] == "00" else 3
             self.by_code[code] = Division(code, name, "", parent, level)
         for code, div in list(self.by_code.items()):
@@ -269,11 +269,6 @@ class DivisionList:
             return Resolution(None, None, method, sorted(candidates))
         name = NATIONAL_NAME if code == NATIONAL_CODE else self.by_code[code].full
         return Resolution(name, code, method)
-
-
-def _municipal(names: dict[str, str], pref: str) -> bool:
-    """Whether ``pref`` is a municipality's 市辖区/县 grouping (110100 北京市, 500200 重庆市)."""
-    return names.get(pref[:2] + "0000", "").endswith("市")
 
 
 def _short_forms(div: Division) -> list[str]:
