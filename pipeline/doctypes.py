@@ -1,8 +1,9 @@
 """What kind of report a document is (documents.report_type), read from its title and opening line.
 
-The first pattern of :data:`REPORT_TYPES` that the title matches decides, else the first that the
-opening lines match; None when none does. Order matters: 统计公告 is a bulletin before it is a
-公告, 督导评估创建规划 a plan before it is an inspection.
+A title names its genre last (霍邱县学前教育普及普惠督导评估创建规划 is a plan, not an
+inspection): of the patterns of :data:`REPORT_TYPES` that the title matches, the one whose match
+ends last decides, the earlier in the list on a tie (统计公告 is a bulletin before it is a 公告).
+With no match in the title, the opening lines are read the same way; None when nothing matches.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ REPORT_TYPES: tuple[tuple[str, regex.Pattern], ...] = tuple((name, regex.compile
     ("讲话", r"讲话|致辞|发言|报告会上"),
     ("工作计划/要点", r"工作(?:计划|要点|思路|安排|打算)|计划|要点"),
     ("工作总结", r"总结|工作报告|情况报告|情况汇报|回头看|工作情况|成效|成绩"),
-    ("公示/公告", r"公示|公告|通知|通报|公开"),
+    ("公示/公告", r"公示|公告|通知|通报"),
     ("新闻", r"记者|讯|捷报|新闻|报道|喜报|人民网|新华社|日报|消息"),
 ))
 
@@ -33,7 +34,8 @@ def report_type(title: str, text: str) -> str | None:
     """The report type of a document (title first, then its first lines), or None."""
     opening = [line.strip() for line in text.splitlines() if line.strip()][:OPENING_LINES]
     for zone in (title, *opening):
-        for name, pattern in REPORT_TYPES:
-            if pattern.search(zone):
-                return name
+        ends = [(max(m.end() for m in pattern.finditer(zone)), -rank, name)
+                for rank, (name, pattern) in enumerate(REPORT_TYPES) if pattern.search(zone)]
+        if ends:
+            return max(ends)[2]
     return None

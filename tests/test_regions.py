@@ -110,6 +110,8 @@ def test_document_region(title: str, text: str, code: str | None, method: str) -
     ("某县2022-2023学年度教育工作的自查报告", "自查报告"),
     ("吴振东在全省教育工作会议上的讲话", "讲话"),
     ("平凉市幼儿园2018年度部门决算公开", "预算/决算"),
+    ("2021年县教育局上半年工作情况总结.docx", "工作总结"),
+    ("莲溪县教育局2022年工作总结和2023年工作要点", "工作计划/要点"),  # the genre named last
 ])
 def test_report_type(title: str, expected: str) -> None:
     assert report_type(title, "") == expected
