@@ -27,7 +27,8 @@ def main() -> None:
               show_default=True, help="Folder of gold <source>.jsonl files.")
 @click.argument("predictions", type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--errors", "show_errors", is_flag=True, help="List missed gold records and spurious predictions.")
+@click.option("--errors", "show_errors", is_flag=True,
+              help="List missed gold records, spurious predictions and matched records of another region.")
 def eval_cmd(gold_dir: str, predictions: str, as_json: bool, show_errors: bool) -> None:
     """Score an output folder (or an indicators .jsonl/.parquet file) against gold.
 
@@ -51,6 +52,10 @@ def eval_cmd(gold_dir: str, predictions: str, as_json: bool, show_errors: bool) 
             click.echo(f"MISS {g['source'][:3]} {g['indicator']:<28} {g['value']:>14} {g['unit']:<3} {g['quote']}")
         for p in ev.spurious:
             click.echo(f"FP   {p['source'][:3]} {p['indicator']:<28} {p['value']:>14} {p['unit']:<3} {p.get('quote')}")
+        for g, p in ev.pairs:
+            if "region_code" in g and g["region_code"] != p.get("region_code"):
+                click.echo(f"REGION {g['source'][:3]} gold {g['region']} ({g['region_code']}), "
+                           f"predicted {p.get('region')} ({p.get('region_code')}): {g['quote']}")
 
 
 @main.command("train")
