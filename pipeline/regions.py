@@ -183,6 +183,13 @@ class DivisionList:
         """Whether ``code`` is ``other`` or lies inside it."""
         return code == other or other in self.ancestors(code)
 
+    def common_ancestor(self, codes: list[str]) -> str | None:
+        """The smallest place holding every one of ``codes`` (one of them, or above them), or None."""
+        for cand in [codes[0], *self.ancestors(codes[0])]:
+            if all(self.within(c, cand) for c in codes):
+                return cand
+        return None
+
     def province(self, code: str) -> str:
         """The province (level 1) holding ``code``."""
         return (self.ancestors(code) or [code])[-1]
@@ -460,7 +467,8 @@ def _subject(hit: PlaceHit, sentence: str) -> bool:
 
 def record_region(sentence: str, q_start: int, q_end: int, doc: Resolution) -> Resolution:
     """The place a value is about: the place named in the number's clause (投资500万元昭苏县职业
-    技术学校…), else the nearest before it in its sentence, else the document's.
+    技术学校…), else the nearest before it in its sentence, else the document's. A clause that
+    names several places gives the smallest place holding them all (null across provinces).
 
     全县/我市 and the like give the document's place, 全省 the document's province, 全国 100000;
     an anonymised place gives null, and so does a name of several places that the document's
@@ -474,6 +482,10 @@ def record_region(sentence: str, q_start: int, q_end: int, doc: Resolution) -> R
     hi = end.start() if end else len(sentence)
     clause = [h for h in hits if lo <= h.start < hi]
     before = [h for h in hits if h.end <= q_start]
+    places = sorted({h.codes[0] for h in clause if h.kind == "name" and len(h.codes) == 1})
+    if len(places) > 1:  # 京口区象山幼儿园(新建)润州区…9所幼儿园: a total over its places
+        common = dl.common_ancestor(places)
+        return dl.resolution(common) if common else Resolution()
     hit = clause[0] if clause else before[-1] if before else None
     if hit is None or hit.kind == "self":
         return doc

@@ -75,6 +75,9 @@ HENGZHOU = division_list().resolution("450181", "body")
     ("2021年,全国学前三年毛入园率为88.4%", "88.4%", YILI, "100000"),
     # a destination is not the value's place
     ("遴选出5个参赛团队14名教师赴江苏参加集训", "14名", YILI, "654000"),
+    # a clause naming several places: the smallest place holding them (web d04)
+    ("(网络配图)京口区象山幼儿园(新建)润州区金山湖幼儿园(改扩建)丹徒区高资中心幼儿园(新建)9所幼儿园新建、改扩建完成",
+     "9所", division_list().resolution("321100"), "321100"),
     # anonymised: null whatever the document
     ("xx年全省一般公共预算教育支出1507.3亿元", "1507.3亿元", Resolution(), None),
 ])
