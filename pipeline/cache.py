@@ -110,9 +110,10 @@ def rules_hash(exclude: tuple[str, ...] = ()) -> str:
 
 def stage_versions() -> dict[str, str]:
     """Version of each stage: its code (entry modules and their imports), the rules in force, the models."""
+    from .regions import division_list_version
     from .segment import SEGMENT_VERSION, tokenizer_backend, userdict_version
 
-    rules, models = rules_hash(exclude=SEGMENT_RULES), models_version()
+    rules, models = digest(rules_hash(exclude=SEGMENT_RULES), division_list_version()), models_version()
     code = {stage: _hash_files(module_closure(entries)) for stage, entries in STAGE_ENTRIES.items()}
     return {
         "clean": digest("clean", code["clean"], rules, models),

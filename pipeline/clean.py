@@ -34,6 +34,7 @@ from .encoding import CleanError, decode_page
 from .flattables import rejoin_flat_tables
 from .htmltext import html_title, html_to_text, looks_like_html
 from .records import Document, Page
+from .regions import locate_document
 from .rulefiles import RuleError, load_tsv
 
 __all__ = ["CleanError", "clean_page", "clean_pages", "normalize_text", "variant_map"]
@@ -269,6 +270,7 @@ def clean_page(page: Page) -> list[Document]:
             offset_clean=oc, offset_raw=orw, kept=bool(part.text), drop_reason=None if part.text else "empty",
             year=span.year if span.year is not None else document_year(title, part.text), stats=stats,
         ))
+        locate_document(docs[-1])
     return docs
 
 

@@ -27,7 +27,8 @@ def main() -> None:
               show_default=True, help="Folder of gold <source>.jsonl files.")
 @click.argument("predictions", type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--errors", "show_errors", is_flag=True, help="List missed gold records and spurious predictions.")
+@click.option("--errors", "show_errors", is_flag=True,
+              help="List missed gold records, spurious predictions and matched records of another region.")
 def eval_cmd(gold_dir: str, predictions: str, as_json: bool, show_errors: bool) -> None:
     """Score an output folder (or an indicators .jsonl/.parquet file) against gold.
 
@@ -51,6 +52,10 @@ def eval_cmd(gold_dir: str, predictions: str, as_json: bool, show_errors: bool) 
             click.echo(f"MISS {g['source'][:3]} {g['indicator']:<28} {g['value']:>14} {g['unit']:<3} {g['quote']}")
         for p in ev.spurious:
             click.echo(f"FP   {p['source'][:3]} {p['indicator']:<28} {p['value']:>14} {p['unit']:<3} {p.get('quote')}")
+        for g, p in ev.pairs:
+            if "region_code" in g and g["region_code"] != p.get("region_code"):
+                click.echo(f"REGION {g['source'][:3]} gold {g['region']} ({g['region_code']}), "
+                           f"predicted {p.get('region')} ({p.get('region_code')}): {g['quote']}")
 
 
 _TRAIN_OPTIONS = (
@@ -316,6 +321,39 @@ def cache_prune_cmd(out: str, include_unused: bool, as_json: bool) -> None:
     if report is None:
         raise click.ClickException(f"a run is using {out}: prune when it has finished")
     click.echo(json.dumps(report.as_dict(), indent=1) if as_json else _format_cache(report.as_dict(), removed=True))
+
+
+@main.command("query")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet", "xlsx"]), default="table",
+              show_default=True, help="Output format; all but table need --out.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="File to write the result to (csv/json also print to the terminal without it).")
+def query_cmd(out_dir: str, sql: str, fmt: str, out_file: str | None) -> None:
+    """Run SQL (DuckDB) over the tables of OUT_DIR: indicators, panel, documents, sentences,
+    mentions, errors (and tokens), each a view of its name.
+
+    Example: zhibiao query data "SELECT region, year, value FROM indicators WHERE indicator = 'enroll.gross_rate'"
+    """
+    from .query import QueryError, format_table, run_query, write_result
+
+    try:
+        df = run_query(Path(out_dir), sql)
+    except QueryError as exc:
+        raise click.ClickException(str(exc)) from None
+    if out_file is None:
+        if fmt in ("parquet", "xlsx"):
+            raise click.UsageError(f"--format {fmt} needs --out FILE")
+        if fmt == "table":
+            click.echo(format_table(df))
+        elif fmt == "csv":
+            click.echo(df.to_csv(index=False), nl=False)
+        else:
+            click.echo(df.to_json(orient="records", force_ascii=False, indent=1))
+        return
+    write_result(df, "csv" if fmt == "table" and out_file.endswith(".csv") else fmt, Path(out_file))
+    click.echo(f"{len(df)} rows written to {out_file}", err=True)
 
 
 @main.command("export-spacy")

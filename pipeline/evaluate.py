@@ -5,7 +5,7 @@ and unit are equal and value is equal within a relative 1e-6; each gold
 record matches at most once. Predictions whose indicator is not a codebook
 code are ignored. Figures are micro-averaged over all sources, overall, per
 codebook family and with ``hard`` gold records left out; attribute accuracy
-(stage, year, kind, approx) is measured on the matched pairs.
+(stage, year, kind, approx; region_code where the gold has it) is measured on the matched pairs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from typing import Any
 
 from .codebook import CODES, FAMILIES, family
 
-ATTRIBUTES = ("stage", "year", "kind", "approx")
+ATTRIBUTES = ("stage", "year", "kind", "approx", "region_code")
+#: Attributes scored only on pairs whose gold record has the key (gold made before codebook v1.3
+#: carries no region).
+KEYED = frozenset({"region_code"})
 REL_TOL = 1e-6
 
 
@@ -32,6 +35,8 @@ class Score:
     predicted: int = 0
     matched: int = 0
     agree: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ATTRIBUTES, 0))
+    #: matched pairs on which each attribute is scored (all of them, but for KEYED attributes)
+    scored: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ATTRIBUTES, 0))
 
     @property
     def precision(self) -> float:
@@ -47,7 +52,7 @@ class Score:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def accuracy(self, attr: str) -> float:
-        return self.agree[attr] / self.matched if self.matched else 0.0
+        return self.agree[attr] / self.scored[attr] if self.scored[attr] else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -172,6 +177,9 @@ def evaluate(gold: Iterable[dict[str, Any]], predicted: Iterable[dict[str, Any]]
         for s in slices:
             s.matched += 1
             for a in ATTRIBUTES:
+                if a in KEYED and a not in g:
+                    continue
+                s.scored[a] += 1
                 s.agree[a] += _attr_equal(g.get(a), p.get(a))
     # Predictions that matched hard gold records leave the no-hard slice too.
     no_hard.predicted -= hard_matched
@@ -181,13 +189,15 @@ def evaluate(gold: Iterable[dict[str, Any]], predicted: Iterable[dict[str, Any]]
 
 def format_report(ev: Evaluation) -> str:
     """A plain-text table of the evaluation."""
+    width = {a: max(11, len(a) + 6) for a in ATTRIBUTES}
     head = f"{'slice':<18}{'gold':>6}{'pred':>6}{'match':>7}{'P':>8}{'R':>8}{'F1':>8}" + "".join(
-        f"{a + '_acc':>11}" for a in ATTRIBUTES)
+        f"{a + '_acc':>{width[a]}}" for a in ATTRIBUTES)
     lines = [head, "-" * len(head)]
 
     def row(name: str, s: Score) -> str:
         return (f"{name:<18}{s.gold:>6}{s.predicted:>6}{s.matched:>7}{s.precision:>8.3f}{s.recall:>8.3f}"
-                f"{s.f1:>8.3f}" + "".join(f"{s.accuracy(a):>11.3f}" for a in ATTRIBUTES))
+                f"{s.f1:>8.3f}" + "".join(f"{s.accuracy(a):>{width[a]}.3f}" if s.scored[a] else f"{'-':>{width[a]}}"
+                                          for a in ATTRIBUTES))
 
     lines.append(row("overall", ev.overall))
     lines.append(row("without hard", ev.no_hard))

@@ -47,6 +47,7 @@ from .frames import Clause, clause_at, clauses, list_runs, respectively_before
 from .governing import accepts, blocked, choose, continues, subject_hits
 from .quantities import NOT_A_VALUE, Quantity, read_quantities
 from .records import Document, Indicator, Mention, Sentence
+from .regions import locate_records
 from .tablecells import CellReading, table_cells
 from .triggers import Hit, TriggerRule, find_hits, rule_by_id
 
@@ -690,4 +691,5 @@ def extract_document(doc: Document, sentences: list[Sentence], gated: bool = Fal
             confidence=cand.confidence, flags=[f for f in q.flags if f.startswith("repaired")]))
         for rule, stage in cand.shared:
             indicators.append(replace(indicators[-1], indicator=rule.indicator, stage=stage, rule_id=rule.id))
+    locate_records(doc, sentences, indicators)
     return mentions, indicators

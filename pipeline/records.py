@@ -43,6 +43,12 @@ class Document:
     year: int | None = None
     stats: dict[str, int] = field(default_factory=dict)
     near_duplicate_of: str | None = None
+    region: str | None = None
+    region_code: str | None = None
+    region_method: str | None = None
+    region_candidates: list[str] = field(default_factory=list)
+    report_type: str | None = None
+    reporting_year: int | None = None
 
     def raw_offset(self, pos: int) -> int:
         """Map a clean-text offset to the raw-text offset (see :mod:`pipeline.aligned`)."""
@@ -128,6 +134,29 @@ class Indicator:
     rule_id: str | None
     confidence: float
     flags: list[str] = field(default_factory=list)
+    region: str | None = None
+    region_code: str | None = None
+    record_id: str = ""
+
+
+@dataclass
+class PanelRow:
+    """One cell of the panel: the value chosen for a (place, year, indicator, stage, kind, unit)."""
+
+    region_code: str
+    region: str
+    year: int
+    indicator: str
+    stage: str | None
+    kind: str
+    unit: str
+    value: float
+    n_records: int
+    n_documents: int
+    value_min: float
+    value_max: float
+    conflict: bool
+    record_ids: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -66,6 +66,7 @@ from .cache import (
 )
 from .codebook import CODES, family
 from .dedup import MIN_CHARS, NearDuplicateIndex, content_hash, minhash
+from .panel import write_panel
 from .records import Document, ErrorRecord, Page, Sentence
 from .sources import input_size, iter_inputs
 from .tables import columns_table, from_row, to_table, write_atomic
@@ -817,6 +818,10 @@ def write_tables(out: Path, versions: dict[str, str] | None = None) -> dict[str,
                 else:
                     _link(src, dst)
             _swap_in(out, name, new)
+    if "extract" in complete:
+        write_panel(out)
+    else:
+        shutil.rmtree(out / "panel", ignore_errors=True)
     new = out / f".errors.new-{os.getpid()}"
     shutil.rmtree(new, ignore_errors=True)
     new.mkdir()

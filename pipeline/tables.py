@@ -28,14 +28,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .records import Document, ErrorRecord, Indicator, Mention, Sentence, Token
+from .records import Document, ErrorRecord, Indicator, Mention, PanelRow, Sentence, Token
 
-TABLES = ("documents", "sentences", "tokens", "mentions", "indicators", "errors")
+TABLES = ("documents", "sentences", "tokens", "mentions", "indicators", "panel", "errors")
 
 #: The record type of each table.
 RECORD_TYPES: dict[str, type] = {
     "documents": Document, "sentences": Sentence, "tokens": Token,
-    "mentions": Mention, "indicators": Indicator, "errors": ErrorRecord,
+    "mentions": Mention, "indicators": Indicator, "panel": PanelRow, "errors": ErrorRecord,
 }
 
 #: Fields stored as JSON text (free-form mappings).
@@ -61,6 +61,16 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "year": "the year the document states in its title or opening line",
         "stats": "cleaning statistics (JSON object: characters removed, variants mapped …)",
         "near_duplicate_of": "doc_id of an earlier document with nearly the same text (SimHash), else null",
+        "region": "the place the document is about, full name from the division list (`四川省达州市`, `全国`), "
+                  "or null (anonymised, ambiguous or not named)",
+        "region_code": "6-digit division code of `region` (current list; `100000` for 全国), or null",
+        "region_method": "where the place was found: `title`, `opening` (first lines), `issuer` (the body "
+                         "named with its bureau or government: 霍邱县教育体育局) or `body` (the place the text "
+                         "names most); null when none",
+        "region_candidates": "the codes a place name could mean when it is ambiguous (新城区), else empty",
+        "report_type": "自查报告, 工作总结, 工作计划/要点, 统计公报, 年鉴, 政府工作报告, 规划, 讲话, 新闻, 公示/公告, "
+                       "述职报告, 调研报告, 预算/决算 (from the title, else the first lines), or null",
+        "reporting_year": "the year the document reports on: the year its title or opening line names",
     },
     "sentences": {
         "sentence_id": "sentence id, `{doc_id}:{index}`",
@@ -126,6 +136,26 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "rule_id": "id of the rule (rules/) that fired, else null",
         "confidence": "confidence of the record, 0-1 (sortable)",
         "flags": "notes on the record (repaired_glued_year …)",
+        "region": "the place the value is about (full name, `全国`): the place named in its clause or "
+                  "sentence, else the document's; null when anonymised or ambiguous",
+        "region_code": "6-digit division code of `region` (`100000` for 全国), or null",
+        "record_id": "stable id of the record: hash of source, document, sentence, offsets, code, stage, value",
+    },
+    "panel": {
+        "region_code": "division code of the place",
+        "region": "full name of the place",
+        "year": "year the values refer to",
+        "indicator": "codebook code",
+        "stage": "education stage, or null",
+        "kind": "level, change or target",
+        "unit": "base unit",
+        "value": "the chosen value: the one most documents state (near duplicates vote once)",
+        "n_records": "records of this cell, near duplicates included",
+        "n_documents": "independent documents behind them (a document and its near duplicates count once)",
+        "value_min": "smallest value of the cell's records",
+        "value_max": "largest value of the cell's records",
+        "conflict": "true when two of the values differ beyond rounding (93 and 93.2 agree; 93 and 95 do not)",
+        "record_ids": "record_id of every record of the cell (indicators.record_id)",
     },
     "errors": {
         "source": "input name of the page (or archive) that failed",

@@ -40,8 +40,9 @@ if os.environ.get("ZHIBIAO_HELDOUT") == "1":
 #: Attribute accuracies on matched pairs may not fall below these on either set.
 ATTRIBUTE_FLOORS = {"stage": 0.90, "year": 0.94, "kind": 0.95, "approx": 0.96}
 #: Per-set exceptions: train/ year accuracy was 0.875 at its first scoring (its annotators give null to
-#: sentences without a written year that the rules date from the document).
-SET_ATTRIBUTE_FLOORS = {"train": {"year": 0.85}}
+#: sentences without a written year that the rules date from the document). region_code is scored
+#: where the gold has it (the seeds' v1.3 gold): 0.987 when pinned (2026-12-07).
+SET_ATTRIBUTE_FLOORS = {"train": {"year": 0.85}, "seeds": {"region_code": 0.97}}
 
 
 @pytest.mark.parametrize("name", sorted(SETS))

@@ -60,7 +60,7 @@ def test_records_round_trip_through_a_table() -> None:
     assert rows[0]["stats"] == '{"variants_mapped": 2}'
     assert from_row("documents", rows[0]) == doc
     ind = Indicator(source="002", doc_id="002#1", sentence_id="002#1:0", indicator="enroll.rate", stage="preschool",
-                    value=81.1, unit="%", year=2011, kind="level", approx=False, quote="三年入园率达到81.10%",
+                    value=81.1, unit="%", year=2011, year_basis="document", kind="level", approx=False, quote="三年入园率达到81.10%",
                     start=9, end=15, raw_start=30, raw_end=36, extractor="rules", rule_id="enroll.rate",
                     confidence=0.9, flags=[])
     assert from_row("indicators", to_table("indicators", [ind]).to_pylist()[0]) == ind
