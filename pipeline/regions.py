@@ -31,6 +31,7 @@ from pathlib import Path
 
 import regex
 
+from .articles import reporting_year
 from .doctypes import report_type
 from .records import Document, Indicator, Sentence
 from .rulefiles import RuleError, load_tsv
@@ -511,12 +512,12 @@ def record_region(sentence: str, q_start: int, q_end: int, doc: Resolution) -> R
 
 def locate_document(doc: Document) -> Document:
     """Set a document's place (region, region_code, region_method, region_candidates), its
-    report_type and reporting_year (the year its title or opening names: ``doc.year``)."""
+    report_type and reporting_year (codebook v1.3: :func:`pipeline.articles.reporting_year`)."""
     res = document_region(doc.title, doc.text)
     doc.region, doc.region_code, doc.region_method = res.region, res.region_code, res.method
     doc.region_candidates = res.candidates
     doc.report_type = report_type(doc.title, doc.text)
-    doc.reporting_year = doc.year
+    doc.reporting_year = reporting_year(doc.title, doc.text)
     return doc
 
 

@@ -70,7 +70,8 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "region_candidates": "the codes a place name could mean when it is ambiguous (新城区), else empty",
         "report_type": "自查报告, 工作总结, 工作计划/要点, 统计公报, 年鉴, 政府工作报告, 规划, 讲话, 新闻, 公示/公告, "
                        "述职报告, 调研报告, 预算/决算 (from the title, else the first lines), or null",
-        "reporting_year": "the year the document reports on: the year its title or opening line names",
+        "reporting_year": "the year the document reports on (codebook v1.3): the one year its title or opening "
+                          "line names as its period; null for a span (2022-2023学年度), a masked year or a timestamp",
     },
     "sentences": {
         "sentence_id": "sentence id, `{doc_id}:{index}`",
