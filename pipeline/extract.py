@@ -574,7 +574,7 @@ def candidates(doc: Document, sentences: list[Sentence]) -> list[Candidate]:
     This is the feature source of the mention classifier: its shape is stable.
     """
     facts = doc_facts(doc.text, doc.title, doc.year)
-    rows = table_cells(doc.text) if "\t" in doc.text else {}
+    rows = table_cells(doc.text)
     out: list[Candidate] = []
     period: list[Candidate] = []
     previous: tuple[int, list[Candidate]] = (-1, [])  # end and candidates of the sentence before

@@ -143,12 +143,15 @@ def _label_column(rows: list[list[tuple[int, str]]]) -> int | None:
 
 
 def table_cells(text: str) -> dict[int, list[CellReading]]:
-    """Readings of the number cells of every table in a clean text, by the offset of their row."""
+    """Readings of the number cells of every table in a clean text, by the offset of their row
+    (for a table laid out one cell a line, :func:`_column_tables`, by the offset of the cell's line)."""
+    if CELL_SEPARATOR not in text and not _COLUMN_HEAD.search(text):
+        return {}
     lines, at = [], 0
     for line in text.split("\n"):
         lines.append((at, line))
         at += len(line) + 1
-    out: dict[int, list[CellReading]] = {}
+    out: dict[int, list[CellReading]] = _column_tables(lines) if _COLUMN_HEAD.search(text) else {}
     for block in _blocks(lines):
         header = _cells(lines[block[0]][1], lines[block[0]][0])
         rows = [_cells(lines[k][1], lines[k][0]) for k in block[1:]]
@@ -198,3 +201,102 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
     inserted = unit if unit and not rest.startswith(unit) else ""
     return CellReading(row_start, start, value, text + value[:m.end()] + inserted + rest, len(text), len(inserted),
                        m.end())
+
+
+# ------------------------------------------------------------ tables laid out one cell a line
+
+#: The label column's header of a table laid out one cell a line (指  标, 项目), alone on its line.
+_COLUMN_HEAD = regex.compile(r"(?m)^[ \t]*(?:指\s*标|项\s*目|类\s*别|指标名称)[ \t]*$")
+#: A column header of such a table: a year with a short word (2020年, 2025年目标) or a word column
+#: (属性, 备注); at most COLUMN_LABEL_MAX characters.
+_COLUMN_LABEL = regex.compile(r"\s*(?:(?:19|20)\d{2}\s*年\S{0,4}|属\s*性|备\s*注|单\s*位)\s*")
+COLUMN_LABEL_MAX = 10
+#: A value line (98.6%, 99%以上, ≥90, 11.2年, 12.1年以上) and a word cell of a word column (约束性).
+_VALUE_LINE = regex.compile(r"\s*[≥≤><]?\s*\d[\d,.]*\s*(?:%|‰|年|万?人|所|个|元|万元)?\s*(?:以上|以下|左右)?\s*")
+_WORD_CELL = regex.compile(r"\s*(?:约束性|预期性|—+|-+|/)\s*")
+#: A section line between rows (一、普及水平) labels no values.
+_PLAN_COLUMN = regex.compile(r"\s*属\s*性\s*")
+_SECTION_LINE = regex.compile(r"\s*[一二三四五六七八九十]+[、.．]")
+_SUB_LABEL = regex.compile(r"\s*其中\s*[:：]?\s*")
+#: A row label is a short line (1.学前三年毛入园率(%)); a longer line or a sentence ends the table.
+COLUMN_ROW_MAX = 40
+
+
+def _column_tables(lines: list[tuple[int, str]]) -> dict[int, list[CellReading]]:
+    """Tables laid out one cell a line, as plans print their indicator tables::
+
+        指  标 / 2020年 / 2025年 / 属性 / 一、普及水平 / 1.学前教育毛入园率(%) / 98.6% / 99%以上 / 约束性 /
+        4.义务教育标准班额比例(%) / 其中:小学 / 初中 / 41.36% / 72.85% / 85%以上 / 90%以上 / 预期性
+
+    After the header (the label column's head and its column labels), a row is one or more label
+    lines (a label, then 其中: sub-labels), then its values column by column (each column's values
+    for every label of the row), then its word cells. A row whose count of values is not the
+    number of its labels (or of its sub-labels) times the value columns is skipped."""
+    out: dict[int, list[CellReading]] = {}
+    k = 0
+    while k < len(lines):
+        if not _COLUMN_HEAD.fullmatch(lines[k][1]):
+            k += 1
+            continue
+        columns: list[str] = []
+        k += 1
+        while k < len(lines) and len(lines[k][1].strip()) <= COLUMN_LABEL_MAX \
+                and _COLUMN_LABEL.fullmatch(lines[k][1]):
+            columns.append(lines[k][1].strip())
+            k += 1
+        valued = [c for c in columns if _HEADER_YEAR.match(c)]
+        if len(valued) < 1 or len(columns) < 2:
+            continue
+        if len(valued) >= 2 and any(_PLAN_COLUMN.fullmatch(c) for c in columns):
+            # a plan's indicator table (属性: 约束性/预期性): the years after the base year are targets
+            valued = valued[:1] + [c if "目标" in c else c + "目标" for c in valued[1:]]
+        k = _column_rows(lines, k, valued, out)
+    return out
+
+
+def _column_rows(lines: list[tuple[int, str]], k: int, valued: list[str],
+                 out: dict[int, list[CellReading]]) -> int:
+    """Read the rows of a one-cell-a-line table from line ``k`` (see :func:`_column_tables`) into
+    ``out``; returns the line after the table."""
+    labels: list[str] = []
+    values: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        n = len(values) // len(valued) if values else 0
+        if n and n * len(valued) == len(values) and n in (len(labels), len(labels) - 1):
+            # 幼儿园教师专科及以上学历比例 / 其中:本科及以上学历比例: each sub-row is part of the row's subject;
+            # 义务教育标准班额比例 / 其中:小学 / 初中: the row names what its sub-rows (stages) measure
+            main = _unit(labels[0])[0]
+            rows = ([labels[0]] + [main + "其中" + sub for sub in labels[1:]] if n == len(labels)
+                    else [sub + labels[0] for sub in labels[1:]])
+            for j, (start, cell) in enumerate(values):
+                label, unit = _unit(rows[j % n])
+                r = _reading(start, (start, cell.strip()), label, unit or _unit(labels[0])[1], valued[j // n], "")
+                if r is not None:
+                    out.setdefault(start, []).append(r)
+        labels.clear()
+        values.clear()
+
+    while k < len(lines):
+        line = lines[k][1]
+        text = line.strip()
+        if not text:
+            k += 1
+            continue
+        if _VALUE_LINE.fullmatch(line):
+            values.append((lines[k][0] + len(line) - len(line.lstrip()), line))
+        elif _WORD_CELL.fullmatch(line) or _SECTION_LINE.match(line):
+            flush()
+        elif len(text) <= COLUMN_ROW_MAX and not regex.search(r"[。；;！!？?]", text):
+            if values:
+                flush()
+            sub = _SUB_LABEL.match(text)
+            labels.append(text[sub.end():] if sub and labels else _ROW_NUMBER.sub("", text))
+        else:
+            break
+        k += 1
+    flush()
+    return k
+
+
+_ROW_NUMBER = regex.compile(r"^\s*\d{1,2}\s*[.．、]\s*")

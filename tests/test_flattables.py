@@ -37,3 +37,25 @@ def test_flat_table_cells_read_with_headers_and_counted_units() -> None:
 def test_bars_outside_a_table_stay() -> None:
     text = "湘西网 |\n保靖义务教育大班额实现动态清零\n时间:2020-12-22 |"
     assert rejoin_flat_tables(AlignedText.from_raw(text)).text == text
+
+
+COLUMN_TABLE = ("“十四五”教育事业发展主要指标\n指  标\n2020年\n2025年\n属性\n一、普及水平\n"
+                "1.学前教育毛入园率(%)\n98.6%\n99%以上\n约束性\n"
+                "4.义务教育标准班额比例(%)\n其中:小学\n初中\n41.36%\n72.85%\n85%以上\n90%以上\n预期性\n"
+                "1.幼儿园教师专科及以上学历比例(%)\n其中:本科及以上学历比例(%)\n96.52%\n46.18%\n100%\n55%\n预期性\n"
+                "本文仅代表作者观点,不代表本站立场。")
+
+
+def test_a_table_laid_out_one_cell_a_line_is_read_column_by_column() -> None:
+    readings = {r.cell: r.text for rs in table_cells(COLUMN_TABLE).values() for r in rs}
+    assert readings["98.6%"] == "2020年学前教育毛入园率 98.6%"
+    # a plan's table (属性 约束性/预期性): the later year is a target
+    assert readings["99%以上"] == "2025年目标学前教育毛入园率 99%以上"
+    # sub-rows: values go column by column, one per sub-row
+    assert readings["72.85%"] == "2020年初中义务教育标准班额比例 72.85%"
+    assert readings["90%以上"] == "2025年目标初中义务教育标准班额比例 90%以上"
+    assert readings["46.18%"] == "2020年幼儿园教师专科及以上学历比例其中本科及以上学历比例 46.18%"
+    assert len(readings) == 10
+    for rs in table_cells(COLUMN_TABLE).values():
+        for r in rs:
+            assert COLUMN_TABLE[r.cell_start:r.cell_start + len(r.cell)] == r.cell
