@@ -209,12 +209,21 @@ _PERIOD_YEAR = regex.compile(
 _PERIOD_SPAN = regex.compile(
     r"(?:19|20)\d{2}\s*年?\s*[-—–~至]\s*(?:(?:19|20)\d{2}|学?年)|(?:20|19)?[xX×_*＊]{2,}\s*年|(?<![\d])[-—–~]\s*学?年度"
     r"|“?十[一二三四五六]五”?")
-#: An opening line names its report period when it starts with the year (2020年,面对…) or names a
-#: report of that year (发布《2021年河北省教育事业发展统计公报》, 公布2019年…统计公报).
-_OPENING_REPORT = regex.compile(
-    r"^\s*((?:19|20)\d{2})\s*年度?\s*[^\p{Han}\d\s]{0,6}[,，、]|((?:19|20)\d{2})\s*年度?[^。；;,，\n]{0,30}(?:统计公报|统计公告|工作总结|工作报告|自查报告|决算|年鉴)")
+#: An opening line names its report period when it starts with the year (2020年,面对…; 【教育基本情况】
+#: 2021年,…; 截止2013年3月,全州共有…) or names a report of that year (发布《2021年河北省教育事业发展统计公报》,
+#: 公布2019年…统计公报, 通报2021年全国教育事业发展总体情况).
+_OPENING_DATED = regex.compile(
+    r"^\s*(?:【[^】]{1,12}】\s*)?(?:(?:截至|截止|到)\s*)?((?:19|20)\d{2})\s*年度?(?:底|末|\s*\d{1,2}\s*月(?:底|末)?)?"
+    r"\s*[^\p{Han}\d\s]{0,6}[,，、]")
+_NAMES_REPORT = regex.compile(
+    r"((?:19|20)\d{2})\s*年度?[^。；;,，\n]{0,30}(?:统计公报|统计公告|工作总结|工作报告|自查报告|决算|年鉴)"
+    r"|(?:通报|发布|公布|印发)了?[《“]?((?:19|20)\d{2})\s*年度?[^。；;,，\n]{0,30}(?:情况|公报|公告|报告)")
 
 
+#: A title-like line that names a report of some genre (凤岭县2023年教育事业统计快报, …工作总结, …决算公开).
+_REPORT_LINE = regex.compile(
+    r"(?:报告|总结|公报|快报|简报|公告|通报|规划|计划|要点|年鉴|决算|预算|情况|汇报|统计表?|公开)"
+    r"\s*(?:[(（【\[][^)）】\]]{0,12}[)）】\]])?(?:\.\w{2,4})?$")
 _TITLE_RELATIVE = regex.compile(r"去年|上年|今年")
 #: A dateline near the top of a news page: 2022年05月18日16:26 | 来源…, 2020-05-11 04:12
 _DATELINE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{1,2}-\d{1,2})")
@@ -236,18 +245,19 @@ def reporting_year(title: str, text: str) -> int | None:
         dated = next((m for line in lines[:OPENING_LINES] if (m := _DATELINE.search(line))), None)
         if dated is not None:
             return int(dated.group(1)) + (-1 if relative.group() in ("去年", "上年") else 0)
+    opening = next((line for line in lines if not PUBLICATION_LINE.match(line.strip())), None)
     for line in (title, *lines):
         if PUBLICATION_LINE.match(line.strip()):
             continue
         span = _PERIOD_SPAN.search(line)
-        if line is title or (is_title_like(line) and REPORT_TITLE.search(line)):
+        if line is title or (is_title_like(line) and _REPORT_LINE.search(line)):
             if span is not None:
                 return None  # 2020~2021学年初…统计基本情况, 2023年度某县-学年度…自查报告
             found = _PERIOD_YEAR.search(line)
             if found is not None:
                 return int(found.group(1))
             continue
-        m = _OPENING_REPORT.search(line)
+        m = (_OPENING_DATED.search(line) if line is opening else None) or _NAMES_REPORT.search(line)
         if m is not None and (span is None or span.start() > m.end()):
             return int(m.group(1) or m.group(2))
     return None

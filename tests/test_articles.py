@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from pipeline.aligned import map_offset
 from pipeline.clean import clean_page
@@ -71,3 +72,29 @@ def test_relative_year_of_an_item_resolves_to_its_publication_year(tmp_path: Pat
     years = {r["quote"]: r["year"] for r in rows}
     assert years["全县新建幼儿园3所"] == 2023  # 今年 of the item published 2023-09-05
     assert years["今年全县计划招聘中小学教师180名"] == 2024  # 今年 of the item published 2024-03-12
+
+
+REPORTING_YEAR_CASES = [
+    ("达州市教育局2011年工作总结", "全市共有中小学1850所。", 2011),
+    ("江西于都县2012高考本科上线率达41.2%", "据县教育局消息。", 2012),
+    # a site name for a title: the report's own title line below it names the year
+    ("凤岭县教育局门户网站", "凤岭县2023年教育事业统计快报\n发布时间:2024-03-18 09:30\n根据通知要求。", 2023),
+    # an opening line that starts with the year, or with the date the figures stand at
+    ("", "【教育基本情况】 2021年,全县各级各类学校共计456所。", 2021),
+    ("", "截止2013年3月,全州共有各级各类学校1049所。", 2013),
+    # a news item naming the report it is about
+    ("福建15年教育普及率升至98.87", "2020-05-11 04:12\n福建省教育厅日前对外公布2019年福建省教育事业发展统计公报。", 2019),
+    # spans, masked years and timestamps are no reporting year
+    ("2020~2021学年初玉林市教育统计基本情况", "一、学生情况", None),
+    ("2023年度某县-学年度教育工作自查报告", "一、基本情况", None),
+    ("区政府履行教育职责自查报告范文", "时间:2021-11-08 09:12:47\n一、基本情况", None),
+    # a year further down the text is not the opening's
+    ("", "荆楚网讯2021年1月8日,县长作《政府工作报告》。\n回顾2020年。\n2021年,全县将推进学前教育。", None),
+]
+
+
+@pytest.mark.parametrize("title,text,expected", REPORTING_YEAR_CASES, ids=[c[0][:8] + c[1][:8] for c in REPORTING_YEAR_CASES])
+def test_reporting_year(title: str, text: str, expected: int | None) -> None:
+    from pipeline.articles import reporting_year
+
+    assert reporting_year(title, text) == expected
