@@ -69,10 +69,11 @@ def is_pinyin_note(m: regex.Match) -> bool:
     return (marked or letters >= 2) and _SYLLABLE.fullmatch(py.translate(_TONELESS)) is not None
 
 
-#: Full-width digits, letters and % fold to ASCII everywhere; full-width . : - / only between digits.
+#: Full-width digits, letters and % fold to ASCII everywhere; full-width . : - / only between digits, and
+#: an ideographic full stop used as a decimal point (毛入园率达87。6%, 29。31万所) before a unit.
 _FULLWIDTH = {cp: chr(cp - 0xFEE0) for cp in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
                                                *range(0xFF41, 0xFF5B), 0xFF05]}
-_FULLWIDTH_IN_NUMBER = regex.compile(r"(?<=\d)[．：－／](?=\d)")
+_FULLWIDTH_IN_NUMBER = regex.compile(r"(?<=\d)[．：－／](?=\d)|(?<=\d)。(?=\d{1,2}(?:%|万|亿|个|元))")
 #: White space that is not a plain space (no-break, ideographic, thin …) becomes a space.
 #: A tab stays: it parts the cells of a table row (pipeline/htmltext.py, pipeline/tablecells.py).
 _SPACES = {cp: " " for cp in (0x00A0, 0x3000, 0x2002, 0x2003, 0x2009, 0x200A, 0x202F, 0x000B, 0x000C)}
@@ -180,7 +181,7 @@ def normalize_text(at: AlignedText, events: dict[str, list[int]] | None = None) 
     note("t2s_changed", _raw_of(at, _changed_positions(before, at.text)))
     before = at.text
     at = at.translate(_FULLWIDTH)
-    at = at.sub(_FULLWIDTH_IN_NUMBER, lambda m: chr(ord(m.group(0)) - 0xFEE0))
+    at = at.sub(_FULLWIDTH_IN_NUMBER, lambda m: "." if m.group(0) == "。" else chr(ord(m.group(0)) - 0xFEE0))
     note("fullwidth_folded", _raw_of(at, _changed_positions(before, at.text)))
     return at
 

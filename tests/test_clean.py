@@ -99,6 +99,9 @@ def test_variant_characters_map_back(raw: str, clean: str) -> None:
     ("入学率达到１２３．５％,共２０所", "入学率达到123.5%,共20所"),
     ("时间为１０：３０，地点：学校", "时间为10:30，地点：学校"),
     ("巩固率为99.10%、99.07%;初中", "巩固率为99.10%、99.07%;初中"),
+    # an ideographic full stop as a decimal point before a unit; a sentence end stays
+    ("学前教育毛入园率达87。6%,全国幼儿园29。31万所", "学前教育毛入园率达87.6%,全国幼儿园29.31万所"),
+    ("学校21所。2021年全县", "学校21所。2021年全县"),
 ])
 def test_traditional_pinyin_and_fullwidth(raw: str, clean: str) -> None:
     assert norm(raw) == clean
