@@ -147,28 +147,30 @@ def label_candidates(raw: str, rows: list[tuple[Any, int, int]], gold: list[dict
     return out
 
 
-def gold_sets(corpora: Path, gold_dir: Path, dev: Path | None = None, train: Path | None = None
-              ) -> list[tuple[Path, Path]]:
+def gold_sets(corpora: Path, gold_dir: Path, dev: Path | None = None, train: Path | None = None,
+              web: Path | None = None) -> list[tuple[Path, Path]]:
     """The ``(pages, gold)`` folders of the mention classifier's labelled sources: the seeds
     (``corpora``, ``gold_dir``), the development pages (``dev/pages``, ``dev/gold``, default
     ``dev/`` beside ``gold_dir``) and the training pages (``train/pages``, ``train/gold``, default
     ``train/`` beside ``gold_dir``; written for the learned models, the rules are never tuned on
-    them) when they exist. Never ``heldout/``: that set is blind."""
+    them) and the web pages (``web/pages``, ``web/gold``) when they exist. Never ``heldout/``: that
+    set is blind."""
     dev = dev if dev is not None else gold_dir.parent / "dev"
     train = train if train is not None else gold_dir.parent / "train"
+    web = web if web is not None else gold_dir.parent / "web"
     sets = [(corpora, gold_dir)]
-    for extra in (dev, train):
+    for extra in (dev, train, web):
         if (extra / "pages").is_dir() and (extra / "gold").is_dir() and extra.name != "heldout" \
                 and (extra / "pages", extra / "gold") not in sets:
             sets.append((extra / "pages", extra / "gold"))
     return sets
 
 
-def collect_mentions(corpora: Path, gold_dir: Path, dev: Path | None = None, train: Path | None = None
-                     ) -> tuple[list[MentionExample], list[dict[str, Any]], str]:
+def collect_mentions(corpora: Path, gold_dir: Path, dev: Path | None = None, train: Path | None = None,
+                     web: Path | None = None) -> tuple[list[MentionExample], list[dict[str, Any]], str]:
     """Every usable number of the gold sources with features and label; the gold; the data hash.
 
-    The sources are those of :func:`gold_sets` (seeds, dev and train pages), one fold each.
+    The sources are those of :func:`gold_sets` (seeds, dev, train and web pages).
     """
     from .aligned import map_span
     from .clean import clean_page
@@ -181,7 +183,7 @@ def collect_mentions(corpora: Path, gold_dir: Path, dev: Path | None = None, tra
 
     gold: list[dict[str, Any]] = []
     where: dict[str, tuple[Path, Path]] = {}
-    for pages, gdir in gold_sets(corpora, gold_dir, dev, train):
+    for pages, gdir in gold_sets(corpora, gold_dir, dev, train, web):
         for g in load_gold(gdir):
             if where.setdefault(g["source"], (pages, gdir)) != (pages, gdir):
                 raise ValueError(f"gold source {g['source']} is in both {where[g['source']][1]} and {gdir}")

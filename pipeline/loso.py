@@ -54,6 +54,10 @@ DEV_NEW_PREFIX = ("d",)
 
 TRAIN_PREFIX = ("t",)
 
+#: The web pages (web/: fifty pages modelled on real pages of fifty other sites, ../shared/web),
+#: copied into the project with their sources renamed w_a01 … w_e10.
+WEB_PREFIX = ("w_",)
+
 #: The train/ pages written after the relabel path was measured (annotators C, D, E: t11-t28).
 NEW_TRAIN_PREFIX = tuple(f"t{n:02d}_" for n in range(11, 29))
 
@@ -68,6 +72,7 @@ ANNOTATORS: dict[str, tuple[str, ...]] = {
     "C": tuple(f"t{n:02d}_" for n in range(11, 17)), "D": tuple(f"t{n:02d}_" for n in range(17, 23)),
     "E": tuple(f"t{n:02d}_" for n in range(23, 29)),
     "F": tuple(f"d{n:02d}_" for n in range(1, 5)), "G": tuple(f"d{n:02d}_" for n in range(5, 9)),
+    "W": WEB_PREFIX,
 }
 
 
@@ -373,8 +378,18 @@ def held_out_scores(data: MentionData, groups: dict[str, list[str]], c: float = 
     return scores, folds
 
 
+def fold_of(source: str) -> str:
+    """The fold a source is held out in: its own, but for the web pages (:data:`WEB_PREFIX`), held out
+    ten at a time by genre (w_a01-w_a10 …): fifty pages of their own fold would multiply the nested
+    evaluation's fits by four (one a pair of folds)."""
+    return source[:len(WEB_PREFIX[0]) + 1] if source.startswith(WEB_PREFIX) else source
+
+
 def _by_source(data: MentionData) -> dict[str, list[str]]:
-    return {s: [s] for s in sorted({e.source for e in data.examples})}
+    folds: dict[str, list[str]] = {}
+    for s in sorted({e.source for e in data.examples}):
+        folds.setdefault(fold_of(s), []).append(s)
+    return folds
 
 
 def leave_one_source_out(data: MentionData, c: float = MENTION_C, code_c: float = CODE_C) -> Scores:
@@ -605,11 +620,12 @@ def nested_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample]
                       inner: dict[str, Scores]) -> dict[str, dict[str, float]]:
     """The thresholds of every fold, chosen on the other sources only (:func:`inner_probabilities`)."""
     out = {}
-    for s, sc in sorted(inner.items()):
-        idx = [i for i, e in enumerate(examples) if e.source != s]
-        out[s] = choose_thresholds([g for g in gold if g["source"] != s], [examples[i] for i in idx],
+    for f, sc in sorted(inner.items()):
+        idx = [i for i, e in enumerate(examples) if fold_of(e.source) != f]
+        chosen = choose_thresholds([g for g in gold if fold_of(g["source"]) != f], [examples[i] for i in idx],
                                    Scores([sc.pair[i] for i in idx], [sc.codes[i] for i in idx]))[0]
-    return out
+        out.update((e.source, chosen) for e in examples if fold_of(e.source) == f)
+    return dict(sorted(out.items()))
 
 
 def fold_predictions(examples: list[MentionExample], scores: Scores, mode: str,

@@ -48,6 +48,7 @@ from .loso import (
     SEED_PREFIX,
     THRESHOLDS,
     TRAIN_PREFIX,
+    WEB_PREFIX,
     MentionData,
     annotator_groups,
     choose_thresholds,
@@ -162,15 +163,15 @@ def train_all(corpora: Path = DEFAULT_CORPORA, gold: Path | None = None, out: Pa
 
 
 def evaluate_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | None = None,
-                                out: Path | None = None, dev: Path | None = None, train: Path | None = None
-                                ) -> dict[str, Any]:
+                                out: Path | None = None, dev: Path | None = None, train: Path | None = None,
+                                web: Path | None = None) -> dict[str, Any]:
     """Nested leave-one-source-out comparison on the gold sources (seeds, dev and train pages) that
     decides the combination's thresholds (chosen on the held-out scores of every source, adopted
     only when the nested figures beat the rules), written to ``out``/:data:`EVALUATION_FILE` with
     the figures; then the models are fitted with them (:func:`train_mention_classifier`).
     Run when features, rules or labelled data change (``make evaluate-models``; tens of minutes)."""
     gold_dir = gold_dir or corpora.parent / "gold"
-    examples, gold, digest = collect_mentions(corpora, gold_dir, dev, train)
+    examples, gold, digest = collect_mentions(corpora, gold_dir, dev, train, web)
     extra, extra_digest = collect_extra_mentions(corpora)
     data = MentionData(examples, extra)
     scores = leave_one_source_out(data)
@@ -179,7 +180,7 @@ def evaluate_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path 
     changes = relabel_counts(gold, examples, scores, by_source)
     slices = {name: compare(gold, examples, scores, by_source, prefix)
               for name, prefix in (("seeds", SEED_PREFIX), ("dev", DEV_PREFIX), ("dev_new", DEV_NEW_PREFIX),
-                                   ("train", TRAIN_PREFIX), ("train_new", NEW_TRAIN_PREFIX))
+                                   ("train", TRAIN_PREFIX), ("train_new", NEW_TRAIN_PREFIX), ("web", WEB_PREFIX))
               if any(g["source"].startswith(prefix) for g in gold)}
     annotators = leave_one_annotator_out(data, gold) if len(annotator_groups(
         sorted({e.source for e in examples}))) > 2 else None
@@ -204,7 +205,9 @@ def evaluate_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path 
                 "train": "the train/ pages, which the rules were never tuned on (rules out of sample): their rows "
                          "of the same leave-one-source-out",
                 "train_new": "the train/ pages t11-t28 (annotators C, D, E; rules out of sample): their rows of "
-                             "the same leave-one-source-out"}[name]
+                             "the same leave-one-source-out",
+                "web": "the web/ pages (fifty real-page models of other sites; the rules were tuned on them), "
+                       "held out ten at a time by genre"}[name]
         report += "\n" + format_comparison(f"  slice {name} ({n} sources): {what}", table)
     folds = "; ".join(f"{s[:3]} " + "/".join(str(t[k]) for k in THRESHOLDS) for s, t in by_source.items())
     report += f"\n  thresholds ({'/'.join(THRESHOLDS)}) chosen per fold: {folds}"
@@ -262,14 +265,14 @@ def load_evaluation(models: Path | None = None) -> dict[str, Any]:
 
 def train_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path | None = None,
                              out: Path | None = None, dev: Path | None = None, train: Path | None = None,
-                             evaluation: Path | None = None) -> dict[str, Any]:
+                             evaluation: Path | None = None, web: Path | None = None) -> dict[str, Any]:
     """Fit the pair and code models on every labelled source with the thresholds of the last
     nested evaluation (:func:`evaluate_mention_classifier`, read from ``evaluation`` or ``out``, else
     ``models/``), and save them. Minutes, not the evaluation's tens of minutes; the report says when
     the labelled data changed since the thresholds were chosen."""
     gold_dir = gold_dir or corpora.parent / "gold"
     ev = load_evaluation(evaluation or (out if out is not None and (out / EVALUATION_FILE).exists() else None))
-    examples, gold, digest = collect_mentions(corpora, gold_dir, dev, train)
+    examples, gold, digest = collect_mentions(corpora, gold_dir, dev, train, web)
     extra, extra_digest = collect_extra_mentions(corpora)
     data = MentionData(examples, extra)
     return _fit_mention_models(data, digest, extra_digest, sorted({g["source"] for g in gold}), ev, out)
