@@ -1,6 +1,6 @@
 """Quality gate: the whole product path (runner, every stage, tables) scored against gold.
 
-The five seed pages (corpora/, gold/), dev/ (fourteen pages of other sites,
+The five seed pages (corpora/, gold/), ../shared/web (fifty real-page models of other sites), dev/ (fourteen pages of other sites,
 HTML/GB18030/GBK/Big5 included, annotated from the codebook by people who did
 not read the rules, in two rounds: h01-h06, d01-d08) and train/ (twenty-eight
 pages written for the learned models, never used to tune the rules). heldout/ is the blind set, never used for tuning: it is
@@ -33,6 +33,11 @@ SETS = {
     # Measured at the first, blind scoring of each round: t01–t10 F1 0.919, t11–t28 0.922; all 28 pages
     # F1 0.921 (P 0.929, R 0.912), year accuracy 0.875.
     "train": (sorted((ROOT / "train" / "pages").iterdir()), ROOT / "train" / "gold", 0.90, 0.88),
+    # ../shared/web: fifty pages modelled on real pages of fifty other sites (codebook v1.3). F1 0.673 at the
+    # start of issue 10; pages 07-10 scored once blind at 0.745 after tuning on 01-06; all fifty 0.902
+    # (P 0.970, R 0.844) when pinned (2026-12-07), tuned and trained on since: floors with a margin.
+    "web": (sorted((ROOT.parent / "shared" / "web" / "pages").glob("*.txt")), ROOT.parent / "shared" / "web" / "gold",
+            0.87, 0.80),
 }
 if os.environ.get("ZHIBIAO_HELDOUT") == "1":
     # Blind: never tuned on. Measured 0.978 (P 0.986, R 0.971) at its first scoring, 0.980 on 2026-11-25; floor with a margin.
@@ -41,8 +46,10 @@ if os.environ.get("ZHIBIAO_HELDOUT") == "1":
 ATTRIBUTE_FLOORS = {"stage": 0.90, "year": 0.94, "kind": 0.95, "approx": 0.96}
 #: Per-set exceptions: train/ year accuracy was 0.875 at its first scoring (its annotators give null to
 #: sentences without a written year that the rules date from the document). region_code is scored
-#: where the gold has it (the seeds' v1.3 gold): 0.987 when pinned (2026-12-07).
-SET_ATTRIBUTE_FLOORS = {"train": {"year": 0.85}, "seeds": {"region_code": 0.97}}
+#: where the gold has it (the seeds' and web's v1.3 gold): 0.987 and 0.991 when pinned (2026-12-07);
+#: web year accuracy 0.928 then.
+SET_ATTRIBUTE_FLOORS = {"train": {"year": 0.85}, "seeds": {"region_code": 0.97},
+                        "web": {"year": 0.90, "region_code": 0.97}}
 
 
 @pytest.mark.parametrize("name", sorted(SETS))
