@@ -59,7 +59,7 @@ _RESPECTIVELY_BEFORE = regex.compile(r"分别(?:为|是|有|达到?)")
 CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "clause": 0.65, "inherited": 0.6,
               "lead": 0.6}
 _LIST_BOUND = regex.compile(r"(?:以上|以下)")
-_SHARED = regex.compile(r"均(?:达到?|为|是|保持在?|在)?\s*$")
+_SHARED = regex.compile(r"(?:均|都|皆)(?:达到?|为|是|保持在?|在|接近)?\s*$")
 _NOTE = regex.compile(r"\s*(?:含|包括|不含)")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _OPENS_BREAKDOWN = regex.compile(r"\s*其中")
