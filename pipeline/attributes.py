@@ -267,6 +267,8 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
         if found:
             return stage
     if inherited is not None:
+        if unit in COUNT_UNITS and _OWN_NOUN.search(sentence, seg_start, q_start):
+            return default  # 小学598所,中学51所: a count of its own kind of school, not of the one before
         return inherited
     if prev_clause is not None:
         found, stage = stage_in(sentence[prev_clause.start:prev_clause.end])
@@ -281,6 +283,10 @@ def resolve_stage(sentence: str, clause: Clause, q_start: int, q_end: int, *, fi
             if len(named) == 1:  # XX幼儿园教学楼、XX小学多功能教学楼建设项目: several, no stage
                 return named.pop()
     return default
+
+
+#: A kind of school that is no stage word (中学 spans junior and senior; 专门学校, 工读学校; 学校)
+_OWN_NOUN = regex.compile(r"(?<![小初高])中学|专门学校|工读学校|(?<![小中大])学校")
 
 
 def _counts_its_noun(segment: str) -> bool:
