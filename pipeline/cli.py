@@ -190,6 +190,24 @@ _stage_command("segment", "documents", "sentences and tokens tables")
 _stage_command("extract", "documents and sentences", "mentions and indicators tables")
 
 
+@main.command("check-rules")
+@click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False))
+def check_rules_cmd(folder: str | None) -> None:
+    """Validate every rule file of FOLDER (default: the rules in force) as a run would, and exit.
+
+    A broken file ends with one line naming file, line and problem, and exit status 1.
+
+    Example: zhibiao check-rules rules/
+    """
+    from .rulefiles import RuleError, check_rules, rules_dir
+
+    try:
+        n = check_rules(folder)
+    except RuleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"rules OK: {n} files in {folder or rules_dir()}")
+
+
 @main.command("tables")
 @click.argument("out", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option("--describe", is_flag=True, help="Print the columns of every table (Markdown, for README) and exit.")

@@ -67,6 +67,7 @@ from .cache import (
 from .codebook import CODES, family
 from .dedup import MIN_CHARS, NearDuplicateIndex, content_hash, minhash
 from .records import Document, ErrorRecord, Page, Sentence
+from .rulefiles import check_rules
 from .sources import input_size, iter_inputs
 from .tables import columns_table, from_row, to_table, write_atomic
 
@@ -651,6 +652,8 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
                opts: RunOptions | None = None) -> dict[str, Any]:
     """Run ``stages`` (a contiguous part of clean → segment → extract) into ``out``, then write the tables.
 
+    Every rule file is validated first (:func:`pipeline.rulefiles.check_rules`): a broken one raises
+    :class:`~pipeline.rulefiles.RuleError` before anything is read or written.
     With ``clean`` among the stages the pages are read from ``paths``; otherwise the
     shards of the last run in ``out`` are used. Returns the run summary. With ``opts.prune``
     the cache entries of older code, rules or models are removed afterwards, when no other
@@ -658,6 +661,7 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     """
     opts = opts or RunOptions()
     out = Path(out)
+    check_rules()  # a broken rule file stops the run here: nothing read, written or deleted
     out.mkdir(parents=True, exist_ok=True)
     if opts.engine == "dask" and opts.page_timeout > 0:
         warnings.warn("--page-timeout is enforced by the local engine only: Dask runs pages in worker "

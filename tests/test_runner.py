@@ -340,3 +340,32 @@ def test_extract_trusts_the_clean_stages_gate_and_gates_an_ungated_document_itse
     direct = [extract_document(d, [s for s in sentences if s.doc_id == d.doc_id]) for d in docs if d.kept]
     assert indicators and mentions == [m for ms, _ in direct for m in ms]
     assert indicators == [i for _, inds in direct for i in inds]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "lock"}
+
+
+def test_a_broken_rule_file_stops_the_run_before_anything_is_read_or_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    out = tmp_path / "o"
+    run_pipeline([SEEDS[4]], out, _opts())
+    before = _snapshot(out)
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    triggers = rules / "triggers.yaml"
+    triggers.write_text(triggers.read_text(encoding="utf-8").replace("pattern: ", "pattern: (", 1), encoding="utf-8")
+    monkeypatch.setenv("ZHIBIAO_RULES", str(rules))
+    for args in (["run", str(SEEDS[1]), "--out", str(out), "--jobs", "1"], ["extract", str(out), "--jobs", "1"],
+                 ["run", str(SEEDS[1]), "--out", str(tmp_path / "new"), "--jobs", "1"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and re.match(rf"Error: {re.escape(str(triggers))}:\d+: bad pattern", lines[0]), lines
+    assert _snapshot(out) == before  # the earlier run's tables and cache untouched
+    assert not (tmp_path / "new").exists()
