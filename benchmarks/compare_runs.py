@@ -59,7 +59,7 @@ def compare_table(a: pd.DataFrame, b: pd.DataFrame, ignore: tuple[str, ...] = ()
     na, nb = _normal(a.head(min(len(a), len(b)))), _normal(b.head(min(len(a), len(b))))
     diff = (na != nb).any(axis=1)
     for i in list(diff[diff].index)[:5]:
-        cols = [c for c in na.columns if na.at[i, c] != nb.at[i, c]]
+        cols = [c for c in na.columns if na.at[i, c] != nb.at[i, c]][:4]
         lines.append(f"  row {i}: " + "; ".join(f"{c}: {na.at[i, c][:80]} | {nb.at[i, c][:80]}" for c in cols))
     if diff.sum() > 5:
         lines.append(f"  … {int(diff.sum())} differing rows in all")

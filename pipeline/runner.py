@@ -205,7 +205,7 @@ def run_clean(items: list[Page | ErrorRecord], page_timeout: float = 0.0,
     docs: list[Document] = []
     errors: list[ErrorRecord] = []
     sigs: list[dict[str, Any]] = []
-    pages = nbytes = 0
+    pages = nbytes = replaced = 0
     for item in items:
         if isinstance(item, ErrorRecord):
             errors.append(item)
@@ -232,6 +232,7 @@ def run_clean(items: list[Page | ErrorRecord], page_timeout: float = 0.0,
             errors.append(_error(item.source, item.path, "clean", exc))
             continue
         errors += page_errors
+        replaced += any(doc.stats.get("replaced_chars") for doc in page_docs)
         for doc in page_docs:
             if doc.kept and len(doc.text) >= MIN_CHARS:
                 sigs.append({"doc_id": doc.doc_id, "minhash": minhash(doc.text).tolist()})
@@ -240,6 +241,8 @@ def run_clean(items: list[Page | ErrorRecord], page_timeout: float = 0.0,
         "pages": pages, "bytes": nbytes, "documents": len(docs), "kept": sum(d.kept for d in docs),
         "dropped": dict(Counter(d.drop_reason for d in docs if not d.kept)), "errors": _count_errors(errors),
     }
+    if replaced:  # pages kept with bad bytes read as U+FFFD (documents' stats.replaced_chars)
+        stats["pages_replaced"] = replaced
     return docs, errors, sigs, stats
 
 
@@ -853,7 +856,8 @@ def summarize(out: Path, manifest: dict[str, Any], keys: list[dict[str, str]],
     for stage in STAGES:
         _add(errors, totals[stage].get("errors", {}))
     clean, seg, ext = totals["clean"], totals["segment"], totals["extract"]
-    return {
+    flags = {"pages_with_replaced_chars": clean["pages_replaced"]} if clean.get("pages_replaced") else {}
+    return flags | {
         "pages_read": read.get("pages_read", 0), "bytes_read": read.get("bytes_read", 0),
         "pages_cleaned": clean.get("pages", 0), "shards": len(keys), "stages_complete": complete,
         "documents": clean.get("documents", 0), "documents_kept": clean.get("kept", 0),
@@ -880,6 +884,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"sentences: {summary['sentences']}, tokens: {summary['tokens']}, mentions: {summary['mentions']}",
         f"indicator records: {summary['indicators']} ({kv(summary['records_per_family'])})",
         f"errors: {summary['errors_total']} ({kv(summary['errors'])})",
-    ] + ([f"cache: {summary['cache_pruned']} entries of older code, rules or models removed"]
+    ] + ([f"pages with bad bytes, kept with replacement characters: {summary['pages_with_replaced_chars']} "
+          "(documents' stats.replaced_chars)"] if summary.get("pages_with_replaced_chars") else []) + ([f"cache: {summary['cache_pruned']} entries of older code, rules or models removed"]
          if summary.get("cache_pruned") else []))
 

@@ -369,3 +369,18 @@ def test_a_broken_rule_file_stops_the_run_before_anything_is_read_or_written(
         assert len(lines) == 1 and re.match(rf"Error: {re.escape(str(triggers))}:\d+: bad pattern", lines[0]), lines
     assert _snapshot(out) == before  # the earlier run's tables and cache untouched
     assert not (tmp_path / "new").exists()
+
+
+def test_a_page_with_a_bad_byte_is_kept_and_its_replaced_characters_counted(tmp_path: Path) -> None:
+    data = SEEDS[4].read_bytes()
+    page = tmp_path / "damaged.txt"
+    page.write_bytes(data[: len(data) // 2] + b"\xff" + data[len(data) // 2:])
+    summary = run_pipeline([page, SEEDS[1]], tmp_path / "o", _opts())
+    assert summary["errors_total"] == 0 and summary["pages_with_replaced_chars"] == 1
+    docs = {d["source"]: d for d in read_records(tmp_path / "o", "documents")}
+    assert docs["damaged"]["kept"] and json.loads(docs["damaged"]["stats"])["replaced_chars"] >= 1
+    assert "replaced_chars" not in json.loads(docs[SEEDS[1].stem]["stats"])
+    assert any(r["source"] == "damaged" for r in read_records(tmp_path / "o", "indicators"))
+    from pipeline.runner import format_summary
+
+    assert "kept with replacement characters: 1" in format_summary(summary)
