@@ -14,8 +14,10 @@ where it stopped.
 
 A page that a stage cannot process becomes a row of the errors table; the run
 goes on. A shard whose worker process dies (a crash, the OOM killer) is run
-again alone in a fresh process; if it dies again its pages become
-``worker_crashed`` error rows. Memory is bounded by the shards in flight
+again alone in a fresh process; if it dies again it is run page by page, each
+page and stage alone (:func:`retry_by_page`), so the page that kills its worker
+is one ``worker_crashed`` errors row and the others are kept; such entries are
+marked ``_CRASHED`` and redone by the next run (a crash is never a result). Memory is bounded by the shards in flight
 (``WINDOW_PER_JOB`` per worker) and the largest page, not by the archive;
 ``--max-page-mb`` turns a page over that size into a ``too_large`` row before
 it is read. A page that runs longer than ``--page-timeout`` in a stage is
@@ -128,6 +130,8 @@ class PageTimeout(BaseException):
 
 #: Name of the marker file in a cache entry whose shard had a page time out (it holds the limit).
 TIMED_OUT = "_TIMED_OUT"
+#: Name of the marker file in a cache entry whose shard had a page kill its worker (never reused).
+CRASHED = "_CRASHED"
 
 
 def _can_alarm() -> bool:
@@ -321,6 +325,48 @@ def _load(out: Path, stage: str, key: str, name: str) -> list[Any]:
     return [from_row(name, row) for row in table.to_pylist()]
 
 
+@dataclass
+class StageOutput:
+    """One stage's output on some pages of a shard: the records of each of its files, errors, counters."""
+
+    records: dict[str, Any]  # file name -> records (the tokens file: a dict of columns)
+    errors: list[ErrorRecord]
+    stats: dict[str, Any]
+
+
+def stage_output(stage: str, items: list[Page | ErrorRecord] | None, docs: list[Document] | None,
+                 sentences: list[Sentence] | None, page_timeout: float) -> StageOutput:
+    """Run one stage in memory: clean on ``items``, segment on ``docs``, extract on ``docs`` and their
+    ``sentences``. A pure function of its arguments, called by :func:`process_shard` on a whole shard
+    and, after a worker died twice on it, on one page at a time (:func:`retry_by_page`)."""
+    if stage == "clean":
+        docs, errors, sigs, stats = run_clean(items or [], page_timeout)
+        return StageOutput({"documents.parquet": docs, "signatures.parquet": sigs}, errors, stats)
+    if stage == "segment":
+        sentences, tokens, errors, stats = run_segment(docs or [], page_timeout)
+        return StageOutput({"sentences.parquet": sentences, "tokens.parquet": tokens}, errors, stats)
+    mentions, indicators, errors, stats = run_extract(docs or [], sentences or [], page_timeout)
+    return StageOutput({"mentions.parquet": mentions, "indicators.parquet": indicators}, errors, stats)
+
+
+def _commit_output(out: Path, stage: str, task: ShardTask, output: StageOutput, crashed: str = "") -> None:
+    """Commit a stage's output of a shard to the cache, with the markers of what must be redone later:
+    ``_TIMED_OUT`` (the limit) when a page timed out, ``_CRASHED`` (the message) when a page killed its
+    worker; :func:`_reusable` makes a later run redo such entries."""
+    files: dict[str, Callable[[Path], None]] = {}
+    for name, records in output.records.items():
+        table = name.removesuffix(".parquet")
+        files[name] = (_sig_writer(records) if table == "signatures" else
+                       _columns_writer(table, records) if table == "tokens" else _writer(table, records))
+    files["errors.parquet"] = _writer("errors", output.errors)
+    if any(e.reason == PageTimeout.reason and e.stage == stage for e in output.errors):
+        limit = f"{task.page_timeout:g}"
+        files[TIMED_OUT] = lambda path, limit=limit: path.write_text(limit, encoding="utf-8")  # type: ignore[misc]
+    if crashed:
+        files[CRASHED] = lambda path: path.write_text(crashed[:MAX_MESSAGE], encoding="utf-8")
+    commit(out, stage, task.keys[stage], files, output.stats, task.chains.get(stage, ""))
+
+
 def process_shard(task: ShardTask) -> dict[str, Any]:
     """Run the given stages on one shard, each stage's output committed to the cache; returns counters.
 
@@ -334,31 +380,20 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
     sentences: list[Sentence] | None = None
     result: dict[str, Any] = {"pages": 0, "bytes": 0, "errors": 0}
     for stage in task.stages:
-        key = task.keys[stage]
-        if is_done(out, stage, key):
+        if is_done(out, stage, task.keys[stage]):
             continue
+        if stage != "clean" and docs is None:
+            docs = _load(out, "clean", task.keys["clean"], "documents")
+        if stage == "extract" and sentences is None:
+            sentences = _load(out, "segment", task.keys["segment"], "sentences")
+        output = stage_output(stage, task.items, docs, sentences, task.page_timeout)
         if stage == "clean":
-            docs, errors, sigs, stats = run_clean(task.items or [], task.page_timeout)
-            files = {"documents.parquet": _writer("documents", docs), "signatures.parquet": _sig_writer(sigs)}
-            result["pages"], result["bytes"] = stats["pages"], stats["bytes"]
+            docs = output.records["documents.parquet"]
+            result["pages"], result["bytes"] = output.stats["pages"], output.stats["bytes"]
         elif stage == "segment":
-            docs = docs if docs is not None else _load(out, "clean", task.keys["clean"], "documents")
-            sentences, tokens, errors, stats = run_segment(docs, task.page_timeout)
-            files = {"sentences.parquet": _writer("sentences", sentences),
-                     "tokens.parquet": _columns_writer("tokens", tokens)}
-        else:
-            docs = docs if docs is not None else _load(out, "clean", task.keys["clean"], "documents")
-            if sentences is None:
-                sentences = _load(out, "segment", task.keys["segment"], "sentences")
-            mentions, indicators, errors, stats = run_extract(docs, sentences, task.page_timeout)
-            files = {"mentions.parquet": _writer("mentions", mentions),
-                     "indicators.parquet": _writer("indicators", indicators)}
-        files["errors.parquet"] = _writer("errors", errors)
-        if any(e.reason == PageTimeout.reason and e.stage == stage for e in errors):
-            limit = f"{task.page_timeout:g}"
-            files[TIMED_OUT] = lambda path, limit=limit: path.write_text(limit, encoding="utf-8")  # type: ignore[misc]
-        commit(out, stage, key, files, stats, task.chains.get(stage, ""))
-        result["errors"] += len(errors)
+            sentences = output.records["sentences.parquet"]
+        _commit_output(out, stage, task, output)
+        result["errors"] += len(output.errors)
     if "segment" in task.stages:
         from .segment import forget_cuts
 
@@ -366,40 +401,73 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
     return result
 
 
-def fail_shard(task: ShardTask, message: str) -> int:
-    """Record a shard whose worker died, alone too: every page (or kept document) of it becomes an errors
-    row with reason ``worker_crashed``, its stage outputs are empty, and the run goes on.
+def _merge(parts: list[StageOutput]) -> StageOutput:
+    """The outputs of a stage on successive pages of a shard as one (records in page order)."""
+    merged = StageOutput({}, [], {})
+    for part in parts:
+        for name, records in part.records.items():
+            if isinstance(records, dict):  # the tokens file's columns
+                into = merged.records.setdefault(name, {k: [] for k in records})
+                for k, values in records.items():
+                    into[k] += values
+            else:
+                merged.records.setdefault(name, []).extend(records)
+        merged.errors += part.errors
+        _add(merged.stats, {k: v for k, v in part.stats.items() if k != "errors"})
+    merged.stats["errors"] = _count_errors(merged.errors)
+    return merged
 
-    Returns the number of error rows. The entries are cached like any output: a re-run with other
-    code or rules (new keys) tries the shard again.
+
+def retry_by_page(task: ShardTask, run_alone: Callable[..., StageOutput], message: str) -> int:
+    """Run a shard whose worker died twice one page at a time, each page and stage alone in a fresh
+    process (``run_alone(stage_output, *args)``), so that a poisonous page is only its own errors row
+    (reason ``worker_crashed``, in the stage where it died) and every other page is kept.
+
+    When the clean stage is done, the units are the shard's kept documents. The entries are
+    committed with a ``_CRASHED`` marker: a crash is not a result, and the next run tries the
+    shard again. Returns the number of errors rows.
     """
     out = Path(task.out)
-    docs: list[Document] = []
-    if is_done(out, "clean", task.keys["clean"]):  # it died in a later stage
-        docs = [d for d in _load(out, "clean", task.keys["clean"], "documents") if d.kept]
+    stages = [s for s in task.stages if not is_done(out, s, task.keys[s])]
+    if not stages:
+        return 0
+    units: list[Any]
+    if stages[0] == "clean":
+        units = list(task.items or [])
+    else:
+        units = [d for d in _load(out, "clean", task.keys["clean"], "documents") if d.kept]
+    sentences_done = None
+    if stages[0] == "extract":
+        sentences_done = _load(out, "segment", task.keys["segment"], "sentences")
+    parts: dict[str, list[StageOutput]] = {s: [] for s in stages}
+    crashed: list[str] = []
+    for unit in units:
+        items = [unit] if stages[0] == "clean" else None
+        docs = None if stages[0] == "clean" else [unit]
+        sentences = ([s for s in sentences_done if s.doc_id == unit.doc_id] if sentences_done is not None
+                     else None)
+        for stage in stages:
+            args = (stage, items, docs, sentences, task.page_timeout)
+            try:
+                part = stage_output(*args) if isinstance(unit, ErrorRecord) else run_alone(stage_output, *args)
+            except Exception as exc:  # noqa: BLE001 - the page killed its worker again: its own row
+                why = f"{type(exc).__name__}: {exc}" if str(exc) else message
+                crashed.append(why)
+                row = ErrorRecord(unit.source, unit.path, stage, "worker_crashed", why[:MAX_MESSAGE])
+                stats = {"pages": 1, "bytes": len(unit.data)} if stage == "clean" else {}
+                parts[stage].append(StageOutput({}, [row], stats))
+                break
+            parts[stage].append(part)
+            if stage == "clean":
+                docs = part.records["documents.parquet"]
+            elif stage == "segment":
+                sentences = part.records["sentences.parquet"]
     total = 0
-    for stage in task.stages:
-        key = task.keys[stage]
-        if is_done(out, stage, key):
-            continue
-        if stage == "clean":
-            items = task.items or []
-            errors = [i if isinstance(i, ErrorRecord) else ErrorRecord(i.source, i.path, "clean", "worker_crashed",
-                                                                       message[:MAX_MESSAGE]) for i in items]
-            docs = []
-            files = {"documents.parquet": _writer("documents", []), "signatures.parquet": _sig_writer([])}
-            stats: dict[str, Any] = {"pages": sum(isinstance(i, Page) for i in items),
-                                     "bytes": sum(len(i.data) for i in items if isinstance(i, Page)),
-                                     "documents": 0, "kept": 0, "dropped": {}}
-        else:
-            errors = [ErrorRecord(d.source, d.path, stage, "worker_crashed", message[:MAX_MESSAGE]) for d in docs]
-            names = STAGE_TABLES[stage]
-            files = {f"{n}.parquet": _writer(n, []) for n in names}
-            stats = {n: 0 for n in names}
-        files["errors.parquet"] = _writer("errors", errors)
-        stats["errors"] = _count_errors(errors)
-        commit(out, stage, key, files, stats, task.chains.get(stage, ""))
-        total += len(errors)
+    empty = {stage: stage_output(stage, [], [], [], 0) for stage in stages}  # every file, even with no rows
+    for stage in stages:
+        merged = _merge([empty[stage]] + parts[stage])
+        _commit_output(out, stage, task, merged, crashed="; ".join(crashed))
+        total += len(merged.errors)
     return total
 
 
@@ -529,14 +597,14 @@ class _LocalEngine:
 
         return wait(pending, return_when=FIRST_COMPLETED).done
 
-    def run_isolated(self, task: ShardTask) -> dict[str, Any]:
-        """Run one shard alone in a fresh worker process, so a crash is its own (a retry)."""
+    def run_isolated(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` alone in a fresh worker process, so a crash is its own (a retry)."""
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
-            return solo.submit(process_shard, task).result()
+            return solo.submit(fn, *args).result()
 
     def close(self) -> None:
         if self.pool is not None:
@@ -564,9 +632,9 @@ class _DaskEngine:
     def submit(self, task: ShardTask) -> Any:
         return self.client.submit(process_shard, task, pure=False)
 
-    def run_isolated(self, task: ShardTask) -> dict[str, Any]:
-        """Run one shard again (Dask already moves the tasks of a dead worker elsewhere)."""
-        return self.client.submit(process_shard, task, pure=False).result()
+    def run_isolated(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` again (Dask already moves the tasks of a dead worker elsewhere)."""
+        return self.client.submit(fn, *args, pure=False).result()
 
     def wait(self, pending: set[Any]) -> set[Any]:
         from dask.distributed import wait
@@ -629,6 +697,8 @@ class _Progress:
 def _reusable(out: Path, stage: str, key: str, page_timeout: float) -> bool:
     """A finished entry is reused unless a page timed out in it under a shorter limit than ``page_timeout``
     (0: none): a run that allows more time tries those pages again."""
+    if (shard_dir(out, stage, key) / CRASHED).exists():
+        return False
     marker = shard_dir(out, stage, key) / TIMED_OUT
     if not marker.exists():
         return True
@@ -710,9 +780,9 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
                 errors = fut.result()["errors"]
             except Exception:  # noqa: BLE001 - a worker died (taking its pool's other shards with it)
                 try:
-                    errors = engine.run_isolated(task)["errors"]
-                except Exception as exc:  # noqa: BLE001 - it dies alone too: record it and go on
-                    errors = fail_shard(task, f"{type(exc).__name__}: {exc}")
+                    errors = engine.run_isolated(process_shard, task)["errors"]
+                except Exception as exc:  # noqa: BLE001 - it dies alone too: find the page, page by page
+                    errors = retry_by_page(task, engine.run_isolated, f"{type(exc).__name__}: {exc}")
             progress.update(pages, nbytes, errors)
 
     try:

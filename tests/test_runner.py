@@ -220,8 +220,7 @@ def test_bad_inputs_become_error_rows_and_the_run_goes_on(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("module, function, expected", [
     ("pipeline.clean", "clean_page", [("poison", "clean", "worker_crashed")]),
-    ("pipeline.segment", "segment_columns", [("poison", "segment", "worker_crashed"),
-                                              ("poison", "extract", "worker_crashed")]),
+    ("pipeline.segment", "segment_columns", [("poison", "segment", "worker_crashed")]),
 ])
 def test_a_page_that_kills_its_worker_is_an_error_row_and_the_rest_is_kept(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, function: str, expected: list) -> None:
@@ -239,11 +238,22 @@ def test_a_page_that_kills_its_worker_is_an_error_row_and_the_rest_is_kept(
     corpus = _mini_corpus(tmp_path / "corpus", 4)
     (corpus / "poison.txt").write_bytes(SEEDS[4].read_bytes() + "\n全市教育工作POISON。".encode())
     out = tmp_path / "out"
-    summary = run_pipeline([corpus], out, _opts(jobs=2, shard_pages=1))
+    # one shard of five pages: the others in the poisonous page's shard are kept (page by page)
+    summary = run_pipeline([corpus], out, _opts(jobs=2, shard_pages=1000))
+    assert summary["shards"] == 1
     errors = read_records(out, "errors")
     assert [(e["source"], e["stage"], e["reason"]) for e in errors] == expected
     assert len({r["source"] for r in read_records(out, "indicators")}) == 4
     assert summary["errors"] == {"worker_crashed": len(expected)}
+    # a crash is not a result: once the page no longer kills its worker, the next run reads it
+    monkeypatch.setattr(mod, function, real)
+    clean = tmp_path / "clean"
+    run_pipeline([corpus], clean, _opts(jobs=1, shard_pages=1000))
+    for name in ("documents", "sentences", "mentions", "indicators"):  # the other pages: as in a whole run
+        rows = [r for r in read_records(clean, name) if r["source"] != "poison"]
+        assert [r for r in read_records(out, name) if r["source"] != "poison"] == rows, name
+    again = run_pipeline([corpus], out, _opts(jobs=2, shard_pages=1000))
+    assert again["errors_total"] == 0 and _tables(out) == _tables(clean)
 
 
 def test_near_duplicates_are_linked_not_dropped(tmp_path: Path) -> None:
