@@ -554,6 +554,42 @@ def warm_up(freeze: bool = True) -> None:
         gc.freeze()
 
 
+def exit_with_parent(parent: int) -> None:
+    """Make this worker process end when its parent does, even by SIGKILL (a pool initializer).
+
+    On Linux the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere a daemon thread checks every second whether the parent is gone. Either way the
+    parent's death before this call is caught by comparing ``os.getppid()`` with ``parent``.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # 1 = PR_SET_PDEATHSIG
+            if os.getppid() != parent:
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="zhibiao-parent-watch", daemon=True).start()
+
+
+def _pool(jobs: int) -> Any:
+    """A process pool whose workers end with this process (:func:`exit_with_parent`)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=exit_with_parent,
+                               initargs=(os.getpid(),))
+
+
 class _LocalEngine:
     """A process pool (or, with one job, the calling process)."""
 
@@ -565,14 +601,9 @@ class _LocalEngine:
             warm_up(freeze=False)  # loading jieba and the models is no page's time
 
     def _new_pool(self) -> Any:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        fork = sys.platform.startswith("linux")
-        if fork:
-            warm_up()  # workers inherit the loaded dictionaries and models
-        ctx = mp.get_context("fork" if fork else "spawn")
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
+        if sys.platform.startswith("linux"):
+            warm_up()  # forked workers inherit the loaded dictionaries and models
+        return _pool(self.jobs)
 
     def submit(self, task: ShardTask) -> Any:
         from concurrent.futures import Future
@@ -599,11 +630,7 @@ class _LocalEngine:
 
     def run_isolated(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` alone in a fresh worker process, so a crash is its own (a retry)."""
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
+        with _pool(1) as solo:
             return solo.submit(fn, *args).result()
 
     def close(self) -> None:
