@@ -5,7 +5,7 @@ Layout under an output folder ``DIR``::
     DIR/.zhibiao/manifest.json                      shards of the last run, in input order
     DIR/.zhibiao/lock                               runs hold it shared, pruning exclusive (flock)
     DIR/.zhibiao/cache/<stage>/<kk>/<key>/          one shard's output of one stage
-        <table>.parquet  errors.parquet  stats.json  meta.json  [_TIMED_OUT]  _DONE
+        <table>.parquet  errors.parquet  stats.json  meta.json  [_TIMED_OUT]  sums.json  _DONE
 
 A stage's key hashes what its output depends on: the shard's pages (source,
 path, content hash), the stage's code version, rules_version() and the model
@@ -17,6 +17,9 @@ of its stage and the stages before it), so that :func:`prune` can tell entries
 of older code, rules or models from current ones. A finished entry is never
 changed; it is removed (pruned, or invalidated for a retry) by renaming it to a
 ``.<key>.trash-<pid>`` name first and deleting that, so no reader ever sees half an entry.
+``sums.json`` holds a checksum of every other file of the entry: :func:`entry_intact`
+tells a damaged entry (a file truncated, overwritten or gone, or no checksums) from an
+intact one, and the runner drops a damaged entry and computes it again.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ STAGE_TABLES: dict[str, tuple[str, ...]] = {
 }
 DONE = "_DONE"
 META = "meta.json"
+SUMS = "sums.json"
 
 _PIPELINE = Path(__file__).resolve().parent
 #: Entry modules of each stage; a stage's code version hashes them and every module they import.
@@ -167,6 +171,8 @@ def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[s
             write(tmp / name)
         (tmp / "stats.json").write_text(json.dumps(stats, ensure_ascii=False, sort_keys=True), encoding="utf-8")
         (tmp / META).write_text(json.dumps({"stage": stage, "chain": chain}), encoding="utf-8")
+        sums = {p.name: file_digest(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+        (tmp / SUMS).write_text(json.dumps(sums, sort_keys=True), encoding="utf-8")
         (tmp / DONE).write_text("", encoding="utf-8")
         try:
             os.rename(tmp, final)
@@ -177,6 +183,26 @@ def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[s
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def file_digest(path: Path) -> str:
+    """Checksum of a file's bytes (BLAKE2b, read in 1 MB blocks)."""
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def entry_intact(out: Path, stage: str, key: str) -> bool:
+    """Whether a finished entry's files are all there with the checksums recorded when it was
+    written; False for an entry without checksums (written before they were recorded)."""
+    folder = shard_dir(out, stage, key)
+    try:
+        sums = json.loads((folder / SUMS).read_text(encoding="utf-8"))
+        return isinstance(sums, dict) and bool(sums) and all(file_digest(folder / n) == h for n, h in sums.items())
+    except (OSError, ValueError):
+        return False
 
 
 def read_stats(out: Path, stage: str, key: str) -> dict[str, Any]:

@@ -52,6 +52,7 @@ from .cache import (
     cache_lock,
     commit,
     digest,
+    entry_intact,
     is_done,
     pid_alive,
     prune,
@@ -736,9 +737,15 @@ def _reusable(out: Path, stage: str, key: str, page_timeout: float) -> bool:
     return 0 < page_timeout <= limit
 
 
-def _plan(out: Path, stages: tuple[str, ...], keys: dict[str, str], page_timeout: float) -> tuple[str, ...]:
-    """Stages of ``stages`` to run on a shard. An entry to be retried (timeouts) is removed with every
-    later stage's entry of the shard, whose input it was."""
+def _plan(out: Path, stages: tuple[str, ...], keys: dict[str, str], page_timeout: float,
+          counters: Counter) -> tuple[str, ...]:
+    """Stages of ``stages`` to run on a shard. A damaged entry (checksums, :func:`entry_intact`) is
+    dropped and computed again (counted in ``counters["cache_damaged"]``); an entry to be retried
+    (timeouts, crashes) is removed with every later stage's entry of the shard, whose input it was."""
+    for stage in STAGES:
+        if is_done(out, stage, keys[stage]) and not entry_intact(out, stage, keys[stage]):
+            remove_entry(out, stage, keys[stage])
+            counters["cache_damaged"] += 1
     for n, stage in enumerate(STAGES):
         if stage in stages and is_done(out, stage, keys[stage]) and not _reusable(out, stage, keys[stage],
                                                                                   page_timeout):
@@ -816,7 +823,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
         for cid, items, pages, nbytes in shards:
             content_ids.append(cid)
             keys = shard_keys(cid, versions)
-            todo = _plan(out, stages, keys, opts.page_timeout)
+            todo = _plan(out, stages, keys, opts.page_timeout, counters)
             if not todo:
                 progress.update(pages, nbytes)
                 continue
@@ -836,7 +843,9 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
     if "clean" in stages:
         write_manifest(out, {"shards": content_ids, "read": {k: counters[k] for k in
                                                              ("pages_read", "bytes_read", "read_errors")}})
-    summary = write_tables(out, versions)
+    summary = write_tables(out, versions, verify=False)  # _plan checked every entry this run did not write
+    if counters["cache_damaged"]:
+        summary["cache_damaged"] = counters["cache_damaged"]
     summary["seconds"] = round(time.monotonic() - started, 3)
     write_json_atomic(out / "summary.json", summary)
     return summary
@@ -848,13 +857,6 @@ def run_pipeline(paths: list[str | Path], out: Path, opts: RunOptions | None = N
 
 
 # ----------------------------------------------------------------------------- tables
-
-
-def _link(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
 
 
 def _swap_in(out: Path, name: str, new: Path) -> None:
@@ -879,7 +881,7 @@ def _documents_part(src: Path, sig_path: Path, index: NearDuplicateIndex, dst: P
         if found is not None:
             links[row["doc_id"]] = found
     if not links:
-        _link(src, dst)
+        shutil.copyfile(src, dst)
         return
     table = pq.read_table(src)
     col = [links.get(d, cur) for d, cur in zip(table.column("doc_id").to_pylist(),
@@ -889,15 +891,25 @@ def _documents_part(src: Path, sig_path: Path, index: NearDuplicateIndex, dst: P
     write_atomic(table, dst)
 
 
-def write_tables(out: Path, versions: dict[str, str] | None = None) -> dict[str, Any]:
+def write_tables(out: Path, versions: dict[str, str] | None = None, verify: bool = True) -> dict[str, Any]:
     """Assemble every table of ``out`` from the cache, in shard order, and return the summary.
 
     A stage's tables are written when it is done for every shard of the last
     run; tables of a stage that is not (stale after new input) are removed.
+    Table files are copies, never links: damaging one leaves the cache intact. With ``verify``
+    every entry's checksums are checked first, and a damaged entry is dropped (its stage is then
+    incomplete until a run computes it again; the summary's ``cache_damaged`` counts them).
     """
     out = Path(out)
     versions = versions or stage_versions()
     manifest = read_manifest(out)
+    damaged = 0
+    if verify:
+        for cid in manifest["shards"]:
+            for stage, key in shard_keys(cid, versions).items():
+                if is_done(out, stage, key) and not entry_intact(out, stage, key):
+                    remove_entry(out, stage, key)
+                    damaged += 1
     for stale in list(out.glob(".*.new-*")) + list(out.glob(".*.old-*")):  # a killed assembly's leftovers
         pid = stale.name.rsplit("-", 1)[1]
         if pid.isdigit() and not pid_alive(int(pid)):
@@ -919,7 +931,7 @@ def write_tables(out: Path, versions: dict[str, str] | None = None) -> dict[str,
                 if name == "documents":
                     _documents_part(src, shard_dir(out, stage, k[stage]) / "signatures.parquet", index, dst)
                 else:
-                    _link(src, dst)
+                    shutil.copyfile(src, dst)
             _swap_in(out, name, new)
     new = out / f".errors.new-{os.getpid()}"
     shutil.rmtree(new, ignore_errors=True)
@@ -927,9 +939,13 @@ def write_tables(out: Path, versions: dict[str, str] | None = None) -> dict[str,
     for i, k in enumerate(keys):
         for n, stage in enumerate(STAGES):
             if is_done(out, stage, k[stage]):
-                _link(shard_dir(out, stage, k[stage]) / "errors.parquet", new / f"part-{i:06d}-{n}{stage}.parquet")
+                shutil.copyfile(shard_dir(out, stage, k[stage]) / "errors.parquet",
+                                new / f"part-{i:06d}-{n}{stage}.parquet")
     _swap_in(out, "errors", new)
-    return summarize(out, manifest, keys, complete)
+    summary = summarize(out, manifest, keys, complete)
+    if damaged:
+        summary["cache_damaged"] = damaged
+    return summary
 
 
 def _add(into: dict[str, Any], stats: dict[str, Any]) -> None:

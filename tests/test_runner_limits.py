@@ -345,3 +345,30 @@ def test_prune_leaves_a_folder_in_use_and_entries_being_written_alone(tmp_path: 
     assert report is not None and report.removed == 6
     assert writing.exists() and (writing / "sentences.parquet").read_bytes() == b"half"
     assert not killed.exists() and report.in_progress == 1
+
+
+# ----------------------------------------------------------------------------- damage to tables and cache
+
+
+def test_table_files_are_not_the_cache_and_a_damaged_entry_is_dropped_and_recomputed(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    corpus = _corpus(tmp_path / "corpus", ["a", "b", "c"])
+    out, whole = tmp_path / "out", tmp_path / "whole"
+    run_pipeline([corpus], whole, _opts())
+    run_pipeline([corpus], out, _opts())
+    cache = out / STATE_DIR / "cache"
+    part = sorted((out / "indicators").glob("*.parquet"))[0]
+    cached = {p.stat().st_ino for p in cache.rglob("*.parquet")}
+    assert not cached & {p.stat().st_ino for p in out.glob("*/*.parquet")}  # copies, not hard links
+    part.write_bytes(b"")  # a damaged table file: the cache is untouched, `zhibiao tables` rebuilds it
+    assert CliRunner().invoke(main, ["tables", str(out)]).exit_code == 0
+    assert _tables(out) == _tables(whole)
+    entry = sorted(cache.glob("extract/*/*/indicators.parquet"))[1]
+    entry.write_bytes(entry.read_bytes()[:100])  # a damaged cache entry
+    summary = run_pipeline([corpus], out, _opts())
+    assert summary["cache_damaged"] == 1
+    assert _tables(out) == _tables(whole)
+    assert run_pipeline([corpus], out, _opts()).get("cache_damaged") is None
