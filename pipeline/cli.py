@@ -139,8 +139,8 @@ def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None
         opts.shard_pages = shard_pages
     try:
         summary = run_stages(Path(out), stages, list(paths) if paths else None, opts)
-    except (FileNotFoundError, RuntimeError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise click.ClickException(" ".join(str(exc).split())) from exc
     click.echo(format_summary(summary))
 
 
@@ -217,6 +217,7 @@ def tables_cmd(out: str | None, describe: bool) -> None:
     Example: zhibiao tables data/      (zhibiao tables --describe  prints every column's meaning)
     """
     from .cache import cache_lock, write_json_atomic
+    from .publish import summary_path
     from .runner import format_summary, write_tables
     from .tables import columns_markdown
 
@@ -230,7 +231,7 @@ def tables_cmd(out: str | None, describe: bool) -> None:
             summary = write_tables(Path(out))
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
-    write_json_atomic(Path(out) / "summary.json", summary)
+    write_json_atomic(summary_path(Path(out)), summary)
     click.echo(format_summary(summary))
 
 

@@ -30,6 +30,7 @@ folder's lock.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -54,7 +55,6 @@ from .cache import (
     digest,
     entry_intact,
     is_done,
-    pid_alive,
     prune,
     read_manifest,
     read_stats,
@@ -69,6 +69,7 @@ from .cache import (
 )
 from .codebook import CODES, family
 from .dedup import MIN_CHARS, NearDuplicateIndex, content_hash, minhash
+from .publish import SUMMARY, new_run_dir, publish, remove_unpublished, summary_path
 from .records import Document, ErrorRecord, Page, Sentence
 from .rulefiles import check_rules
 from .sources import input_size, iter_inputs
@@ -87,6 +88,8 @@ MAX_MESSAGE = 500
 PAGE_TIMEOUT = 60.0
 #: Default size limit of one page (MB; 0 = none): a bigger page is a ``too_large`` errors row.
 MAX_PAGE_MB = 20.0
+#: Errors of a full or read-only disk: they stop the run (with one line), no page is blamed.
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 
 @dataclass
@@ -722,6 +725,12 @@ class _Progress:
             self.bar.close()
 
 
+def _raise_disk_error(exc: BaseException) -> None:
+    """Raise ``exc`` again when it is a full or read-only disk: no page's fault, retrying cannot help."""
+    if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
+        raise exc
+
+
 def _reusable(out: Path, stage: str, key: str, page_timeout: float) -> bool:
     """A finished entry is reused unless a page timed out in it under a shorter limit than ``page_timeout``
     (0: none): a run that allows more time tries those pages again."""
@@ -775,12 +784,18 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
                       "threads, where no signal can interrupt them (a hung page holds its worker)",
                       RuntimeWarning, stacklevel=2)
     with cache_lock(out):
-        summary = _run_locked(out, stages, paths, opts)
+        try:
+            summary = _run_locked(out, stages, paths, opts)
+        except OSError as exc:
+            if exc.errno in DISK_ERRNOS:
+                raise RuntimeError(f"{out}: {exc.strerror or exc}: the run stopped; the previous tables are "
+                                   "intact (free some space and run again: it resumes)") from exc
+            raise
     if opts.prune:
         pruned = prune(out)  # None: another run uses the folder, the cache is left alone
         if pruned is not None:
             summary["cache_pruned"] = pruned.removed
-            write_json_atomic(out / "summary.json", summary)
+            write_json_atomic(summary_path(out), summary)
     return summary
 
 
@@ -812,11 +827,13 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
             task, pages, nbytes = pending.pop(fut)
             try:
                 errors = fut.result()["errors"]
-            except Exception:  # noqa: BLE001 - a worker died (taking its pool's other shards with it)
+            except Exception as exc:  # noqa: BLE001 - a worker died (taking its pool's other shards with it)
+                _raise_disk_error(exc)
                 try:
                     errors = engine.run_isolated(process_shard, task)["errors"]
-                except Exception as exc:  # noqa: BLE001 - it dies alone too: find the page, page by page
-                    errors = retry_by_page(task, engine.run_isolated, f"{type(exc).__name__}: {exc}")
+                except Exception as again:  # noqa: BLE001 - it dies alone too: find the page, page by page
+                    _raise_disk_error(again)
+                    errors = retry_by_page(task, engine.run_isolated, f"{type(again).__name__}: {again}")
             progress.update(pages, nbytes, errors)
 
     try:
@@ -847,7 +864,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
     if counters["cache_damaged"]:
         summary["cache_damaged"] = counters["cache_damaged"]
     summary["seconds"] = round(time.monotonic() - started, 3)
-    write_json_atomic(out / "summary.json", summary)
+    write_json_atomic(summary_path(out), summary)
     return summary
 
 
@@ -857,18 +874,6 @@ def run_pipeline(paths: list[str | Path], out: Path, opts: RunOptions | None = N
 
 
 # ----------------------------------------------------------------------------- tables
-
-
-def _swap_in(out: Path, name: str, new: Path) -> None:
-    final = out / name
-    old = out / f".{name}.old-{os.getpid()}"
-    if final.exists():
-        os.rename(final, old)
-    os.rename(new, final)
-    shutil.rmtree(old, ignore_errors=True)
-    single = out / f"{name}.parquet"
-    if single.exists():
-        single.unlink()
 
 
 def _documents_part(src: Path, sig_path: Path, index: NearDuplicateIndex, dst: Path) -> None:
@@ -892,13 +897,16 @@ def _documents_part(src: Path, sig_path: Path, index: NearDuplicateIndex, dst: P
 
 
 def write_tables(out: Path, versions: dict[str, str] | None = None, verify: bool = True) -> dict[str, Any]:
-    """Assemble every table of ``out`` from the cache, in shard order, and return the summary.
+    """Assemble every table of ``out`` from the cache, in shard order, publish them with the
+    summary as one atomic switch (:mod:`pipeline.publish`), and return the summary.
 
     A stage's tables are written when it is done for every shard of the last
-    run; tables of a stage that is not (stale after new input) are removed.
+    run; tables of a stage that is not (stale after new input) are not published.
     Table files are copies, never links: damaging one leaves the cache intact. With ``verify``
     every entry's checksums are checked first, and a damaged entry is dropped (its stage is then
     incomplete until a run computes it again; the summary's ``cache_damaged`` counts them).
+    If writing fails (a full disk) the tables written so far are removed and the previous
+    run's tables stay published.
     """
     out = Path(out)
     versions = versions or stage_versions()
@@ -910,41 +918,37 @@ def write_tables(out: Path, versions: dict[str, str] | None = None, verify: bool
                 if is_done(out, stage, key) and not entry_intact(out, stage, key):
                     remove_entry(out, stage, key)
                     damaged += 1
-    for stale in list(out.glob(".*.new-*")) + list(out.glob(".*.old-*")):  # a killed assembly's leftovers
-        pid = stale.name.rsplit("-", 1)[1]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
+    remove_unpublished(out)
     keys = [shard_keys(cid, versions) for cid in manifest["shards"]]
     complete = [s for s in STAGES if all(is_done(out, s, k[s]) for k in keys)]
-    for stage in STAGES:
-        for name in STAGE_TABLES[stage]:
-            if stage not in complete:
-                shutil.rmtree(out / name, ignore_errors=True)
-                continue
-            new = out / f".{name}.new-{os.getpid()}"
-            shutil.rmtree(new, ignore_errors=True)
-            new.mkdir()
-            index = NearDuplicateIndex()
-            for i, k in enumerate(keys):
-                src = shard_dir(out, stage, k[stage]) / f"{name}.parquet"
-                dst = new / f"part-{i:06d}.parquet"
-                if name == "documents":
-                    _documents_part(src, shard_dir(out, stage, k[stage]) / "signatures.parquet", index, dst)
-                else:
-                    shutil.copyfile(src, dst)
-            _swap_in(out, name, new)
-    new = out / f".errors.new-{os.getpid()}"
-    shutil.rmtree(new, ignore_errors=True)
-    new.mkdir()
-    for i, k in enumerate(keys):
-        for n, stage in enumerate(STAGES):
-            if is_done(out, stage, k[stage]):
-                shutil.copyfile(shard_dir(out, stage, k[stage]) / "errors.parquet",
-                                new / f"part-{i:06d}-{n}{stage}.parquet")
-    _swap_in(out, "errors", new)
-    summary = summarize(out, manifest, keys, complete)
-    if damaged:
-        summary["cache_damaged"] = damaged
+    run_dir = new_run_dir(out)
+    try:
+        names = [name for stage in complete for name in STAGE_TABLES[stage]] + ["errors"]
+        for stage in complete:
+            for name in STAGE_TABLES[stage]:
+                (run_dir / name).mkdir()
+                index = NearDuplicateIndex()
+                for i, k in enumerate(keys):
+                    src = shard_dir(out, stage, k[stage]) / f"{name}.parquet"
+                    dst = run_dir / name / f"part-{i:06d}.parquet"
+                    if name == "documents":
+                        _documents_part(src, shard_dir(out, stage, k[stage]) / "signatures.parquet", index, dst)
+                    else:
+                        shutil.copyfile(src, dst)
+        (run_dir / "errors").mkdir()
+        for i, k in enumerate(keys):
+            for n, stage in enumerate(STAGES):
+                if is_done(out, stage, k[stage]):
+                    shutil.copyfile(shard_dir(out, stage, k[stage]) / "errors.parquet",
+                                    run_dir / "errors" / f"part-{i:06d}-{n}{stage}.parquet")
+        summary = summarize(out, manifest, keys, complete)
+        if damaged:
+            summary["cache_damaged"] = damaged
+        write_json_atomic(run_dir / SUMMARY, summary)
+        publish(out, run_dir, names)
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     return summary
 
 

@@ -372,3 +372,52 @@ def test_table_files_are_not_the_cache_and_a_damaged_entry_is_dropped_and_recomp
     assert summary["cache_damaged"] == 1
     assert _tables(out) == _tables(whole)
     assert run_pipeline([corpus], out, _opts()).get("cache_damaged") is None
+
+
+def _published(out: Path) -> dict[str, object]:
+    """Every table of ``out`` and its summary (without the run's seconds)."""
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary.pop("seconds", None)
+    return {"summary": summary, **_tables(out)}
+
+
+@pytest.mark.parametrize("failure", ["killed", "disk_full"])
+def test_a_run_stopped_while_writing_tables_leaves_the_previous_run_published(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    import errno
+
+    from click.testing import CliRunner
+
+    from pipeline import runner
+    from pipeline.cli import main
+
+    out = tmp_path / "out"
+    run_pipeline([_corpus(tmp_path / "first", ["a", "b"])], out, _opts())
+    before = _published(out)
+    copies: list[Path] = []
+    real_copy = shutil.copyfile
+
+    def copy_then_fail(src: Path, dst: Path) -> object:
+        if Path(dst).parent.name == "indicators":  # documents, sentences, tokens, mentions are written by now
+            if failure == "killed":
+                raise KeyboardInterrupt  # as a kill would stop it, after the first tables
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        copies.append(Path(dst))
+        return real_copy(src, dst)
+
+    monkeypatch.setattr(runner.shutil, "copyfile", copy_then_fail)
+    second = _corpus(tmp_path / "second", ["c", "d", "e"])
+    if failure == "killed":
+        with pytest.raises(KeyboardInterrupt):
+            run_pipeline([second], out, _opts())
+    else:
+        result = CliRunner().invoke(main, ["run", str(second), "--out", str(out), "--jobs", "1", "--no-progress"])
+        assert result.exit_code == 1
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "No space left on device" in lines[0] and "previous tables are intact" in lines[0]
+    assert copies  # it had written some tables of the second run
+    assert _published(out) == before  # readers see the first run whole, nothing of the second
+    monkeypatch.setattr(runner.shutil, "copyfile", real_copy)
+    run_pipeline([second], out, _opts())
+    assert len(list((out / STATE_DIR / "runs").iterdir())) == 1  # the stopped run's tables are gone
+    assert {r["source"] for r in read_records(out, "documents")} == {"c", "d", "e"}
