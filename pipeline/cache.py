@@ -297,6 +297,37 @@ def cache_lock(out: Path, exclusive: bool = False) -> Iterator[bool]:
         os.close(fd)  # releases the lock
 
 
+class FolderBusy(RuntimeError):
+    """Another run is writing the output folder."""
+
+
+@contextlib.contextmanager
+def run_lock(out: Path) -> Iterator[None]:
+    """Hold the output folder for one run (or ``zhibiao tables``): a second one refuses at once with
+    :class:`FolderBusy` naming the process, instead of both writing tables and the last to finish
+    silently replacing the other's. Without ``fcntl`` (not POSIX) it locks nothing."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = state_dir(out) / "run.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise FolderBusy(f"{out} is in use by another run (process {holder}): wait for it to finish, "
+                             "or give another output folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 @dataclass
 class CacheReport:
     """What the cache of an output folder holds; each of the three groups of entries per stage."""

@@ -216,8 +216,7 @@ def tables_cmd(out: str | None, describe: bool) -> None:
 
     Example: zhibiao tables data/      (zhibiao tables --describe  prints every column's meaning)
     """
-    from .cache import cache_lock, write_json_atomic
-    from .publish import summary_path
+    from .cache import FolderBusy, cache_lock, run_lock
     from .runner import format_summary, write_tables
     from .tables import columns_markdown
 
@@ -227,11 +226,10 @@ def tables_cmd(out: str | None, describe: bool) -> None:
     if out is None:
         raise click.UsageError("give the output folder (zhibiao tables data/) or --describe")
     try:
-        with cache_lock(Path(out)):
+        with run_lock(Path(out)), cache_lock(Path(out)):
             summary = write_tables(Path(out))
-    except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from exc
-    write_json_atomic(summary_path(Path(out)), summary)
+    except (OSError, FolderBusy) as exc:  # FileNotFoundError: no run there; a full disk
+        raise click.ClickException(" ".join(str(exc).split())) from exc
     click.echo(format_summary(summary))
 
 

@@ -60,6 +60,7 @@ from .cache import (
     read_stats,
     remove_entry,
     remove_leftovers,
+    run_lock,
     shard_dir,
     shard_keys,
     stage_versions,
@@ -783,7 +784,7 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
         warnings.warn("--page-timeout is enforced by the local engine only: Dask runs pages in worker "
                       "threads, where no signal can interrupt them (a hung page holds its worker)",
                       RuntimeWarning, stacklevel=2)
-    with cache_lock(out):
+    with run_lock(out), cache_lock(out):
         try:
             summary = _run_locked(out, stages, paths, opts)
         except OSError as exc:

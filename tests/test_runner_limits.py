@@ -421,3 +421,23 @@ def test_a_run_stopped_while_writing_tables_leaves_the_previous_run_published(
     run_pipeline([second], out, _opts())
     assert len(list((out / STATE_DIR / "runs").iterdir())) == 1  # the stopped run's tables are gone
     assert {r["source"] for r in read_records(out, "documents")} == {"c", "d", "e"}
+
+
+def test_a_second_run_into_a_folder_in_use_refuses_clearly_and_changes_nothing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cache import run_lock
+    from pipeline.cli import main
+
+    out = tmp_path / "out"
+    run_pipeline([_corpus(tmp_path / "first", ["a"])], out, _opts())
+    before = _published(out)
+    other = _corpus(tmp_path / "other", ["b", "c"])
+    with run_lock(out):  # a run is writing the folder
+        for args in (["run", str(other), "--out", str(out), "--jobs", "1"], ["tables", str(out)]):
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == 1
+            assert result.output.strip() == (f"Error: {out} is in use by another run (process {os.getpid()}): "
+                                             "wait for it to finish, or give another output folder")
+    assert _published(out) == before
+    assert run_pipeline([other], out, _opts())["pages_read"] == 2  # once it is free, the folder is usable
