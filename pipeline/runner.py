@@ -37,7 +37,6 @@ import signal
 import sys
 import threading
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -146,14 +145,15 @@ def _can_alarm() -> bool:
 class page_time_limit:  # noqa: N801 - used like a function: ``with page_time_limit(60, "clean"):``
     """Raise :class:`PageTimeout` in the block when it runs longer than ``seconds`` (0: no limit).
 
-    Enforced with SIGALRM (``setitimer``), so only in a process's main thread: the in-process
-    loop (``--jobs 1``) and the local pool's workers. The signal handler runs between Python
-    bytecodes, and the ``re`` and ``regex`` modules check for signals while matching, so a
-    runaway regex or a Python loop is interrupted; a C extension call that never checks for
-    signals is interrupted only when it returns. Elsewhere (Dask runs tasks in worker threads)
-    the block runs without a limit: :func:`run_stages` warns once; so it does when the calling
-    program has its own ITIMER_REAL timer running (it is not touched). The timer is always
-    cleared and the previous handler restored, whatever happens in the block.
+    In a process's main thread (the in-process loop, ``--jobs 1``, and the local pool's workers)
+    it is SIGALRM (``setitimer``): the signal handler runs between Python bytecodes, and the
+    ``re`` and ``regex`` modules check for signals while matching, so a runaway regex or a Python
+    loop is interrupted; a C extension call that never checks for signals is interrupted only
+    when it returns. In another thread (Dask runs tasks in worker threads) a timer thread raises
+    the exception in the block's thread (``PyThreadState_SetAsyncExc``) at its next bytecode: a
+    Python loop is interrupted, a long C call (a runaway regex) when it returns. When the calling
+    program has its own ITIMER_REAL timer running it is not touched and the block runs without a
+    limit. The timer is always cleared and the previous handler restored, whatever happens.
     """
 
     def __init__(self, seconds: float, stage: str) -> None:
@@ -162,26 +162,64 @@ class page_time_limit:  # noqa: N801 - used like a function: ``with page_time_li
         self.armed = False
         self.active = False
         self.previous: Any = None
+        self.timer: threading.Timer | None = None
+        self.lock = threading.Lock()
+
+    def _message(self) -> str:
+        return f"{self.stage} took longer than {self.seconds:g} s (--page-timeout)"
 
     def _fire(self, signum: int, frame: Any) -> None:
         if self.armed:
             self.armed = False
-            raise PageTimeout(f"{self.stage} took longer than {self.seconds:g} s (--page-timeout)")
+            raise PageTimeout(self._message())
+
+    def _fire_in_thread(self, ident: int) -> None:
+        import ctypes
+
+        with self.lock:
+            if self.armed:
+                self.armed = False
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(_ThreadTimeout))
 
     def __enter__(self) -> page_time_limit:
-        # a timer someone else set (the caller's own alarm) is left alone: no limit then
-        if self.seconds > 0 and _can_alarm() and signal.getitimer(signal.ITIMER_REAL)[0] == 0:
-            self.previous = signal.signal(signal.SIGALRM, self._fire)
-            self.active = self.armed = True
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        if self.seconds <= 0:
+            return self
+        if _can_alarm():
+            # a timer someone else set (the caller's own alarm) is left alone: no limit then
+            if signal.getitimer(signal.ITIMER_REAL)[0] == 0:
+                self.previous = signal.signal(signal.SIGALRM, self._fire)
+                self.active = self.armed = True
+                signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        elif threading.current_thread() is not threading.main_thread():
+            self.armed = True
+            self.timer = threading.Timer(self.seconds, self._fire_in_thread, (threading.get_ident(),))
+            self.timer.daemon = True
+            self.timer.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if self.timer is not None:
+            import ctypes
+
+            with self.lock:
+                fired, self.armed = not self.armed, False
+                self.timer.cancel()
+                if fired and exc_type is None:  # fired as the block ended: take back the pending exception
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threading.get_ident()), None)
+            if exc_type is _ThreadTimeout:
+                raise PageTimeout(self._message()) from None
+            return False
         if not self.active:
-            return
+            return False
         self.armed = self.active = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, self.previous if self.previous is not None else signal.SIG_DFL)
+        return False
+
+
+class _ThreadTimeout(PageTimeout):
+    """Raised asynchronously in a thread by :class:`page_time_limit` (a class without arguments, as
+    ``PyThreadState_SetAsyncExc`` needs); turned into a :class:`PageTimeout` with its message."""
 
 
 # ----------------------------------------------------------------------------- stage calls
@@ -646,7 +684,7 @@ class _LocalEngine:
 class _DaskEngine:
     """A Dask distributed cluster: the scheduler given, else a LocalCluster."""
 
-    def __init__(self, jobs: int, scheduler: str | None, processes: bool = True) -> None:
+    def __init__(self, jobs: int, scheduler: str | None, processes: bool = True, page_timeout: float = 0.0) -> None:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -660,6 +698,11 @@ class _DaskEngine:
             self.client = Client(self.cluster)
         workers = len(self.client.scheduler_info().get("workers", {})) or max(1, jobs)
         self.window = workers * WINDOW_PER_JOB
+        if page_timeout > 0:  # loading jieba and the models is no page's time
+            if processes or scheduler:
+                self.client.run(warm_up, False)
+            else:
+                warm_up(freeze=False)
 
     def submit(self, task: ShardTask) -> Any:
         return self.client.submit(process_shard, task, pure=False)
@@ -682,7 +725,8 @@ class _DaskEngine:
 def make_engine(opts: RunOptions) -> _LocalEngine | _DaskEngine:
     """The engine named by the options."""
     if opts.engine == "dask":
-        return _DaskEngine(opts.jobs, opts.scheduler, processes=os.environ.get("ZHIBIAO_DASK_PROCESSES", "1") == "1")
+        return _DaskEngine(opts.jobs, opts.scheduler, processes=os.environ.get("ZHIBIAO_DASK_PROCESSES", "1") == "1",
+                           page_timeout=opts.page_timeout)
     if opts.engine != "local":
         raise ValueError(f"unknown engine {opts.engine!r} (local or dask)")
     return _LocalEngine(opts.jobs, opts.page_timeout)
@@ -780,10 +824,6 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     out = Path(out)
     check_rules()  # a broken rule file stops the run here: nothing read, written or deleted
     out.mkdir(parents=True, exist_ok=True)
-    if opts.engine == "dask" and opts.page_timeout > 0:
-        warnings.warn("--page-timeout is enforced by the local engine only: Dask runs pages in worker "
-                      "threads, where no signal can interrupt them (a hung page holds its worker)",
-                      RuntimeWarning, stacklevel=2)
     with run_lock(out), cache_lock(out):
         try:
             summary = _run_locked(out, stages, paths, opts)

@@ -109,8 +109,7 @@ def test_dask_engine_on_a_local_cluster_writes_the_same_tables(tmp_path: Path, m
     monkeypatch.setenv("ZHIBIAO_DASK_PROCESSES", "0")  # threads in this process: light and fast
     corpus = _mini_corpus(tmp_path / "corpus", 4)
     run_pipeline([corpus], tmp_path / "local", _opts(jobs=1, shard_pages=1))
-    with pytest.warns(RuntimeWarning, match="--page-timeout is enforced by the local engine only"):
-        run_pipeline([corpus], tmp_path / "dask", _opts(jobs=2, shard_pages=1, engine="dask"))
+    run_pipeline([corpus], tmp_path / "dask", _opts(jobs=2, shard_pages=1, engine="dask"))
     assert _tables(tmp_path / "local") == _tables(tmp_path / "dask")
 
 

@@ -441,3 +441,44 @@ def test_a_second_run_into_a_folder_in_use_refuses_clearly_and_changes_nothing(t
                                              "wait for it to finish, or give another output folder")
     assert _published(out) == before
     assert run_pipeline([other], out, _opts())["pages_read"] == 2  # once it is free, the folder is usable
+
+
+def test_the_time_limit_holds_in_a_thread_where_no_alarm_can_fire() -> None:
+    import threading
+
+    outcome: list[str] = []
+
+    def hang() -> None:
+        try:
+            with page_time_limit(0.5, "segment"):
+                while True:
+                    pass
+        except PageTimeout as exc:
+            outcome.append(str(exc))
+        with page_time_limit(30, "extract"):  # a block that ends in time is left alone
+            outcome.append("done")
+
+    worker = threading.Thread(target=hang, daemon=True)
+    worker.start()
+    worker.join(120)  # a guard against a hung test
+    assert outcome == ["segment took longer than 0.5 s (--page-timeout)", "done"]
+
+
+def test_a_hanging_page_is_a_timeout_row_under_dask_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    from pipeline import segment
+
+    monkeypatch.setenv("ZHIBIAO_DASK_PROCESSES", "0")  # Dask worker threads in this process
+    real = segment.segment_columns
+
+    def segment_columns(doc):  # type: ignore[no-untyped-def]
+        while doc.source == "hang_loop":
+            pass
+        return real(doc)
+
+    monkeypatch.setattr(segment, "segment_columns", segment_columns)
+    corpus = _corpus(tmp_path / "corpus", ["a_page", "hang_loop", "b_page"])
+    run_pipeline([corpus], tmp_path / "out", _opts(jobs=2, engine="dask", page_timeout=1))
+    errors = read_records(tmp_path / "out", "errors")
+    assert [(e["source"], e["stage"], e["reason"]) for e in errors] == [("hang_loop", "segment", "timeout")]
+    assert {r["source"] for r in read_records(tmp_path / "out", "indicators")} == {"a_page", "b_page"}
