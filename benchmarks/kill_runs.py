@@ -40,7 +40,8 @@ def _corpus(folder: Path, n: int) -> Path:
     return folder
 
 
-def _children(pid: int) -> set[int]:
+def children(pid: int) -> set[int]:
+    """Live processes whose parent is ``pid`` (Linux /proc)."""
     out = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -52,7 +53,8 @@ def _children(pid: int) -> set[int]:
     return out
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie has ended: only its parent has not collected it)."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
@@ -89,15 +91,15 @@ def main(argv: list[str] | None = None) -> int:
             seen: set[int] = set()
             deadline = time.monotonic() + delay
             while time.monotonic() < deadline and proc.poll() is None:
-                seen |= _children(proc.pid)
+                seen |= children(proc.pid)
                 time.sleep(0.02)
             finished = proc.poll() is not None
             os.kill(proc.pid, signal.SIGKILL) if not finished else None
             proc.wait()
             end = time.monotonic() + 10
-            while time.monotonic() < end and any(_running(p) for p in seen):
+            while time.monotonic() < end and any(running(p) for p in seen):
                 time.sleep(0.05)
-            left = sorted(p for p in seen if _running(p))
+            left = sorted(p for p in seen if running(p))
             for p in left:
                 os.kill(p, signal.SIGKILL)
             refused = ""

@@ -270,6 +270,33 @@ def _dir_bytes(folder: Path) -> int:
 # ----------------------------------------------------------------------------- housekeeping
 
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def _locked(out: Path, name: str, how: int) -> Iterator[int | None]:
+    """``flock(how)`` on the lock file ``name`` of ``out``'s state folder, held in the block; yields
+    its descriptor, None when a non-blocking lock is held by another, -1 without ``fcntl``."""
+    if fcntl is None:  # pragma: no cover - Windows: nothing is locked
+        yield -1
+        return
+    path = state_dir(out) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        try:
+            fcntl.flock(fd, how)
+        except BlockingIOError:
+            yield None
+            return
+        yield fd
+    finally:
+        os.close(fd)  # releases the lock
+
+
 @contextlib.contextmanager
 def cache_lock(out: Path, exclusive: bool = False) -> Iterator[bool]:
     """Hold the output folder's lock: shared for a run (many may run at once), exclusive for pruning.
@@ -278,23 +305,9 @@ def cache_lock(out: Path, exclusive: bool = False) -> Iterator[bool]:
     does not wait (it yields False while any run holds the folder). Without ``fcntl`` (not POSIX)
     it yields True and locks nothing.
     """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield True
-        return
-    path = state_dir(out) / "lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
-            held = True
-        except BlockingIOError:
-            held = False
-        yield held
-    finally:
-        os.close(fd)  # releases the lock
+    with _locked(out, "lock", (fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH) if fcntl else 0
+                 ) as fd:
+        yield fd is not None
 
 
 class FolderBusy(RuntimeError):
@@ -306,26 +319,15 @@ def run_lock(out: Path) -> Iterator[None]:
     """Hold the output folder for one run (or ``zhibiao tables``): a second one refuses at once with
     :class:`FolderBusy` naming the process, instead of both writing tables and the last to finish
     silently replacing the other's. Without ``fcntl`` (not POSIX) it locks nothing."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    path = state_dir(out) / "run.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+    with _locked(out, "run.lock", fcntl.LOCK_EX | fcntl.LOCK_NB if fcntl else 0) as fd:
+        if fd is None:
+            holder = (state_dir(out) / "run.lock").read_text(encoding="ascii", errors="replace").strip() or "?"
             raise FolderBusy(f"{out} is in use by another run (process {holder}): wait for it to finish, "
-                             "or give another output folder") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+                             "or give another output folder")
+        if fd >= 0:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks"
 SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
 
 #: The command line with a clean stage that never returns on the pages ``stuck*`` (asleep, as a stuck
@@ -34,25 +36,17 @@ main(sys.argv[1:])
 """
 
 
-def _children(pid: int) -> list[int]:
-    """Live processes whose parent is ``pid`` (Linux /proc)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
-
-
-def _running(pid: int) -> bool:
+def _kill_runs():  # type: ignore[no-untyped-def]
+    """benchmarks/kill_runs.py, whose /proc helpers this test shares."""
+    sys.path.insert(0, str(BENCH))
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has ended; only its parent has not collected it
+        spec = importlib.util.spec_from_file_location("zhibiao_kill_runs", BENCH / "kill_runs.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(BENCH))
 
 
 def _wait_for(predicate, seconds: float) -> bool:  # type: ignore[no-untyped-def]
@@ -72,17 +66,18 @@ def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
         (corpus / f"stuck{k}.txt").write_text(SEEDS[4].read_text(encoding="utf-8") + f"\n第{k}页", encoding="utf-8")
     cmd = [sys.executable, "-c", _STUCK, "run", str(corpus), "--out", str(tmp_path / "out"), "--jobs", "2",
            "--shard-pages", "1", "--no-progress", "--page-timeout", "0"]
+    procs = _kill_runs()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[int] = []
     try:
-        assert _wait_for(lambda: len(_children(proc.pid)) >= 2, 120), "the pool's workers never started"
-        workers = _children(proc.pid)
+        assert _wait_for(lambda: len(procs.children(proc.pid)) >= 2, 120), "the pool's workers never started"
+        workers = sorted(procs.children(proc.pid))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        assert _wait_for(lambda: not any(_running(w) for w in workers), 30), "workers outlived their parent"
+        assert _wait_for(lambda: not any(procs.running(w) for w in workers), 30), "workers outlived their parent"
     finally:
         if proc.poll() is None:
             proc.kill()
         for w in workers:  # whatever the outcome, leave nothing behind
-            if _running(w):
+            if procs.running(w):
                 os.kill(w, signal.SIGKILL)
