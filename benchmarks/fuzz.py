@@ -14,7 +14,8 @@ Printed at the end, with an example of each kind (a repro file is written for ea
 - hangs: a page that ran past ``--page-timeout`` seconds in a stage (an errors row
   ``timeout``), or a reader call past it;
 - wrong outputs: a sentence that is not its document's text at its offsets, a record
-  whose number lies outside the document, a page that gives neither documents nor errors.
+  whose number lies outside the document or outside its sentence, a page that gives
+  neither documents nor errors.
 
 Exits 1 when anything was found. ``make fuzz`` runs 10^5 inputs; the test suite a few hundred.
 """
@@ -161,10 +162,14 @@ def _check_outputs(findings: Findings, data: bytes, pages: list, page_timeout: f
     for s in sentences:
         if texts.get(s.doc_id, "")[s.start:s.end] != s.text:
             findings.add("wrong:sentence_offsets", s.sentence_id, data)
+    spans = {s.sentence_id: (s.start, s.end) for s in sentences}
     for r in indicators:
         text = texts.get(r.doc_id, "")
         if not (0 <= r.start <= r.end <= len(text)):
             findings.add("wrong:record_offsets", f"{r.doc_id} {r.start}-{r.end}", data)
+        lo, hi = spans.get(r.sentence_id, (-1, -1))
+        if not (lo <= r.start <= r.end <= hi):
+            findings.add("wrong:number_outside_sentence", f"{r.sentence_id} {r.start}-{r.end} not in {lo}-{hi}", data)
 
 
 def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | None = None) -> Findings:
