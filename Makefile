@@ -7,7 +7,7 @@ CORPUS := corpora
 GOLD   := gold
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint eval bench bench-numbers train evaluate-models clean segment extract tables distclean readme
+.PHONY: run test lint eval bench bench-numbers fuzz kill-runs train evaluate-models clean segment extract tables distclean readme
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,17 @@ tables: $(DATA)/.tables.stamp
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
+
+# 10^5 generated and mutated pages and archives through the reader and every stage, in process
+# (about 50 minutes on one core); prints crashes, hangs and wrong outputs. The test suite runs 150.
+FUZZ_INPUTS ?= 100000
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py --inputs $(FUZZ_INPUTS) --repro $(DATA)/fuzz-repro
+
+# SIGKILL a --jobs 2 run at random moments ten times, re-run, compare with an uninterrupted run
+# and look for processes left behind.
+kill-runs: $(STAMP)
+	$(BIN)/python benchmarks/kill_runs.py --kills 10
 
 # Quantity readers side by side (ours, Recognizers-Text, JioNLP) on the gold quotes; peers are the
 # optional [bench] extra: a peer that cannot install is skipped by the bench, which says why.

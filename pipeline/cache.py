@@ -5,7 +5,7 @@ Layout under an output folder ``DIR``::
     DIR/.zhibiao/manifest.json                      shards of the last run, in input order
     DIR/.zhibiao/lock                               runs hold it shared, pruning exclusive (flock)
     DIR/.zhibiao/cache/<stage>/<kk>/<key>/          one shard's output of one stage
-        <table>.parquet  errors.parquet  stats.json  meta.json  [_TIMED_OUT]  _DONE
+        <table>.parquet  errors.parquet  stats.json  meta.json  [_TIMED_OUT]  sums.json  _DONE
 
 A stage's key hashes what its output depends on: the shard's pages (source,
 path, content hash), the stage's code version, rules_version() and the model
@@ -17,6 +17,9 @@ of its stage and the stages before it), so that :func:`prune` can tell entries
 of older code, rules or models from current ones. A finished entry is never
 changed; it is removed (pruned, or invalidated for a retry) by renaming it to a
 ``.<key>.trash-<pid>`` name first and deleting that, so no reader ever sees half an entry.
+``sums.json`` holds a checksum of every other file of the entry: :func:`entry_intact`
+tells a damaged entry (a file truncated, overwritten or gone, or no checksums) from an
+intact one, and the runner drops a damaged entry and computes it again.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ STAGE_TABLES: dict[str, tuple[str, ...]] = {
 }
 DONE = "_DONE"
 META = "meta.json"
+SUMS = "sums.json"
 
 _PIPELINE = Path(__file__).resolve().parent
 #: Entry modules of each stage; a stage's code version hashes them and every module they import.
@@ -168,6 +172,8 @@ def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[s
             write(tmp / name)
         (tmp / "stats.json").write_text(json.dumps(stats, ensure_ascii=False, sort_keys=True), encoding="utf-8")
         (tmp / META).write_text(json.dumps({"stage": stage, "chain": chain}), encoding="utf-8")
+        sums = {p.name: file_digest(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+        (tmp / SUMS).write_text(json.dumps(sums, sort_keys=True), encoding="utf-8")
         (tmp / DONE).write_text("", encoding="utf-8")
         try:
             os.rename(tmp, final)
@@ -178,6 +184,34 @@ def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[s
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def file_digest(path: Path) -> str:
+    """Checksum of a file's bytes (BLAKE2b, read in 1 MB blocks)."""
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def entry_intact(out: Path, stage: str, key: str) -> bool:
+    """Whether a finished entry's files are all there with the checksums recorded when it was
+    written. An entry written before checksums were recorded passes when its Parquet files'
+    footers and its stats read."""
+    folder = shard_dir(out, stage, key)
+    try:
+        if not (folder / SUMS).exists():
+            import pyarrow.parquet as pq
+
+            json.loads((folder / "stats.json").read_text(encoding="utf-8"))
+            for path in folder.glob("*.parquet"):
+                pq.read_metadata(path)
+            return True
+        sums = json.loads((folder / SUMS).read_text(encoding="utf-8"))
+        return isinstance(sums, dict) and bool(sums) and all(file_digest(folder / n) == h for n, h in sums.items())
+    except Exception:  # noqa: BLE001 - OSError, bad JSON, a Parquet file pyarrow cannot open: damaged
+        return False
 
 
 def read_stats(out: Path, stage: str, key: str) -> dict[str, Any]:
@@ -237,6 +271,33 @@ def _dir_bytes(folder: Path) -> int:
 # ----------------------------------------------------------------------------- housekeeping
 
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def _locked(out: Path, name: str, how: int) -> Iterator[int | None]:
+    """``flock(how)`` on the lock file ``name`` of ``out``'s state folder, held in the block; yields
+    its descriptor, None when a non-blocking lock is held by another, -1 without ``fcntl``."""
+    if fcntl is None:  # pragma: no cover - Windows: nothing is locked
+        yield -1
+        return
+    path = state_dir(out) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        try:
+            fcntl.flock(fd, how)
+        except BlockingIOError:
+            yield None
+            return
+        yield fd
+    finally:
+        os.close(fd)  # releases the lock
+
+
 @contextlib.contextmanager
 def cache_lock(out: Path, exclusive: bool = False) -> Iterator[bool]:
     """Hold the output folder's lock: shared for a run (many may run at once), exclusive for pruning.
@@ -245,23 +306,29 @@ def cache_lock(out: Path, exclusive: bool = False) -> Iterator[bool]:
     does not wait (it yields False while any run holds the folder). Without ``fcntl`` (not POSIX)
     it yields True and locks nothing.
     """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield True
-        return
-    path = state_dir(out) / "lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
-            held = True
-        except BlockingIOError:
-            held = False
-        yield held
-    finally:
-        os.close(fd)  # releases the lock
+    with _locked(out, "lock", (fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH) if fcntl else 0
+                 ) as fd:
+        yield fd is not None
+
+
+class FolderBusy(RuntimeError):
+    """Another run is writing the output folder."""
+
+
+@contextlib.contextmanager
+def run_lock(out: Path) -> Iterator[None]:
+    """Hold the output folder for one run (or ``zhibiao tables``): a second one refuses at once with
+    :class:`FolderBusy` naming the process, instead of both writing tables and the last to finish
+    silently replacing the other's. Without ``fcntl`` (not POSIX) it locks nothing."""
+    with _locked(out, "run.lock", fcntl.LOCK_EX | fcntl.LOCK_NB if fcntl else 0) as fd:
+        if fd is None:
+            holder = (state_dir(out) / "run.lock").read_text(encoding="ascii", errors="replace").strip() or "?"
+            raise FolderBusy(f"{out} is in use by another run (process {holder}): wait for it to finish, "
+                             "or give another output folder")
+        if fd >= 0:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
 
 
 @dataclass

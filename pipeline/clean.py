@@ -30,7 +30,7 @@ import regex
 from .aligned import AlignedText
 from .articles import NewsItemHead, document_year, news_item_heads, split_articles
 from .boilerplate import iter_lines, keep_mask, strip_boilerplate
-from .encoding import CleanError, decode_page
+from .encoding import CleanError, decode_page_counted
 from .flattables import rejoin_flat_tables
 from .htmltext import html_title, html_to_text, looks_like_html
 from .records import Document, Page
@@ -238,7 +238,7 @@ def clean_page(page: Page) -> list[Document]:
     Raises :class:`CleanError` (reason ``empty``, ``binary`` or ``undecodable``) when the bytes
     are not text. A document with no text left is returned with ``kept=False, drop_reason="empty"``.
     """
-    raw_text, encoding = decode_page(page.data)
+    raw_text, encoding, replaced = decode_page_counted(page.data)
     content_hash = hashlib.sha1(page.data).hexdigest()
     at = AlignedText.from_raw(raw_text)
     is_html = looks_like_html(raw_text, page.path)
@@ -246,6 +246,8 @@ def clean_page(page: Page) -> list[Document]:
     if is_html:
         at = html_to_text(at, counters)
     events: dict[str, list[int]] = {}
+    if replaced:  # bytes invalid in the encoding, read as U+FFFD: counted in the stats of their document
+        events["replaced_chars"] = [i for i, ch in enumerate(raw_text) if ch == "\ufffd"]
     at = drop_decorations(normalize_text(at, events), events)
     heads = [(int(at.raw[h.start]), h) for h in news_item_heads(at.text)]  # before 发布时间 lines go
     at, dropped = strip_boilerplate(at, counters)
@@ -263,6 +265,8 @@ def clean_page(page: Page) -> list[Document]:
         for kind in ("variants_mapped", "pinyin_removed", "t2s_changed", "fullwidth_folded", "decorations_removed",
                      "boilerplate_lines"):
             stats[kind] = _count_in(events.get(kind, []), lo, hi)
+        if replaced:
+            stats["replaced_chars"] = _count_in(events["replaced_chars"], lo, hi)
         oc, orw = part.anchors()
         title = span.title or (html_title(raw_text) if is_html else "")
         docs.append(Document(

@@ -183,8 +183,8 @@ def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None
         opts.shard_pages = shard_pages
     try:
         summary = run_stages(Path(out), stages, list(paths) if paths else None, opts)
-    except (FileNotFoundError, RuntimeError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise click.ClickException(" ".join(str(exc).split())) from exc
     click.echo(format_summary(summary))
 
 
@@ -234,6 +234,24 @@ _stage_command("segment", "documents", "sentences and tokens tables")
 _stage_command("extract", "documents and sentences", "mentions and indicators tables")
 
 
+@main.command("check-rules")
+@click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False))
+def check_rules_cmd(folder: str | None) -> None:
+    """Validate every rule file of FOLDER (default: the rules in force) as a run would, and exit.
+
+    A broken file ends with one line naming file, line and problem, and exit status 1.
+
+    Example: zhibiao check-rules rules/
+    """
+    from .rulefiles import RuleError, check_rules, rules_dir
+
+    try:
+        n = check_rules(folder)
+    except RuleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"rules OK: {n} files in {folder or rules_dir()}")
+
+
 @main.command("tables")
 @click.argument("out", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option("--describe", is_flag=True, help="Print the columns of every table (Markdown, for README) and exit.")
@@ -242,7 +260,7 @@ def tables_cmd(out: str | None, describe: bool) -> None:
 
     Example: zhibiao tables data/      (zhibiao tables --describe  prints every column's meaning)
     """
-    from .cache import cache_lock, write_json_atomic
+    from .cache import FolderBusy, cache_lock, run_lock
     from .runner import format_summary, write_tables
     from .tables import columns_markdown
 
@@ -252,11 +270,10 @@ def tables_cmd(out: str | None, describe: bool) -> None:
     if out is None:
         raise click.UsageError("give the output folder (zhibiao tables data/) or --describe")
     try:
-        with cache_lock(Path(out)):
+        with run_lock(Path(out)), cache_lock(Path(out)):
             summary = write_tables(Path(out))
-    except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from exc
-    write_json_atomic(Path(out) / "summary.json", summary)
+    except (OSError, FolderBusy) as exc:  # FileNotFoundError: no run there; a full disk
+        raise click.ClickException(" ".join(str(exc).split())) from exc
     click.echo(format_summary(summary))
 
 

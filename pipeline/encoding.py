@@ -6,6 +6,12 @@ bytes); strict UTF-8; then GB18030 or Big5, whichever decodes, both arbitrated
 by the share of common characters and, when that is close, charset-normalizer
 restricted to :data:`CANDIDATE_ENCODINGS` (detected, never assumed). Input that is empty, binary or undecodable raises :class:`CleanError`
 with a machine-readable ``reason`` that the runner turns into an errors row.
+
+A page with a few bad bytes (cut at a random byte, a stray 0xFF) is not lost: when no
+encoding decodes it strictly, it is decoded with replacement characters (U+FFFD,
+``errors="replace"``) in the encoding that reads best, and :func:`decode_page_counted`
+says how many characters were replaced. Only when more than :data:`MAX_REPLACED_SHARE`
+of the text would be replaced is the page ``undecodable``.
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ MAX_NUL_SHARE = 0.01
 
 #: Share of CJK/printable characters BOM-less UTF-16 must decode to (the seeds in UTF-16: 1.0).
 MIN_PLAUSIBLE_UTF16 = 0.9
+
+#: Largest share of replaced characters with which a page is still decoded (a stray byte or a cut
+#: page has one or two; text in none of the encodings has a replacement every few characters).
+MAX_REPLACED_SHARE = 0.02
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -97,29 +107,61 @@ def _decode_utf16(data: bytes) -> tuple[str, str]:
 
 
 def decode_page(data: bytes) -> tuple[str, str]:
-    """Decode raw page bytes; returns ``(text, encoding)``.
+    """Decode raw page bytes; returns ``(text, encoding)`` (see :func:`decode_page_counted`).
 
     >>> decode_page("教育".encode("gb18030"))[1]
     'gb18030'
     """
+    text, encoding, _replaced = decode_page_counted(data)
+    return text, encoding
+
+
+def decode_page_counted(data: bytes) -> tuple[str, str, int]:
+    """Decode raw page bytes; returns ``(text, encoding, replaced)``: ``replaced`` characters of the
+    text are U+FFFD standing for bytes invalid in ``encoding`` (``text == data.decode(encoding,
+    "replace")``), 0 for a page that decodes strictly."""
     if not data or not data.strip():
         raise CleanError("empty", "page has no bytes" if not data else "page holds only white space")
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
-                return _check_text(data.decode(codec), codec)
-            except UnicodeDecodeError as exc:
-                raise CleanError("undecodable", f"{codec} byte-order mark but invalid {codec}: {exc}") from exc
+                return (*_check_text(data.decode(codec), codec), 0)
+            except UnicodeDecodeError:
+                return _replaced((codec,), data, f"{codec} byte-order mark but invalid {codec}")
     if data.count(0) > MAX_NUL_SHARE * len(data):
-        return _check_text(*_decode_utf16(data))
+        return (*_check_text(*_decode_utf16(data)), 0)
     controls = sum(data.count(b) for b in _CONTROL_BYTES)
     if controls > MAX_CONTROL_SHARE * len(data):
         raise CleanError("binary", f"{controls} control bytes in {len(data)}")
     try:
-        return _check_text(data.decode("utf-8"), "utf-8")
-    except UnicodeDecodeError:
-        pass
-    return _check_text(*_detect(data))
+        return (*_check_text(data.decode("utf-8"), "utf-8"), 0)
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":  # cut inside the last character: UTF-8 all before it
+            return _replaced(("utf-8",), data, "")
+    try:
+        return (*_check_text(*_detect(data)), 0)
+    except CleanError as exc:
+        if exc.reason != "undecodable":
+            raise
+    return _replaced(("utf-8",) + CANDIDATE_ENCODINGS, data,
+                     f"not valid UTF-8 and none of {', '.join(CANDIDATE_ENCODINGS)} fits")
+
+
+def _replaced(codecs_: tuple[str, ...], data: bytes, why: str) -> tuple[str, str, int]:
+    """Decode with replacement characters in whichever of ``codecs_`` reads best (most common Chinese
+    characters, then fewest replacements); ``undecodable`` when even that replaces too much."""
+    best: tuple[float, int, str, str] | None = None
+    for codec in codecs_:
+        text = data.decode(codec, errors="replace")
+        replaced = text.count("\ufffd")
+        score = common_share(text) if len(codecs_) > 1 else 0.0
+        if best is None or (score, -replaced) > (best[0], -best[1]):
+            best = (score, replaced, text, codec)
+    assert best is not None
+    _score, replaced, text, codec = best
+    if replaced > MAX_REPLACED_SHARE * len(text):
+        raise CleanError("undecodable", f"{why}: {replaced} of {len(text)} characters would be replaced as {codec}")
+    return (*_check_text(text, codec), replaced)
 
 
 @cache

@@ -86,7 +86,10 @@ def load_yaml_records(name: str, schema: Mapping[str, type | tuple[type, ...]],
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
-        raise RuleError(f"{path}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RuleError(f"{where}: not valid YAML: {' '.join(str(problem).split())}") from exc
     if root is None:
         return []
     if not isinstance(root, yaml.SequenceNode):
@@ -147,6 +150,67 @@ def rules_version() -> str:
     folder = rules_dir()
     files = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file()))
     return _hash_dir(str(folder), files)
+
+
+#: The loader of every rule file, as (module, function, file): each reads and validates its file.
+RULE_LOADERS: tuple[tuple[str, str, str], ...] = (
+    ("boilerplate", "boilerplate_rules", "boilerplate.yaml"),
+    ("clean", "variant_map", "variants.tsv"),
+    ("cues", "cue_rules", "cues.yaml"),
+    ("cues", "stage_words", "stages.yaml"),
+    ("triggers", "trigger_rules", "triggers.yaml"),
+    ("quantities", "_grammar", "quantity_units.tsv, quantity_words.tsv"),
+    ("topic", "_topic_terms", "topic_terms.tsv"),
+    ("segment", "_read_userdict", "userdict.txt"),
+)
+
+
+def _one_line(exc: Exception, folder: Path, files: str) -> RuleError:
+    """A loader's failure as a one-line RuleError naming the file (and the line where known)."""
+    if isinstance(exc, RuleError):
+        return RuleError(" ".join(str(exc).split()))
+    if isinstance(exc, UnicodeDecodeError):
+        name = next((f for f in files.split(", ") if (folder / f).exists()
+                     and exc.object == (folder / f).read_bytes()), files.split(", ")[0])
+        line = exc.object[: exc.start].count(b"\n") + 1
+        return RuleError(f"{folder / name}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    return RuleError(f"{folder}/{files}: {type(exc).__name__}: {' '.join(str(exc).split())}")
+
+
+def check_rules(folder: str | Path | None = None) -> int:
+    """Load and validate every rule file of ``folder`` (default: the rules in force), as a run would;
+    raise :class:`RuleError` with one line naming file, line and problem at the first broken file.
+    Returns the number of rule files checked. The files are read afresh (the loaders' caches emptied
+    first); after checking another folder the caches are emptied again, so the rules in force load
+    on their next use."""
+    import importlib
+
+    previous = os.environ.get("ZHIBIAO_RULES")
+    target = Path(folder) if folder is not None else rules_dir()
+    loaders = [getattr(importlib.import_module(f"pipeline.{mod}"), fn) for mod, fn, _ in RULE_LOADERS]
+    other = folder is not None and target.resolve() != rules_dir().resolve()
+
+    def forget() -> None:
+        for load in loaders:
+            if hasattr(load, "cache_clear"):
+                load.cache_clear()
+
+    os.environ["ZHIBIAO_RULES"] = str(target)
+    try:
+        forget()
+        for load, (_mod, _fn, files) in zip(loaders, RULE_LOADERS, strict=True):
+            try:
+                load()
+            except Exception as exc:  # noqa: BLE001 - any failure of a loader is a broken rule file
+                raise _one_line(exc, target, files) from exc
+    finally:
+        if previous is None:
+            del os.environ["ZHIBIAO_RULES"]
+        else:
+            os.environ["ZHIBIAO_RULES"] = previous
+        if other:
+            forget()
+    return sum(len(files.split(", ")) for _m, _f, files in RULE_LOADERS)
 
 
 T = TypeVar("T")

@@ -14,8 +14,10 @@ where it stopped.
 
 A page that a stage cannot process becomes a row of the errors table; the run
 goes on. A shard whose worker process dies (a crash, the OOM killer) is run
-again alone in a fresh process; if it dies again its pages become
-``worker_crashed`` error rows. Memory is bounded by the shards in flight
+again alone in a fresh process; if it dies again it is run page by page, each
+page and stage alone (:func:`retry_by_page`), so the page that kills its worker
+is one ``worker_crashed`` errors row and the others are kept; such entries are
+marked ``_CRASHED`` and redone by the next run (a crash is never a result). Memory is bounded by the shards in flight
 (``WINDOW_PER_JOB`` per worker) and the largest page, not by the archive;
 ``--max-page-mb`` turns a page over that size into a ``too_large`` row before
 it is read. A page that runs longer than ``--page-timeout`` in a stage is
@@ -28,13 +30,13 @@ folder's lock.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
 import sys
 import threading
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -50,13 +52,14 @@ from .cache import (
     cache_lock,
     commit,
     digest,
+    entry_intact,
     is_done,
-    pid_alive,
     prune,
     read_manifest,
     read_stats,
     remove_entry,
     remove_leftovers,
+    run_lock,
     shard_dir,
     shard_keys,
     stage_versions,
@@ -67,7 +70,9 @@ from .cache import (
 from .codebook import CODES, family
 from .dedup import MIN_CHARS, NearDuplicateIndex, content_hash, minhash
 from .panel import write_panel
+from .publish import SUMMARY, new_run_dir, publish, remove_unpublished, summary_path
 from .records import Document, ErrorRecord, Page, Sentence
+from .rulefiles import check_rules
 from .sources import input_size, iter_inputs
 from .tables import columns_table, from_row, to_table, write_atomic
 
@@ -84,6 +89,8 @@ MAX_MESSAGE = 500
 PAGE_TIMEOUT = 60.0
 #: Default size limit of one page (MB; 0 = none): a bigger page is a ``too_large`` errors row.
 MAX_PAGE_MB = 20.0
+#: Errors of a full or read-only disk: they stop the run (with one line), no page is blamed.
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 
 @dataclass
@@ -128,6 +135,8 @@ class PageTimeout(BaseException):
 
 #: Name of the marker file in a cache entry whose shard had a page time out (it holds the limit).
 TIMED_OUT = "_TIMED_OUT"
+#: Name of the marker file in a cache entry whose shard had a page kill its worker (never reused).
+CRASHED = "_CRASHED"
 
 
 def _can_alarm() -> bool:
@@ -137,14 +146,15 @@ def _can_alarm() -> bool:
 class page_time_limit:  # noqa: N801 - used like a function: ``with page_time_limit(60, "clean"):``
     """Raise :class:`PageTimeout` in the block when it runs longer than ``seconds`` (0: no limit).
 
-    Enforced with SIGALRM (``setitimer``), so only in a process's main thread: the in-process
-    loop (``--jobs 1``) and the local pool's workers. The signal handler runs between Python
-    bytecodes, and the ``re`` and ``regex`` modules check for signals while matching, so a
-    runaway regex or a Python loop is interrupted; a C extension call that never checks for
-    signals is interrupted only when it returns. Elsewhere (Dask runs tasks in worker threads)
-    the block runs without a limit: :func:`run_stages` warns once; so it does when the calling
-    program has its own ITIMER_REAL timer running (it is not touched). The timer is always
-    cleared and the previous handler restored, whatever happens in the block.
+    In a process's main thread (the in-process loop, ``--jobs 1``, and the local pool's workers)
+    it is SIGALRM (``setitimer``): the signal handler runs between Python bytecodes, and the
+    ``re`` and ``regex`` modules check for signals while matching, so a runaway regex or a Python
+    loop is interrupted; a C extension call that never checks for signals is interrupted only
+    when it returns. In another thread (Dask runs tasks in worker threads) a timer thread raises
+    the exception in the block's thread (``PyThreadState_SetAsyncExc``) at its next bytecode: a
+    Python loop is interrupted, a long C call (a runaway regex) when it returns. When the calling
+    program has its own ITIMER_REAL timer running it is not touched and the block runs without a
+    limit. The timer is always cleared and the previous handler restored, whatever happens.
     """
 
     def __init__(self, seconds: float, stage: str) -> None:
@@ -153,26 +163,64 @@ class page_time_limit:  # noqa: N801 - used like a function: ``with page_time_li
         self.armed = False
         self.active = False
         self.previous: Any = None
+        self.timer: threading.Timer | None = None
+        self.lock = threading.Lock()
+
+    def _message(self) -> str:
+        return f"{self.stage} took longer than {self.seconds:g} s (--page-timeout)"
 
     def _fire(self, signum: int, frame: Any) -> None:
         if self.armed:
             self.armed = False
-            raise PageTimeout(f"{self.stage} took longer than {self.seconds:g} s (--page-timeout)")
+            raise PageTimeout(self._message())
+
+    def _fire_in_thread(self, ident: int) -> None:
+        import ctypes
+
+        with self.lock:
+            if self.armed:
+                self.armed = False
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(_ThreadTimeout))
 
     def __enter__(self) -> page_time_limit:
-        # a timer someone else set (the caller's own alarm) is left alone: no limit then
-        if self.seconds > 0 and _can_alarm() and signal.getitimer(signal.ITIMER_REAL)[0] == 0:
-            self.previous = signal.signal(signal.SIGALRM, self._fire)
-            self.active = self.armed = True
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        if self.seconds <= 0:
+            return self
+        if _can_alarm():
+            # a timer someone else set (the caller's own alarm) is left alone: no limit then
+            if signal.getitimer(signal.ITIMER_REAL)[0] == 0:
+                self.previous = signal.signal(signal.SIGALRM, self._fire)
+                self.active = self.armed = True
+                signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        elif threading.current_thread() is not threading.main_thread():
+            self.armed = True
+            self.timer = threading.Timer(self.seconds, self._fire_in_thread, (threading.get_ident(),))
+            self.timer.daemon = True
+            self.timer.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if self.timer is not None:
+            import ctypes
+
+            with self.lock:
+                fired, self.armed = not self.armed, False
+                self.timer.cancel()
+                if fired and exc_type is None:  # fired as the block ended: take back the pending exception
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threading.get_ident()), None)
+            if exc_type is _ThreadTimeout:
+                raise PageTimeout(self._message()) from None
+            return False
         if not self.active:
-            return
+            return False
         self.armed = self.active = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, self.previous if self.previous is not None else signal.SIG_DFL)
+        return False
+
+
+class _ThreadTimeout(PageTimeout):
+    """Raised asynchronously in a thread by :class:`page_time_limit` (a class without arguments, as
+    ``PyThreadState_SetAsyncExc`` needs); turned into a :class:`PageTimeout` with its message."""
 
 
 # ----------------------------------------------------------------------------- stage calls
@@ -205,7 +253,7 @@ def run_clean(items: list[Page | ErrorRecord], page_timeout: float = 0.0,
     docs: list[Document] = []
     errors: list[ErrorRecord] = []
     sigs: list[dict[str, Any]] = []
-    pages = nbytes = 0
+    pages = nbytes = replaced = 0
     for item in items:
         if isinstance(item, ErrorRecord):
             errors.append(item)
@@ -232,6 +280,7 @@ def run_clean(items: list[Page | ErrorRecord], page_timeout: float = 0.0,
             errors.append(_error(item.source, item.path, "clean", exc))
             continue
         errors += page_errors
+        replaced += any(doc.stats.get("replaced_chars") for doc in page_docs)
         for doc in page_docs:
             if doc.kept and len(doc.text) >= MIN_CHARS:
                 sigs.append({"doc_id": doc.doc_id, "minhash": minhash(doc.text).tolist()})
@@ -240,6 +289,8 @@ def run_clean(items: list[Page | ErrorRecord], page_timeout: float = 0.0,
         "pages": pages, "bytes": nbytes, "documents": len(docs), "kept": sum(d.kept for d in docs),
         "dropped": dict(Counter(d.drop_reason for d in docs if not d.kept)), "errors": _count_errors(errors),
     }
+    if replaced:  # pages kept with bad bytes read as U+FFFD (documents' stats.replaced_chars)
+        stats["pages_replaced"] = replaced
     return docs, errors, sigs, stats
 
 
@@ -318,6 +369,48 @@ def _load(out: Path, stage: str, key: str, name: str) -> list[Any]:
     return [from_row(name, row) for row in table.to_pylist()]
 
 
+@dataclass
+class StageOutput:
+    """One stage's output on some pages of a shard: the records of each of its files, errors, counters."""
+
+    records: dict[str, Any]  # file name -> records (the tokens file: a dict of columns)
+    errors: list[ErrorRecord]
+    stats: dict[str, Any]
+
+
+def stage_output(stage: str, items: list[Page | ErrorRecord] | None, docs: list[Document] | None,
+                 sentences: list[Sentence] | None, page_timeout: float) -> StageOutput:
+    """Run one stage in memory: clean on ``items``, segment on ``docs``, extract on ``docs`` and their
+    ``sentences``. A pure function of its arguments, called by :func:`process_shard` on a whole shard
+    and, after a worker died twice on it, on one page at a time (:func:`retry_by_page`)."""
+    if stage == "clean":
+        docs, errors, sigs, stats = run_clean(items or [], page_timeout)
+        return StageOutput({"documents.parquet": docs, "signatures.parquet": sigs}, errors, stats)
+    if stage == "segment":
+        sentences, tokens, errors, stats = run_segment(docs or [], page_timeout)
+        return StageOutput({"sentences.parquet": sentences, "tokens.parquet": tokens}, errors, stats)
+    mentions, indicators, errors, stats = run_extract(docs or [], sentences or [], page_timeout)
+    return StageOutput({"mentions.parquet": mentions, "indicators.parquet": indicators}, errors, stats)
+
+
+def _commit_output(out: Path, stage: str, task: ShardTask, output: StageOutput, crashed: str = "") -> None:
+    """Commit a stage's output of a shard to the cache, with the markers of what must be redone later:
+    ``_TIMED_OUT`` (the limit) when a page timed out, ``_CRASHED`` (the message) when a page killed its
+    worker; :func:`_reusable` makes a later run redo such entries."""
+    files: dict[str, Callable[[Path], None]] = {}
+    for name, records in output.records.items():
+        table = name.removesuffix(".parquet")
+        files[name] = (_sig_writer(records) if table == "signatures" else
+                       _columns_writer(table, records) if table == "tokens" else _writer(table, records))
+    files["errors.parquet"] = _writer("errors", output.errors)
+    if any(e.reason == PageTimeout.reason and e.stage == stage for e in output.errors):
+        limit = f"{task.page_timeout:g}"
+        files[TIMED_OUT] = lambda path, limit=limit: path.write_text(limit, encoding="utf-8")  # type: ignore[misc]
+    if crashed:
+        files[CRASHED] = lambda path: path.write_text(crashed[:MAX_MESSAGE], encoding="utf-8")
+    commit(out, stage, task.keys[stage], files, output.stats, task.chains.get(stage, ""))
+
+
 def process_shard(task: ShardTask) -> dict[str, Any]:
     """Run the given stages on one shard, each stage's output committed to the cache; returns counters.
 
@@ -331,31 +424,20 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
     sentences: list[Sentence] | None = None
     result: dict[str, Any] = {"pages": 0, "bytes": 0, "errors": 0}
     for stage in task.stages:
-        key = task.keys[stage]
-        if is_done(out, stage, key):
+        if is_done(out, stage, task.keys[stage]):
             continue
+        if stage != "clean" and docs is None:
+            docs = _load(out, "clean", task.keys["clean"], "documents")
+        if stage == "extract" and sentences is None:
+            sentences = _load(out, "segment", task.keys["segment"], "sentences")
+        output = stage_output(stage, task.items, docs, sentences, task.page_timeout)
         if stage == "clean":
-            docs, errors, sigs, stats = run_clean(task.items or [], task.page_timeout)
-            files = {"documents.parquet": _writer("documents", docs), "signatures.parquet": _sig_writer(sigs)}
-            result["pages"], result["bytes"] = stats["pages"], stats["bytes"]
+            docs = output.records["documents.parquet"]
+            result["pages"], result["bytes"] = output.stats["pages"], output.stats["bytes"]
         elif stage == "segment":
-            docs = docs if docs is not None else _load(out, "clean", task.keys["clean"], "documents")
-            sentences, tokens, errors, stats = run_segment(docs, task.page_timeout)
-            files = {"sentences.parquet": _writer("sentences", sentences),
-                     "tokens.parquet": _columns_writer("tokens", tokens)}
-        else:
-            docs = docs if docs is not None else _load(out, "clean", task.keys["clean"], "documents")
-            if sentences is None:
-                sentences = _load(out, "segment", task.keys["segment"], "sentences")
-            mentions, indicators, errors, stats = run_extract(docs, sentences, task.page_timeout)
-            files = {"mentions.parquet": _writer("mentions", mentions),
-                     "indicators.parquet": _writer("indicators", indicators)}
-        files["errors.parquet"] = _writer("errors", errors)
-        if any(e.reason == PageTimeout.reason and e.stage == stage for e in errors):
-            limit = f"{task.page_timeout:g}"
-            files[TIMED_OUT] = lambda path, limit=limit: path.write_text(limit, encoding="utf-8")  # type: ignore[misc]
-        commit(out, stage, key, files, stats, task.chains.get(stage, ""))
-        result["errors"] += len(errors)
+            sentences = output.records["sentences.parquet"]
+        _commit_output(out, stage, task, output)
+        result["errors"] += len(output.errors)
     if "segment" in task.stages:
         from .segment import forget_cuts
 
@@ -363,40 +445,73 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
     return result
 
 
-def fail_shard(task: ShardTask, message: str) -> int:
-    """Record a shard whose worker died, alone too: every page (or kept document) of it becomes an errors
-    row with reason ``worker_crashed``, its stage outputs are empty, and the run goes on.
+def _merge(parts: list[StageOutput]) -> StageOutput:
+    """The outputs of a stage on successive pages of a shard as one (records in page order)."""
+    merged = StageOutput({}, [], {})
+    for part in parts:
+        for name, records in part.records.items():
+            if isinstance(records, dict):  # the tokens file's columns
+                into = merged.records.setdefault(name, {k: [] for k in records})
+                for k, values in records.items():
+                    into[k] += values
+            else:
+                merged.records.setdefault(name, []).extend(records)
+        merged.errors += part.errors
+        _add(merged.stats, {k: v for k, v in part.stats.items() if k != "errors"})
+    merged.stats["errors"] = _count_errors(merged.errors)
+    return merged
 
-    Returns the number of error rows. The entries are cached like any output: a re-run with other
-    code or rules (new keys) tries the shard again.
+
+def retry_by_page(task: ShardTask, run_alone: Callable[..., StageOutput], message: str) -> int:
+    """Run a shard whose worker died twice one page at a time, each page and stage alone in a fresh
+    process (``run_alone(stage_output, *args)``), so that a poisonous page is only its own errors row
+    (reason ``worker_crashed``, in the stage where it died) and every other page is kept.
+
+    When the clean stage is done, the units are the shard's kept documents. The entries are
+    committed with a ``_CRASHED`` marker: a crash is not a result, and the next run tries the
+    shard again. Returns the number of errors rows.
     """
     out = Path(task.out)
-    docs: list[Document] = []
-    if is_done(out, "clean", task.keys["clean"]):  # it died in a later stage
-        docs = [d for d in _load(out, "clean", task.keys["clean"], "documents") if d.kept]
+    stages = [s for s in task.stages if not is_done(out, s, task.keys[s])]
+    if not stages:
+        return 0
+    units: list[Any]
+    if stages[0] == "clean":
+        units = list(task.items or [])
+    else:
+        units = [d for d in _load(out, "clean", task.keys["clean"], "documents") if d.kept]
+    sentences_done = None
+    if stages[0] == "extract":
+        sentences_done = _load(out, "segment", task.keys["segment"], "sentences")
+    parts: dict[str, list[StageOutput]] = {s: [] for s in stages}
+    crashed: list[str] = []
+    for unit in units:
+        items = [unit] if stages[0] == "clean" else None
+        docs = None if stages[0] == "clean" else [unit]
+        sentences = ([s for s in sentences_done if s.doc_id == unit.doc_id] if sentences_done is not None
+                     else None)
+        for stage in stages:
+            args = (stage, items, docs, sentences, task.page_timeout)
+            try:
+                part = stage_output(*args) if isinstance(unit, ErrorRecord) else run_alone(stage_output, *args)
+            except Exception as exc:  # noqa: BLE001 - the page killed its worker again: its own row
+                why = f"{type(exc).__name__}: {exc}" if str(exc) else message
+                crashed.append(why)
+                row = ErrorRecord(unit.source, unit.path, stage, "worker_crashed", why[:MAX_MESSAGE])
+                stats = {"pages": 1, "bytes": len(unit.data)} if stage == "clean" else {}
+                parts[stage].append(StageOutput({}, [row], stats))
+                break
+            parts[stage].append(part)
+            if stage == "clean":
+                docs = part.records["documents.parquet"]
+            elif stage == "segment":
+                sentences = part.records["sentences.parquet"]
     total = 0
-    for stage in task.stages:
-        key = task.keys[stage]
-        if is_done(out, stage, key):
-            continue
-        if stage == "clean":
-            items = task.items or []
-            errors = [i if isinstance(i, ErrorRecord) else ErrorRecord(i.source, i.path, "clean", "worker_crashed",
-                                                                       message[:MAX_MESSAGE]) for i in items]
-            docs = []
-            files = {"documents.parquet": _writer("documents", []), "signatures.parquet": _sig_writer([])}
-            stats: dict[str, Any] = {"pages": sum(isinstance(i, Page) for i in items),
-                                     "bytes": sum(len(i.data) for i in items if isinstance(i, Page)),
-                                     "documents": 0, "kept": 0, "dropped": {}}
-        else:
-            errors = [ErrorRecord(d.source, d.path, stage, "worker_crashed", message[:MAX_MESSAGE]) for d in docs]
-            names = STAGE_TABLES[stage]
-            files = {f"{n}.parquet": _writer(n, []) for n in names}
-            stats = {n: 0 for n in names}
-        files["errors.parquet"] = _writer("errors", errors)
-        stats["errors"] = _count_errors(errors)
-        commit(out, stage, key, files, stats, task.chains.get(stage, ""))
-        total += len(errors)
+    empty = {stage: stage_output(stage, [], [], [], 0) for stage in stages}  # every file, even with no rows
+    for stage in stages:
+        merged = _merge([empty[stage]] + parts[stage])
+        _commit_output(out, stage, task, merged, crashed="; ".join(crashed))
+        total += len(merged.errors)
     return total
 
 
@@ -483,6 +598,42 @@ def warm_up(freeze: bool = True) -> None:
         gc.freeze()
 
 
+def exit_with_parent(parent: int) -> None:
+    """Make this worker process end when its parent does, even by SIGKILL (a pool initializer).
+
+    On Linux the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere a daemon thread checks every second whether the parent is gone. Either way the
+    parent's death before this call is caught by comparing ``os.getppid()`` with ``parent``.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # 1 = PR_SET_PDEATHSIG
+            if os.getppid() != parent:
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="zhibiao-parent-watch", daemon=True).start()
+
+
+def _pool(jobs: int) -> Any:
+    """A process pool whose workers end with this process (:func:`exit_with_parent`)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=exit_with_parent,
+                               initargs=(os.getpid(),))
+
+
 class _LocalEngine:
     """A process pool (or, with one job, the calling process)."""
 
@@ -494,14 +645,9 @@ class _LocalEngine:
             warm_up(freeze=False)  # loading jieba and the models is no page's time
 
     def _new_pool(self) -> Any:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        fork = sys.platform.startswith("linux")
-        if fork:
-            warm_up()  # workers inherit the loaded dictionaries and models
-        ctx = mp.get_context("fork" if fork else "spawn")
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
+        if sys.platform.startswith("linux"):
+            warm_up()  # forked workers inherit the loaded dictionaries and models
+        return _pool(self.jobs)
 
     def submit(self, task: ShardTask) -> Any:
         from concurrent.futures import Future
@@ -526,14 +672,10 @@ class _LocalEngine:
 
         return wait(pending, return_when=FIRST_COMPLETED).done
 
-    def run_isolated(self, task: ShardTask) -> dict[str, Any]:
-        """Run one shard alone in a fresh worker process, so a crash is its own (a retry)."""
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
-            return solo.submit(process_shard, task).result()
+    def run_isolated(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` alone in a fresh worker process, so a crash is its own (a retry)."""
+        with _pool(1) as solo:
+            return solo.submit(fn, *args).result()
 
     def close(self) -> None:
         if self.pool is not None:
@@ -543,7 +685,7 @@ class _LocalEngine:
 class _DaskEngine:
     """A Dask distributed cluster: the scheduler given, else a LocalCluster."""
 
-    def __init__(self, jobs: int, scheduler: str | None, processes: bool = True) -> None:
+    def __init__(self, jobs: int, scheduler: str | None, processes: bool = True, page_timeout: float = 0.0) -> None:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -557,13 +699,18 @@ class _DaskEngine:
             self.client = Client(self.cluster)
         workers = len(self.client.scheduler_info().get("workers", {})) or max(1, jobs)
         self.window = workers * WINDOW_PER_JOB
+        if page_timeout > 0:  # loading jieba and the models is no page's time
+            if processes or scheduler:
+                self.client.run(warm_up, False)
+            else:
+                warm_up(freeze=False)
 
     def submit(self, task: ShardTask) -> Any:
         return self.client.submit(process_shard, task, pure=False)
 
-    def run_isolated(self, task: ShardTask) -> dict[str, Any]:
-        """Run one shard again (Dask already moves the tasks of a dead worker elsewhere)."""
-        return self.client.submit(process_shard, task, pure=False).result()
+    def run_isolated(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` again (Dask already moves the tasks of a dead worker elsewhere)."""
+        return self.client.submit(fn, *args, pure=False).result()
 
     def wait(self, pending: set[Any]) -> set[Any]:
         from dask.distributed import wait
@@ -579,7 +726,8 @@ class _DaskEngine:
 def make_engine(opts: RunOptions) -> _LocalEngine | _DaskEngine:
     """The engine named by the options."""
     if opts.engine == "dask":
-        return _DaskEngine(opts.jobs, opts.scheduler, processes=os.environ.get("ZHIBIAO_DASK_PROCESSES", "1") == "1")
+        return _DaskEngine(opts.jobs, opts.scheduler, processes=os.environ.get("ZHIBIAO_DASK_PROCESSES", "1") == "1",
+                           page_timeout=opts.page_timeout)
     if opts.engine != "local":
         raise ValueError(f"unknown engine {opts.engine!r} (local or dask)")
     return _LocalEngine(opts.jobs, opts.page_timeout)
@@ -623,9 +771,17 @@ class _Progress:
             self.bar.close()
 
 
+def _raise_disk_error(exc: BaseException) -> None:
+    """Raise ``exc`` again when it is a full or read-only disk: no page's fault, retrying cannot help."""
+    if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
+        raise exc
+
+
 def _reusable(out: Path, stage: str, key: str, page_timeout: float) -> bool:
     """A finished entry is reused unless a page timed out in it under a shorter limit than ``page_timeout``
     (0: none): a run that allows more time tries those pages again."""
+    if (shard_dir(out, stage, key) / CRASHED).exists():
+        return False
     marker = shard_dir(out, stage, key) / TIMED_OUT
     if not marker.exists():
         return True
@@ -636,9 +792,15 @@ def _reusable(out: Path, stage: str, key: str, page_timeout: float) -> bool:
     return 0 < page_timeout <= limit
 
 
-def _plan(out: Path, stages: tuple[str, ...], keys: dict[str, str], page_timeout: float) -> tuple[str, ...]:
-    """Stages of ``stages`` to run on a shard. An entry to be retried (timeouts) is removed with every
-    later stage's entry of the shard, whose input it was."""
+def _plan(out: Path, stages: tuple[str, ...], keys: dict[str, str], page_timeout: float,
+          counters: Counter) -> tuple[str, ...]:
+    """Stages of ``stages`` to run on a shard. A damaged entry (checksums, :func:`entry_intact`) is
+    dropped and computed again (counted in ``counters["cache_damaged"]``); an entry to be retried
+    (timeouts, crashes) is removed with every later stage's entry of the shard, whose input it was."""
+    for stage in STAGES:
+        if is_done(out, stage, keys[stage]) and not entry_intact(out, stage, keys[stage]):
+            remove_entry(out, stage, keys[stage])
+            counters["cache_damaged"] += 1
     for n, stage in enumerate(STAGES):
         if stage in stages and is_done(out, stage, keys[stage]) and not _reusable(out, stage, keys[stage],
                                                                                   page_timeout):
@@ -652,6 +814,8 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
                opts: RunOptions | None = None) -> dict[str, Any]:
     """Run ``stages`` (a contiguous part of clean → segment → extract) into ``out``, then write the tables.
 
+    Every rule file is validated first (:func:`pipeline.rulefiles.check_rules`): a broken one raises
+    :class:`~pipeline.rulefiles.RuleError` before anything is read or written.
     With ``clean`` among the stages the pages are read from ``paths``; otherwise the
     shards of the last run in ``out`` are used. Returns the run summary. With ``opts.prune``
     the cache entries of older code, rules or models are removed afterwards, when no other
@@ -659,18 +823,21 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     """
     opts = opts or RunOptions()
     out = Path(out)
+    check_rules()  # a broken rule file stops the run here: nothing read, written or deleted
     out.mkdir(parents=True, exist_ok=True)
-    if opts.engine == "dask" and opts.page_timeout > 0:
-        warnings.warn("--page-timeout is enforced by the local engine only: Dask runs pages in worker "
-                      "threads, where no signal can interrupt them (a hung page holds its worker)",
-                      RuntimeWarning, stacklevel=2)
-    with cache_lock(out):
-        summary = _run_locked(out, stages, paths, opts)
+    with run_lock(out), cache_lock(out):
+        try:
+            summary = _run_locked(out, stages, paths, opts)
+        except OSError as exc:
+            if exc.errno in DISK_ERRNOS:
+                raise RuntimeError(f"{out}: {exc.strerror or exc}: the run stopped; the previous tables are "
+                                   "intact (free some space and run again: it resumes)") from exc
+            raise
     if opts.prune:
         pruned = prune(out)  # None: another run uses the folder, the cache is left alone
         if pruned is not None:
             summary["cache_pruned"] = pruned.removed
-            write_json_atomic(out / "summary.json", summary)
+            write_json_atomic(summary_path(out), summary)
     return summary
 
 
@@ -702,18 +869,20 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
             task, pages, nbytes = pending.pop(fut)
             try:
                 errors = fut.result()["errors"]
-            except Exception:  # noqa: BLE001 - a worker died (taking its pool's other shards with it)
+            except Exception as exc:  # noqa: BLE001 - a worker died (taking its pool's other shards with it)
+                _raise_disk_error(exc)
                 try:
-                    errors = engine.run_isolated(task)["errors"]
-                except Exception as exc:  # noqa: BLE001 - it dies alone too: record it and go on
-                    errors = fail_shard(task, f"{type(exc).__name__}: {exc}")
+                    errors = engine.run_isolated(process_shard, task)["errors"]
+                except Exception as again:  # noqa: BLE001 - it dies alone too: find the page, page by page
+                    _raise_disk_error(again)
+                    errors = retry_by_page(task, engine.run_isolated, f"{type(again).__name__}: {again}")
             progress.update(pages, nbytes, errors)
 
     try:
         for cid, items, pages, nbytes in shards:
             content_ids.append(cid)
             keys = shard_keys(cid, versions)
-            todo = _plan(out, stages, keys, opts.page_timeout)
+            todo = _plan(out, stages, keys, opts.page_timeout, counters)
             if not todo:
                 progress.update(pages, nbytes)
                 continue
@@ -733,9 +902,11 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
     if "clean" in stages:
         write_manifest(out, {"shards": content_ids, "read": {k: counters[k] for k in
                                                              ("pages_read", "bytes_read", "read_errors")}})
-    summary = write_tables(out, versions)
+    summary = write_tables(out, versions, verify=False)  # _plan checked every entry this run did not write
+    if counters["cache_damaged"]:
+        summary["cache_damaged"] = counters["cache_damaged"]
     summary["seconds"] = round(time.monotonic() - started, 3)
-    write_json_atomic(out / "summary.json", summary)
+    write_json_atomic(summary_path(out), summary)
     return summary
 
 
@@ -745,25 +916,6 @@ def run_pipeline(paths: list[str | Path], out: Path, opts: RunOptions | None = N
 
 
 # ----------------------------------------------------------------------------- tables
-
-
-def _link(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
-
-
-def _swap_in(out: Path, name: str, new: Path) -> None:
-    final = out / name
-    old = out / f".{name}.old-{os.getpid()}"
-    if final.exists():
-        os.rename(final, old)
-    os.rename(new, final)
-    shutil.rmtree(old, ignore_errors=True)
-    single = out / f"{name}.parquet"
-    if single.exists():
-        single.unlink()
 
 
 def _documents_part(src: Path, sig_path: Path, index: NearDuplicateIndex, dst: Path) -> None:
@@ -776,7 +928,7 @@ def _documents_part(src: Path, sig_path: Path, index: NearDuplicateIndex, dst: P
         if found is not None:
             links[row["doc_id"]] = found
     if not links:
-        _link(src, dst)
+        shutil.copyfile(src, dst)
         return
     table = pq.read_table(src)
     col = [links.get(d, cur) for d, cur in zip(table.column("doc_id").to_pylist(),
@@ -786,51 +938,63 @@ def _documents_part(src: Path, sig_path: Path, index: NearDuplicateIndex, dst: P
     write_atomic(table, dst)
 
 
-def write_tables(out: Path, versions: dict[str, str] | None = None) -> dict[str, Any]:
-    """Assemble every table of ``out`` from the cache, in shard order, and return the summary.
+def write_tables(out: Path, versions: dict[str, str] | None = None, verify: bool = True) -> dict[str, Any]:
+    """Assemble every table of ``out`` from the cache, in shard order, publish them with the
+    summary as one atomic switch (:mod:`pipeline.publish`), and return the summary.
 
     A stage's tables are written when it is done for every shard of the last
-    run; tables of a stage that is not (stale after new input) are removed.
+    run; tables of a stage that is not (stale after new input) are not published.
+    Table files are copies, never links: damaging one leaves the cache intact. With ``verify``
+    every entry's checksums are checked first, and a damaged entry is dropped (its stage is then
+    incomplete until a run computes it again; the summary's ``cache_damaged`` counts them).
+    If writing fails (a full disk) the tables written so far are removed and the previous
+    run's tables stay published.
     """
     out = Path(out)
     versions = versions or stage_versions()
     manifest = read_manifest(out)
-    for stale in list(out.glob(".*.new-*")) + list(out.glob(".*.old-*")):  # a killed assembly's leftovers
-        pid = stale.name.rsplit("-", 1)[1]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
+    damaged = 0
+    if verify:
+        for cid in manifest["shards"]:
+            for stage, key in shard_keys(cid, versions).items():
+                if is_done(out, stage, key) and not entry_intact(out, stage, key):
+                    remove_entry(out, stage, key)
+                    damaged += 1
+    remove_unpublished(out)
     keys = [shard_keys(cid, versions) for cid in manifest["shards"]]
     complete = [s for s in STAGES if all(is_done(out, s, k[s]) for k in keys)]
-    for stage in STAGES:
-        for name in STAGE_TABLES[stage]:
-            if stage not in complete:
-                shutil.rmtree(out / name, ignore_errors=True)
-                continue
-            new = out / f".{name}.new-{os.getpid()}"
-            shutil.rmtree(new, ignore_errors=True)
-            new.mkdir()
-            index = NearDuplicateIndex()
-            for i, k in enumerate(keys):
-                src = shard_dir(out, stage, k[stage]) / f"{name}.parquet"
-                dst = new / f"part-{i:06d}.parquet"
-                if name == "documents":
-                    _documents_part(src, shard_dir(out, stage, k[stage]) / "signatures.parquet", index, dst)
-                else:
-                    _link(src, dst)
-            _swap_in(out, name, new)
-    if "extract" in complete:
-        write_panel(out)
-    else:
-        shutil.rmtree(out / "panel", ignore_errors=True)
-    new = out / f".errors.new-{os.getpid()}"
-    shutil.rmtree(new, ignore_errors=True)
-    new.mkdir()
-    for i, k in enumerate(keys):
-        for n, stage in enumerate(STAGES):
-            if is_done(out, stage, k[stage]):
-                _link(shard_dir(out, stage, k[stage]) / "errors.parquet", new / f"part-{i:06d}-{n}{stage}.parquet")
-    _swap_in(out, "errors", new)
-    return summarize(out, manifest, keys, complete)
+    run_dir = new_run_dir(out)
+    try:
+        names = [name for stage in complete for name in STAGE_TABLES[stage]] + ["errors"]
+        for stage in complete:
+            for name in STAGE_TABLES[stage]:
+                (run_dir / name).mkdir()
+                index = NearDuplicateIndex()
+                for i, k in enumerate(keys):
+                    src = shard_dir(out, stage, k[stage]) / f"{name}.parquet"
+                    dst = run_dir / name / f"part-{i:06d}.parquet"
+                    if name == "documents":
+                        _documents_part(src, shard_dir(out, stage, k[stage]) / "signatures.parquet", index, dst)
+                    else:
+                        shutil.copyfile(src, dst)
+        (run_dir / "errors").mkdir()
+        for i, k in enumerate(keys):
+            for n, stage in enumerate(STAGES):
+                if is_done(out, stage, k[stage]):
+                    shutil.copyfile(shard_dir(out, stage, k[stage]) / "errors.parquet",
+                                    run_dir / "errors" / f"part-{i:06d}-{n}{stage}.parquet")
+        if "extract" in complete:
+            write_panel(run_dir)
+            names.append("panel")
+        summary = summarize(out, manifest, keys, complete)
+        if damaged:
+            summary["cache_damaged"] = damaged
+        write_json_atomic(run_dir / SUMMARY, summary)
+        publish(out, run_dir, names)
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return summary
 
 
 def _add(into: dict[str, Any], stats: dict[str, Any]) -> None:
@@ -854,7 +1018,8 @@ def summarize(out: Path, manifest: dict[str, Any], keys: list[dict[str, str]],
     for stage in STAGES:
         _add(errors, totals[stage].get("errors", {}))
     clean, seg, ext = totals["clean"], totals["segment"], totals["extract"]
-    return {
+    flags = {"pages_with_replaced_chars": clean["pages_replaced"]} if clean.get("pages_replaced") else {}
+    return flags | {
         "pages_read": read.get("pages_read", 0), "bytes_read": read.get("bytes_read", 0),
         "pages_cleaned": clean.get("pages", 0), "shards": len(keys), "stages_complete": complete,
         "documents": clean.get("documents", 0), "documents_kept": clean.get("kept", 0),
@@ -881,6 +1046,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"sentences: {summary['sentences']}, tokens: {summary['tokens']}, mentions: {summary['mentions']}",
         f"indicator records: {summary['indicators']} ({kv(summary['records_per_family'])})",
         f"errors: {summary['errors_total']} ({kv(summary['errors'])})",
-    ] + ([f"cache: {summary['cache_pruned']} entries of older code, rules or models removed"]
+    ] + ([f"pages with bad bytes, kept with replacement characters: {summary['pages_with_replaced_chars']} "
+          "(documents' stats.replaced_chars)"] if summary.get("pages_with_replaced_chars") else []) + ([f"cache: {summary['cache_pruned']} entries of older code, rules or models removed"]
          if summary.get("cache_pruned") else []))
 

@@ -18,7 +18,9 @@ member by its path inside the archive, a JSON Lines or WARC record by its url
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -65,15 +67,43 @@ def _error(source: str, path: str, reason: str, message: str) -> ErrorRecord:
     return ErrorRecord(source=source, path=path, stage="read", reason=reason, message=message[:500])
 
 
-def _input_files(paths: list[str | Path]) -> Iterator[Path]:
-    """Input files of the paths, in order (directories walked recursively, sorted, hidden parts skipped)."""
+def _walk(root: Path) -> tuple[list[Path], list[ErrorRecord]]:
+    """Input files under a directory (not following directory links, hidden parts skipped) and an
+    errors row for each directory that cannot be listed and each broken link (dangling or a loop)
+    that has an input's name."""
+    files: list[Path] = []
+    errors: list[ErrorRecord] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename or str(root)
+        errors.append(_error(source_name(where), str(where), "unreadable", f"{type(exc).__name__}: {exc}"))
+
+    for folder, dirs, names in os.walk(root, onerror=unreadable):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            child = Path(folder) / name
+            if name.startswith(".") or not _is_input(child):
+                continue
+            try:
+                child.stat()
+            except OSError as exc:  # a dangling link, a link loop (ELOOP)
+                what = "a link loop" if exc.errno == errno.ELOOP else "a broken link"
+                errors.append(_error(source_name(child), str(child), "broken_link", f"{what}: {exc}"))
+                continue
+            if child.is_file():
+                files.append(child)
+    return files, errors
+
+
+def _input_files(paths: list[str | Path]) -> Iterator[Path | ErrorRecord]:
+    """Input files of the paths, in order (directories walked recursively, sorted, hidden parts skipped),
+    and an errors row for every directory or link of them that cannot be read."""
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and _is_input(child) and not any(part.startswith(".") for part in
-                                                                   child.relative_to(path).parts):
-                    yield child
+            files, errors = _walk(path)
+            yield from errors
+            yield from sorted(files)
         else:
             yield path
 
@@ -90,7 +120,9 @@ def iter_inputs(paths: list[str | Path], max_bytes: int | None = None) -> Iterat
 
     A page of more than ``max_bytes`` bytes (None: no limit) is a ``too_large`` read error."""
     for path in _input_files(paths):
-        if path.exists():
+        if isinstance(path, ErrorRecord):
+            yield path
+        elif path.exists():
             yield from iter_file(path, max_bytes)
         else:
             yield _error(source_name(path), str(path), "not_found", "no such file or directory")
@@ -98,11 +130,14 @@ def iter_inputs(paths: list[str | Path], max_bytes: int | None = None) -> Iterat
 
 def input_size(paths: list[str | Path]) -> int:
     """Bytes of the input files (archives as stored), for a progress bar's ETA."""
-    return sum(p.stat().st_size for p in _input_files(paths) if p.is_file())
+    return sum(p.stat().st_size for p in _input_files(paths) if isinstance(p, Path) and p.is_file())
 
 
 def iter_file(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
-    """Pages of one input file, by its kind (page, .zip, .tar.gz, JSON Lines, WARC)."""
+    """Pages of one input file, by its kind (page, .zip, .tar.gz, JSON Lines, WARC).
+
+    Whatever a damaged file raises becomes an errors row: the archive readers record a bad
+    member or line and go on; anything else ends that file only (``unreadable``)."""
     suf = _suffix(path.name)
     try:
         if suf == ".zip":
@@ -116,14 +151,24 @@ def iter_file(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
         else:
             big = _too_large(source_name(path), str(path), path.stat().st_size, max_bytes)
             yield big or Page(source=source_name(path), path=str(path), data=path.read_bytes())
-    except OSError as exc:
+    except Exception as exc:  # noqa: BLE001 - a reader's surprise ends this file, not the run
         yield _error(source_name(path), str(path), "unreadable", f"{type(exc).__name__}: {exc}")
+
+
+def _member_reason(exc: BaseException) -> str:
+    """Reason of an archive member that cannot be read: encrypted, a compression or zip version this
+    Python cannot read, or damaged data (a truncated archive, corrupt deflate/LZMA/bzip2)."""
+    if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+        return "encrypted"
+    if isinstance(exc, NotImplementedError):
+        return "unsupported_compression"
+    return "truncated_archive"
 
 
 def _iter_zip(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - BadZipFile, OSError, and what a mangled directory raises
         yield _error(source_name(path), str(path), "bad_archive", f"{type(exc).__name__}: {exc}")
         return
     with zf:
@@ -136,8 +181,8 @@ def _iter_zip(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
                 continue
             try:
                 data = zf.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-                yield _error(info.filename, f"{path}!{info.filename}", "truncated_archive",
+            except Exception as exc:  # noqa: BLE001 - one bad member is its own errors row
+                yield _error(info.filename, f"{path}!{info.filename}", _member_reason(exc),
                              f"{type(exc).__name__}: {exc}")
                 continue
             yield Page(source=info.filename, path=f"{path}!{info.filename}", data=data)
@@ -158,9 +203,9 @@ def _iter_tar(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
                 data = fh.read() if fh is not None else b""
                 yield Page(source=member.name, path=f"{path}!{member.name}", data=data)
             member = None
-    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - TarError, OSError, zlib/LZMA errors: the stream ends here
         where = f" after {member.name}" if member is not None else ""
-        yield _error(source_name(path), str(path), "truncated_archive",
+        yield _error(source_name(path), str(path), _member_reason(exc),
                      f"{type(exc).__name__}{where}: {exc}")
 
 
@@ -177,15 +222,16 @@ def _iter_jsonl(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
                 body = rec.get("text") if rec.get("text") is not None else rec.get("html")
                 if not isinstance(body, str):
                     raise ValueError("no 'text' or 'html' string")
-            except ValueError as exc:
+                data = body.encode("utf-8")  # a lone surrogate (\ud800) raises here
+                meta = {k: v for k, v in rec.items() if k not in ("text", "html")}
+                json.dumps(meta, ensure_ascii=False).encode("utf-8")  # and in the url or other fields
+            except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than Python's stack
                 yield _error(f"{source_name(path)}:{lineno}", where, "bad_json_line", str(exc))
                 continue
             url = rec.get("url")
-            meta = {k: v for k, v in rec.items() if k not in ("text", "html")}
             if "html" in rec and rec.get("text") is None:
                 meta["content_type"] = "text/html"
             source = str(url) if url else f"{source_name(path)}:{lineno}"
-            data = body.encode("utf-8")
             yield _too_large(source, where, len(data), max_bytes) or Page(source=source, path=where, data=data,
                                                                           meta=meta)
 

@@ -167,13 +167,17 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
         for k, row in zip(block[1:], rows, strict=True):
             if len(row) <= label_col:
                 continue
-            readings = [CellReading(lines[k][0], c0, cell, cell, 0, 0, prose=True) for c0, cell in row if _is_prose(cell)]
+            prose = [_is_prose(cell) for _c0, cell in row]
+            labels = [_is_label(cell) for _c0, cell in row]  # once a cell: a row of thousands stays linear
+            readings = [CellReading(lines[k][0], c0, cell, cell, 0, 0, prose=True)
+                        for (c0, cell), is_prose in zip(row, prose, strict=True) if is_prose]
+            # the row's words: its label and any other word cells before the value (学段, 指标)
+            words = [row[label_col][1]] if label_col != unit_col else []
             for j in range(label_col + 1, len(row)):
-                if j == unit_col or _is_label(row[j][1]) or _is_prose(row[j][1]):
+                if j - 1 > label_col and j - 1 != unit_col and labels[j - 1]:
+                    words.append(row[j - 1][1])
+                if j == unit_col or labels[j] or prose[j]:
                     continue
-                # the row's words: its label and any other word cells before the value (学段, 指标)
-                words = [row[i][1] for i in range(label_col, j)
-                         if i != unit_col and (i == label_col or _is_label(row[i][1]))]
                 label, row_unit = _unit("".join(words))
                 if unit_col is not None and unit_col < len(row) and not row_unit:
                     row_unit = row[unit_col][1]

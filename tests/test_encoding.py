@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.encoding import COMMON_MARGIN, CleanError, common_share, control_share, decode_page
+from pipeline.encoding import (
+    COMMON_MARGIN,
+    CleanError,
+    common_share,
+    control_share,
+    decode_page,
+    decode_page_counted,
+)
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "corpora").glob("*.txt"))
 #: Seed text that every candidate encoding can hold (simplified Chinese, digits, % and punctuation).
@@ -107,3 +114,29 @@ def test_common_share_separates_text_from_mojibake(path: Path) -> None:
             except UnicodeDecodeError:
                 continue
             assert common_share(mojibake) < common_share(line) - COMMON_MARGIN
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+@pytest.mark.parametrize("damage", ["cut", "stray_ff"])
+def test_a_bad_byte_is_replaced_and_counted_not_the_page_lost(encoding: str, damage: str) -> None:
+    text = SEEDS[1].read_text(encoding="utf-8")
+    data = text.encode(encoding)
+    # cut after the first byte of a Chinese character; or one 0xFF put in the middle of the page
+    k = next(i for i in range(len(text) // 3, len(text)) if "\u4e00" <= text[i] <= "\u9fff")
+    cut = len(text[:k].encode(encoding)) + 1
+    bad = data[:cut] if damage == "cut" else data[: len(data) // 2] + b"\xff" + data[len(data) // 2:]
+    with pytest.raises(UnicodeDecodeError):
+        bad.decode(encoding)
+    decoded, enc, replaced = decode_page_counted(bad)
+    assert enc == encoding and 1 <= replaced <= 4
+    assert decoded == bad.decode(encoding, errors="replace")  # raw offsets hold: the same decoding
+    assert decoded.count("\ufffd") == replaced
+    assert decoded.replace("\ufffd", "")[:200] == text[:200]
+    assert decode_page_counted(data) == (text, encoding, 0)
+
+
+def test_text_in_no_encoding_is_still_undecodable() -> None:
+    noise = bytes(range(0x80, 0x100)) * 8  # every high byte, no text
+    with pytest.raises(CleanError) as info:
+        decode_page_counted(noise)
+    assert info.value.reason == "undecodable"

@@ -64,3 +64,9 @@ def test_extraction_quality_stays_above_the_pinned_floors(name: str, tmp_path: P
     assert ev.overall.recall >= recall_floor, figures
     for attr, floor in {**ATTRIBUTE_FLOORS, **SET_ATTRIBUTE_FLOORS.get(name, {})}.items():
         assert ev.overall.accuracy(attr) >= floor, (attr, figures)
+    # provenance: every record's number lies inside the sentence its sentence_id names
+    spans = {s["sentence_id"]: (s["doc_id"], s["start"], s["end"]) for s in read_records(tmp_path / "out", "sentences")}
+    outside = [(r["sentence_id"], r["start"], r["end"]) for r in read_records(tmp_path / "out", "indicators")
+               if not (spans[r["sentence_id"]][0] == r["doc_id"]
+                       and spans[r["sentence_id"]][1] <= r["start"] <= r["end"] <= spans[r["sentence_id"]][2])]
+    assert not outside, outside[:5]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from pipeline.rulefiles import RuleError, load_tsv, load_yaml_records, rules_version
+from pipeline.rulefiles import RuleError, check_rules, load_tsv, load_yaml_records, rules_version
 
 SCHEMA = {"id": str, "indicator": str, "pattern": str, "units": list, "priority": int}
 
@@ -62,3 +64,34 @@ def test_rules_version_changes_when_a_rule_changes(rules: Path) -> None:
     assert rules_version() == before
     (rules / "t.yaml").write_text("- id: a\n  pattern: y\n", encoding="utf-8")
     assert rules_version() != before
+
+
+REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+@pytest.mark.parametrize(("name", "edit", "where"), [
+    ("triggers.yaml", lambda t: t.replace("pattern: ", "pattern: (", 1), "triggers.yaml:"),  # a bad regex
+    ("cues.yaml", lambda t: t + "\n- id: [unclosed\n", "cues.yaml:"),  # not YAML
+    ("variants.tsv", lambda t: t + "笁\t工工\tbad\n", "variants.tsv:"),
+    ("quantity_words.tsv", lambda t: t + "很多\tnot_a_role\n", "quantity_words.tsv:"),
+    ("stages.yaml", lambda t: t.encode("utf-8") + b"\n# \xff\xfe\n", "stages.yaml:"),  # not UTF-8
+])
+def test_a_broken_rule_file_is_one_line_naming_file_and_line(tmp_path: Path, name: str, edit, where: str) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    folder = tmp_path / "rules"
+    shutil.copytree(REPO_RULES, folder)
+    assert check_rules(folder) == 9
+    text = edit((folder / name).read_text(encoding="utf-8"))
+    (folder / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    with pytest.raises(RuleError) as err:
+        check_rules(folder)
+    message = str(err.value)
+    assert where in message and "\n" not in message
+    assert re.search(rf"{re.escape(name)}:\d+: ", message), message
+    result = CliRunner().invoke(main, ["check-rules", str(folder)])
+    assert result.exit_code == 1 and result.output.strip().splitlines() == [f"Error: {message}"]
+    ok = CliRunner().invoke(main, ["check-rules", str(REPO_RULES)])
+    assert ok.exit_code == 0 and "rules OK" in ok.output

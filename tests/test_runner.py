@@ -109,8 +109,7 @@ def test_dask_engine_on_a_local_cluster_writes_the_same_tables(tmp_path: Path, m
     monkeypatch.setenv("ZHIBIAO_DASK_PROCESSES", "0")  # threads in this process: light and fast
     corpus = _mini_corpus(tmp_path / "corpus", 4)
     run_pipeline([corpus], tmp_path / "local", _opts(jobs=1, shard_pages=1))
-    with pytest.warns(RuntimeWarning, match="--page-timeout is enforced by the local engine only"):
-        run_pipeline([corpus], tmp_path / "dask", _opts(jobs=2, shard_pages=1, engine="dask"))
+    run_pipeline([corpus], tmp_path / "dask", _opts(jobs=2, shard_pages=1, engine="dask"))
     assert _tables(tmp_path / "local") == _tables(tmp_path / "dask")
 
 
@@ -220,8 +219,7 @@ def test_bad_inputs_become_error_rows_and_the_run_goes_on(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("module, function, expected", [
     ("pipeline.clean", "clean_page", [("poison", "clean", "worker_crashed")]),
-    ("pipeline.segment", "segment_columns", [("poison", "segment", "worker_crashed"),
-                                              ("poison", "extract", "worker_crashed")]),
+    ("pipeline.segment", "segment_columns", [("poison", "segment", "worker_crashed")]),
 ])
 def test_a_page_that_kills_its_worker_is_an_error_row_and_the_rest_is_kept(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, function: str, expected: list) -> None:
@@ -239,11 +237,22 @@ def test_a_page_that_kills_its_worker_is_an_error_row_and_the_rest_is_kept(
     corpus = _mini_corpus(tmp_path / "corpus", 4)
     (corpus / "poison.txt").write_bytes(SEEDS[4].read_bytes() + "\n全市教育工作POISON。".encode())
     out = tmp_path / "out"
-    summary = run_pipeline([corpus], out, _opts(jobs=2, shard_pages=1))
+    # one shard of five pages: the others in the poisonous page's shard are kept (page by page)
+    summary = run_pipeline([corpus], out, _opts(jobs=2, shard_pages=1000))
+    assert summary["shards"] == 1
     errors = read_records(out, "errors")
     assert [(e["source"], e["stage"], e["reason"]) for e in errors] == expected
     assert len({r["source"] for r in read_records(out, "indicators")}) == 4
     assert summary["errors"] == {"worker_crashed": len(expected)}
+    # a crash is not a result: once the page no longer kills its worker, the next run reads it
+    monkeypatch.setattr(mod, function, real)
+    clean = tmp_path / "clean"
+    run_pipeline([corpus], clean, _opts(jobs=1, shard_pages=1000))
+    for name in ("documents", "sentences", "mentions", "indicators"):  # the other pages: as in a whole run
+        rows = [r for r in read_records(clean, name) if r["source"] != "poison"]
+        assert [r for r in read_records(out, name) if r["source"] != "poison"] == rows, name
+    again = run_pipeline([corpus], out, _opts(jobs=2, shard_pages=1000))
+    assert again["errors_total"] == 0 and _tables(out) == _tables(clean)
 
 
 def test_near_duplicates_are_linked_not_dropped(tmp_path: Path) -> None:
@@ -340,3 +349,47 @@ def test_extract_trusts_the_clean_stages_gate_and_gates_an_ungated_document_itse
     direct = [extract_document(d, [s for s in sentences if s.doc_id == d.doc_id]) for d in docs if d.kept]
     assert indicators and mentions == [m for ms, _ in direct for m in ms]
     assert indicators == [i for _, inds in direct for i in inds]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "lock"}
+
+
+def test_a_broken_rule_file_stops_the_run_before_anything_is_read_or_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    out = tmp_path / "o"
+    run_pipeline([SEEDS[4]], out, _opts())
+    before = _snapshot(out)
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    triggers = rules / "triggers.yaml"
+    triggers.write_text(triggers.read_text(encoding="utf-8").replace("pattern: ", "pattern: (", 1), encoding="utf-8")
+    monkeypatch.setenv("ZHIBIAO_RULES", str(rules))
+    for args in (["run", str(SEEDS[1]), "--out", str(out), "--jobs", "1"], ["extract", str(out), "--jobs", "1"],
+                 ["run", str(SEEDS[1]), "--out", str(tmp_path / "new"), "--jobs", "1"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and re.match(rf"Error: {re.escape(str(triggers))}:\d+: bad pattern", lines[0]), lines
+    assert _snapshot(out) == before  # the earlier run's tables and cache untouched
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_page_with_a_bad_byte_is_kept_and_its_replaced_characters_counted(tmp_path: Path) -> None:
+    data = SEEDS[4].read_bytes()
+    page = tmp_path / "damaged.txt"
+    page.write_bytes(data[: len(data) // 2] + b"\xff" + data[len(data) // 2:])
+    summary = run_pipeline([page, SEEDS[1]], tmp_path / "o", _opts())
+    assert summary["errors_total"] == 0 and summary["pages_with_replaced_chars"] == 1
+    docs = {d["source"]: d for d in read_records(tmp_path / "o", "documents")}
+    assert docs["damaged"]["kept"] and json.loads(docs["damaged"]["stats"])["replaced_chars"] >= 1
+    assert "replaced_chars" not in json.loads(docs[SEEDS[1].stem]["stats"])
+    assert any(r["source"] == "damaged" for r in read_records(tmp_path / "o", "indicators"))
+    from pipeline.runner import format_summary
+
+    assert "kept with replacement characters: 1" in format_summary(summary)

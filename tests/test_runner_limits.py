@@ -345,3 +345,140 @@ def test_prune_leaves_a_folder_in_use_and_entries_being_written_alone(tmp_path: 
     assert report is not None and report.removed == 6
     assert writing.exists() and (writing / "sentences.parquet").read_bytes() == b"half"
     assert not killed.exists() and report.in_progress == 1
+
+
+# ----------------------------------------------------------------------------- damage to tables and cache
+
+
+def test_table_files_are_not_the_cache_and_a_damaged_entry_is_dropped_and_recomputed(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    corpus = _corpus(tmp_path / "corpus", ["a", "b", "c"])
+    out, whole = tmp_path / "out", tmp_path / "whole"
+    run_pipeline([corpus], whole, _opts())
+    run_pipeline([corpus], out, _opts())
+    cache = out / STATE_DIR / "cache"
+    part = sorted((out / "indicators").glob("*.parquet"))[0]
+    cached = {p.stat().st_ino for p in cache.rglob("*.parquet")}
+    assert not cached & {p.stat().st_ino for p in out.glob("*/*.parquet")}  # copies, not hard links
+    part.write_bytes(b"")  # a damaged table file: the cache is untouched, `zhibiao tables` rebuilds it
+    assert CliRunner().invoke(main, ["tables", str(out)]).exit_code == 0
+    assert _tables(out) == _tables(whole)
+    entry = sorted(cache.glob("extract/*/*/indicators.parquet"))[1]
+    entry.write_bytes(entry.read_bytes()[:100])  # a damaged cache entry
+    summary = run_pipeline([corpus], out, _opts())
+    assert summary["cache_damaged"] == 1
+    assert _tables(out) == _tables(whole)
+    assert run_pipeline([corpus], out, _opts()).get("cache_damaged") is None
+
+
+def _published(out: Path) -> dict[str, object]:
+    """Every table of ``out`` and its summary (without the run's seconds)."""
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary.pop("seconds", None)
+    return {"summary": summary, **_tables(out)}
+
+
+@pytest.mark.parametrize("failure", ["killed", "disk_full"])
+def test_a_run_stopped_while_writing_tables_leaves_the_previous_run_published(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    import errno
+
+    from click.testing import CliRunner
+
+    from pipeline import runner
+    from pipeline.cli import main
+
+    out = tmp_path / "out"
+    run_pipeline([_corpus(tmp_path / "first", ["a", "b"])], out, _opts())
+    before = _published(out)
+    copies: list[Path] = []
+    real_copy = shutil.copyfile
+
+    def copy_then_fail(src: Path, dst: Path) -> object:
+        if Path(dst).parent.name == "indicators":  # documents, sentences, tokens, mentions are written by now
+            if failure == "killed":
+                raise KeyboardInterrupt  # as a kill would stop it, after the first tables
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        copies.append(Path(dst))
+        return real_copy(src, dst)
+
+    monkeypatch.setattr(runner.shutil, "copyfile", copy_then_fail)
+    second = _corpus(tmp_path / "second", ["c", "d", "e"])
+    if failure == "killed":
+        with pytest.raises(KeyboardInterrupt):
+            run_pipeline([second], out, _opts())
+    else:
+        result = CliRunner().invoke(main, ["run", str(second), "--out", str(out), "--jobs", "1", "--no-progress"])
+        assert result.exit_code == 1
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "No space left on device" in lines[0] and "previous tables are intact" in lines[0]
+    assert copies  # it had written some tables of the second run
+    assert _published(out) == before  # readers see the first run whole, nothing of the second
+    monkeypatch.setattr(runner.shutil, "copyfile", real_copy)
+    run_pipeline([second], out, _opts())
+    assert len(list((out / STATE_DIR / "runs").iterdir())) == 1  # the stopped run's tables are gone
+    assert {r["source"] for r in read_records(out, "documents")} == {"c", "d", "e"}
+
+
+def test_a_second_run_into_a_folder_in_use_refuses_clearly_and_changes_nothing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cache import run_lock
+    from pipeline.cli import main
+
+    out = tmp_path / "out"
+    run_pipeline([_corpus(tmp_path / "first", ["a"])], out, _opts())
+    before = _published(out)
+    other = _corpus(tmp_path / "other", ["b", "c"])
+    with run_lock(out):  # a run is writing the folder
+        for args in (["run", str(other), "--out", str(out), "--jobs", "1"], ["tables", str(out)]):
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == 1
+            assert result.output.strip() == (f"Error: {out} is in use by another run (process {os.getpid()}): "
+                                             "wait for it to finish, or give another output folder")
+    assert _published(out) == before
+    assert run_pipeline([other], out, _opts())["pages_read"] == 2  # once it is free, the folder is usable
+
+
+def test_the_time_limit_holds_in_a_thread_where_no_alarm_can_fire() -> None:
+    import threading
+
+    outcome: list[str] = []
+
+    def hang() -> None:
+        try:
+            with page_time_limit(0.5, "segment"):
+                while True:
+                    pass
+        except PageTimeout as exc:
+            outcome.append(str(exc))
+        with page_time_limit(30, "extract"):  # a block that ends in time is left alone
+            outcome.append("done")
+
+    worker = threading.Thread(target=hang, daemon=True)
+    worker.start()
+    worker.join(120)  # a guard against a hung test
+    assert outcome == ["segment took longer than 0.5 s (--page-timeout)", "done"]
+
+
+def test_a_hanging_page_is_a_timeout_row_under_dask_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    from pipeline import segment
+
+    monkeypatch.setenv("ZHIBIAO_DASK_PROCESSES", "0")  # Dask worker threads in this process
+    real = segment.segment_columns
+
+    def segment_columns(doc):  # type: ignore[no-untyped-def]
+        while doc.source == "hang_loop":
+            pass
+        return real(doc)
+
+    monkeypatch.setattr(segment, "segment_columns", segment_columns)
+    corpus = _corpus(tmp_path / "corpus", ["a_page", "hang_loop", "b_page"])
+    run_pipeline([corpus], tmp_path / "out", _opts(jobs=2, engine="dask", page_timeout=1))
+    errors = read_records(tmp_path / "out", "errors")
+    assert [(e["source"], e["stage"], e["reason"]) for e in errors] == [("hang_loop", "segment", "timeout")]
+    assert {r["source"] for r in read_records(tmp_path / "out", "indicators")} == {"a_page", "b_page"}

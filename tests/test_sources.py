@@ -118,3 +118,52 @@ def test_mixed_inputs_in_one_call_and_a_bad_zip(tmp_path: Path) -> None:
     items = list(iter_inputs([SEEDS[4], bad, tmp_path / "missing.txt"]))
     assert [p.source for p in _pages(items)] == [SEEDS[4].stem]
     assert [e.reason for e in _errors(items)] == ["bad_archive", "not_found"]
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reader"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    # a lone surrogate in the text (line 2) and in the url (line 3): each line its own row
+    ("surrogate.jsonl", [("u1", ""), ("surrogate:2", "bad_json_line"), ("surrogate:3", "bad_json_line"), ("u4", "")]),
+    # nesting deeper than Python's stack (RecursionError)
+    ("deep.jsonl", [("u1", ""), ("deep:2", "bad_json_line"), ("u3", "")]),
+    ("encrypted.zip", [("a.txt", ""), ("b.txt", "encrypted"), ("c.txt", "")]),
+    ("unknown_method.zip", [("a.txt", ""), ("b.txt", "unsupported_compression"), ("c.txt", "")]),
+    ("corrupt_deflate.zip", [("a.txt", ""), ("b.txt", "truncated_archive"), ("c.txt", "")]),
+    ("corrupt_lzma.zip", [("a.txt", ""), ("b.txt", "truncated_archive"), ("c.txt", "")]),
+    # a compressed stream cannot be read past the damage: the member before it is kept
+    ("corrupt_deflate.tar.gz", [("a.txt", ""), ("corrupt_deflate", "truncated_archive")]),
+    # the zip's central directory asks for a version Python cannot read: the archive is one row
+    ("bad_version.zip", [("bad_version", "bad_archive")]),
+])
+def test_a_damaged_member_or_line_is_its_own_error_row_and_the_rest_is_read(name: str, expected: list) -> None:
+    items = list(iter_inputs([FIXTURES / name, SEEDS[0]]))
+    assert [(i.source, getattr(i, "reason", "")) for i in items[:-1]] == expected
+    assert all(e.stage == "read" for e in _errors(items))
+    assert isinstance(items[-1], Page) and items[-1].source == SEEDS[0].stem  # the next input is read too
+
+
+def test_broken_links_and_unreadable_folders_are_error_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    (tmp_path / "a.txt").write_text("甲", encoding="utf-8")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    (tmp_path / "loop1.txt").symlink_to(tmp_path / "loop2.txt")
+    (tmp_path / "loop2.txt").symlink_to(tmp_path / "loop1.txt")
+    (tmp_path / "notes.md").symlink_to(tmp_path / "nowhere.md")  # not an input: no row
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "b.txt").write_text("乙", encoding="utf-8")
+    scandir = os.scandir
+
+    def refuse(path: object = ".") -> object:  # root reads any folder: refuse one as a mode-000 folder would
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    items = list(iter_inputs([tmp_path]))
+    assert [p.source for p in _pages(items)] == ["a"]
+    rows = sorted((e.source, e.reason) for e in _errors(items))
+    assert rows == [("gone", "broken_link"), ("locked", "unreadable"), ("loop1", "broken_link"),
+                    ("loop2", "broken_link")]

@@ -212,7 +212,11 @@ def test_mention_training_is_deterministic() -> None:
 
     examples, _gold, digest = collect_mentions(ROOT / "corpora", ROOT / "gold")
     extra, _ = collect_extra_mentions(ROOT / "corpora")
-    assert {e.source for e in examples} == {p.stem for d in LABELLED for p in d.glob("*.jsonl")}
+    sources = {e.source for e in examples}
+    assert sources <= {p.stem for d in LABELLED for p in d.glob("*.jsonl")}
+    # every page of the project's own sets has usable numbers; a web page may have none the reader can use
+    # (w_b09 is written in pinyin letters)
+    assert {p.stem for d in LABELLED[:3] for p in d.glob("*.jsonl")} <= sources
     assert not {e.source for e in extra} & {e.source for e in examples}  # extras are never scored
     assert all(e.label == "none" for e in extra)
     one, two = fit_mention_model(examples + extra), fit_mention_model(examples + extra)

@@ -1,0 +1,39 @@
+"""The short version of `make fuzz`: generated and mutated pages and archives through the reader and
+every stage (benchmarks/fuzz.py) give no crash, no hang and no wrong output."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "fuzz.py"
+
+
+def _fuzz_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("zhibiao_fuzz", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["zhibiao_fuzz"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fuzzed_pages_and_archives_give_no_crash_hang_or_wrong_output() -> None:
+    fuzz = _fuzz_module()
+    findings = fuzz.fuzz(150, seed=2026, page_timeout=30.0)
+    assert findings.inputs == 150 and findings.pages > 100
+    assert not findings.kinds, fuzz.report(findings, 0.0)
+
+
+def test_the_fuzzer_reports_a_stage_that_crashes(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pipeline import segment
+
+    fuzz = _fuzz_module()
+
+    def broken(doc):  # type: ignore[no-untyped-def]
+        raise IndexError("a bug")
+
+    monkeypatch.setattr(segment, "segment_columns", broken)
+    findings = fuzz.fuzz(6, seed=2026)
+    assert findings.kinds["crash:segment"] >= 1 and "IndexError" in fuzz.report(findings, 0.0)
