@@ -153,8 +153,7 @@ _ENGINE_OPTIONS = [
                  help="Target pages per shard (default 32)."),
     click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal)."),
     click.option("--page-timeout", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
-                 help="Time limit of one page in one stage; a page over it is a `timeout` errors row "
-                      "(0: none; local engine only)."),
+                 help="Time limit of one page in one stage; a page over it is a `timeout` errors row (0: none)."),
     click.option("--prune/--no-prune", default=True, show_default=True,
                  help="Remove cache entries of older code, rules or models after the run."),
 ]
