@@ -152,7 +152,7 @@ function select(id) {
   const add = (k, v) => meta.append(el("dt", { text: k }), el("dd", { text: show(v), "data-field": k }));
   add("title", doc.title); add("source", doc.source); add("path", doc.path);
   add("code", r[C.indicator]); add("value", `${r[C.value]} ${show(r[C.unit])}`); add("stage", r[C.stage]);
-  add("year", `${show(r[C.year])} (${show(r[C.year_basis])})`); add("kind", r[C.kind]);
+  add("year", r[C.year] === null ? null : `${r[C.year]} (${show(r[C.year_basis])})`); add("kind", r[C.kind]);
   add("region", `${show(r[C.region])} ${show(r[C.region_code])}`);
   add("confidence", r[C.confidence] === null ? null : r[C.confidence].toFixed(3));
   add("extractor", r[C.extractor]); add("rule_id", r[C.rule_id]);
@@ -203,7 +203,7 @@ function renderCharts() {
     for (let y = Math.ceil(y0); y <= y1; y += Math.max(1, Math.ceil((y1 - y0) / 10)))
       g.append(svg("text", { x: x(y), y: H - B + 14, "text-anchor": "middle" }, String(y)));
     for (const v of [v0, (v0 + v1) / 2, v1])
-      g.append(svg("text", { x: L - 4, y: yv(v) + 4, "text-anchor": "end" }, Number(v.toPrecision(4)).toLocaleString("en")));
+      g.append(svg("text", { x: L - 4, y: yv(v) + 4, "text-anchor": "end" }, new Intl.NumberFormat("en", { notation: "compact", maximumSignificantDigits: 3 }).format(v)));
     const legend = el("div", { class: "hint" });
     [...series.keys()].sort().forEach((key, i) => {
       const pts = series.get(key).sort((a, b) => a[0] - b[0]), color = PALETTE[i % PALETTE.length];
