@@ -144,3 +144,9 @@ def test_filter_and_select_in_chromium(browser, corpora_run: Path, page: Path) -
     assert browser.find_elements(By.CSS_SELECTOR, "#conflict-list .conflict li a")
     if os.environ.get("ZHIBIAO_REVIEW_SCREENSHOT"):  # docs/review.png was made this way
         browser.save_screenshot(os.environ["ZHIBIAO_REVIEW_SCREENSHOT"])
+
+
+def test_an_unwritable_destination_is_one_line(corpora_run: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["review", str(corpora_run), "--out", str(tmp_path / "no" / "r.html")])
+    assert res.exit_code == 1
+    assert res.output.startswith("Error: cannot write") and res.output.count("\n") == 1
