@@ -195,12 +195,12 @@ function renderCharts() {
   else {
     const years = cells.map(p => p[P.year]), values = cells.map(p => p[P.value]);
     let y0 = Math.min(...years), y1 = Math.max(...years), v0 = Math.min(0, ...values), v1 = Math.max(...values);
-    if (y0 === y1) { y0 -= 1; y1 += 1; } if (v0 === v1) v1 = v0 + 1;
-    const W = 640, H = 260, L = 60, R = 10, T = 10, B = 30;
+    y0 -= 0.5; y1 += 0.5; if (v0 === v1) v1 = v0 + 1;
+    const W = 640, H = 260, L = 60, R = 20, T = 10, B = 30;
     const x = y => L + (y - y0) / (y1 - y0) * (W - L - R), yv = v => H - B - (v - v0) / (v1 - v0) * (H - T - B);
     const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `value by year of ${ind}` });
     g.append(svg("line", { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: "#999" }), svg("line", { x1: L, y1: T, x2: L, y2: H - B, stroke: "#999" }));
-    for (let y = Math.ceil(y0); y <= y1; y += Math.max(1, Math.ceil((y1 - y0) / 10)))
+    for (let y = Math.ceil(y0); y <= Math.floor(y1); y += Math.max(1, Math.ceil((y1 - y0) / 10)))
       g.append(svg("text", { x: x(y), y: H - B + 14, "text-anchor": "middle" }, String(y)));
     for (const v of [v0, (v0 + v1) / 2, v1])
       g.append(svg("text", { x: L - 4, y: yv(v) + 4, "text-anchor": "end" }, new Intl.NumberFormat("en", { notation: "compact", maximumSignificantDigits: 3 }).format(v)));
