@@ -372,6 +372,28 @@ def query_cmd(out_dir: str, sql: str, fmt: str, out_file: str | None) -> None:
     click.echo(f"{len(df)} rows written to {out_file}", err=True)
 
 
+@main.command("review")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "dest", required=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write (one self-contained page).")
+def review_cmd(out_dir: str, dest: str) -> None:
+    """Write a static HTML page to check the records of OUT_DIR by eye: a sortable, filterable
+    table (lowest confidence first), each record's sentence with its values highlighted, the
+    panel's conflicts, charts per indicator and the SQL of the current filter.
+
+    Example: zhibiao review data --out review.html
+    """
+    from .review import ReviewError, write_review
+
+    try:
+        n = write_review(Path(out_dir), Path(dest))
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {dest}: {exc.strerror}") from None
+    click.echo(f"{n} records written to {dest}", err=True)
+
+
 @main.command("export-spacy")
 @click.argument("out", type=click.Path(exists=True, file_okay=False))
 @click.argument("dest", type=click.Path(dir_okay=False))
