@@ -469,6 +469,7 @@ def test_shared_value_gives_a_record_per_subject(monkeypatch: pytest.MonkeyPatch
     import pipeline.extract as extract
 
     monkeypatch.setattr(extract, "_on_topic", lambda doc: (True, "test"))  # one sentence is too short to gate
+    monkeypatch.setattr(extract, "_combine", lambda doc, cands: cands)  # the rules' records, whatever a model vetoes
     text = "初中应届升学率、三类残疾人口义务教育入学率,以及15-24周岁人口非文盲率均达到100%"
     doc = _doc(text, year=None)
     sent = Sentence("d#0:0", "d#0", "d", 0, text, 0, len(text), 0, len(text), None)
