@@ -24,7 +24,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from bench_pipeline import archive_bytes, build_archive  # the script's folder is on sys.path
 
-from pipeline import clean, extract, runner, segment, topic
+from pipeline.run import runner
+from pipeline.stages.clean import clean, topic
+from pipeline.stages.extract import extract
+from pipeline.stages.segment import segment
 
 SPENT: dict[str, float] = defaultdict(float)
 

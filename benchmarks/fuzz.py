@@ -145,7 +145,7 @@ def _archive(rng: random.Random, texts: list[str]) -> tuple[str, bytes]:
 def _check_outputs(findings: Findings, data: bytes, pages: list, page_timeout: float) -> None:
     """Run the stages on ``pages`` as the runner does, and check what they give."""
     from pipeline.records import ErrorRecord
-    from pipeline.runner import run_clean, run_extract, run_segment
+    from pipeline.run.runner import run_clean, run_extract, run_segment
 
     docs, errors, _sigs, _stats = run_clean(pages, page_timeout)
     sentences, _tokens, seg_errors, _ = run_segment(docs, page_timeout)
@@ -175,8 +175,8 @@ def _check_outputs(findings: Findings, data: bytes, pages: list, page_timeout: f
 def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | None = None) -> Findings:
     """Feed ``inputs`` generated or mutated inputs through the reader and the stages."""
     from pipeline.records import Page
-    from pipeline.runner import PageTimeout, page_time_limit
-    from pipeline.sources import iter_inputs
+    from pipeline.run.runner import PageTimeout, page_time_limit
+    from pipeline.run.sources import iter_inputs
 
     rng = random.Random(seed)
     texts = _seed_texts()
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--page-timeout", type=float, default=10.0, help="seconds a page may take in a stage: a hang")
     ap.add_argument("--repro", type=Path, default=None, help="folder for one input of each kind found")
     args = ap.parse_args(argv)
-    from pipeline.runner import warm_up
+    from pipeline.run.runner import warm_up
 
     warm_up(freeze=False)
     started = time.monotonic()
