@@ -242,7 +242,8 @@ def check_rules_cmd(folder: str | None) -> None:
 
     Example: zhibiao check-rules rules/
     """
-    from pipeline.ruleset.rulefiles import RuleError, check_rules, rules_dir
+    from pipeline.ruleset.rulefiles import RuleError, rules_dir
+    from pipeline.stages.registry import check_rules
 
     try:
         n = check_rules(folder)

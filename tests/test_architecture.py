@@ -7,7 +7,7 @@ from pipeline.codegraph import all_modules, cycles, imports_of
 
 #: Layers from the bottom: a module imports only from its own layer or the ones before it.
 LAYERS = (
-    ("pipeline.records", "pipeline.tables", "pipeline.text", "pipeline.codegraph", "pipeline.settings"),
+    ("pipeline.records", "pipeline.tables", "pipeline.text", "pipeline.codegraph", "pipeline.settings", "pipeline.limits"),
     ("pipeline.ruleset",),
     ("pipeline.stages.stage", "pipeline.stages.features"),
     ("pipeline.stages.clean",),

@@ -9,7 +9,7 @@ import random
 import pytest
 import regex
 
-from pipeline.run.runner import page_time_limit
+from pipeline.limits import page_time_limit
 from pipeline.stages.clean.boilerplate import EDU_NUMBER, has_edu_number, strip_boilerplate
 from pipeline.stages.extract import tablecells
 from pipeline.text.aligned import AlignedText

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.limits import PageTimeout, page_time_limit
 from pipeline.records import ErrorRecord, Page
 from pipeline.run.cache import STATE_DIR, cache_lock, prune, survey
-from pipeline.run.runner import PageTimeout, RunOptions, page_time_limit, run_pipeline
+from pipeline.run.runner import RunOptions, run_pipeline
 from pipeline.run.sources import iter_inputs
 from pipeline.tables import TABLES, read_records
 

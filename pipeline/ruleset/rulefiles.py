@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -152,19 +152,6 @@ def rules_version() -> str:
     return _hash_dir(str(folder), files)
 
 
-#: The loader of every rule file, as (module, function, file): each reads and validates its file.
-RULE_LOADERS: tuple[tuple[str, str, str], ...] = (
-    ("pipeline.stages.clean.boilerplate", "boilerplate_rules", "boilerplate.yaml"),
-    ("pipeline.stages.clean.clean", "variant_map", "variants.tsv"),
-    ("pipeline.ruleset.cues", "cue_rules", "cues.yaml"),
-    ("pipeline.ruleset.cues", "stage_words", "stages.yaml"),
-    ("pipeline.ruleset.triggers", "trigger_rules", "triggers.yaml"),
-    ("pipeline.stages.extract.quantities", "_grammar", "quantity_units.tsv, quantity_words.tsv"),
-    ("pipeline.stages.clean.topic", "_topic_terms", "topic_terms.tsv"),
-    ("pipeline.stages.segment.segment", "_read_userdict", "userdict.txt"),
-)
-
-
 def _one_line(exc: Exception, folder: Path, files: str) -> RuleError:
     """A loader's failure as a one-line RuleError naming the file (and the line where known)."""
     if isinstance(exc, RuleError):
@@ -177,28 +164,26 @@ def _one_line(exc: Exception, folder: Path, files: str) -> RuleError:
     return RuleError(f"{folder}/{files}: {type(exc).__name__}: {' '.join(str(exc).split())}")
 
 
-def check_rules(folder: str | Path | None = None) -> int:
-    """Load and validate every rule file of ``folder`` (default: the rules in force), as a run would;
+def check_rule_files(loaders: Sequence[tuple[Callable[[], object], str]], folder: str | Path | None = None) -> int:
+    """Run every ``(loader, files)`` on the rule files of ``folder`` (default: the rules in force), as a
+    run would (the stages declare them: :func:`pipeline.stages.registry.check_rules`);
     raise :class:`RuleError` with one line naming file, line and problem at the first broken file.
     Returns the number of rule files checked. The files are read afresh (the loaders' caches emptied
     first); after checking another folder the caches are emptied again, so the rules in force load
     on their next use."""
-    import importlib
-
     previous = os.environ.get("ZHIBIAO_RULES")
     target = Path(folder) if folder is not None else rules_dir()
-    loaders = [getattr(importlib.import_module(mod), fn) for mod, fn, _ in RULE_LOADERS]
     other = folder is not None and target.resolve() != rules_dir().resolve()
 
     def forget() -> None:
-        for load in loaders:
+        for load, _files in loaders:
             if hasattr(load, "cache_clear"):
                 load.cache_clear()
 
     os.environ["ZHIBIAO_RULES"] = str(target)
     try:
         forget()
-        for load, (_mod, _fn, files) in zip(loaders, RULE_LOADERS, strict=True):
+        for load, files in loaders:
             try:
                 load()
             except Exception as exc:  # noqa: BLE001 - any failure of a loader is a broken rule file
@@ -210,7 +195,7 @@ def check_rules(folder: str | Path | None = None) -> int:
             os.environ["ZHIBIAO_RULES"] = previous
         if other:
             forget()
-    return sum(len(files.split(", ")) for _m, _f, files in RULE_LOADERS)
+    return sum(len(files.split(", ")) for _load, files in loaders)
 
 
 T = TypeVar("T")

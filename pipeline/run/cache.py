@@ -8,8 +8,8 @@ Layout under an output folder ``DIR``::
         <table>.parquet  errors.parquet  stats.json  meta.json  [_TIMED_OUT]  sums.json  _DONE
 
 A stage's key hashes what its output depends on: the shard's pages (source,
-path, content hash), the stage's code version, rules_version() and the model
-version, and the key of the stage before it. A finished shard directory is
+path, content hash), the stage's version (its code, the rule files it reads, its data, the models
+it uses), and the key of the stage before it. A finished shard directory is
 written under a temporary name and renamed into place, with a ``_DONE``
 marker, so a killed run leaves nothing half-written and a re-run skips it.
 ``meta.json`` records the version chain the entry was made with (the versions
@@ -36,24 +36,21 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.codegraph import PACKAGE_DIR, closure
+from pipeline.ruleset.rulefiles import rules_dir
+from pipeline.stages.features import models_dir
+from pipeline.stages.registry import STAGES as STAGE_REGISTRY
 
 STATE_DIR = ".zhibiao"
-STAGES = ("clean", "segment", "extract")
-#: Tables each stage writes (besides errors).
+STAGES: tuple[str, ...] = tuple(STAGE_REGISTRY)
+#: Tables each stage writes (besides errors; the clean stage's signatures are no table of DIR).
 STAGE_TABLES: dict[str, tuple[str, ...]] = {
-    "clean": ("documents",), "segment": ("sentences", "tokens"), "extract": ("mentions", "indicators"),
+    name: tuple(t for t in stage.writes if t != "signatures") for name, stage in STAGE_REGISTRY.items()
 }
 DONE = "_DONE"
 META = "meta.json"
 SUMS = "sums.json"
 
 _PIPELINE = PACKAGE_DIR
-#: Entry modules of each stage; a stage's code version hashes them and every module they import.
-STAGE_ENTRIES: dict[str, tuple[str, ...]] = {
-    "clean": ("pipeline.stages.clean.clean", "pipeline.stages.clean.topic"),
-    "segment": ("pipeline.stages.segment.segment",),
-    "extract": ("pipeline.stages.extract.extract",),
-}
 
 
 def digest(*parts: str) -> str:
@@ -75,12 +72,7 @@ def _hash_files(paths: Iterable[Path]) -> str:
 
 def models_version() -> str:
     """Hash of the trained model files in force (empty when there are none)."""
-    try:
-        from pipeline.stages.features import models_dir
-
-        folder = models_dir()
-    except ImportError:
-        folder = _PIPELINE.parent / "models"
+    folder = models_dir()
     if not folder.is_dir():
         return ""
     return _hash_files(p for p in folder.rglob("*") if p.is_file())
@@ -91,31 +83,31 @@ def module_closure(entries: Iterable[str]) -> list[Path]:
     return closure(entries)
 
 
-#: Rule files that only the segment stage reads; the other stages' versions leave them out so a
-#: dictionary edit does not re-clean every page.
-SEGMENT_RULES = ("userdict.txt",)
-
-
-def rules_hash(exclude: tuple[str, ...] = ()) -> str:
-    """Hash of the rule files in force (like rules_version()), leaving out ``exclude``."""
-    from pipeline.ruleset.rulefiles import rules_dir
-
+def rules_hash(names: Iterable[str]) -> str:
+    """Hash of the rule files in force called ``names`` (those that exist)."""
     folder = rules_dir()
-    return _hash_files(p for p in folder.iterdir() if p.is_file() and p.name not in exclude)
+    return _hash_files(p for p in folder.iterdir() if p.is_file() and p.name in set(names))
+
+
+def rule_files_read(files: Iterable[Path]) -> list[str]:
+    """Names of the rule files in force that the source ``files`` name (the files a stage's code reads)."""
+    names = [p.name for p in rules_dir().iterdir() if p.is_file()]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in files)
+    return sorted(n for n in names if n in text)
 
 
 def stage_versions() -> dict[str, str]:
-    """Version of each stage: its code (entry modules and their imports), the rules in force, the models."""
-    from pipeline.stages.clean.regions import division_list_version
-    from pipeline.stages.segment.segment import SEGMENT_VERSION, tokenizer_backend, userdict_version
-
-    rules, models = digest(rules_hash(exclude=SEGMENT_RULES), division_list_version()), models_version()
-    code = {stage: _hash_files(module_closure(entries)) for stage, entries in STAGE_ENTRIES.items()}
-    return {
-        "clean": digest("clean", code["clean"], rules, models),
-        "segment": digest(SEGMENT_VERSION, tokenizer_backend(), code["segment"], userdict_version()),
-        "extract": digest("extract", code["extract"], rules, models),
-    }
+    """Version of each stage: its code (entry modules and every module they import), the rule files
+    that code names, the data it declares (:meth:`pipeline.stages.stage.Stage.versions`) and, for a
+    stage that uses them, the models. A rule file only one stage's code reads changes that stage's
+    version (and, through the version chains, the stages after it) and no other."""
+    models = models_version()
+    out = {}
+    for name, stage in STAGE_REGISTRY.items():
+        files = module_closure(stage.entry_modules)
+        out[name] = digest(name, _hash_files(files), rules_hash(rule_files_read(files)), *stage.versions(),
+                           models if stage.uses_models else "")
+    return out
 
 
 def version_chains(versions: dict[str, str]) -> dict[str, str]:

@@ -36,7 +36,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,9 +45,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.analysis.panel import write_panel
-from pipeline.records import Document, ErrorRecord, Page, Sentence
-from pipeline.ruleset.codebook import CODES, family
-from pipeline.ruleset.rulefiles import check_rules
+from pipeline.limits import PageTimeout, exit_with_parent
+from pipeline.records import ErrorRecord, Page
 from pipeline.run.cache import (
     STAGE_TABLES,
     STAGES,
@@ -69,10 +68,12 @@ from pipeline.run.cache import (
     write_json_atomic,
     write_manifest,
 )
-from pipeline.run.dedup import MIN_CHARS, NearDuplicateIndex, content_hash, minhash
-from pipeline.run.limits import PageTimeout, exit_with_parent, page_time_limit
 from pipeline.run.publish import SUMMARY, new_run_dir, publish, remove_unpublished, summary_path
 from pipeline.run.sources import input_size, iter_inputs
+from pipeline.stages.clean.dedup import NearDuplicateIndex, content_hash
+from pipeline.stages.registry import STAGES as STAGE_REGISTRY
+from pipeline.stages.registry import check_rules, writer_of
+from pipeline.stages.stage import MAX_MESSAGE, Batch, Stage, StageOutput, count_errors
 from pipeline.tables import columns_table, from_row, to_table, write_atomic
 
 #: Target pages per shard: a page closes its shard when its hash is 0 modulo this. 32 pages of
@@ -82,8 +83,6 @@ SHARD_PAGES = 32
 SHARD_BYTES = 8 << 20
 #: Shards in flight per worker: enough to keep workers busy, few enough to keep memory flat.
 WINDOW_PER_JOB = 2
-#: Message length kept in an errors row.
-MAX_MESSAGE = 500
 #: Default time limit of one page in one stage (seconds; 0 = none), see :func:`page_time_limit`.
 PAGE_TIMEOUT = 60.0
 #: Default size limit of one page (MB; 0 = none): a bigger page is a ``too_large`` errors row.
@@ -131,128 +130,6 @@ CRASHED = "_CRASHED"
 # ----------------------------------------------------------------------------- stage calls
 
 
-def _error(source: str, path: str, stage: str, exc: BaseException) -> ErrorRecord:
-    reason = getattr(exc, "reason", None) or type(exc).__name__
-    return ErrorRecord(source=source, path=path, stage=stage, reason=str(reason),
-                       message=f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE])
-
-
-def _count_errors(errors: list[ErrorRecord]) -> dict[str, int]:
-    return dict(Counter(e.reason for e in errors))
-
-
-def run_clean(items: list[Page | ErrorRecord], page_timeout: float = 0.0,
-              ) -> tuple[list[Document], list[ErrorRecord], list[Any], dict]:
-    """Clean a shard's pages; off-topic documents are kept in the table but marked dropped.
-
-    Each page (cleaning and the topic gate of its documents) runs under ``page_timeout``
-    seconds (0: no limit); a page over it becomes a ``timeout`` errors row.
-    Returns documents, errors (read errors pass through), MinHash signature rows and counters.
-    """
-    from pipeline.stages.clean.clean import clean_page
-
-    try:
-        from pipeline.stages.clean.topic import is_on_topic
-    except ImportError:  # pragma: no cover - the topic gate is optional
-        is_on_topic = None
-    docs: list[Document] = []
-    errors: list[ErrorRecord] = []
-    sigs: list[dict[str, Any]] = []
-    pages = nbytes = replaced = 0
-    for item in items:
-        if isinstance(item, ErrorRecord):
-            errors.append(item)
-            continue
-        pages += 1
-        nbytes += len(item.data)
-        page_errors: list[ErrorRecord] = []
-        try:
-            with page_time_limit(page_timeout, "clean"):
-                page_docs = clean_page(item)
-                if not any(d.kept for d in page_docs):
-                    page_errors.append(ErrorRecord(item.source, item.path, "clean", "no_documents",
-                                                   "the page holds no text once chrome is removed"))
-                for doc in page_docs:
-                    if doc.kept and is_on_topic is not None:
-                        try:
-                            on_topic, _score, _why = is_on_topic(doc)
-                        except Exception as exc:  # noqa: BLE001
-                            page_errors.append(_error(doc.source, doc.path, "clean", exc))
-                            on_topic = True
-                        if not on_topic:
-                            doc.kept, doc.drop_reason = False, "off_topic"
-        except (Exception, PageTimeout) as exc:  # noqa: BLE001 - any failure becomes an errors row
-            errors.append(_error(item.source, item.path, "clean", exc))
-            continue
-        errors += page_errors
-        replaced += any(doc.stats.get("replaced_chars") for doc in page_docs)
-        for doc in page_docs:
-            if doc.kept and len(doc.text) >= MIN_CHARS:
-                sigs.append({"doc_id": doc.doc_id, "minhash": minhash(doc.text).tolist()})
-            docs.append(doc)
-    stats = {
-        "pages": pages, "bytes": nbytes, "documents": len(docs), "kept": sum(d.kept for d in docs),
-        "dropped": dict(Counter(d.drop_reason for d in docs if not d.kept)), "errors": _count_errors(errors),
-    }
-    if replaced:  # pages kept with bad bytes read as U+FFFD (documents' stats.replaced_chars)
-        stats["pages_replaced"] = replaced
-    return docs, errors, sigs, stats
-
-
-def _per_document(docs: list[Document], stage: str, fn: Callable[[Document], Any],
-                  errors: list[ErrorRecord], page_timeout: float = 0.0) -> Iterator[Any]:
-    """Apply a stage function to every kept document, yielding its results; failures (and documents
-    that take longer than ``page_timeout`` seconds, 0: no limit) become errors rows."""
-    for doc in docs:
-        if not doc.kept:
-            continue
-        try:
-            with page_time_limit(page_timeout, stage):
-                result = fn(doc)
-        except (Exception, PageTimeout) as exc:  # noqa: BLE001 - any failure becomes an errors row
-            errors.append(_error(doc.source, doc.path, stage, exc))
-            continue
-        yield result
-
-
-def run_segment(docs: list[Document], page_timeout: float = 0.0) -> tuple[list[Any], dict[str, list[Any]], list[ErrorRecord], dict]:
-    """Segment the kept documents of a shard: sentences, the tokens table's columns, errors, counters."""
-    from pipeline.stages.segment.segment import TOKEN_COLUMNS, segment_columns
-
-    sentences: list[Sentence] = []
-    tokens: dict[str, list[Any]] = {name: [] for name in TOKEN_COLUMNS}
-    errors: list[ErrorRecord] = []
-    for sents, cols in _per_document(docs, "segment", segment_columns, errors, page_timeout):
-        sentences += sents
-        for name, values in cols.items():
-            tokens[name] += values
-    stats = {"sentences": len(sentences), "tokens": len(tokens["index"]), "errors": _count_errors(errors)}
-    return sentences, tokens, errors, stats
-
-
-def run_extract(docs: list[Document], sentences: list[Sentence], page_timeout: float = 0.0) -> tuple[list[Any], list[Any], list[ErrorRecord], dict]:
-    """Extract mentions and indicator records from the kept documents of a shard."""
-    from pipeline.stages.extract.extract import extract_document
-
-    by_doc: dict[str, list[Sentence]] = {}
-    for s in sentences:
-        by_doc.setdefault(s.doc_id, []).append(s)
-    # The clean stage ran the topic gate on these documents (doc.kept holds its answer, and the
-    # extract cache key chains the clean key, so both saw the same model): extract need not re-run it.
-    mentions: list[Any] = []
-    indicators: list[Any] = []
-    errors: list[ErrorRecord] = []
-    for ments, inds in _per_document(
-            docs, "extract", lambda doc: extract_document(doc, by_doc.get(doc.doc_id, []), gated=True), errors,
-            page_timeout):
-        mentions += ments
-        indicators += inds
-    families = Counter(family(r.indicator) if r.indicator in CODES else "other" for r in indicators)
-    stats = {"mentions": len(mentions), "indicators": len(indicators), "families": dict(families),
-             "errors": _count_errors(errors)}
-    return mentions, indicators, errors, stats
-
-
 # ----------------------------------------------------------------------------- one shard
 
 
@@ -274,28 +151,11 @@ def _load(out: Path, stage: str, key: str, name: str) -> list[Any]:
     return [from_row(name, row) for row in table.to_pylist()]
 
 
-@dataclass
-class StageOutput:
-    """One stage's output on some pages of a shard: the records of each of its files, errors, counters."""
-
-    records: dict[str, Any]  # file name -> records (the tokens file: a dict of columns)
-    errors: list[ErrorRecord]
-    stats: dict[str, Any]
-
-
-def stage_output(stage: str, items: list[Page | ErrorRecord] | None, docs: list[Document] | None,
-                 sentences: list[Sentence] | None, page_timeout: float) -> StageOutput:
-    """Run one stage in memory: clean on ``items``, segment on ``docs``, extract on ``docs`` and their
-    ``sentences``. A pure function of its arguments, called by :func:`process_shard` on a whole shard
-    and, after a worker died twice on it, on one page at a time (:func:`retry_by_page`)."""
-    if stage == "clean":
-        docs, errors, sigs, stats = run_clean(items or [], page_timeout)
-        return StageOutput({"documents.parquet": docs, "signatures.parquet": sigs}, errors, stats)
-    if stage == "segment":
-        sentences, tokens, errors, stats = run_segment(docs or [], page_timeout)
-        return StageOutput({"sentences.parquet": sentences, "tokens.parquet": tokens}, errors, stats)
-    mentions, indicators, errors, stats = run_extract(docs or [], sentences or [], page_timeout)
-    return StageOutput({"mentions.parquet": mentions, "indicators.parquet": indicators}, errors, stats)
+def stage_output(stage: str, batch: Batch, page_timeout: float) -> StageOutput:
+    """Run one stage in memory on ``batch`` (:meth:`pipeline.stages.stage.Stage.run`). A pure function of
+    its arguments, called by :func:`process_shard` on a whole shard and, after a worker died twice on it,
+    on one page at a time (:func:`retry_by_page`)."""
+    return STAGE_REGISTRY[stage].run(batch, page_timeout)
 
 
 def _commit_output(out: Path, stage: str, task: ShardTask, output: StageOutput, crashed: str = "") -> None:
@@ -303,9 +163,8 @@ def _commit_output(out: Path, stage: str, task: ShardTask, output: StageOutput, 
     ``_TIMED_OUT`` (the limit) when a page timed out, ``_CRASHED`` (the message) when a page killed its
     worker; :func:`_reusable` makes a later run redo such entries."""
     files: dict[str, Callable[[Path], None]] = {}
-    for name, records in output.records.items():
-        table = name.removesuffix(".parquet")
-        files[name] = (_sig_writer(records) if table == "signatures" else
+    for table, records in output.records.items():
+        files[f"{table}.parquet"] = (_sig_writer(records) if table == "signatures" else
                        _columns_writer(table, records) if table == "tokens" else _writer(table, records))
     files["errors.parquet"] = _writer("errors", output.errors)
     if any(e.reason == PageTimeout.reason and e.stage == stage for e in output.errors):
@@ -325,29 +184,36 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
     :func:`run_stages` redoes such an entry when a later run allows more time.
     """
     out = Path(task.out)
-    docs: list[Document] | None = None
-    sentences: list[Sentence] | None = None
+    batch = Batch(pages=task.items)
     result: dict[str, Any] = {"pages": 0, "bytes": 0, "errors": 0}
-    for stage in task.stages:
-        if is_done(out, stage, task.keys[stage]):
+    for name in task.stages:
+        if is_done(out, name, task.keys[name]):
             continue
-        if stage != "clean" and docs is None:
-            docs = _load(out, "clean", task.keys["clean"], "documents")
-        if stage == "extract" and sentences is None:
-            sentences = _load(out, "segment", task.keys["segment"], "sentences")
-        output = stage_output(stage, task.items, docs, sentences, task.page_timeout)
-        if stage == "clean":
-            docs = output.records["documents.parquet"]
-            result["pages"], result["bytes"] = output.stats["pages"], output.stats["bytes"]
-        elif stage == "segment":
-            sentences = output.records["sentences.parquet"]
-        _commit_output(out, stage, task, output)
+        _load_reads(out, task, STAGE_REGISTRY[name], batch)
+        output = stage_output(name, batch, task.page_timeout)
+        for table, records in output.records.items():
+            batch.put(table, records)
+        for counter in ("pages", "bytes"):
+            result[counter] = output.stats.get(counter, result[counter])
+        _commit_output(out, name, task, output)
         result["errors"] += len(output.errors)
-    if "segment" in task.stages:
-        from pipeline.stages.segment.segment import forget_cuts
-
-        forget_cuts()  # the jieba words the segment stage kept for the extract stage of this shard
+    for name in task.stages:
+        STAGE_REGISTRY[name].release()  # e.g. the jieba cuts the segment stage kept for the extract stage
     return result
+
+
+def _reads_pages(names: Iterable[str]) -> bool:
+    """Whether one of the stages ``names`` reads the input pages (so the inputs must be read)."""
+    return any("pages" in STAGE_REGISTRY[n].reads for n in names)
+
+
+def _load_reads(out: Path, task: ShardTask, stage: Stage, batch: Batch) -> None:
+    """Load into ``batch`` the tables ``stage`` reads that it does not hold yet, from the cache entries
+    of the stages that wrote them."""
+    for table in stage.reads:
+        if batch.get(table) is None:
+            writer = writer_of(table)
+            batch.put(table, _load(out, writer, task.keys[writer], table))
 
 
 def _merge(parts: list[StageOutput]) -> StageOutput:
@@ -363,7 +229,7 @@ def _merge(parts: list[StageOutput]) -> StageOutput:
                 merged.records.setdefault(name, []).extend(records)
         merged.errors += part.errors
         _add(merged.stats, {k: v for k, v in part.stats.items() if k != "errors"})
-    merged.stats["errors"] = _count_errors(merged.errors)
+    merged.stats["errors"] = count_errors(merged.errors)
     return merged
 
 
@@ -380,39 +246,31 @@ def retry_by_page(task: ShardTask, run_alone: Callable[..., StageOutput], messag
     stages = [s for s in task.stages if not is_done(out, s, task.keys[s])]
     if not stages:
         return 0
-    units: list[Any]
-    if stages[0] == "clean":
-        units = list(task.items or [])
-    else:
-        units = [d for d in _load(out, "clean", task.keys["clean"], "documents") if d.kept]
-    sentences_done = None
-    if stages[0] == "extract":
-        sentences_done = _load(out, "segment", task.keys["segment"], "sentences")
+    shard = Batch(pages=task.items)
+    _load_reads(out, task, STAGE_REGISTRY[stages[0]], shard)
+    by_page = "pages" in STAGE_REGISTRY[stages[0]].reads
+    units: list[Any] = list(shard.pages or []) if by_page else [d for d in shard.documents or [] if d.kept]
     parts: dict[str, list[StageOutput]] = {s: [] for s in stages}
     crashed: list[str] = []
     for unit in units:
-        items = [unit] if stages[0] == "clean" else None
-        docs = None if stages[0] == "clean" else [unit]
-        sentences = ([s for s in sentences_done if s.doc_id == unit.doc_id] if sentences_done is not None
-                     else None)
+        batch = (Batch(pages=[unit]) if by_page else
+                 Batch(documents=[unit], sentences=None if shard.sentences is None else shard.sentences_of(unit.doc_id)))
         for stage in stages:
-            args = (stage, items, docs, sentences, task.page_timeout)
+            args = (stage, batch, task.page_timeout)
             try:
                 part = stage_output(*args) if isinstance(unit, ErrorRecord) else run_alone(stage_output, *args)
             except Exception as exc:  # noqa: BLE001 - the page killed its worker again: its own row
                 why = f"{type(exc).__name__}: {exc}" if str(exc) else message
                 crashed.append(why)
                 row = ErrorRecord(unit.source, unit.path, stage, "worker_crashed", why[:MAX_MESSAGE])
-                stats = {"pages": 1, "bytes": len(unit.data)} if stage == "clean" else {}
+                stats = {"pages": 1, "bytes": len(unit.data)} if "pages" in STAGE_REGISTRY[stage].reads else {}
                 parts[stage].append(StageOutput({}, [row], stats))
                 break
             parts[stage].append(part)
-            if stage == "clean":
-                docs = part.records["documents.parquet"]
-            elif stage == "segment":
-                sentences = part.records["sentences.parquet"]
+            for table, records in part.records.items():
+                batch.put(table, records)
     total = 0
-    empty = {stage: stage_output(stage, [], [], [], 0) for stage in stages}  # every file, even with no rows
+    empty = {stage: stage_output(stage, Batch([], [], []), 0) for stage in stages}  # every file, even with no rows
     for stage in stages:
         merged = _merge([empty[stage]] + parts[stage])
         _commit_output(out, stage, task, merged, crashed="; ".join(crashed))
@@ -486,18 +344,18 @@ def warm_up(freeze: bool = True) -> None:
     import gc
 
     try:
-        docs, _errors, _sigs, _stats = run_clean([Page("warm-up", "warm-up", WARM_UP_PAGE.encode())])
-        sentences, _tokens, _errors, _stats = run_segment(docs)
-        run_extract(docs, sentences)
+        batch = Batch(pages=[Page("warm-up", "warm-up", WARM_UP_PAGE.encode())])
+        for stage in STAGE_REGISTRY.values():
+            for table, records in stage.run(batch).records.items():
+                batch.put(table, records)
         # pyarrow imports pandas on its first pa.array (to recognise pandas objects): about 0.16 CPU-s
         # a worker would otherwise pay on its first table
         to_table("errors", [])
     except Exception:  # noqa: BLE001,S110 - only a head start
         pass
     finally:
-        from pipeline.stages.segment.segment import forget_cuts
-
-        forget_cuts()
+        for stage in STAGE_REGISTRY.values():
+            stage.release()
     if freeze:
         gc.collect()
         gc.freeze()
@@ -693,7 +551,7 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
                opts: RunOptions | None = None) -> dict[str, Any]:
     """Run ``stages`` (a contiguous part of clean → segment → extract) into ``out``, then write the tables.
 
-    Every rule file is validated first (:func:`pipeline.ruleset.rulefiles.check_rules`): a broken one raises
+    Every rule file is validated first (:func:`pipeline.stages.registry.check_rules`): a broken one raises
     :class:`~pipeline.ruleset.rulefiles.RuleError` before anything is read or written.
     With ``clean`` among the stages the pages are read from ``paths``; otherwise the
     shards of the last run in ``out`` are used. Returns the run summary. With ``opts.prune``
@@ -728,7 +586,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
     counters: Counter = Counter()
     started = time.monotonic()
     enabled = sys.stderr.isatty() if opts.progress is None else opts.progress
-    if "clean" in stages:
+    if _reads_pages(stages):
         if not paths:
             raise ValueError("the clean stage needs input paths")
         shards: Iterator[tuple[str, list[Page | ErrorRecord] | None, int, int]] = (
@@ -769,7 +627,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
             if first > 0 and not is_done(out, STAGES[first - 1], keys[STAGES[first - 1]]):
                 raise RuntimeError(f"the {STAGES[first - 1]} stage has not run on {out} with the current "
                                    f"code and rules: run `zhibiao {STAGES[first - 1]}` first")
-            task = ShardTask(str(out), keys, todo, items if "clean" in todo else None, opts.page_timeout, chains)
+            task = ShardTask(str(out), keys, todo, items if _reads_pages(todo) else None, opts.page_timeout, chains)
             pending[engine.submit(task)] = (task, pages, nbytes)
             while len(pending) >= engine.window:
                 collect(engine.wait(set(pending)))
@@ -778,7 +636,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
     finally:
         engine.close()
         progress.close()
-    if "clean" in stages:
+    if _reads_pages(stages):
         write_manifest(out, {"shards": content_ids, "read": {k: counters[k] for k in
                                                              ("pages_read", "bytes_read", "read_errors")}})
     summary = write_tables(out, versions, verify=False)  # _plan checked every entry this run did not write
