@@ -391,7 +391,7 @@ def test_a_run_stopped_while_writing_tables_leaves_the_previous_run_published(
     from click.testing import CliRunner
 
     from pipeline.cli import main
-    from pipeline.run import runner
+    from pipeline.run import assemble
 
     out = tmp_path / "out"
     run_pipeline([_corpus(tmp_path / "first", ["a", "b"])], out, _opts())
@@ -407,7 +407,7 @@ def test_a_run_stopped_while_writing_tables_leaves_the_previous_run_published(
         copies.append(Path(dst))
         return real_copy(src, dst)
 
-    monkeypatch.setattr(runner.shutil, "copyfile", copy_then_fail)
+    monkeypatch.setattr(assemble.shutil, "copyfile", copy_then_fail)
     second = _corpus(tmp_path / "second", ["c", "d", "e"])
     if failure == "killed":
         with pytest.raises(KeyboardInterrupt):
@@ -419,7 +419,7 @@ def test_a_run_stopped_while_writing_tables_leaves_the_previous_run_published(
         assert len(lines) == 1 and "No space left on device" in lines[0] and "previous tables are intact" in lines[0]
     assert copies  # it had written some tables of the second run
     assert _published(out) == before  # readers see the first run whole, nothing of the second
-    monkeypatch.setattr(runner.shutil, "copyfile", real_copy)
+    monkeypatch.setattr(assemble.shutil, "copyfile", real_copy)
     run_pipeline([second], out, _opts())
     assert len(list((out / STATE_DIR / "runs").iterdir())) == 1  # the stopped run's tables are gone
     assert {r["source"] for r in read_records(out, "documents")} == {"c", "d", "e"}

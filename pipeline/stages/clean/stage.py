@@ -9,11 +9,12 @@ from typing import Any
 from pipeline.limits import PageTimeout, page_time_limit
 from pipeline.records import Document, ErrorRecord
 from pipeline.stages.clean import clean as cleaning
+from pipeline.stages.clean import topic
 from pipeline.stages.clean.boilerplate import boilerplate_rules
 from pipeline.stages.clean.clean import variant_map
 from pipeline.stages.clean.dedup import MIN_CHARS, minhash
 from pipeline.stages.clean.regions import division_list_version
-from pipeline.stages.clean.topic import _topic_terms, is_on_topic
+from pipeline.stages.clean.topic import _topic_terms
 from pipeline.stages.stage import Batch, Stage, StageOutput, count_errors, error_row
 
 
@@ -79,7 +80,7 @@ class CleanStage(Stage):
             if not doc.kept:
                 continue
             try:
-                on_topic, _score, _why = is_on_topic(doc)
+                on_topic, _score, _why = topic.is_on_topic(doc)
             except Exception as exc:  # noqa: BLE001
                 errors.append(error_row(doc.source, doc.path, self.name, exc))
                 on_topic = True
