@@ -1,9 +1,9 @@
 """The layout of pipeline/: no import cycles (TYPE_CHECKING and function-level imports included),
-layers imported one way."""
+layers imported one way, and no module over 600 lines."""
 
 from __future__ import annotations
 
-from pipeline.codegraph import all_modules, cycles, imports_of
+from pipeline.codegraph import PACKAGE_DIR, all_modules, cycles, imports_of
 
 #: Layers from the bottom: a module imports only from its own layer or the ones before it.
 LAYERS = (
@@ -19,6 +19,7 @@ LAYERS = (
     ("pipeline.run",),
     ("pipeline.cli",),
 )
+MAX_LINES = 600
 
 
 def layer(module: str) -> int:
@@ -37,3 +38,9 @@ def test_every_module_has_a_layer_and_imports_only_below_it() -> None:
     wrong = [(m, i) for m in all_modules() if m != "pipeline" for i in imports_of(m) if layer(i) > layer(m)]
     assert wrong == []
 
+
+
+def test_no_module_over_600_lines() -> None:
+    sizes = {p.relative_to(PACKAGE_DIR).as_posix(): len(p.read_text(encoding="utf-8").splitlines())
+             for p in PACKAGE_DIR.rglob("*.py")}
+    assert {f: n for f, n in sizes.items() if n > MAX_LINES} == {}

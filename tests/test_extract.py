@@ -24,7 +24,9 @@ from pipeline.stages.clean.articles import document_year
 from pipeline.stages.clean.clean import clean_page
 from pipeline.stages.clean.encoding import decode_page
 from pipeline.stages.extract.attributes import doc_facts
-from pipeline.stages.extract.extract import Candidate, candidates, extract_document, sentence_candidates
+from pipeline.stages.extract.candidate import Candidate
+from pipeline.stages.extract.extract import candidates, extract_document
+from pipeline.stages.extract.reader import sentence_candidates
 from pipeline.stages.segment.segment import segment_document, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.stages.extract.quantities import NOT_A_VALUE, Quantity, read_quantities
+from pipeline.stages.extract.quantities import read_quantities
+from pipeline.stages.extract.quantity_grammar import NOT_A_VALUE, Quantity
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
@@ -414,7 +415,7 @@ def test_real_page_sentences_read_right(text: str, expected: list[tuple[float, s
 
 @pytest.fixture
 def fresh_grammar():
-    from pipeline.stages.extract.quantities import _grammar
+    from pipeline.stages.extract.quantity_grammar import _grammar
 
     _grammar.cache_clear()
     yield

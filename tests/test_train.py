@@ -131,7 +131,7 @@ def test_train_without_an_evaluation_says_what_to_run(tmp_path: Path) -> None:
 
 
 def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.learn import labelled, loso
+    from pipeline.learn import labelled, loso, thresholds
 
     examples, gold, _ = labelled.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train",
                                                  ROOT / "no-web")
@@ -155,14 +155,14 @@ def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.Monke
         assert any(p for e, p in zip(examples, scores.pair, strict=True) if e.source != s)
     assert all(len(seen) == 1 for seen in fitted_on)
     chosen_on: list[set[str]] = []
-    real_choose = loso.choose_thresholds
+    real_choose = thresholds.choose_thresholds
 
     def spy_choose(g: list, ex: list, sc: object) -> object:
         chosen_on.append({x["source"] for x in g} | {e.source for e in ex})
         return real_choose(g, ex, sc)
 
-    monkeypatch.setattr(loso, "choose_thresholds", spy_choose)
-    by_fold = loso.nested_thresholds(gold, examples, inner)
+    monkeypatch.setattr(thresholds, "choose_thresholds", spy_choose)
+    by_fold = thresholds.nested_thresholds(gold, examples, inner)
     assert set(by_fold) == set(keep)
     assert all(set(t) == set(loso.THRESHOLDS) and "gate" in t for t in by_fold.values())  # the gate too, per fold
     for s, seen in zip(sorted(inner), chosen_on, strict=True):
@@ -251,7 +251,7 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
     # count the records and matches that pipeline.learn.evaluate counts on the records themselves
     import random
 
-    from pipeline.learn import labelled, loso
+    from pipeline.learn import labelled, loso, thresholds
     from pipeline.learn.evaluate import evaluate
     from pipeline.ruleset.codebook import unit_codes
     from pipeline.stages.extract.mention_model import GATE_GRID
@@ -266,8 +266,8 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
         weights = [rnd.random() ** 4 for _ in range(len(opts) + 1)]
         codes.append({c: w / sum(weights) for c, w in zip(opts, weights, strict=False)})
     scores = loso.Scores(pair, codes)
-    best, grid = loso.choose_thresholds(gold, examples, scores)
-    assert len(grid) == len(loso.code_grid()) * 900 * len(GATE_GRID) and set(best) == set(loso.THRESHOLDS)
+    best, grid = thresholds.choose_thresholds(gold, examples, scores)
+    assert len(grid) == len(thresholds.code_grid()) * 900 * len(GATE_GRID) and set(best) == set(loso.THRESHOLDS)
     assert {g["gate"] for g in grid} == set(GATE_GRID) and 1.01 in GATE_GRID  # "no gate" is a point
     never = next(g for g in grid if all(g[k] == v for k, v in loso.CONFIDENCE_ONLY.items()))
     rules = evaluate(gold, loso.predictions(examples, pair, "rules")).overall
@@ -281,7 +281,7 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
         ev = evaluate(gold, loso.predictions(examples, pair, "combined", codes=codes, **th)).overall
         assert (g["predicted"], g["matched"]) == (ev.predicted, ev.matched), th
         by_source = {s: th for s in {e.source for e in examples}}
-        changed |= set(loso.relabel_counts(gold, examples, scores, by_source)["counts"])
+        changed |= set(thresholds.relabel_counts(gold, examples, scores, by_source)["counts"])
     assert {"code-relabelled", "code-vetoed"} <= changed  # the points checked exercise the code model's path
 
 

@@ -50,12 +50,14 @@ from pipeline.learn.loso import (
     WEB_PREFIX,
     MentionData,
     annotator_groups,
+    inner_probabilities,
+    leave_one_source_out,
+)
+from pipeline.learn.thresholds import (
     choose_thresholds,
     compare,
     format_comparison,
-    inner_probabilities,
     leave_one_annotator_out,
-    leave_one_source_out,
     nested_thresholds,
     relabel_counts,
 )

@@ -9,7 +9,7 @@ from pipeline.records import Sentence
 from pipeline.ruleset.cues import first_cue
 from pipeline.ruleset.triggers import Hit, TriggerRule
 from pipeline.stages.extract.attributes import DocFacts
-from pipeline.stages.extract.quantities import Quantity
+from pipeline.stages.extract.quantity_grammar import Quantity
 
 EXTRACTOR = "rules"
 CLASSIFIER = "classifier"

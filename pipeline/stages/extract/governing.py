@@ -17,7 +17,7 @@ from pipeline.ruleset.triggers import Hit, TriggerRule
 from pipeline.stages.extract.attributes import stage_in
 from pipeline.stages.extract.candidate import Candidate
 from pipeline.stages.extract.frames import SEPARATOR, Clause, clause_at
-from pipeline.stages.extract.quantities import Quantity
+from pipeline.stages.extract.quantity_grammar import Quantity
 
 #: A change clause continues the previous record only when it has no subject of its
 #: own: at most this many characters besides the change words (较xx年增长, 比上年同期提高).

@@ -141,7 +141,7 @@ KEEP_CODES_GRID = (0.05, 0.1, 0.2, 0.3)
 VETO_CODES_GRID = (0.0, 0.02, 0.05)
 #: The confidence gate (pre-registered 2026-11-25, models/README.md): the classifier may veto or
 #: relabel a rule record (pair veto, relabel of a vetoed record, code relabel, code veto) only when
-#: the record's own rule confidence (:data:`pipeline.stages.extract.extract.CONFIDENCE` of how the rule found it,
+#: the record's own rule confidence (:data:`pipeline.stages.extract.reader.CONFIDENCE` of how the rule found it,
 #: segment 0.9 … inherited 0.6, +0.05 in a list) is below GATE. GATE_GRID: 0.7 (inherited, clause
 #: outside lists), 0.8 (+ clause in lists, right), 0.9 (everything but segment), 1.01 (no gate: every
 #: rule record, the decision rule before the gate). Proposals and confidence are not gated.

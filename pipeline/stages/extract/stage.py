@@ -12,7 +12,7 @@ from pipeline.ruleset.cues import cue_rules, stage_words
 from pipeline.ruleset.triggers import trigger_rules
 from pipeline.stages.clean.regions import division_list_version
 from pipeline.stages.extract import extract as extracting
-from pipeline.stages.extract.quantities import _grammar
+from pipeline.stages.extract.quantity_grammar import _grammar
 from pipeline.stages.stage import Batch, Stage, StageOutput, count_errors
 
 
