@@ -15,11 +15,26 @@ import click
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zhibiao")
-def main() -> None:
+@click.option("--rules", "rules", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Rules folder (default: ZHIBIAO_RULES, the settings file, else the repository's rules/).")
+@click.option("--models", "models", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Models folder (default: ZHIBIAO_MODELS, the settings file, else the repository's models/).")
+def main(rules: str | None, models: str | None) -> None:
     """Zhibiao 指标: education indicators from scraped Chinese report pages.
 
-    Example: zhibiao run corpora/ --out data/
+    Settings come from packaged defaults, then ~/.config/zhibiao/settings.yaml, then the
+    environment, then these flags (see pipeline/settings.py).
+
+    Example: zhibiao --rules my_rules/ run corpora/ --out data/
     """
+    from pipeline.settings import SettingsError, build, use
+
+    if rules is None and models is None:
+        return  # the settings in force are built on first use, from the file and environment
+    try:
+        use(build({"rules": rules, "models": models}))
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command("eval")

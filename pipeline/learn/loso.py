@@ -13,10 +13,12 @@ prints rules-only, classifier-only and combined side by side;
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.learn.labelled import MentionExample
+from pipeline.settings import current
 from pipeline.stages.extract.mention_model import DEFAULT_THRESHOLDS
 from pipeline.stages.features import SEED, LinearModel, TfidfEncoder
 
@@ -316,11 +318,9 @@ class Scores:
 
 
 def train_jobs() -> int:
-    """Worker processes of the fold fits (``ZHIBIAO_TRAIN_JOBS``, default every CPU): the fits are
+    """Worker processes of the fold fits (the ``train_jobs`` setting, 0: every CPU): the fits are
     independent and deterministic, so the figures are the same for any number of workers."""
-    import os
-
-    return max(1, int(os.environ.get("ZHIBIAO_TRAIN_JOBS") or os.cpu_count() or 1))
+    return max(1, current().train_jobs or os.cpu_count() or 1)
 
 
 #: Fewer fits than this run in the calling process.

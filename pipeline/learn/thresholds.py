@@ -39,7 +39,8 @@ def code_grid() -> list[dict[str, float]]:
 def choose_thresholds(gold: list[dict[str, Any]], examples: list[MentionExample], scores: Scores
                       ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """The thresholds (:data:`THRESHOLDS`) of the grid with the best F1 on ``examples`` scored
-    held-out (``scores``), and the grid.
+    held-out (``scores``), and the grid. (Long: one vectorised grid search whose precomputed
+    arrays are shared by every grid point; split it and they must be passed around.)
 
     The grid holds both decision rules: the pair model's vetoes and relabels alone
     (``relabel_codes`` above 1, ``veto_codes`` 0) and with the code model's relabel path and veto

@@ -171,7 +171,8 @@ def evaluate_mention_classifier(corpora: Path = DEFAULT_CORPORA, gold_dir: Path 
     decides the combination's thresholds (chosen on the held-out scores of every source, adopted
     only when the nested figures beat the rules), written to ``out``/:data:`EVALUATION_FILE` with
     the figures; then the models are fitted with them (:func:`train_mention_classifier`).
-    Run when features, rules or labelled data change (``make evaluate-models``; tens of minutes)."""
+    Run when features, rules or labelled data change (``make evaluate-models``; tens of minutes).
+    (Long: a script of steps in order, each a few lines, written down once here.)"""
     gold_dir = gold_dir or corpora.parent / "gold"
     examples, gold, digest = collect_mentions(corpora, gold_dir, dev, train, web)
     extra, extra_digest = collect_extra_mentions(corpora)

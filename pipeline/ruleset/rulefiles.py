@@ -9,7 +9,6 @@ types) and raises :class:`RuleError` naming ``file:line`` on the first problem.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -17,8 +16,10 @@ from typing import Any, TypeVar
 
 import yaml
 
-#: Folder of rule files; override with the environment variable ZHIBIAO_RULES.
-DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+from pipeline.settings import Settings, current, overridden
+
+#: The repository's rules folder (the packaged default of :class:`pipeline.settings.Settings`).
+DEFAULT_RULES_DIR = Settings.rules
 
 
 class RuleError(ValueError):
@@ -26,8 +27,8 @@ class RuleError(ValueError):
 
 
 def rules_dir() -> Path:
-    """The rules folder in force (ZHIBIAO_RULES or the repository's rules/)."""
-    return Path(os.environ.get("ZHIBIAO_RULES", DEFAULT_RULES_DIR))
+    """The rules folder in force (:func:`pipeline.settings.current`)."""
+    return current().rules
 
 
 def rule_path(name: str) -> Path:
@@ -171,7 +172,6 @@ def check_rule_files(loaders: Sequence[tuple[Callable[[], object], str]], folder
     Returns the number of rule files checked. The files are read afresh (the loaders' caches emptied
     first); after checking another folder the caches are emptied again, so the rules in force load
     on their next use."""
-    previous = os.environ.get("ZHIBIAO_RULES")
     target = Path(folder) if folder is not None else rules_dir()
     other = folder is not None and target.resolve() != rules_dir().resolve()
 
@@ -180,21 +180,17 @@ def check_rule_files(loaders: Sequence[tuple[Callable[[], object], str]], folder
             if hasattr(load, "cache_clear"):
                 load.cache_clear()
 
-    os.environ["ZHIBIAO_RULES"] = str(target)
-    try:
-        forget()
-        for load, files in loaders:
-            try:
-                load()
-            except Exception as exc:  # noqa: BLE001 - any failure of a loader is a broken rule file
-                raise _one_line(exc, target, files) from exc
-    finally:
-        if previous is None:
-            del os.environ["ZHIBIAO_RULES"]
-        else:
-            os.environ["ZHIBIAO_RULES"] = previous
-        if other:
+    with overridden(rules=target):
+        try:
             forget()
+            for load, files in loaders:
+                try:
+                    load()
+                except Exception as exc:  # noqa: BLE001 - any failure of a loader is a broken rule file
+                    raise _one_line(exc, target, files) from exc
+        finally:
+            if other:
+                forget()
     return sum(len(files.split(", ")) for _load, files in loaders)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from pipeline.limits import exit_with_parent
 from pipeline.records import Page
 from pipeline.run.shards import WINDOW_PER_JOB, RunOptions, ShardTask, process_shard
+from pipeline.settings import current
 from pipeline.stages.registry import STAGES as STAGE_REGISTRY
 from pipeline.stages.stage import Batch
 from pipeline.tables import to_table
@@ -156,7 +157,7 @@ class _DaskEngine:
 def make_engine(opts: RunOptions) -> _LocalEngine | _DaskEngine:
     """The engine named by the options."""
     if opts.engine == "dask":
-        return _DaskEngine(opts.jobs, opts.scheduler, processes=os.environ.get("ZHIBIAO_DASK_PROCESSES", "1") == "1",
+        return _DaskEngine(opts.jobs, opts.scheduler, processes=current().dask_processes,
                            page_timeout=opts.page_timeout)
     if opts.engine != "local":
         raise ValueError(f"unknown engine {opts.engine!r} (local or dask)")

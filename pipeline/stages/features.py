@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,14 +27,16 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from pipeline.settings import Settings, current
+
 #: Bump whenever a feature function below changes what it emits.
 FEATURE_VERSION = "2026-11-25.1"
 
 #: Fixed seed of every learner (liblinear/lbfgs are deterministic given it).
 SEED = 0
 
-#: Folder of saved models; override with the environment variable ZHIBIAO_MODELS.
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+#: The repository's models folder (the packaged default of :class:`pipeline.settings.Settings`).
+DEFAULT_MODELS_DIR = Settings.models
 
 
 class ModelError(ValueError):
@@ -43,8 +44,8 @@ class ModelError(ValueError):
 
 
 def models_dir() -> Path:
-    """The models folder in force (ZHIBIAO_MODELS or the repository's models/)."""
-    return Path(os.environ.get("ZHIBIAO_MODELS", DEFAULT_MODELS_DIR))
+    """The models folder in force (:func:`pipeline.settings.current`)."""
+    return current().models
 
 
 # --------------------------------------------------------------------------- article features

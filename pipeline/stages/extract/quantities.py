@@ -135,6 +135,8 @@ def _apply_role(q: Quantity, role: str, digits: str) -> None:
 
 
 def _from_match(m: re.Match, text: str, g: _Grammar) -> Quantity | None:
+    """The quantity of one match of the reader's pattern, or None. (Long: one branch per
+    alternative of the pattern, a, c and the masked forms, reading the same named groups.)"""
     kind = m.lastgroup
     s, e = m.span()
     if kind == "a":

@@ -122,7 +122,8 @@ LOST_POINT = rf"(?:(?<={HAN})|(?<={HAN} ))(?P<a_lost>{D}{{1,2}} {D}{{1,2}})(?= ?
 
 @cache
 def _grammar() -> _Grammar:
-    """Compile the reader's pattern from rules/quantity_units.tsv and rules/quantity_words.tsv (once)."""
+    """Compile the reader's pattern from rules/quantity_units.tsv and rules/quantity_words.tsv (once).
+    (Long: validating both files and assembling the one pattern from their rows, in order.)"""
     units: dict[str, tuple[str, str]] = {}
     cn_units: list[str] = []
     not_before: dict[str, str] = {}

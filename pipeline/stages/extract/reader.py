@@ -316,7 +316,9 @@ class _SentenceReader:
         return self._period_educational
 
     def _decide(self, cand: Candidate, slot: _Slot) -> None:
-        """Governing rule, blocks and attributes of one value (fills ``cand``)."""
+        """Governing rule, blocks and attributes of one value (fills ``cand``). (Long: the rules'
+        decision in the order of :mod:`pipeline.stages.extract.extract`'s docstring; its attribute
+        half is to become the one resolver shared with the mention classifier.)"""
         q, text, out = cand.quantity, self.text, self.out
         hit, how, aligned_stage, shared = self._govern(cand, slot)
         rule = hit.rule if hit else None
