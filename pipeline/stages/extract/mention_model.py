@@ -60,16 +60,12 @@ from pipeline.records import Document
 from pipeline.ruleset.codebook import UNITS, unit_codes
 from pipeline.ruleset.triggers import Hit
 from pipeline.stages.extract.attributes import (
-    decreases,
+    DocFacts,
     doc_facts,
-    resolve_approx,
-    resolve_kind,
-    resolve_stage,
-    resolve_year,
-    with_reporting_year,
 )
-from pipeline.stages.extract.candidate import Candidate, plan_section
+from pipeline.stages.extract.candidate import Candidate
 from pipeline.stages.extract.frames import clause_at, clauses
+from pipeline.stages.extract.resolver import AttributeContext, lead_clause, resolve_attributes
 from pipeline.stages.features import (
     LinearModel,
     ModelError,
@@ -415,25 +411,18 @@ def mention_classifier() -> MentionClassifier | None:
     return MentionClassifier(model, load_model(CODE_MODEL_NAME) if needed else None)
 
 
-def apply_attributes(doc: Document, cand: Candidate, code: str, facts: object | None = None) -> None:
-    """Stage, year, kind and approx of a proposed record, by the rules' resolvers."""
+def apply_attributes(doc: Document, cand: Candidate, code: str, facts: DocFacts | None = None) -> None:
+    """Stage, year, kind and approx of a proposed record, by the rules' one resolver
+    (:func:`pipeline.stages.extract.resolver.resolve_attributes`) with what is known of the number:
+    its clause, the words before it there, and the clause that may lead it."""
     facts = facts or doc_facts(doc.text, doc.title, doc.year)
     text, q = cand.sentence.text, cand.quantity
     cls = clauses(text)
-    clause = cls[clause_at(cls, q.start)]
+    ci = clause_at(cls, q.start)
+    clause = cls[ci]
     before = text[clause.start:q.start]
-    plan = plan_section(facts, cand.sentence.start)
-    cand.stage = resolve_stage(text, clause, q.start, q.end, fixed=None, default=None, inherited=None,
-                               list_pos=None, lead=None)
-    reading = resolve_year(text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None,
-                           list_pos=None, lead=None, heading=facts.heading_at(cand.sentence.start),
-                           doc_year=facts.year, heading_year=facts.heading_year_at(cand.sentence.start))
-    cand.year, cand.year_basis = with_reporting_year(reading, text, facts.reporting_year)
-    cand.kind = resolve_kind(text, clause, q.start, q.end, code, plan_section=plan, before=before)
-    if cand.kind == "change" and plan:
-        cand.kind = "target"
-    cand.negative = cand.kind == "change" and decreases(text, clause, q.start, code)
-    cand.approx = resolve_approx(text, q.end, code, reader_approx=q.approx, before=before)
+    resolve_attributes(cand, code, text, clause, facts, cand.sentence.start, AttributeContext(
+        seg_start=clause.start, cue_left=before, seg_left=before, how=cand.how, prev_clause=lead_clause(text, cls, ci)))
 
 
 def combine(doc: Document, cands: list[Candidate], classifier: MentionClassifier | None = None) -> list[Candidate]:

@@ -12,24 +12,15 @@ from pipeline.ruleset.codebook import UNITS
 from pipeline.ruleset.cues import first_cue
 from pipeline.ruleset.triggers import Hit, TriggerRule, find_hits, rule_by_id
 from pipeline.stages.extract.attributes import (
-    EXAMPLES,
-    SETTLED,
     DocFacts,
-    decreases,
-    resolve_approx,
-    resolve_kind,
-    resolve_stage,
-    resolve_year,
-    stage_in,
     stage_run,
-    with_reporting_year,
-    year_mentions,
 )
-from pipeline.stages.extract.candidate import CONTEXT, Candidate, plan_section
+from pipeline.stages.extract.candidate import CONTEXT, Candidate
 from pipeline.stages.extract.frames import Clause, clause_at, clauses, list_runs, respectively_before
 from pipeline.stages.extract.governing import accepts, blocked, choose, continues, subject_hits
 from pipeline.stages.extract.quantities import read_quantities
 from pipeline.stages.extract.quantity_grammar import NOT_A_VALUE, Quantity
+from pipeline.stages.extract.resolver import AttributeContext, lead_clause, resolve_attributes
 
 #: Confidence by how the governing trigger was found (hand-set from the seed
 #: gold: segment triggers are right ~9 times in 10, inherited ones less often).
@@ -38,9 +29,7 @@ CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "claus
               "lead": 0.6}
 _LIST_BOUND = regex.compile(r"(?:以上|以下)")
 _SHARED = regex.compile(r"(?:均|都|皆)(?:达到?|为|是|保持在?|在|接近)?\s*$")
-_NOTE = regex.compile(r"\s*(?:含|包括|不含)")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
-_OPENS_BREAKDOWN = regex.compile(r"\s*其中")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
 _FRAME_LINK = regex.compile(r"^\s*[^，,。；;\d]{0,4}?(?:到|至)了?\s*$")
 _SHARE_OF = regex.compile(r"占[^，,。；;\d]{0,10}?的?(?:比例|比重)?(?:为|是|达到?)?\s*$")
@@ -278,21 +267,8 @@ class _SentenceReader:
         return next((c for c in self.cls if c.end == at), None)
 
     def _prev_clause(self, ci: int) -> Clause | None:
-        """The clause before clause ``ci`` that may lead it, past bracket notes (全县中小学(含幼儿园)
-        现有教职工), past 其中 parts (新建学校和幼儿园26所,其中幼儿园9所,总投资23.5亿元) and past
-        clauses without stage words (义务教育学校大班额由183个减少至12个,大班额比例下降至0.9%,
-        全面消除66人以上超大班额: the lead is the first clause)."""
-        for k in range(ci - 1, -1, -1):
-            c = self.cls[k]
-            if _NOTE.match(c.text) or _OPENS_BREAKDOWN.match(c.text):
-                continue  # a bracket note, or a 其中 part: neither leads what follows
-            named = list(EXAMPLES.finditer(self.text, c.start, c.end))
-            if named:  # 启动学前教育建设工程等教育项目181个: examples before 等 lead nothing
-                c = Clause(named[-1].end(), c.end, self.text[named[-1].end():c.end])
-            if not stage_in(c.text)[0]:
-                continue
-            return c
-        return None
+        """The clause that may lead clause ``ci`` (:func:`pipeline.stages.extract.resolver.lead_clause`)."""
+        return lead_clause(self.text, self.cls, ci)
 
     def _educational(self, scope: str, slot: _Slot, slot_q: Quantity) -> bool:
         """Whether an education word stands in the number's clause (scope ``clause``), its
@@ -377,63 +353,12 @@ class _SentenceReader:
         breakdown = _breakdown_lead(text, q, out[:-1])
         if inherited_stage is None and breakdown is not None:
             inherited_stage = breakdown.stage
-        facts, clause, ci = self.facts, slot.clause, slot.ci
-        at = slot.subjects_at
-        if at is not None and at >= clause.start and not (rule.stage or aligned_stage):
-            # 毛入园率、巩固率、毛入学率分别…: a subject without stage words of its own takes only
-            # the stage written before the subjects, not another subject's (入园) nor the previous item's
-            lead_clause = Clause(clause.start, at, text[clause.start:at])
-            cand.stage = resolve_stage(text[:at], lead_clause, at, at, seg_start=clause.start, unit=cand.unit,
-                                       fixed=None, default=rule.default_stage, inherited=None,
-                                       list_pos=None, lead=None, prev_clause=self._prev_clause(ci))
-        else:
-            cand.stage = resolve_stage(text, clause, q.start, q.end, seg_start=slot.seg_start, unit=cand.unit,
-                                       fixed=rule.stage or aligned_stage, default=rule.default_stage,
-                                       inherited=inherited_stage, list_pos=slot.list_pos, lead=slot.lead,
-                                       prev_clause=self._prev_clause(ci))
-        if cand.stage is None and not stage_in(text)[0]:
-            # ——小学。学校21所;在校学生25864人: a sentence without stage words in a line about one stage
-            cand.stage = facts.line_stage(self.sent.start)
-        cand.year, cand.year_basis = resolve_year(
-            text, q.start, repaired=q.year if "repaired_glued_year" in q.flags else None, list_pos=slot.list_pos,
-            lead=slot.lead, heading=facts.heading_at(self.sent.start), doc_year=facts.year,
-            prefix=facts.period_prefix(self.sent.start), near=slot.seg_start, clause=clause,
-            heading_year=facts.heading_year_at(self.sent.start))
-        if "frame_from" in q.flags and not year_mentions(text[clause.start:clause.end]):
-            # 大班额由2018年底的412个减少到2019年底的137个,其中超大班额由63个减少到8个: a later
-            # from/to frame of the sentence without years of its own moves between the same years
-            prior = next((c for c in reversed(out[:-1]) if "frame_from" in c.quantity.flags and c.indicator), None)
-            if prior is not None and prior.year is not None and "repaired_glued_year" not in prior.quantity.flags:
-                cand.year, cand.year_basis = prior.year, prior.year_basis
-        if cand.year is None and breakdown is not None and breakdown.year is not None \
-                and not first_cue("span", "clause", text[clause.start:q.start]) \
-                and not year_mentions(text[clause.start:clause.end]):
-            # 由2018年的95人增加到2020年的164人,其中骨干教师交流43人: a breakdown item without a
-            # year of its own has the year of the record it breaks down
-            cand.year, cand.year_basis = breakdown.year, breakdown.year_basis
-        if cand.year is None and self.broken_down and not year_mentions(text) \
-                and not first_cue("span", "clause", text[clause.start:q.start]):
-            # 2023年,全省教育经费总投入为2876.45亿元…。其中,国家财政性教育经费为2265.31亿元: a
-            # breakdown sentence has the year of the total it breaks down (the first record before)
-            total = next((c for c in self.broken_down if c.rule is not None), None)
-            if total is not None:
-                cand.year, cand.year_basis = total.year, total.year_basis
-        in_plan = plan_section(facts, self.sent.start)
-        frame = {"frame_from", "frame_to"} & set(q.flags)  # 由A下降至B: two levels
-        cand.kind = "change" if how == "inherited" and slot.change and not frame else resolve_kind(
-            text, clause, q.start, q.end, code, plan_section=in_plan, before=slot.cue_left, frame=bool(frame),
-            doc_year=facts.year)
-        if cand.kind == "change" and in_plan:
-            cand.kind = "target"
-        if cand.kind == "level" and breakdown is not None and breakdown.kind == "target" and not frame:
-            cand.kind = "target"  # 计划新建学校26所,其中幼儿园9所: a part of a planned total is planned
-        if cand.kind == "level" and cand.year is not None and facts.year is not None and cand.year > facts.year:
-            cand.kind = "target"  # a value of a year after the document's is not achieved yet
-        if first_cue("definition", "sentence", text[:q.start]):
-            cand.kind, cand.year, cand.year_basis = "level", None, SETTLED  # 大班额:指每班56人以上的班级 defines, it dates nothing
-        cand.year, cand.year_basis = with_reporting_year((cand.year, cand.year_basis), text, facts.reporting_year)
-        cand.negative = cand.kind == "change" and decreases(text, clause, q.start, code)
-        cand.approx = resolve_approx(text, q.end, code, reader_approx=q.approx, before=slot.seg_left)
+        resolve_attributes(cand, code, text, slot.clause, self.facts, self.sent.start, AttributeContext(
+            seg_start=slot.seg_start, cue_left=slot.cue_left, seg_left=slot.seg_left, how=how, change=slot.change,
+            fixed_stage=rule.stage or aligned_stage, default_stage=rule.default_stage,
+            inherited_stage=inherited_stage, list_pos=slot.list_pos, lead=slot.lead, subjects_at=slot.subjects_at,
+            prev_clause=self._prev_clause(slot.ci), breakdown=breakdown, earlier=out[:-1],
+            broken_down=self.broken_down))
         cand.confidence = round(min(1.0, CONFIDENCE[how] + (0.05 if slot.list_pos else 0.0)), 3)
 
 
