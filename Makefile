@@ -41,7 +41,7 @@ evaluate-models: $(STAMP)
 # (the previous stage's output, rules/, pipeline/ code) changed. `make clean` is the clean
 # stage, not a file cleaner (that is `make distclean`). The runner's own cache also skips
 # pages and stages that did not change.
-STAGE_DEPS := $(STAMP) $(wildcard rules/*) $(wildcard pipeline/*.py)
+STAGE_DEPS := $(STAMP) $(wildcard rules/*) $(shell find pipeline -name "*.py")
 CORPUS_FILES := $(shell find $(CORPUS) -type f 2>/dev/null)
 
 $(DATA)/.clean.stamp: $(CORPUS_FILES) $(STAGE_DEPS)

@@ -24,8 +24,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.evaluate import REL_TOL, load_gold
-from pipeline.quantities import read_quantities
+from pipeline.learn.evaluate import REL_TOL, load_gold
+from pipeline.stages.extract.quantities import read_quantities
 
 ROOT = Path(__file__).resolve().parent.parent
 Reading = list[tuple[float, str]]
@@ -38,10 +38,10 @@ COUNTERS = (("人次", "人次"), ("人", "人"), ("名", "人"), ("位", "人")
 def normaliser() -> tuple[Callable[[str], str], str]:
     """The clean stage's character normalisation for one string, or OpenCC t2s when it is missing."""
     try:
-        from pipeline.aligned import AlignedText
-        from pipeline.clean import normalize_text
+        from pipeline.stages.clean.clean import normalize_text
+        from pipeline.text.aligned import AlignedText
 
-        return (lambda s: normalize_text(AlignedText.from_raw(s)).text), "pipeline.clean.normalize_text"
+        return (lambda s: normalize_text(AlignedText.from_raw(s)).text), "pipeline.stages.clean.clean.normalize_text"
     except ImportError:
         import opencc
 

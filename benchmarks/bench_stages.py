@@ -24,7 +24,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from bench_pipeline import archive_bytes, build_archive  # the script's folder is on sys.path
 
-from pipeline import clean, extract, runner, segment, topic
+from pipeline.run import runner, shards
+from pipeline.stages.clean import clean, topic
+from pipeline.stages.clean import stage as clean_stage
+from pipeline.stages.extract import extract
+from pipeline.stages.segment import segment
 
 SPENT: dict[str, float] = defaultdict(float)
 
@@ -53,9 +57,9 @@ def main() -> None:
     segment.segment_columns = _timed("segment", segment.segment_columns)
     extract.extract_document = _timed("extract", extract.extract_document)
     # parts of the rest (the runner looks these names up when it calls them)
-    runner.to_table = _timed("build", runner.to_table)
-    runner.columns_table = _timed("build", runner.columns_table)
-    runner.minhash = _timed("minhash", runner.minhash)
+    shards.to_table = _timed("build", shards.to_table)
+    shards.columns_table = _timed("build", shards.columns_table)
+    clean_stage.minhash = _timed("minhash", clean_stage.minhash)
     pq.write_table = _timed("write", pq.write_table)
     out = Path(tempfile.mkdtemp(prefix="zhibiao-stages-"))
     prof = cProfile.Profile() if args.profile else None

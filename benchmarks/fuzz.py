@@ -4,8 +4,8 @@
 
 Half the inputs are pages (random bytes, and seed pages cut, mangled, re-encoded, or given
 pathological lines: long runs of ``1.``, table rows of thousands of cells, long numerals)
-run through clean, segment and extract as the runner runs them (``run_clean``, ``run_segment``,
-``run_extract``); the other half are archives (.zip, .tar.gz, .jsonl built from such pages,
+run through clean, segment and extract as the runner runs them (the registry's stages,
+``pipeline.stages.registry``); the other half are archives (.zip, .tar.gz, .jsonl built from such pages,
 then truncated or with bytes flipped) run through the reader, whose pages are cleaned too.
 Printed at the end, with an example of each kind (a repro file is written for each):
 
@@ -145,11 +145,19 @@ def _archive(rng: random.Random, texts: list[str]) -> tuple[str, bytes]:
 def _check_outputs(findings: Findings, data: bytes, pages: list, page_timeout: float) -> None:
     """Run the stages on ``pages`` as the runner does, and check what they give."""
     from pipeline.records import ErrorRecord
-    from pipeline.runner import run_clean, run_extract, run_segment
+    from pipeline.stages.registry import STAGES
+    from pipeline.stages.stage import Batch
 
-    docs, errors, _sigs, _stats = run_clean(pages, page_timeout)
-    sentences, _tokens, seg_errors, _ = run_segment(docs, page_timeout)
-    _mentions, indicators, ext_errors, _ = run_extract(docs, sentences, page_timeout)
+    batch = Batch(pages=pages)
+    outputs = {}
+    for name, stage in STAGES.items():
+        outputs[name] = stage.run(batch, page_timeout)
+        for table, records in outputs[name].records.items():
+            batch.put(table, records)
+    docs, errors = outputs["clean"].records["documents"], outputs["clean"].errors
+    seg_errors, ext_errors = outputs["segment"].errors, outputs["extract"].errors
+    sentences = outputs["segment"].records["sentences"]
+    indicators = outputs["extract"].records["indicators"]
     for e in errors + seg_errors + ext_errors:
         if e.reason == "timeout":
             findings.add(f"hang:{e.stage}", e.message, data)
@@ -174,9 +182,9 @@ def _check_outputs(findings: Findings, data: bytes, pages: list, page_timeout: f
 
 def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | None = None) -> Findings:
     """Feed ``inputs`` generated or mutated inputs through the reader and the stages."""
+    from pipeline.limits import PageTimeout, page_time_limit
     from pipeline.records import Page
-    from pipeline.runner import PageTimeout, page_time_limit
-    from pipeline.sources import iter_inputs
+    from pipeline.run.sources import iter_inputs
 
     rng = random.Random(seed)
     texts = _seed_texts()
@@ -235,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--page-timeout", type=float, default=10.0, help="seconds a page may take in a stage: a hang")
     ap.add_argument("--repro", type=Path, default=None, help="folder for one input of each kind found")
     args = ap.parse_args(argv)
-    from pipeline.runner import warm_up
+    from pipeline.run.runner import warm_up
 
     warm_up(freeze=False)
     started = time.monotonic()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from pipeline.query import connect
+from pipeline.analysis.query import connect
 
 DATA = Path(os.environ.get("ZHIBIAO_DATA") or ("data" if Path("data").is_dir() else "../data"))
 con = connect(DATA)

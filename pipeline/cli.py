@@ -15,11 +15,26 @@ import click
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zhibiao")
-def main() -> None:
+@click.option("--rules", "rules", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Rules folder (default: ZHIBIAO_RULES, the settings file, else the repository's rules/).")
+@click.option("--models", "models", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Models folder (default: ZHIBIAO_MODELS, the settings file, else the repository's models/).")
+def main(rules: str | None, models: str | None) -> None:
     """Zhibiao 指标: education indicators from scraped Chinese report pages.
 
-    Example: zhibiao run corpora/ --out data/
+    Settings come from packaged defaults, then ~/.config/zhibiao/settings.yaml, then the
+    environment, then these flags (see pipeline/settings.py).
+
+    Example: zhibiao --rules my_rules/ run corpora/ --out data/
     """
+    from pipeline.settings import SettingsError, build, use
+
+    if rules is None and models is None:
+        return  # the settings in force are built on first use, from the file and environment
+    try:
+        use(build({"rules": rules, "models": models}))
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command("eval")
@@ -34,8 +49,8 @@ def eval_cmd(gold_dir: str, predictions: str, as_json: bool, show_errors: bool) 
 
     Example: zhibiao eval --gold gold data/
     """
-    from .evaluate import evaluate, format_report, load_gold
-    from .tables import read_records
+    from pipeline.learn.evaluate import evaluate, format_report, load_gold
+    from pipeline.tables import read_records
 
     try:
         gold = load_gold(gold_dir)
@@ -76,7 +91,7 @@ def _train_options(f):  # noqa: ANN001, ANN202 - a click decorator
 
 
 def _train(corpora_dir: str, gold_dir: str, out_dir: str, only: str | None, evaluate: bool) -> None:
-    from .train import format_article_metrics, train_all
+    from pipeline.learn.train import format_article_metrics, train_all
 
     try:
         results = train_all(Path(corpora_dir), Path(gold_dir), Path(out_dir), only=only, evaluate=evaluate)
@@ -124,9 +139,9 @@ def numbers_cmd(texts: tuple[str, ...], values_only: bool) -> None:
 
     Example: echo "大班额数由619个下降至267个" | zhibiao numbers
     """
-    from .aligned import AlignedText
-    from .clean import normalize_text
-    from .quantities import read_quantities
+    from pipeline.stages.clean.clean import normalize_text
+    from pipeline.stages.extract.quantities import read_quantities
+    from pipeline.text.aligned import AlignedText
 
     lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
     for line in lines:
@@ -141,7 +156,7 @@ def numbers_cmd(texts: tuple[str, ...], values_only: bool) -> None:
         click.echo(json.dumps(row, ensure_ascii=False))
 
 
-# ---------------------------------------------------------------- pipeline stages (pipeline/runner.py)
+# ---------------------------------------------------------------- pipeline stages (pipeline/run/runner.py)
 
 _ENGINE_OPTIONS = [
     click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -172,7 +187,7 @@ def _engine_options(func):  # type: ignore[no-untyped-def]
 def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None, jobs: int | None, engine: str,
                 scheduler: str | None, shard_pages: int | None, progress: bool | None, page_timeout: float,
                 prune: bool, max_page_mb: float = 20.0) -> None:
-    from .runner import RunOptions, format_summary, run_stages
+    from pipeline.run.runner import RunOptions, format_summary, run_stages
 
     opts = RunOptions(engine=engine, scheduler=scheduler, progress=progress, page_timeout=page_timeout,
                       max_page_mb=max_page_mb, prune=prune)
@@ -242,7 +257,8 @@ def check_rules_cmd(folder: str | None) -> None:
 
     Example: zhibiao check-rules rules/
     """
-    from .rulefiles import RuleError, check_rules, rules_dir
+    from pipeline.ruleset.rulefiles import RuleError, rules_dir
+    from pipeline.stages.registry import check_rules
 
     try:
         n = check_rules(folder)
@@ -259,9 +275,9 @@ def tables_cmd(out: str | None, describe: bool) -> None:
 
     Example: zhibiao tables data/      (zhibiao tables --describe  prints every column's meaning)
     """
-    from .cache import FolderBusy, cache_lock, run_lock
-    from .runner import format_summary, write_tables
-    from .tables import columns_markdown
+    from pipeline.run.cache import FolderBusy, cache_lock, run_lock
+    from pipeline.run.runner import format_summary, write_tables
+    from pipeline.tables import columns_markdown
 
     if describe:
         click.echo(columns_markdown())
@@ -285,7 +301,7 @@ def cache_group() -> None:
 
 
 def _cache_dir(out: str) -> Path:
-    from .cache import state_dir
+    from pipeline.run.cache import state_dir
 
     if not (state_dir(Path(out)) / "cache").is_dir():
         raise click.ClickException(f"{out} holds no stage cache (run `zhibiao run PATH --out {out}` first)")
@@ -314,7 +330,7 @@ def cache_info_cmd(out: str, as_json: bool) -> None:
 
     Example: zhibiao cache info data/
     """
-    from .cache import survey
+    from pipeline.run.cache import survey
 
     report = survey(_cache_dir(out)).as_dict()
     click.echo(json.dumps(report, indent=1) if as_json else _format_cache(report, removed=False))
@@ -331,7 +347,7 @@ def cache_prune_cmd(out: str, include_unused: bool, as_json: bool) -> None:
 
     Example: zhibiao cache prune data/ --all
     """
-    from .cache import prune
+    from pipeline.run.cache import prune
 
     report = prune(_cache_dir(out), include_unused=include_unused)
     if report is None:
@@ -352,7 +368,7 @@ def query_cmd(out_dir: str, sql: str, fmt: str, out_file: str | None) -> None:
 
     Example: zhibiao query data "SELECT region, year, value FROM indicators WHERE indicator = 'enroll.gross_rate'"
     """
-    from .query import QueryError, format_table, run_query, write_result
+    from pipeline.analysis.query import QueryError, format_table, run_query, write_result
 
     try:
         df = run_query(Path(out_dir), sql)
@@ -383,7 +399,7 @@ def review_cmd(out_dir: str, dest: str) -> None:
 
     Example: zhibiao review data --out review.html
     """
-    from .review import ReviewError, write_review
+    from .analysis.review import ReviewError, write_review
 
     try:
         n = write_review(Path(out_dir), Path(dest))
@@ -405,7 +421,7 @@ def export_spacy_cmd(out: str, dest: str, negatives: bool) -> None:
 
     Example: zhibiao export-spacy data/ data/indicators.spacy
     """
-    from .spacy_docs import export_docbin
+    from pipeline.analysis.spacy_docs import export_docbin
 
     try:
         counts = export_docbin(Path(out), Path(dest), negatives=negatives)

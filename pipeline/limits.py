@@ -3,7 +3,7 @@
 :class:`page_time_limit` stops a page that runs too long in a stage (a SIGALRM timer in a
 main thread, an asynchronous exception from a timer thread elsewhere, as under Dask);
 :func:`exit_with_parent` makes a pool worker end when the run's process does, even when it
-is killed with SIGKILL. Both are used by :mod:`pipeline.runner`.
+is killed with SIGKILL. Both are used by :mod:`pipeline.run.runner`.
 """
 
 from __future__ import annotations

@@ -51,8 +51,8 @@ class Document:
     reporting_year: int | None = None
 
     def raw_offset(self, pos: int) -> int:
-        """Map a clean-text offset to the raw-text offset (see :mod:`pipeline.aligned`)."""
-        from .aligned import map_offset
+        """Map a clean-text offset to the raw-text offset (see :mod:`pipeline.text.aligned`)."""
+        from pipeline.text.aligned import map_offset
 
         return map_offset(self.offset_clean, self.offset_raw, pos)
 

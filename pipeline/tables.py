@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .records import Document, ErrorRecord, Indicator, Mention, PanelRow, Sentence, Token
+from pipeline.records import Document, ErrorRecord, Indicator, Mention, PanelRow, Sentence, Token
 
 TABLES = ("documents", "sentences", "tokens", "mentions", "indicators", "panel", "errors")
 

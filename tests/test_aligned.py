@@ -1,4 +1,4 @@
-"""AlignedText (pipeline/aligned.py): edits keep every character's raw offset; anchors compress it."""
+"""AlignedText (pipeline/text/aligned.py): edits keep every character's raw offset; anchors compress it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.aligned import AlignedText, map_offset, map_span
+from pipeline.text.aligned import AlignedText, map_offset, map_span
 
 SEED_004 = next((Path(__file__).resolve().parent.parent / "corpora").glob("004_*.txt"))
 LINE = "2021-4-10 | 計劃總結(jié)\n年全市教育工作的總體要求是:學習貫徹市十次黨代會精神"

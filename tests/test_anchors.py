@@ -1,4 +1,4 @@
-"""The anchored matching of rule patterns (pipeline/anchors.py) finds exactly what running every
+"""The anchored matching of rule patterns (pipeline/ruleset/anchors.py) finds exactly what running every
 pattern finds: triggers, cues and stage words, on every seed and dev sentence and its parts."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import regex
 
-from pipeline import cues, triggers
-from pipeline.anchors import AnchorIndex, first_chars
-from pipeline.clean import clean_page
 from pipeline.records import Page
-from pipeline.segment import split_sentences
-from pipeline.triggers import Hit
+from pipeline.ruleset import cues, triggers
+from pipeline.ruleset.anchors import AnchorIndex, first_chars
+from pipeline.ruleset.triggers import Hit
+from pipeline.stages.clean.clean import clean_page
+from pipeline.stages.segment.segment import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 

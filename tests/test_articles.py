@@ -7,9 +7,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.aligned import map_offset
-from pipeline.clean import clean_page
 from pipeline.records import Page
+from pipeline.stages.clean.clean import clean_page
+from pipeline.text.aligned import map_offset
 
 LIST_PAGE = """青禾县教育信息网
 首页 > 工作动态
@@ -95,6 +95,6 @@ REPORTING_YEAR_CASES = [
 
 @pytest.mark.parametrize("title,text,expected", REPORTING_YEAR_CASES, ids=[c[0][:8] + c[1][:8] for c in REPORTING_YEAR_CASES])
 def test_reporting_year(title: str, text: str, expected: int | None) -> None:
-    from pipeline.articles import reporting_year
+    from pipeline.stages.clean.articles import reporting_year
 
     assert reporting_year(title, text) == expected

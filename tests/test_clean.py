@@ -13,9 +13,9 @@ import opencc
 import pytest
 import regex
 
-from pipeline.aligned import AlignedText, map_offset
-from pipeline.articles import document_year, split_articles
-from pipeline.clean import (
+from pipeline.records import Document, Page
+from pipeline.stages.clean.articles import document_year, split_articles
+from pipeline.stages.clean.clean import (
     PINYIN_NOTE,
     CleanError,
     clean_page,
@@ -23,8 +23,8 @@ from pipeline.clean import (
     normalize_text,
     variant_map,
 )
-from pipeline.flattables import rejoin_flat_tables
-from pipeline.records import Document, Page
+from pipeline.stages.clean.flattables import rejoin_flat_tables
+from pipeline.text.aligned import AlignedText, map_offset
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
@@ -374,7 +374,7 @@ def test_stats_and_hash() -> None:
 # --- rules: chrome of other sites, and rule-file validation ------------------------------------------
 
 def _drops(line: str) -> bool:
-    from pipeline.boilerplate import strip_boilerplate
+    from pipeline.stages.clean.boilerplate import strip_boilerplate
 
     out, dropped = strip_boilerplate(AlignedText.from_raw(f"正文第一段。\n{line}\n正文第二段。"))
     return line.strip() not in out.text
@@ -423,8 +423,8 @@ def test_page_without_chrome_loses_no_line() -> None:
 ])
 def test_bad_rule_files_name_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
                                            content: str, message: str) -> None:
-    from pipeline.boilerplate import boilerplate_rules
-    from pipeline.rulefiles import RuleError
+    from pipeline.ruleset.rulefiles import RuleError
+    from pipeline.stages.clean.boilerplate import boilerplate_rules
 
     (tmp_path / name).write_text(content, encoding="utf-8")
     monkeypatch.setenv("ZHIBIAO_RULES", str(tmp_path))
@@ -489,7 +489,7 @@ def test_government_style_html_page_in_gb18030() -> None:
      "<tr><td>小学</td> <td>12</td></tr></table>", "2021年学校情况\n类别\t学校数(所)\n小学\t12\n"),
 ])
 def test_html_to_text(source: str, text: str) -> None:
-    from pipeline.htmltext import html_to_text
+    from pipeline.stages.clean.htmltext import html_to_text
 
     out = html_to_text(AlignedText.from_raw(source))
     assert out.text == text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.codebook import CODE_UNITS, CODES, UNITS, unit_codes
+from pipeline.ruleset.codebook import CODE_UNITS, CODES, UNITS, unit_codes
 
 
 def test_every_code_has_base_units_and_every_unit_names_its_codes() -> None:

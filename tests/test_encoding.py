@@ -1,4 +1,4 @@
-"""Decoding raw page bytes (pipeline/encoding.py) on the seed pages and on broken input."""
+"""Decoding raw page bytes (pipeline/stages/clean/encoding.py) on the seed pages and on broken input."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.encoding import (
+from pipeline.stages.clean.encoding import (
     COMMON_MARGIN,
     CleanError,
     common_share,

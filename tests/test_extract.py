@@ -1,4 +1,4 @@
-"""The rule extractor (pipeline/extract.py, triggers, frames, attributes) on real seed text.
+"""The rule extractor (pipeline/stages/extract/extract.py, triggers, frames, attributes) on real seed text.
 
 Tables of sentences from the seeds and the codebook's worked examples with the
 records they must give; the seeds end to end against the gold (a quality floor);
@@ -15,17 +15,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import cues, triggers
-from pipeline.articles import document_year
-from pipeline.attributes import doc_facts
-from pipeline.clean import clean_page
-from pipeline.codebook import CODES, STAGES, UNITS
-from pipeline.encoding import decode_page
-from pipeline.evaluate import evaluate, load_gold
-from pipeline.extract import Candidate, candidates, extract_document, sentence_candidates
+from pipeline.learn.evaluate import evaluate, load_gold
 from pipeline.records import Document, Page, Sentence, to_dict
-from pipeline.rulefiles import RuleError
-from pipeline.segment import segment_document, split_sentences
+from pipeline.ruleset import cues, triggers
+from pipeline.ruleset.codebook import CODES, STAGES, UNITS
+from pipeline.ruleset.rulefiles import RuleError
+from pipeline.stages.clean.articles import document_year
+from pipeline.stages.clean.clean import clean_page
+from pipeline.stages.clean.encoding import decode_page
+from pipeline.stages.extract.attributes import doc_facts
+from pipeline.stages.extract.candidate import Candidate
+from pipeline.stages.extract.extract import candidates, extract_document
+from pipeline.stages.extract.reader import sentence_candidates
+from pipeline.stages.segment.segment import segment_document, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
@@ -466,7 +468,7 @@ def test_list_of_subjects_aligns_one_trigger_an_item() -> None:
 
 
 def test_shared_value_gives_a_record_per_subject(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.extract as extract
+    import pipeline.stages.extract.extract as extract
 
     monkeypatch.setattr(extract, "_on_topic", lambda doc: (True, "test"))  # one sentence is too short to gate
     monkeypatch.setattr(extract, "_combine", lambda doc, cands: cands)  # the rules' records, whatever a model vetoes
@@ -480,7 +482,7 @@ def test_shared_value_gives_a_record_per_subject(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize("text", ["全县小学入学率、初中入学率均达到100%", "小学、初中入学率均达到100%"])
 def test_shared_value_of_one_indicator_at_several_stages(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.extract as extract
+    import pipeline.stages.extract.extract as extract
 
     monkeypatch.setattr(extract, "_on_topic", lambda doc: (True, "test"))
     doc = _doc(text, year=None)

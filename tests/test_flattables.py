@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.aligned import AlignedText
-from pipeline.flattables import rejoin_flat_tables
-from pipeline.tablecells import table_cells
+from pipeline.stages.clean.flattables import rejoin_flat_tables
+from pipeline.stages.extract.tablecells import table_cells
+from pipeline.text.aligned import AlignedText
 
 FLAT = ("2023年全市基础教育情况表\n类别 |\n学校数 |\n在校生数 |\n专任教师数 |\n"
         "学前教育 |\n612 |\n117863 |\n8571 |\n普通高中 |\n53 |\n6712 |\n"

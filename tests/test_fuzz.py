@@ -27,7 +27,7 @@ def test_fuzzed_pages_and_archives_give_no_crash_hang_or_wrong_output() -> None:
 
 
 def test_the_fuzzer_reports_a_stage_that_crashes(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from pipeline import segment
+    from pipeline.stages.segment import segment
 
     fuzz = _fuzz_module()
 

@@ -9,10 +9,10 @@ import random
 import pytest
 import regex
 
-from pipeline import tablecells
-from pipeline.aligned import AlignedText
-from pipeline.boilerplate import EDU_NUMBER, has_edu_number, strip_boilerplate
-from pipeline.runner import page_time_limit
+from pipeline.limits import page_time_limit
+from pipeline.stages.clean.boilerplate import EDU_NUMBER, has_edu_number, strip_boilerplate
+from pipeline.stages.extract import tablecells
+from pipeline.text.aligned import AlignedText
 
 #: The pattern as it was: the same lines hold a match (a test below checks), but a run of ``1.1.1.…``
 #: took cubic time (8,000 pairs: 60 s).

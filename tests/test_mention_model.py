@@ -7,13 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import mention_model
-from pipeline.clean import clean_page
-from pipeline.extract import candidates, extract_document
-from pipeline.features import load_model, pair_features
-from pipeline.mention_model import EXTRACTOR, MentionClassifier, candidate_context, decide, usable
 from pipeline.records import Document, Page, Sentence
-from pipeline.segment import segment_document
+from pipeline.stages.clean.clean import clean_page
+from pipeline.stages.extract import mention_model
+from pipeline.stages.extract.extract import candidates, extract_document
+from pipeline.stages.extract.mention_model import (
+    EXTRACTOR,
+    MentionClassifier,
+    candidate_context,
+    decide,
+    usable,
+)
+from pipeline.stages.features import load_model, pair_features
+from pipeline.stages.segment.segment import segment_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_002 = ROOT / "corpora" / "002_0a56dfec3668c418.txt"
@@ -251,7 +257,7 @@ def test_code_model_proposes_a_record_for_a_number_no_trigger_names() -> None:
 
 
 def test_code_model_answers_only_codes_of_the_number_unit() -> None:
-    from pipeline.codebook import unit_codes
+    from pipeline.ruleset.codebook import unit_codes
 
     clf = _full()
     doc, sents = _docs(TRAIN_T05)[0]
@@ -265,7 +271,7 @@ def test_code_model_answers_only_codes_of_the_number_unit() -> None:
 
 
 def test_code_model_refuses_a_pair_model() -> None:
-    from pipeline.features import ModelError
+    from pipeline.stages.features import ModelError
 
     clf = mention_model.mention_classifier()
     with pytest.raises(ModelError, match="none"):

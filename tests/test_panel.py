@@ -1,10 +1,10 @@
-"""The panel (pipeline/panel.py): documents vote, near duplicates once, conflicts beyond rounding."""
+"""The panel (pipeline/analysis/panel.py): documents vote, near duplicates once, conflicts beyond rounding."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline.panel import agree, build_panel, precision
+from pipeline.analysis.panel import agree, build_panel, precision
 
 
 def rec(doc: str, value: float, rid: str, confidence: float = 0.9, **kw: object) -> dict:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.evaluate import evaluate, load_gold
-from pipeline.runner import RunOptions, run_pipeline
+from pipeline.learn.evaluate import evaluate, load_gold
+from pipeline.run.runner import RunOptions, run_pipeline
 from pipeline.tables import read_records
 
 ROOT = Path(__file__).resolve().parent.parent

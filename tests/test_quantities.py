@@ -1,4 +1,4 @@
-"""The quantity reader on real phrases of the seeds and the codebook (pipeline/quantities.py)."""
+"""The quantity reader on real phrases of the seeds and the codebook (pipeline/stages/extract/quantities.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.quantities import NOT_A_VALUE, Quantity, read_quantities
+from pipeline.stages.extract.quantities import read_quantities
+from pipeline.stages.extract.quantity_grammar import NOT_A_VALUE, Quantity
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
@@ -337,9 +338,9 @@ def gold_quote_misses(records: list[dict]) -> list[tuple[str, float, str, str]]:
     magnitude: the reader reads 减少65所 as 65, the extractor signs it)."""
     import math
 
-    from pipeline.aligned import AlignedText
-    from pipeline.clean import normalize_text
-    from pipeline.evaluate import REL_TOL
+    from pipeline.learn.evaluate import REL_TOL
+    from pipeline.stages.clean.clean import normalize_text
+    from pipeline.text.aligned import AlignedText
 
     misses = []
     for rec in records:
@@ -353,7 +354,7 @@ def gold_quote_misses(records: list[dict]) -> list[tuple[str, float, str, str]]:
 
 def test_gold_quotes_read_with_at_least_99_percent_value_and_unit_accuracy() -> None:
     """The quality floor of issue 3: some quantity of each gold quote has the record's value and unit."""
-    from pipeline.evaluate import load_gold
+    from pipeline.learn.evaluate import load_gold
 
     records = load_gold(ROOT / "gold")
     misses = gold_quote_misses(records)
@@ -370,7 +371,7 @@ def test_web_gold_quotes_read_value_and_unit() -> None:
     """Real pages (issue 10), tuned part only: the quotes' numbers read right. The misses left are
     values whose unit only a table header or the sentence gives (a03's cells, 98.87 without %, 3015.48
     without 元) or a spun unit word (百分面); the floor is the figure of this change (0.917 before it)."""
-    from pipeline.evaluate import load_gold
+    from pipeline.learn.evaluate import load_gold
 
     records = [r for r in load_gold(WEB) if r["source"][-2:] in WEB_TUNE]
     misses = gold_quote_misses(records)
@@ -396,7 +397,7 @@ WEB_SENTENCES = [
     ("全县在校学生三万二千七百零五人,教职工二千余人", [(32705.0, "人"), (2000.0, "人")]),
     ("福建学前三年至高中段15年教育普及率升至98.87", [(15.0, "年"), (98.87, "%")]),  # a headline that lost its %
     ("师生比为13.5,生均校舍面积", [(13.5, None)]),
-    # table cells read with their column header (pipeline/tablecells.py): 数 names what is counted
+    # table cells read with their column header (pipeline/stages/extract/tablecells.py): 数 names what is counted
     ("学前教育学校数 612", [(612.0, "所")]),
     ("学前教育在校生数 117863", [(117863.0, "人")]),
     ("普通高中专任教师数 12.71", [(12.71, None)]),  # a cell of another column shifted in: no person count
@@ -414,7 +415,7 @@ def test_real_page_sentences_read_right(text: str, expected: list[tuple[float, s
 
 @pytest.fixture
 def fresh_grammar():
-    from pipeline.quantities import _grammar
+    from pipeline.stages.extract.quantity_grammar import _grammar
 
     _grammar.cache_clear()
     yield
@@ -422,7 +423,7 @@ def fresh_grammar():
 
 
 def test_a_bad_rule_row_names_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_grammar) -> None:
-    from pipeline.rulefiles import RuleError
+    from pipeline.ruleset.rulefiles import RuleError
 
     (tmp_path / "quantity_words.tsv").write_text((ROOT / "rules" / "quantity_words.tsv").read_text(encoding="utf-8"),
                                                  encoding="utf-8")

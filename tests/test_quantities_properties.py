@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_quantities import chinese, only
 
-from pipeline.aligned import AlignedText
-from pipeline.clean import normalize_text
-from pipeline.quantities import read_quantities
+from pipeline.stages.clean.clean import normalize_text
+from pipeline.stages.extract.quantities import read_quantities
+from pipeline.text.aligned import AlignedText
 
 T2S = opencc.OpenCC("t2s").convert
 SPACE = st.sampled_from([" ", "  ", "\u3000", "\u00a0"])

@@ -1,4 +1,4 @@
-"""zhibiao query (pipeline/query.py): DuckDB views over a run's tables, formats, one-line SQL errors."""
+"""zhibiao query (pipeline/analysis/query.py): DuckDB views over a run's tables, formats, one-line SQL errors."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.runner import RunOptions, run_pipeline
+from pipeline.run.runner import RunOptions, run_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Places (pipeline/regions.py): the division list, names in real report text, documents' and records' places."""
+"""Places (pipeline/stages/clean/regions.py): the division list, names in real report text, documents' and records' places."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.clean import clean_page
-from pipeline.doctypes import report_type
-from pipeline.extract import extract_document
 from pipeline.records import Page
-from pipeline.regions import Resolution, division_list, document_region, record_region
-from pipeline.segment import segment_document
+from pipeline.stages.clean.clean import clean_page
+from pipeline.stages.clean.doctypes import report_type
+from pipeline.stages.clean.regions import Resolution, division_list, document_region, record_region
+from pipeline.stages.extract.extract import extract_document
+from pipeline.stages.segment.segment import segment_document
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""zhibiao review (pipeline/review.py): the page's data, determinism, one-line errors, and the page
+"""zhibiao review (pipeline/analysis/review.py): the page's data, determinism, one-line errors, and the page
 itself in headless Chromium (skipped only when /usr/bin/chromium is absent: `.ci/run` installs it)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from pipeline.analysis.review import collect
 from pipeline.cli import main
-from pipeline.review import collect
 
 CHROMIUM = Path("/usr/bin/chromium")
 DRIVER = Path("/usr/bin/chromedriver")
@@ -72,7 +72,7 @@ def test_a_folder_without_tables_is_one_line(tmp_path: Path) -> None:
 
 
 def test_quotes_cannot_close_the_script(tmp_path: Path) -> None:
-    from pipeline.review import render
+    from pipeline.analysis.review import render
 
     html = render({"columns": [], "records": [["</script><b>"]], "sentences": {}, "documents": {},
                    "panel_columns": [], "panel": []})
@@ -125,7 +125,7 @@ def test_filter_and_select_in_chromium(browser, corpora_run: Path, page: Path) -
     sql = browser.find_element(By.ID, "sql").text
     assert f"indicator = '{indicator}'" in sql and f"region = '{region}'" in sql
     # the SQL the page shows gives the same records through zhibiao query's views
-    from pipeline.query import run_query
+    from pipeline.analysis.query import run_query
     assert len(run_query(corpora_run, sql)) == n
 
     rows = browser.find_elements(By.CSS_SELECTOR, "#records tbody tr")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.rulefiles import RuleError, check_rules, load_tsv, load_yaml_records, rules_version
+from pipeline.ruleset.rulefiles import RuleError, load_tsv, load_yaml_records, rules_version
+from pipeline.stages.registry import check_rules
 
 SCHEMA = {"id": str, "indicator": str, "pattern": str, "units": list, "priority": int}
 

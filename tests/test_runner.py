@@ -20,9 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.cache import STATE_DIR
 from pipeline.records import ErrorRecord, Page
-from pipeline.runner import RunOptions, run_clean, run_pipeline, run_stages, write_tables
+from pipeline.run.cache import STATE_DIR
+from pipeline.run.runner import RunOptions, run_pipeline, run_stages, write_tables
+from pipeline.stages.registry import stage
+from pipeline.stages.stage import Batch
 from pipeline.tables import TABLES, read_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +159,7 @@ def test_rerun_redoes_only_the_changed_page(tmp_path: Path) -> None:
 
 def test_a_changed_user_dictionary_reruns_segment_and_extract_not_clean(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import segment
+    from pipeline.stages.segment import segment
 
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
@@ -218,8 +220,8 @@ def test_bad_inputs_become_error_rows_and_the_run_goes_on(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("module, function, expected", [
-    ("pipeline.clean", "clean_page", [("poison", "clean", "worker_crashed")]),
-    ("pipeline.segment", "segment_columns", [("poison", "segment", "worker_crashed")]),
+    ("pipeline.stages.clean.clean", "clean_page", [("poison", "clean", "worker_crashed")]),
+    ("pipeline.stages.segment.segment", "segment_columns", [("poison", "segment", "worker_crashed")]),
 ])
 def test_a_page_that_kills_its_worker_is_an_error_row_and_the_rest_is_kept(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, function: str, expected: list) -> None:
@@ -317,7 +319,8 @@ def _mutated_page(draw: st.DrawFn) -> bytes:
 @given(pages=st.lists(st.one_of(st.binary(max_size=400), _mutated_page()), min_size=1, max_size=4))
 def test_clean_stage_never_crashes_on_random_or_mutated_pages(pages: list[bytes]) -> None:
     items = [Page(source=f"p{i}", path=f"p{i}.txt", data=d) for i, d in enumerate(pages)]
-    docs, errors, _sigs, stats = run_clean(items)
+    out = stage("clean").run(Batch(pages=items))
+    docs, errors, stats = out.records["documents"], out.errors, out.stats
     assert stats["pages"] == len(pages)
     assert all(isinstance(e, ErrorRecord) and e.stage == "clean" and e.reason for e in errors)
     # every page gives documents or an error row
@@ -327,10 +330,9 @@ def test_clean_stage_never_crashes_on_random_or_mutated_pages(pages: list[bytes]
 def test_extract_trusts_the_clean_stages_gate_and_gates_an_ungated_document_itself() -> None:
     """The runner gates documents once (clean stage) and tells extract so; extract_document called on
     a document that never went through the gate still runs it."""
-    from pipeline.clean import clean_page
-    from pipeline.extract import extract_document
-    from pipeline.runner import run_extract
-    from pipeline.segment import segment_document
+    from pipeline.stages.clean.clean import clean_page
+    from pipeline.stages.extract.extract import extract_document
+    from pipeline.stages.segment.segment import segment_document
 
     other = ROOT / "corpora" / "articles" / "other_tax_bureau_2019.txt"
     doc = clean_page(Page("tax", str(other), other.read_bytes()))[0]
@@ -338,14 +340,15 @@ def test_extract_trusts_the_clean_stages_gate_and_gates_an_ungated_document_itse
     sentences, _ = segment_document(doc)
     mentions, indicators = extract_document(doc, sentences)
     assert mentions and not indicators and {m.reason for m in mentions} == {"off_topic"}
-    docs, _errors, _sigs, _stats = run_clean([Page("tax", str(other), other.read_bytes())])
+    docs = stage("clean").run(Batch(pages=[Page("tax", str(other), other.read_bytes())])).records["documents"]
     assert not docs[0].kept and docs[0].drop_reason == "off_topic"
-    assert run_extract(docs, sentences)[:2] == ([], [])  # a dropped document yields nothing
+    assert stage("extract").run(Batch(documents=docs, sentences=sentences)).records == {"mentions": [], "indicators": []}  # a dropped document yields nothing
 
     edu = SEEDS[1]
-    docs, _errors, _sigs, _stats = run_clean([Page("edu", str(edu), edu.read_bytes())])
+    docs = stage("clean").run(Batch(pages=[Page("edu", str(edu), edu.read_bytes())])).records["documents"]
     sentences = [s for d in docs if d.kept for s in segment_document(d)[0]]
-    mentions, indicators, _errors, _stats = run_extract(docs, sentences)
+    records = stage("extract").run(Batch(documents=docs, sentences=sentences)).records
+    mentions, indicators = records["mentions"], records["indicators"]
     direct = [extract_document(d, [s for s in sentences if s.doc_id == d.doc_id]) for d in docs if d.kept]
     assert indicators and mentions == [m for ms, _ in direct for m in ms]
     assert indicators == [i for _, inds in direct for i in inds]
@@ -390,6 +393,6 @@ def test_a_page_with_a_bad_byte_is_kept_and_its_replaced_characters_counted(tmp_
     assert docs["damaged"]["kept"] and json.loads(docs["damaged"]["stats"])["replaced_chars"] >= 1
     assert "replaced_chars" not in json.loads(docs[SEEDS[1].stem]["stats"])
     assert any(r["source"] == "damaged" for r in read_records(tmp_path / "o", "indicators"))
-    from pipeline.runner import format_summary
+    from pipeline.run.runner import format_summary
 
     assert "kept with replacement characters: 1" in format_summary(summary)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cache import STATE_DIR, cache_lock, prune, survey
+from pipeline.limits import PageTimeout, page_time_limit
 from pipeline.records import ErrorRecord, Page
-from pipeline.runner import PageTimeout, RunOptions, page_time_limit, run_pipeline
-from pipeline.sources import iter_inputs
+from pipeline.run.cache import STATE_DIR, cache_lock, prune, survey
+from pipeline.run.runner import RunOptions, run_pipeline
+from pipeline.run.sources import iter_inputs
 from pipeline.tables import TABLES, read_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,8 @@ def _written(out: Path) -> dict[str, int]:
 _HANGING = """
 import sys
 import regex
-from pipeline import clean, segment
+from pipeline.stages.clean import clean
+from pipeline.stages.segment import segment
 
 real_clean, real_segment = clean.clean_page, segment.segment_columns
 
@@ -213,7 +215,7 @@ def _with_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _edit_user_dictionary(rules: Path) -> None:
     """A new segment version (and so new segment and extract keys); clean is untouched."""
-    from pipeline import segment
+    from pipeline.stages.segment import segment
 
     path = rules / "userdict.txt"
     path.write_text(path.read_text(encoding="utf-8") + "学生资助\n", encoding="utf-8")
@@ -223,7 +225,7 @@ def _edit_user_dictionary(rules: Path) -> None:
 
 @pytest.fixture
 def _fresh_tokenizer():  # type: ignore[no-untyped-def]
-    from pipeline import segment
+    from pipeline.stages.segment import segment
 
     yield
     segment.tokenizer.cache_clear()
@@ -388,8 +390,8 @@ def test_a_run_stopped_while_writing_tables_leaves_the_previous_run_published(
 
     from click.testing import CliRunner
 
-    from pipeline import runner
     from pipeline.cli import main
+    from pipeline.run import assemble
 
     out = tmp_path / "out"
     run_pipeline([_corpus(tmp_path / "first", ["a", "b"])], out, _opts())
@@ -405,7 +407,7 @@ def test_a_run_stopped_while_writing_tables_leaves_the_previous_run_published(
         copies.append(Path(dst))
         return real_copy(src, dst)
 
-    monkeypatch.setattr(runner.shutil, "copyfile", copy_then_fail)
+    monkeypatch.setattr(assemble.shutil, "copyfile", copy_then_fail)
     second = _corpus(tmp_path / "second", ["c", "d", "e"])
     if failure == "killed":
         with pytest.raises(KeyboardInterrupt):
@@ -417,7 +419,7 @@ def test_a_run_stopped_while_writing_tables_leaves_the_previous_run_published(
         assert len(lines) == 1 and "No space left on device" in lines[0] and "previous tables are intact" in lines[0]
     assert copies  # it had written some tables of the second run
     assert _published(out) == before  # readers see the first run whole, nothing of the second
-    monkeypatch.setattr(runner.shutil, "copyfile", real_copy)
+    monkeypatch.setattr(assemble.shutil, "copyfile", real_copy)
     run_pipeline([second], out, _opts())
     assert len(list((out / STATE_DIR / "runs").iterdir())) == 1  # the stopped run's tables are gone
     assert {r["source"] for r in read_records(out, "documents")} == {"c", "d", "e"}
@@ -426,8 +428,8 @@ def test_a_run_stopped_while_writing_tables_leaves_the_previous_run_published(
 def test_a_second_run_into_a_folder_in_use_refuses_clearly_and_changes_nothing(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from pipeline.cache import run_lock
     from pipeline.cli import main
+    from pipeline.run.cache import run_lock
 
     out = tmp_path / "out"
     run_pipeline([_corpus(tmp_path / "first", ["a"])], out, _opts())
@@ -466,7 +468,7 @@ def test_the_time_limit_holds_in_a_thread_where_no_alarm_can_fire() -> None:
 
 def test_a_hanging_page_is_a_timeout_row_under_dask_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed")
-    from pipeline import segment
+    from pipeline.stages.segment import segment
 
     monkeypatch.setenv("ZHIBIAO_DASK_PROCESSES", "0")  # Dask worker threads in this process
     real = segment.segment_columns

@@ -21,7 +21,7 @@ SEEDS = sorted((ROOT / "corpora").glob("*.txt"))
 _STUCK = """
 import sys
 import time
-from pipeline import clean
+from pipeline.stages.clean import clean
 
 real = clean.clean_page
 

@@ -10,9 +10,9 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.clean import clean_page
 from pipeline.records import Document, Page
-from pipeline.segment import (
+from pipeline.stages.clean.clean import clean_page
+from pipeline.stages.segment.segment import (
     _lcut_function,
     domain_words,
     heading_of_line,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.records import ErrorRecord, Page
-from pipeline.sources import iter_inputs
+from pipeline.run.sources import iter_inputs
 
 CORPORA = Path(__file__).resolve().parent.parent / "corpora"
 SEEDS = sorted(CORPORA.glob("*.txt"))

@@ -8,8 +8,8 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from pipeline.runner import RunOptions, run_pipeline
-from pipeline.spacy_docs import SPANS_KEY, export_docbin, words_of
+from pipeline.analysis.spacy_docs import SPANS_KEY, export_docbin, words_of
+from pipeline.run.runner import RunOptions, run_pipeline
 from pipeline.tables import read_records
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "corpora").glob("*.txt"))

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.records import Document, ErrorRecord, Indicator
-from pipeline.runner import RunOptions, run_pipeline
+from pipeline.run.runner import RunOptions, run_pipeline
 from pipeline.tables import (
     COLUMN_DOCS,
     RECORD_TYPES,
@@ -71,7 +71,7 @@ def test_records_round_trip_through_a_table() -> None:
 def test_column_by_column_tables_equal_the_row_by_row_table(out_dir: Path) -> None:
     """The writers' columnar paths (to_table of records, columns_table of the tokens' columns) give the
     table a row dict a record would (to_row, pyarrow's from_pylist): same schema and rows."""
-    from pipeline.segment import TOKEN_COLUMNS, segment_columns, segment_document
+    from pipeline.stages.segment.segment import TOKEN_COLUMNS, segment_columns, segment_document
 
     for name in TABLES:
         rows = read_records(out_dir, name)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import topic
 from pipeline.records import Document
+from pipeline.stages.clean import topic
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT / "corpora"
@@ -149,8 +149,8 @@ SHORT_OTHER = [
 
 def _clean_short(text: str) -> Document:
     """A short page through the clean stage, as a run sees it (one document)."""
-    from pipeline.clean import clean_page
     from pipeline.records import Page
+    from pipeline.stages.clean.clean import clean_page
 
     docs = [d for d in clean_page(Page(source="short", path="short.txt", data=text.encode("utf-8"))) if d.text.strip()]
     assert len(docs) == 1

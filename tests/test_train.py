@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from pipeline import features
 from pipeline.cli import main
-from pipeline.features import LinearModel, ModelError, TfidfEncoder, load_model, save_model
+from pipeline.stages import features
+from pipeline.stages.features import LinearModel, ModelError, TfidfEncoder, load_model, save_model
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
@@ -80,7 +80,7 @@ def test_mention_classifier_nested_leave_one_source_out_on_the_seeds(tmp_path: P
     # The whole training path on the five seed sources only (dev/ and train/ pointed elsewhere), the
     # issue's "train on four seed sources, score the fifth": fast enough for the suite (make train runs
     # it on every labelled source).
-    from pipeline.train import EVALUATION_FILE, evaluate_mention_classifier
+    from pipeline.learn.train import EVALUATION_FILE, evaluate_mention_classifier
 
     nowhere = tmp_path / "none"
     meta = evaluate_mention_classifier(ROOT / "corpora", ROOT / "gold", tmp_path, dev=nowhere, train=nowhere,
@@ -108,7 +108,7 @@ def test_mention_classifier_nested_leave_one_source_out_on_the_seeds(tmp_path: P
 def test_train_fits_with_the_thresholds_of_the_last_evaluation(tmp_path: Path) -> None:
     # make train: no nested evaluation, the thresholds of models/mention_evaluation.json (here a copy with
     # other thresholds, to see that they are the ones used), and the report says when the data changed
-    from pipeline.train import EVALUATION_FILE, train_mention_classifier
+    from pipeline.learn.train import EVALUATION_FILE, train_mention_classifier
 
     evaluation = json.loads((MODELS / EVALUATION_FILE).read_text(encoding="utf-8"))
     evaluation["thresholds"] = {**evaluation["thresholds"], "veto": 0.0123}
@@ -124,14 +124,14 @@ def test_train_fits_with_the_thresholds_of_the_last_evaluation(tmp_path: Path) -
 
 
 def test_train_without_an_evaluation_says_what_to_run(tmp_path: Path) -> None:
-    from pipeline.train import train_mention_classifier
+    from pipeline.learn.train import train_mention_classifier
 
     with pytest.raises(FileNotFoundError, match="make evaluate-models"):
         train_mention_classifier(ROOT / "corpora", ROOT / "gold", tmp_path, evaluation=tmp_path)
 
 
 def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import labelled, loso
+    from pipeline.learn import labelled, loso, thresholds
 
     examples, gold, _ = labelled.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train",
                                                  ROOT / "no-web")
@@ -155,14 +155,14 @@ def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.Monke
         assert any(p for e, p in zip(examples, scores.pair, strict=True) if e.source != s)
     assert all(len(seen) == 1 for seen in fitted_on)
     chosen_on: list[set[str]] = []
-    real_choose = loso.choose_thresholds
+    real_choose = thresholds.choose_thresholds
 
     def spy_choose(g: list, ex: list, sc: object) -> object:
         chosen_on.append({x["source"] for x in g} | {e.source for e in ex})
         return real_choose(g, ex, sc)
 
-    monkeypatch.setattr(loso, "choose_thresholds", spy_choose)
-    by_fold = loso.nested_thresholds(gold, examples, inner)
+    monkeypatch.setattr(thresholds, "choose_thresholds", spy_choose)
+    by_fold = thresholds.nested_thresholds(gold, examples, inner)
     assert set(by_fold) == set(keep)
     assert all(set(t) == set(loso.THRESHOLDS) and "gate" in t for t in by_fold.values())  # the gate too, per fold
     for s, seen in zip(sorted(inner), chosen_on, strict=True):
@@ -170,8 +170,8 @@ def test_nested_thresholds_never_see_the_scored_source(monkeypatch: pytest.Monke
 
 
 def test_row_space_gives_the_encoder_rows() -> None:
-    from pipeline.features import MENTION_BINARY
-    from pipeline.loso import RowSpace
+    from pipeline.learn.loso import RowSpace
+    from pipeline.stages.features import MENTION_BINARY
 
     rows = [["u:%", "w:入学率", "w:入学率", "L2:达到"], ["u:人", "w:教师", "L2:达到"], ["u:%", "w:教师", "x"],
             ["u:%", "w:入学率"]]
@@ -185,7 +185,7 @@ def test_row_space_gives_the_encoder_rows() -> None:
 
 
 def test_committed_mention_model_was_trained_on_the_repo_gold() -> None:
-    from pipeline.features import data_hash
+    from pipeline.stages.features import data_hash
 
     meta = json.loads((MODELS / "mention_classifier.meta.json").read_text(encoding="utf-8"))
     evaluation = json.loads((MODELS / "mention_evaluation.json").read_text(encoding="utf-8"))
@@ -207,8 +207,8 @@ def test_committed_mention_model_was_trained_on_the_repo_gold() -> None:
 
 
 def test_mention_training_is_deterministic() -> None:
-    from pipeline.labelled import collect_extra_mentions, collect_mentions
-    from pipeline.loso import fit_mention_model
+    from pipeline.learn.labelled import collect_extra_mentions, collect_mentions
+    from pipeline.learn.loso import fit_mention_model
 
     examples, _gold, digest = collect_mentions(ROOT / "corpora", ROOT / "gold")
     extra, _ = collect_extra_mentions(ROOT / "corpora")
@@ -226,7 +226,7 @@ def test_mention_training_is_deterministic() -> None:
 
 
 def test_mention_sources_are_the_seeds_dev_train_and_web_pages_never_heldout(tmp_path: Path) -> None:
-    from pipeline.labelled import gold_sets
+    from pipeline.learn.labelled import gold_sets
 
     seeds = (ROOT / "corpora", ROOT / "gold")
     dev, train = (ROOT / "dev" / "pages", ROOT / "dev" / "gold"), (ROOT / "train" / "pages", ROOT / "train" / "gold")
@@ -239,7 +239,7 @@ def test_mention_sources_are_the_seeds_dev_train_and_web_pages_never_heldout(tmp
 
 
 def test_web_pages_are_held_out_ten_at_a_time_by_genre() -> None:
-    from pipeline.loso import fold_of
+    from pipeline.learn.loso import fold_of
 
     assert fold_of("w_a01") == fold_of("w_a10") == "w_a" != fold_of("w_b01")
     assert fold_of("d01_county_budget_final_accounts") == "d01_county_budget_final_accounts"
@@ -248,13 +248,13 @@ def test_web_pages_are_held_out_ten_at_a_time_by_genre() -> None:
 def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> None:
     # choose_thresholds adds count vectors of the two halves of the grid; on the seed examples with
     # made-up scores that make the code model relabel and veto often, every point checked must
-    # count the records and matches that pipeline.evaluate counts on the records themselves
+    # count the records and matches that pipeline.learn.evaluate counts on the records themselves
     import random
 
-    from pipeline import labelled, loso
-    from pipeline.codebook import unit_codes
-    from pipeline.evaluate import evaluate
-    from pipeline.mention_model import GATE_GRID
+    from pipeline.learn import labelled, loso, thresholds
+    from pipeline.learn.evaluate import evaluate
+    from pipeline.ruleset.codebook import unit_codes
+    from pipeline.stages.extract.mention_model import GATE_GRID
 
     examples, gold, _ = labelled.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train",
                                                  ROOT / "no-web")
@@ -266,8 +266,8 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
         weights = [rnd.random() ** 4 for _ in range(len(opts) + 1)]
         codes.append({c: w / sum(weights) for c, w in zip(opts, weights, strict=False)})
     scores = loso.Scores(pair, codes)
-    best, grid = loso.choose_thresholds(gold, examples, scores)
-    assert len(grid) == len(loso.code_grid()) * 900 * len(GATE_GRID) and set(best) == set(loso.THRESHOLDS)
+    best, grid = thresholds.choose_thresholds(gold, examples, scores)
+    assert len(grid) == len(thresholds.code_grid()) * 900 * len(GATE_GRID) and set(best) == set(loso.THRESHOLDS)
     assert {g["gate"] for g in grid} == set(GATE_GRID) and 1.01 in GATE_GRID  # "no gate" is a point
     never = next(g for g in grid if all(g[k] == v for k, v in loso.CONFIDENCE_ONLY.items()))
     rules = evaluate(gold, loso.predictions(examples, pair, "rules")).overall
@@ -281,13 +281,13 @@ def test_threshold_grid_counts_as_the_evaluation_with_the_code_model_path() -> N
         ev = evaluate(gold, loso.predictions(examples, pair, "combined", codes=codes, **th)).overall
         assert (g["predicted"], g["matched"]) == (ev.predicted, ev.matched), th
         by_source = {s: th for s in {e.source for e in examples}}
-        changed |= set(loso.relabel_counts(gold, examples, scores, by_source)["counts"])
+        changed |= set(thresholds.relabel_counts(gold, examples, scores, by_source)["counts"])
     assert {"code-relabelled", "code-vetoed"} <= changed  # the points checked exercise the code model's path
 
 
 def test_fold_fits_in_worker_processes_give_the_same_scores(monkeypatch: pytest.MonkeyPatch) -> None:
     # score_many forks workers for many fits; the figures must not depend on how many
-    from pipeline import labelled, loso
+    from pipeline.learn import labelled, loso
 
     examples, _gold, _ = labelled.collect_mentions(ROOT / "corpora", ROOT / "gold", ROOT / "no-dev", ROOT / "no-train",
                                                  ROOT / "no-web")
@@ -302,7 +302,7 @@ def test_fold_fits_in_worker_processes_give_the_same_scores(monkeypatch: pytest.
 
 
 def test_annotator_groups_follow_the_page_numbers() -> None:
-    from pipeline.loso import annotator_groups
+    from pipeline.learn.loso import annotator_groups
 
     groups = annotator_groups(["000_x", "004_y", "h01_a", "t01_a", "t05_b", "t06_c", "t10_d", "t11_e", "t16_f",
                                "t17_g", "t22_h", "t23_i", "t28_j", "d01_k", "d04_l", "d05_m", "d08_n", "zz_other"])

@@ -1,0 +1,1 @@
+"""Analyst features over finished tables: the panel, SQL queries, spaCy export (and review)."""

@@ -1,0 +1,1 @@
+"""Training and evaluating the classifiers, and scoring records against gold."""

@@ -1,0 +1,1 @@
+"""Loading and validating rules/ (rule files, codebook, cues, triggers, anchors)."""

@@ -1,0 +1,1 @@
+"""Running stages over inputs: sources, shards, engines, the stage cache, publishing tables."""

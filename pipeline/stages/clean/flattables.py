@@ -1,0 +1,108 @@
+"""Tables a scrape flattened to one cell a line, put back into rows.
+
+Some sites' tables reach the text as one cell a line, each cell followed by a
+column bar::
+
+    类别 |
+    学校数 |
+    在校生数 |
+    学前教育 |
+    612 |
+    117863 |
+    小学 |
+    318 |
+    352617 |
+
+The leading word cells are the header; each later word cell starts a row and the
+value cells after it are its cells. A row with as many cells as the header becomes
+one line of tab-separated cells (:data:`pipeline.stages.clean.htmltext.CELL_SEPARATOR`), so
+:mod:`pipeline.stages.extract.tablecells` reads each number with its row and column labels, as
+for an HTML table. A row with fewer or more cells than the header (a cell lost in
+the scrape) cannot be aligned: its label and one cell of its numbers parted by
+spaces, which stay bare.
+"""
+
+from __future__ import annotations
+
+import regex
+
+from pipeline.stages.clean.htmltext import CELL_SEPARATOR
+from pipeline.text.aligned import AlignedText
+
+#: A cell line: a short cell followed by a column bar.
+_CELL_LINE = regex.compile(r"[^\n|]{1,30}?[ \t]*\|[ \t]*(?=\n|$)")
+#: A value cell (a number, maybe with a short unit or bound) or an empty one (/, -, —).
+_VALUE = regex.compile(r"\s*(?:[-+]?\d[\d,.]*\s*[%‰]?\s*\S{0,3}|[/\-—–]+)\s*")
+#: A flattened table has a header of at least this many cells, and at least one full row.
+MIN_COLUMNS = 3
+
+
+def _runs(text: str) -> list[list[tuple[int, str]]]:
+    """Runs of consecutive cell lines, each line as (offset, text)."""
+    runs: list[list[tuple[int, str]]] = []
+    cur: list[tuple[int, str]] = []
+    at = 0
+    for line in text.split("\n"):
+        if _CELL_LINE.fullmatch(line):
+            cur.append((at, line))
+        elif cur:
+            runs.append(cur)
+            cur = []
+        at += len(line) + 1
+    if cur:
+        runs.append(cur)
+    return runs
+
+
+def _cell(line: tuple[int, str]) -> str:
+    return line[1].rstrip(" \t|").strip()
+
+
+def _row_breaks(run: list[tuple[int, str]]) -> dict[int, str]:
+    """Separator to put at the end of each cell line of a run (offset of the line end -> tab or
+    newline); empty when the run is no table or none of its rows is whole."""
+    cells = [_cell(m) for m in run]
+    first = next((k for k, c in enumerate(cells) if _VALUE.fullmatch(c)), len(cells))
+    header = first - 1  # the word cell right before the first value labels the first row
+    if header < MIN_COLUMNS or first == len(cells):
+        return {}
+    rows: list[list[int]] = [list(range(header))]
+    for k in range(header, len(cells)):
+        if _VALUE.fullmatch(cells[k]) and len(rows) > 1:
+            rows[-1].append(k)
+        else:
+            rows.append([k])
+    breaks: dict[int, str] = {}
+    whole = 0
+    for row in rows:
+        if len(row) == header:
+            whole += row is not rows[0]
+            breaks.update((k, CELL_SEPARATOR) for k in row[:-1])
+        else:
+            # a cell lost in the scrape: which column it was is unknown, so the row's values stay
+            # one cell of bare numbers beside its label (the table around it still reads)
+            breaks.update((k, " ") for k in row[:-1])
+            breaks[row[0]] = CELL_SEPARATOR
+    return breaks if whole else {}
+
+
+def rejoin_flat_tables(at: AlignedText) -> AlignedText:
+    """Put tables flattened to one cell a line back into tab-separated rows (see the module doc);
+    every character keeps its raw offset, the column bars are dropped."""
+    text = at.text
+    if "|" not in text:
+        return at
+    joins: dict[int, str] = {}  # offset of a cell line's bar-and-newline tail -> what replaces it
+    for run in _runs(text):
+        breaks = _row_breaks(run)
+        if breaks:
+            for k, (start, line) in enumerate(run):
+                joins[start + len(line.rstrip(" \t|").rstrip())] = breaks.get(k, "\n")
+    if not joins:
+        return at
+    tails = regex.compile(r"[ \t]*\|[ \t]*(?:\n|$)")
+
+    def repl(m: regex.Match) -> str:
+        return joins.get(m.start(), m.group())
+
+    return at.sub(tails, repl)

@@ -1,0 +1,306 @@
+"""Table cells read with their headers: a bare number in a table is a value of its row and column.
+
+An HTML table reaches the clean text as one line a row, its cells parted by a tab
+(:data:`pipeline.stages.clean.htmltext.CELL_SEPARATOR`; a plain-text page with tab-separated
+columns reads the same way). Report tables write the unit and the year once, in a
+header, and bare numbers in the cells::
+
+    指标                      2020年基数  2022年完成  2025年目标
+    学前教育毛入园率(%)        88.6        91.2        92以上
+
+    2023年各级各类学校基本情况                         (caption)
+    类别      学校数（所）  在校生（人）
+    幼儿园    58            14206
+
+:func:`table_cells` turns every number cell of a data row into a short phrase the
+rule extractor reads like a sentence: the column's time words, the row label, the
+column label, then the number with the unit its row or column header (or a 单位
+column) gives
+(``2025年目标学前教育毛入园率 92%以上``, ``2023年幼儿园学校数 58所``). The caption
+just above the table gives its year when the columns give none. Numbers in the
+columns before the row label (序号) are not values. A cell of running text
+(新建幼儿园3所,投入资金1200万元) is read as a sentence of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from pipeline.stages.clean.htmltext import CELL_SEPARATOR
+
+#: A unit written once in a header: 学前教育毛入园率(%), 学校数（所）, 经费(万元).
+_HEADER_UNIT = regex.compile(r"\s*[(（]\s*([^()（）\d]{1,4})\s*[)）]\s*$")
+_NUMBER = regex.compile(r"\d[\d,，]*(?:\.\d+)?")
+_HEADER_YEAR = regex.compile(r"(?<!\d)(?:19|20)\d{2}\s*年[^\t]*")
+_YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d-—–~至到])")
+_YEAR_LABEL = regex.compile(r"\s*(?:19|20)\d{2}\s*(?:年|学年)(?:度|底|末)?\s*")
+#: A column of units: 指标 | 单位 | 2022年 (its cells give each row's unit).
+_UNIT_COLUMN = regex.compile(r"\s*(?:计量)?单位\s*")
+#: A header that counts something but writes no unit gives the unit of what it counts: 学校数 所,
+#: 在校生数/教职工数/专任教师数 人, 班级数 个 (statistics tables often leave the unit to the noun).
+_COUNTED_UNITS = (
+    (regex.compile(r"(?:学校|幼儿园|院校|机构|校|园)(?:\s*[(（][^)）]*[)）])?(?:总?数|数量)$"), "所"),
+    (regex.compile(r"(?:学生|在校生|在园幼儿|幼儿|招生|毕业生|教职工|教师|人员)(?:总?人?数|数量)$"), "人"),
+    (regex.compile(r"班级?(?:总?数|数量)$"), "个"),
+)
+#: A value cell is a number with at most this many characters after it (92以上, 1.2万元, 58所).
+PROSE_TAIL = 6
+#: A caption is a short line right above the table.
+CAPTION_MAX = 60
+
+
+@dataclass(frozen=True)
+class CellReading:
+    """One number cell of a table row, and the phrase its headers make of it."""
+
+    row_start: int   # clean offset of the row's line in the document
+    cell_start: int  # clean offset of the cell's text
+    cell: str        # the cell's text as written
+    text: str        # the phrase read by the extractor (headers + cell)
+    at: int          # where the cell's text begins in ``text``
+    inserted: int    # characters of header unit inserted right after the cell's number
+    number_end: int = 0  # where the cell's number ends in ``cell`` (a value cell)
+    prose: bool = False  # a cell of running text (新建幼儿园3所,投入1200万元): read as a sentence of its own
+
+
+def _cells(line: str, line_start: int) -> list[tuple[int, str]]:
+    """(clean offset, text) of each cell of a row line."""
+    out, at = [], line_start
+    for part in line.split(CELL_SEPARATOR):
+        lead = len(part) - len(part.lstrip())
+        out.append((at + lead, part.strip()))
+        at += len(part) + 1
+    return out
+
+
+def _unit(label: str) -> tuple[str, str]:
+    """(label without its unit, unit) of a header cell: 学校数（所） gives (学校数, 所)."""
+    m = _HEADER_UNIT.search(label)
+    return (label[:m.start()], m.group(1).strip()) if m else (label, "")
+
+
+def _counted_unit(label: str) -> str:
+    """The unit a header's counted noun implies (学校数 所), or ''."""
+    return next((unit for pattern, unit in _COUNTED_UNITS if pattern.search(label.strip())), "")
+
+
+def _caption_year(caption: str) -> str:
+    """The year a caption dates the table by (2023年…基本情况), or ''. Several years or a span: ''."""
+    years = _YEAR.findall(caption)
+    return f"{years[0]}年" if len(years) == 1 and not regex.search(r"以来|期间|[-—–~至到]\s*(?:19|20)\d{2}", caption) else ""
+
+
+def _blocks(lines: list[tuple[int, str]]) -> list[list[int]]:
+    """Runs of at least two consecutive row lines (lines with a cell separator)."""
+    runs: list[list[int]] = []
+    cur: list[int] = []
+    for k, (_s, line) in enumerate(lines):
+        if CELL_SEPARATOR in line.strip():
+            cur.append(k)
+            continue
+        if len(cur) >= 2:
+            runs.append(cur)
+        cur = []
+    if len(cur) >= 2:
+        runs.append(cur)
+    return runs
+
+
+def _is_prose(cell: str) -> bool:
+    """A cell of running text with numbers in it (not a value with a short unit or bound), or of
+    several numbers (53 1762 85318: a row whose cells could not be told apart)."""
+    m = _NUMBER.search(cell)
+    return m is not None and (m.start() > 2 or len(cell) - m.end() > PROSE_TAIL
+                              or bool(_NUMBER.search(cell, m.end()))) and not _is_label(cell)
+
+
+def _is_label(cell: str) -> bool:
+    """A cell of words, or a year that labels a row (2021年, 2021学年): not a value."""
+    return not regex.search(r"\d", cell) or bool(_YEAR_LABEL.fullmatch(cell))
+
+
+def _is_value(cell: str) -> bool:
+    """A value cell: a number with at most two characters before it and a short tail (92以上, 58所);
+    an ordinal (第1小学) is a name."""
+    m = _NUMBER.search(cell)
+    return (m is not None and m.start() <= 2 and "第" not in cell[:m.start()]
+            and len(cell) - m.end() <= PROSE_TAIL and not _is_label(cell))
+
+
+def _label_column(rows: list[list[tuple[int, str]]]) -> int | None:
+    """The column of row labels: the first whose data cells are mostly not values.
+
+    A label may hold digits (56人以上大班额（个）, 第1小学): it is words around them, not a number
+    with a short unit."""
+    width = max(len(r) for r in rows)
+    for j in range(width):
+        col = [r[j][1] for r in rows if j < len(r) and r[j][1]]
+        if col and sum(not _is_value(c) for c in col) * 2 > len(col):
+            return j
+    return None
+
+
+def table_cells(text: str) -> dict[int, list[CellReading]]:
+    """Readings of the number cells of every table in a clean text, by the offset of their row
+    (for a table laid out one cell a line, :func:`_column_tables`, by the offset of the cell's line)."""
+    if CELL_SEPARATOR not in text and not _COLUMN_HEAD.search(text):
+        return {}
+    lines, at = [], 0
+    for line in text.split("\n"):
+        lines.append((at, line))
+        at += len(line) + 1
+    out: dict[int, list[CellReading]] = _column_tables(lines) if _COLUMN_HEAD.search(text) else {}
+    for block in _blocks(lines):
+        header = _cells(lines[block[0]][1], lines[block[0]][0])
+        rows = [_cells(lines[k][1], lines[k][0]) for k in block[1:]]
+        width = max(len(r) for r in rows)
+        header = [(-1, "")] * (width - len(header)) + header  # an empty corner cell is stripped
+        label_col = _label_column(rows)
+        if label_col is None:
+            continue
+        above = block[0] - 1
+        caption = lines[above][1].strip() if above >= 0 and len(lines[above][1].strip()) <= CAPTION_MAX else ""
+        table_year = _caption_year(caption)
+        unit_col = next((j for j, (_s, h) in enumerate(header) if _UNIT_COLUMN.fullmatch(h)), None)
+        for k, row in zip(block[1:], rows, strict=True):
+            if len(row) <= label_col:
+                continue
+            prose = [_is_prose(cell) for _c0, cell in row]
+            labels = [_is_label(cell) for _c0, cell in row]  # once a cell: a row of thousands stays linear
+            readings = [CellReading(lines[k][0], c0, cell, cell, 0, 0, prose=True)
+                        for (c0, cell), is_prose in zip(row, prose, strict=True) if is_prose]
+            # the row's words: its label and any other word cells before the value (学段, 指标)
+            words = [row[label_col][1]] if label_col != unit_col else []
+            for j in range(label_col + 1, len(row)):
+                if j - 1 > label_col and j - 1 != unit_col and labels[j - 1]:
+                    words.append(row[j - 1][1])
+                if j == unit_col or labels[j] or prose[j]:
+                    continue
+                label, row_unit = _unit("".join(words))
+                if unit_col is not None and unit_col < len(row) and not row_unit:
+                    row_unit = row[unit_col][1]
+                r = _reading(lines[k][0], row[j], label, row_unit, header[j][1] if j < len(header) else "", table_year)
+                if r is not None:
+                    readings.append(r)
+            if readings:
+                out[lines[k][0]] = readings
+    return out
+
+
+def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, column: str,
+             table_year: str) -> CellReading | None:
+    """The phrase of one cell: column time words, row label, column label, number and unit."""
+    start, value = cell
+    m = _NUMBER.search(value)
+    if m is None or m.start() > 2:  # a cell of words that merely holds a digit is no value
+        return None
+    col_label, col_unit = _unit(column)
+    unit = row_unit or col_unit or _counted_unit(col_label) or _counted_unit(label)
+    dated = _HEADER_YEAR.match(col_label)
+    head = (col_label + label) if dated else (table_year + label + col_label)
+    text = f"{head} "
+    rest = value[m.end():]
+    inserted = unit if unit and not rest.startswith(unit) else ""
+    return CellReading(row_start, start, value, text + value[:m.end()] + inserted + rest, len(text), len(inserted),
+                       m.end())
+
+
+# ------------------------------------------------------------ tables laid out one cell a line
+
+#: The label column's header of a table laid out one cell a line (指  标, 项目), alone on its line.
+_COLUMN_HEAD = regex.compile(r"(?m)^[ \t]*(?:指\s*标|项\s*目|类\s*别|指标名称)[ \t]*$")
+#: A column header of such a table: a year with a short word (2020年, 2025年目标) or a word column
+#: (属性, 备注); at most COLUMN_LABEL_MAX characters.
+_COLUMN_LABEL = regex.compile(r"\s*(?:(?:19|20)\d{2}\s*年\S{0,4}|属\s*性|备\s*注|单\s*位)\s*")
+COLUMN_LABEL_MAX = 10
+#: A value line (98.6%, 99%以上, ≥90, 11.2年, 12.1年以上) and a word cell of a word column (约束性).
+_VALUE_LINE = regex.compile(r"\s*[≥≤><]?\s*\d[\d,.]*\s*(?:%|‰|年|万?人|所|个|元|万元)?\s*(?:以上|以下|左右)?\s*")
+_WORD_CELL = regex.compile(r"\s*(?:约束性|预期性|—+|-+|/)\s*")
+#: A section line between rows (一、普及水平) labels no values.
+_PLAN_COLUMN = regex.compile(r"\s*属\s*性\s*")
+_SECTION_LINE = regex.compile(r"\s*[一二三四五六七八九十]+[、.．]")
+_SUB_LABEL = regex.compile(r"\s*其中\s*[:：]?\s*")
+#: A row label is a short line (1.学前三年毛入园率(%)); a longer line or a sentence ends the table.
+COLUMN_ROW_MAX = 40
+
+
+def _column_tables(lines: list[tuple[int, str]]) -> dict[int, list[CellReading]]:
+    """Tables laid out one cell a line, as plans print their indicator tables::
+
+        指  标 / 2020年 / 2025年 / 属性 / 一、普及水平 / 1.学前教育毛入园率(%) / 98.6% / 99%以上 / 约束性 /
+        4.义务教育标准班额比例(%) / 其中:小学 / 初中 / 41.36% / 72.85% / 85%以上 / 90%以上 / 预期性
+
+    After the header (the label column's head and its column labels), a row is one or more label
+    lines (a label, then 其中: sub-labels), then its values column by column (each column's values
+    for every label of the row), then its word cells. A row whose count of values is not the
+    number of its labels (or of its sub-labels) times the value columns is skipped."""
+    out: dict[int, list[CellReading]] = {}
+    k = 0
+    while k < len(lines):
+        if not _COLUMN_HEAD.fullmatch(lines[k][1]):
+            k += 1
+            continue
+        columns: list[str] = []
+        k += 1
+        while k < len(lines) and len(lines[k][1].strip()) <= COLUMN_LABEL_MAX \
+                and _COLUMN_LABEL.fullmatch(lines[k][1]):
+            columns.append(lines[k][1].strip())
+            k += 1
+        valued = [c for c in columns if _HEADER_YEAR.match(c)]
+        if len(valued) < 1 or len(columns) < 2:
+            continue
+        if len(valued) >= 2 and any(_PLAN_COLUMN.fullmatch(c) for c in columns):
+            # a plan's indicator table (属性: 约束性/预期性): the years after the base year are targets
+            valued = valued[:1] + [c if "目标" in c else c + "目标" for c in valued[1:]]
+        k = _column_rows(lines, k, valued, out)
+    return out
+
+
+def _column_rows(lines: list[tuple[int, str]], k: int, valued: list[str],
+                 out: dict[int, list[CellReading]]) -> int:
+    """Read the rows of a one-cell-a-line table from line ``k`` (see :func:`_column_tables`) into
+    ``out``; returns the line after the table."""
+    labels: list[str] = []
+    values: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        n = len(values) // len(valued) if values else 0
+        if n and n * len(valued) == len(values) and n in (len(labels), len(labels) - 1):
+            # 幼儿园教师专科及以上学历比例 / 其中:本科及以上学历比例: each sub-row is part of the row's subject;
+            # 义务教育标准班额比例 / 其中:小学 / 初中: the row names what its sub-rows (stages) measure
+            main = _unit(labels[0])[0]
+            rows = ([labels[0]] + [main + "其中" + sub for sub in labels[1:]] if n == len(labels)
+                    else [sub + labels[0] for sub in labels[1:]])
+            for j, (start, cell) in enumerate(values):
+                label, unit = _unit(rows[j % n])
+                r = _reading(start, (start, cell.strip()), label, unit or _unit(labels[0])[1], valued[j // n], "")
+                if r is not None:
+                    out.setdefault(start, []).append(r)
+        labels.clear()
+        values.clear()
+
+    while k < len(lines):
+        line = lines[k][1]
+        text = line.strip()
+        if not text:
+            k += 1
+            continue
+        if _VALUE_LINE.fullmatch(line):
+            values.append((lines[k][0] + len(line) - len(line.lstrip()), line))
+        elif _WORD_CELL.fullmatch(line) or _SECTION_LINE.match(line):
+            flush()
+        elif len(text) <= COLUMN_ROW_MAX and not regex.search(r"[。；;！!？?]", text):
+            if values:
+                flush()
+            sub = _SUB_LABEL.match(text)
+            labels.append(text[sub.end():] if sub and labels else _ROW_NUMBER.sub("", text))
+        else:
+            break
+        k += 1
+    flush()
+    return k
+
+
+_ROW_NUMBER = regex.compile(r"^\s*\d{1,2}\s*[.．、]\s*")

@@ -1,0 +1,1 @@
+"""The segment stage: documents to sentences and jieba tokens."""

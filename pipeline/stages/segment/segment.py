@@ -1,0 +1,325 @@
+"""Segment stage: a cleaned document into sentences (with their section heading) and jieba tokens.
+
+Sentences end at 。！？!?；; and at line breaks. The ASCII comma (the seeds'
+Chinese comma) and the full stop inside numbers (12.5%) never split. Each
+sentence keeps its clean offsets, its raw offsets (through the document's
+offset map) and ``heading``: the nearest preceding section heading line
+(``一、2011年主要工作开展情况``, ``(二)…``, ``第三篇…``), which the extractor uses
+for year context.
+
+Tokens come from one jieba ``Tokenizer`` per process, loaded on first use with
+the user dictionary rules/userdict.txt so indicator terms (毛入园率, 大班额,
+特岗教师, 生均公用经费 …) come out whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+from collections.abc import Callable
+from functools import cache
+from itertools import accumulate, compress
+from typing import TYPE_CHECKING, Any
+
+import regex
+
+from pipeline.records import Document, Sentence, Token
+from pipeline.ruleset.rulefiles import RuleError, rule_path
+from pipeline.text.aligned import map_span
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jieba
+
+#: Version of this stage's code: bump when the sentence or token rules change.
+SEGMENT_VERSION = "segment-1"
+
+#: The user dictionary in rules/.
+USERDICT = "userdict.txt"
+
+#: Characters that end a sentence (kept at the end of the sentence they close).
+SENTENCE_END = "。！？!?；;"
+
+#: A heading line is at most this long: the seeds' headings are 6-40 characters, their
+#: paragraphs that merely begin with a marker (``(一)全面加强…。伊犁州…``) run to hundreds.
+MAX_HEADING_CHARS = 60
+
+_SENTENCE = regex.compile(rf"[^\n{SENTENCE_END}]*(?:[{SENTENCE_END}]+|\n|$)")
+
+# Section heading markers: 第三篇 / 第二章, 一、, (二) / （二）, 1、 / 1. (not a decimal like 1.5).
+_HEADING = regex.compile(
+    r"^\s*(?:第[一二三四五六七八九十百零〇\d]+[篇章节部分]"
+    r"|[一二三四五六七八九十]+\s*[、.．]"
+    r"|[(（]\s*[一二三四五六七八九十\d]+\s*[)）]"
+    r"|\d{1,2}\s*[、．]|\d{1,2}\.(?!\d))"
+)
+# A terminator followed by more text means the line is a paragraph, not a heading.
+_INNER_END = regex.compile(rf"[{SENTENCE_END}]\s*\S")
+_CONTENT = regex.compile(r"[\p{L}\p{N}]")
+
+
+def heading_of_line(line: str, next_line: str | None = None) -> str | None:
+    """The heading text when ``line`` is a section heading line, else None.
+
+    A marked line that ends like a sentence (``(二)强力推进职业教育园区建设…。``) is a
+    heading only when body text follows it (``next_line`` is not another marked
+    line): a run of one-sentence items (a plan's list) keeps its section heading.
+
+    >>> heading_of_line("  一、2011年主要工作开展情况")
+    '一、2011年主要工作开展情况'
+    >>> heading_of_line("(一)全面加强党的建设。伊犁州党委高度重视") is None
+    True
+    """
+    text = line.strip()
+    if not text or len(text) > MAX_HEADING_CHARS or not _HEADING.match(text):
+        return None
+    if _INNER_END.search(text):
+        return None
+    if text[-1] in SENTENCE_END and next_line is not None and (not next_line.strip() or _HEADING.match(next_line)):
+        return None
+    return text
+
+
+def split_sentences(text: str) -> list[tuple[int, int, str | None]]:
+    """Sentence spans ``(start, end, heading)`` of a clean text, white space trimmed, empty ones dropped."""
+    out: list[tuple[int, int, str | None]] = []
+    heading: str | None = None
+    lines = text.split("\n")
+    following = [""] * len(lines)  # the next non-empty line after each line
+    nxt = ""
+    for i in range(len(lines) - 1, -1, -1):
+        following[i] = nxt
+        if lines[i].strip():
+            nxt = lines[i]
+    line_start = 0
+    for line, next_line in zip(lines, following, strict=True):
+        found = heading_of_line(line, next_line)
+        if found is not None:
+            heading = found
+        for m in _SENTENCE.finditer(line):
+            s, e = m.span()
+            if e == s:
+                continue
+            chunk = m.group(0)
+            lead = len(chunk) - len(chunk.lstrip())
+            trail = len(chunk) - len(chunk.rstrip())
+            if lead + trail >= len(chunk) or not _CONTENT.search(chunk):
+                continue
+            out.append((line_start + s + lead, line_start + e - trail, heading))
+        line_start += len(line) + 1
+    return out
+
+
+def _read_userdict() -> list[tuple[str, int | None, str | None]]:
+    path = rule_path(USERDICT)
+    words: list[tuple[str, int | None, str | None]] = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split()
+            if len(parts) > 3 or (len(parts) > 1 and not parts[1].isdigit()):
+                raise RuleError(f"{path}:{lineno}: expected 'word [freq] [tag]', got {line!r}")
+            freq = int(parts[1]) if len(parts) > 1 else None
+            tag = parts[2] if len(parts) > 2 else None
+            words.append((parts[0], freq, tag))
+    return words
+
+
+@cache
+def domain_words() -> frozenset[str]:
+    """The terms of the user dictionary."""
+    return frozenset(w for w, _, _ in _read_userdict())
+
+
+def _jieba_module() -> Any:
+    """jieba_fast (the same algorithm and dictionary in C, ~2.3x faster) when installed, else jieba."""
+    try:
+        import jieba_fast as module
+    except ImportError:  # pragma: no cover - depends on the install
+        import jieba as module
+    return module
+
+
+def tokenizer_backend() -> str:
+    """Name of the jieba implementation in use (part of the segment stage's version)."""
+    return str(_jieba_module().__name__)
+
+
+@cache
+def tokenizer() -> jieba.Tokenizer:
+    """The process's jieba tokenizer: dictionary loaded once, user dictionary added, logging silenced."""
+    module = _jieba_module()
+    module.setLogLevel(logging.WARNING)
+    logging.getLogger(module.__name__).setLevel(logging.WARNING)
+    tk = module.Tokenizer()
+    tk.initialize()
+    for word, freq, tag in _read_userdict():
+        tk.add_word(word, freq, tag)
+    return tk
+
+
+def _plain_lcut(tk: Any) -> Callable[[str], list[str]]:
+    """``tk.lcut`` (jieba's accurate mode with HMM) without its generators, for jieba_fast.
+
+    The same steps as ``Tokenizer.cut`` and ``Tokenizer.__cut_DAG`` of jieba_fast, on the
+    same module objects (its block patterns, its C DAG/route function, its HMM ``finalseg``),
+    filling one list instead of resuming two generators a word: the words are those of
+    ``tk.lcut`` (tests/test_segment.py checks it on every seed and dev page). Any other
+    tokenizer (plain jieba) keeps ``tk.lcut``.
+    """
+    module = sys.modules.get(type(tk).__module__)
+    dag = getattr(getattr(module, "_jieba_fast_functions", None), "_get_DAG_and_calc", None)
+    han, skip, finalseg = (getattr(module, name, None) for name in ("re_han_default", "re_skip_default", "finalseg"))
+    if dag is None or han is None or skip is None or finalseg is None:
+        return tk.lcut
+    han_split, han_match, skip_split, skip_match = han.split, han.match, skip.split, skip.match
+    hmm_cut = finalseg.cut
+    freq = tk.FREQ
+
+    def lcut(sentence: str) -> list[str]:
+        out: list[str] = []
+        add, more = out.append, out.extend
+
+        def flush(buf: str) -> None:  # a run of single characters: a word, a dictionary word, or HMM's
+            if len(buf) == 1:
+                add(buf)
+            elif not freq.get(buf):
+                more(hmm_cut(buf))
+            else:
+                more(buf)
+
+        total = float(tk.total)
+        for blk in han_split(sentence):
+            if not blk:
+                continue
+            if not han_match(blk):
+                for x in skip_split(blk):
+                    if skip_match(x):
+                        add(x)
+                    else:
+                        more(x)  # one word a character
+                continue
+            route: list[int] = []
+            dag(freq, blk, route, total)
+            x, buf, n = 0, "", len(blk)
+            while x < n:
+                y = route[x] + 1
+                if y - x == 1:
+                    buf += blk[x:y]
+                else:
+                    if buf:
+                        flush(buf)
+                        buf = ""
+                    add(blk[x:y])
+                x = y
+            if buf:
+                flush(buf)
+        return out
+
+    return lcut
+
+
+_LCUT: list[tuple[Any, Callable[[str], list[str]]]] = []
+
+
+def _lcut_function() -> Callable[[str], list[str]]:
+    """The list-building cut of the process's tokenizer (rebuilt when the tokenizer is)."""
+    tk = tokenizer()
+    if not _LCUT or _LCUT[0][0] is not tk:
+        _LCUT[:] = [(tk, _plain_lcut(tk))]
+    return _LCUT[0][1]
+
+
+def userdict_version() -> str:
+    """A short hash of the user dictionary (part of the segment stage's cache key)."""
+    return hashlib.sha256(rule_path(USERDICT).read_bytes()).hexdigest()[:16]
+
+
+#: Sentences with a digit whose jieba words are remembered (oldest forgotten first): the extract
+#: stage's mention classifier tokenises the sentences holding numbers again, usually in the same
+#: process right after this stage (:func:`pipeline.run.runner.process_shard` runs a shard's stages
+#: together), so it finds them here. ~5,000 sentences make a 32-page shard; 16,384 bound the memory.
+RECENT_CUTS = 16_384
+_recent_cuts: dict[str, list[str]] = {}
+_DIGIT = regex.compile(r"\d")
+
+
+def _cut(text: str) -> list[str]:
+    """jieba words of ``text`` (every character, white space included), remembered when it holds a digit."""
+    words = _recent_cuts.get(text)
+    if words is None:
+        words = _lcut_function()(text)
+        if _DIGIT.search(text):
+            if len(_recent_cuts) >= RECENT_CUTS:
+                try:
+                    del _recent_cuts[next(iter(_recent_cuts))]
+                except (KeyError, RuntimeError, StopIteration):  # another thread (Dask threads) got there first
+                    pass
+            _recent_cuts[text] = words
+    return words
+
+
+def forget_cuts() -> None:
+    """Drop the remembered jieba words (the runner calls this when a shard is done)."""
+    _recent_cuts.clear()
+
+
+def tokenize(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
+    """jieba tokens ``(word, start, end)`` of ``text``, white space dropped, offsets shifted by ``offset``."""
+    out: list[tuple[str, int, int]] = []
+    pos = offset
+    for word in _cut(text):
+        end = pos + len(word)
+        if not word.isspace():
+            out.append((word, pos, end))
+        pos = end
+    return out
+
+
+#: The tokens table's columns: the fields of :class:`pipeline.records.Token`, in order.
+TOKEN_COLUMNS = ("sentence_id", "doc_id", "index", "text", "start", "end", "in_domain_dict")
+
+
+def segment_columns(doc: Document) -> tuple[list[Sentence], dict[str, list[Any]]]:
+    """Like :func:`segment_document`, with the tokens as columns (``TOKEN_COLUMNS`` → values).
+
+    The runner's path: a document has thousands of tokens, and filling the
+    columns a sentence at a time (list extends, no object a token) is several
+    times cheaper than a :class:`Token` a row that the table writer takes apart again.
+    """
+    sentences: list[Sentence] = []
+    cols: dict[str, list[Any]] = {name: [] for name in TOKEN_COLUMNS}
+    sid_col, doc_col, index_col, text_col, start_col, end_col, dict_col = cols.values()
+    in_dict = domain_words().__contains__
+    doc_id, source, full = doc.doc_id, doc.source, doc.text
+    for i, (start, end, heading) in enumerate(split_sentences(full)):
+        sid = f"{doc_id}:{i}"
+        raw_start, raw_end = map_span(doc.offset_clean, doc.offset_raw, start, end)
+        text = full[start:end]
+        sentences.append(Sentence(sid, doc_id, source, i, text, start, end, raw_start, raw_end, heading))
+        words = _cut(text)
+        bounds = list(accumulate(map(len, words), initial=start))  # clean offset of each word's start, and the end
+        space = list(map(str.isspace, words))
+        if any(space):  # white space is no token (as in tokenize())
+            keep = [not sp for sp in space]
+            starts, ends = list(compress(bounds, keep)), list(compress(bounds[1:], keep))
+            words = list(compress(words, keep))
+        else:
+            starts, ends = bounds[:-1], bounds[1:]
+        n = len(words)
+        sid_col.extend([sid] * n)
+        doc_col.extend([doc_id] * n)
+        index_col.extend(range(n))
+        text_col.extend(words)
+        start_col.extend(starts)
+        end_col.extend(ends)
+        dict_col.extend(map(in_dict, words))
+    return sentences, cols
+
+
+def segment_document(doc: Document) -> tuple[list[Sentence], list[Token]]:
+    """Sentences and tokens of a document; offsets into its clean text, raw offsets via its offset map."""
+    sentences, cols = segment_columns(doc)
+    return sentences, [Token(*row) for row in zip(*cols.values(), strict=True)]

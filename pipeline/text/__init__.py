@@ -1,0 +1,1 @@
+"""Text with offsets back to the raw page, and Chinese numerals: no rules, no stages."""
