@@ -126,8 +126,11 @@ def resolve_attributes(cand: Candidate, code: str, text: str, clause: Clause, fa
         cand.kind = "target"
     if cand.kind == "level" and ctx.breakdown is not None and ctx.breakdown.kind == "target" and not frame:
         cand.kind = "target"  # 计划新建学校26所,其中幼儿园9所: a part of a planned total is planned
-    if cand.kind == "level" and cand.year is not None and facts.year is not None and cand.year > facts.year:
-        cand.kind = "target"  # a value of a year after the document's is not achieved yet
+    if cand.kind == "level" and cand.year is not None and facts.reporting_year is not None \
+            and cand.year > facts.reporting_year:
+        # a value of a year after the one the document reports on is not achieved yet (not after a year
+        # that merely opens its text: 2016年全省招聘…;2017年招聘… are both achieved)
+        cand.kind = "target"
     if first_cue("definition", "sentence", text[:q.start]):
         cand.kind, cand.year, cand.year_basis = "level", None, SETTLED  # 大班额:指每班56人以上的班级 defines, it dates nothing
     cand.year, cand.year_basis = with_reporting_year((cand.year, cand.year_basis), text, facts.reporting_year)
