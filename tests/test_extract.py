@@ -247,9 +247,12 @@ def test_planned_parts_and_values_of_later_years_are_targets() -> None:
     # a 其中 part of a planned total is planned too; a value of a year after the document's is a target
     assert records("2025年全县计划新建中小学校和幼儿园12所,其中幼儿园5所", 2023) == [
         ("schools.built", 12.0, "所", None, "target", False), ("schools.built", 5.0, "所", "preschool", "target", False)]
-    assert records("2024年全县教育支出预算安排5.2亿元", 2023) == [
+    report = "某县财政局2023年工作总结"  # the reporting year (codebook v1.3) the later year is compared with
+    assert records("2024年全县教育支出预算安排5.2亿元", 2023, report) == [
         ("funding.expenditure", 520000000.0, "元", None, "target", False)]
-    assert records("2022年全县教育支出5.2亿元", 2023)[0][4] == "level"
+    assert records("2022年全县教育支出5.2亿元", 2023, report)[0][4] == "level"
+    # a year that merely opens the text is no reporting year: later years of it are achieved too
+    assert records("2024年全县教育支出5.2亿元", 2023)[0][4] == "level"
     assert records("县财政今年将安排教育经费3亿元", 2023) == [
         ("funding.expenditure", 300000000.0, "元", None, "target", False)]
 
