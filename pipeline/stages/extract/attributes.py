@@ -144,7 +144,7 @@ class DocFacts:
         if not regex.search(r"\d", lead) and len(lead) - named > LEAD_EXTRA:
             return None  # (二)义务教育均衡发展: a section's general subject, not a stage lead
         stages = {h.word.stage for h in find_stage_words(line)}
-        return stage if stages <= {stage, None} or stages == {stage} else None
+        return stage if stages <= {stage, None} else None
 
     def paragraph_at(self, start: int) -> str:
         """The paragraph (line) holding clean offset ``start``."""

@@ -145,13 +145,14 @@ def _label_column(rows: list[list[tuple[int, str]]]) -> int | None:
 def table_cells(text: str) -> dict[int, list[CellReading]]:
     """Readings of the number cells of every table in a clean text, by the offset of their row
     (for a table laid out one cell a line, :func:`_column_tables`, by the offset of the cell's line)."""
-    if CELL_SEPARATOR not in text and not _COLUMN_HEAD.search(text):
+    columns = _COLUMN_HEAD.search(text) is not None
+    if CELL_SEPARATOR not in text and not columns:
         return {}
     lines, at = [], 0
     for line in text.split("\n"):
         lines.append((at, line))
         at += len(line) + 1
-    out: dict[int, list[CellReading]] = _column_tables(lines) if _COLUMN_HEAD.search(text) else {}
+    out: dict[int, list[CellReading]] = _column_tables(lines) if columns else {}
     for block in _blocks(lines):
         header = _cells(lines[block[0]][1], lines[block[0]][0])
         rows = [_cells(lines[k][1], lines[k][0]) for k in block[1:]]
