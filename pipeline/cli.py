@@ -64,13 +64,23 @@ def eval_cmd(gold_dir: str, predictions: str, as_json: bool, show_errors: bool) 
         click.echo(format_report(ev))
     if show_errors:
         for g in ev.missed:
-            click.echo(f"MISS {g['source'][:3]} {g['indicator']:<28} {g['value']:>14} {g['unit']:<3} {g['quote']}")
+            click.echo(_error_line("MISS", g))
         for p in ev.spurious:
-            click.echo(f"FP   {p['source'][:3]} {p['indicator']:<28} {p['value']:>14} {p['unit']:<3} {p.get('quote')}")
+            click.echo(_error_line("FP  ", p))
         for g, p in ev.pairs:
             if "region_code" in g and g["region_code"] != p.get("region_code"):
-                click.echo(f"REGION {g['source'][:3]} gold {g['region']} ({g['region_code']}), "
-                           f"predicted {p.get('region')} ({p.get('region_code')}): {g['quote']}")
+                click.echo(f"REGION {g['source']} gold {g['region']} ({g['region_code']}), "
+                           f"predicted {p.get('region')} ({p.get('region_code')}): {_one_line(g['quote'])}")
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _error_line(tag: str, rec: dict) -> str:
+    """One line of `eval --errors`: the whole source name, the record and its quote on one line."""
+    return (f"{tag} {rec['source']:<8} {rec['indicator']:<28} {rec['value']:>14} {rec['unit']:<3} "
+            f"{rec.get('year')!s:<5} {_one_line(rec.get('quote'))}")
 
 
 _TRAIN_OPTIONS = (
