@@ -166,7 +166,7 @@ def _grammar() -> _Grammar:
         rf"[0-9０-９xXｘＸ×_＿]{{1,16}}(?:[.．][0-9０-９xXｘＸ×_＿]{{1,8}})?(?![A-Za-z])(?P<m_u>{unit_re})?)",
         rf"(?P<o>第\s*(?P<o_n>{NUM}|{CN_NUM})(?:{SP}(?P<o_u>{unit_re}))?)",
         rf"(?P<p>百分之(?P<p_n>{NUM}|{CN_NUM}|百))",
-        rf"(?P<lp>[(（](?:[0-9]{{1,2}}|{SMALL_CN}{{1,3}})[)）])",
+        rf"(?P<lp>(?<![为為到达達在占是])[(（](?:[0-9]{{1,2}}|{SMALL_CN}{{1,3}})[)）])",
         r"(?P<lc>[①-⑳])",
         rf"(?P<fn>[\[［]{D}{{1,2}}[\]］])",  # a footnote marker: 入学率[2]99.1%
         rf"(?P<ls>{CLAUSE_START}(?:[0-9]{{1,2}}(?=[.．、](?![0-9０-９]))|{SMALL_CN}{{1,3}}(?=[、．.]))"
@@ -212,7 +212,7 @@ def _grammar() -> _Grammar:
         person_before_re=regex.compile(rf"(?:{person})(?:人?数)?{COUNT_VERBS}\s*$"),
         schools_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['school_noun']])})数{COUNT_VERBS}\s*$"),
         rate_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['rate_noun']])})"
-                                     r"(?:升至|提高到|提高至|增至|达到|达|为|是|保持在|稳定在)?\s*$"),
+                                     r"[均都皆也已]?(?:升至|提高到|提高至|增至|达到|达|为|是|保持在|稳定在|保持)?\s*[(（]?\s*$"),
         growth_re=regex.compile(rf"(?P<verb>{_alt([w for w, _ in words['frame_verb']])})了?\s*"),
         frame_re=regex.compile(rf"(?:{_alt([w for w, _ in words['frame_verb']])})了?(?:至|到|为)"
                                r"[^0-9０-９，,。；;！？!?、]{0,6}"),

@@ -94,6 +94,10 @@ def _borrow(q: Quantity, lender: Quantity, flag: str, with_scale: bool) -> None:
                 q.year = int(q.number)
 
 
+#: What may follow a whole number that is a rate which lost its %: the clause's end (入园率为93,).
+_RATE_END = regex.compile(r"\s*[)）]?\s*(?:以上|左右)?\s*(?:[,，。;；、]|$)")
+
+
 def _bare(q: Quantity) -> bool:
     return q.unit is None and q.value is not None and _plain(q)
 
@@ -249,8 +253,9 @@ def _implied(text: str, qs: list[Quantity], g: _Grammar) -> None:
             q.flags.append("repaired_displaced_unit")
             continue
         if (unit is None and q.scale == 1 and q.number is not None and 0 < q.number <= 100
-                and "." in q.text and g.rate_before_re.search(text, max(0, q.outer_start - 8), q.outer_start)):
-            unit = "%"  # a headline rate that lost its %: 普及率升至98.87
+                and ("." in q.text or _RATE_END.match(text, q.outer_end))
+                and g.rate_before_re.search(text, max(0, q.outer_start - 9), q.outer_start)):
+            unit = "%"  # a rate that lost its %: 普及率升至98.87, 入园率为93, 比例为(55.36)
         if unit is None and not (q.scale == 1 and q.number is not None and q.number == int(q.number)
                                  and GLUED_YEAR_MIN <= q.number <= GLUED_YEAR_MAX and len(q.text) == 4):
             whole = q.scale > 1 or q.number == int(q.number)  # no bare 12.71 people
