@@ -93,6 +93,19 @@ REPORTING_YEAR_CASES = [
 ]
 
 
+def test_a_headline_led_by_its_speaker_titles_the_page_and_its_relative_year_takes_the_dateline() -> None:
+    """A hijacked page: an SEO keyword title and a breadcrumb above a news headline (教育部:去年…)."""
+    from pipeline.records import Page
+    from pipeline.stages.clean.clean import clean_page
+
+    raw = ("久久精品视频在线_日韩高清一区二区_一本久道综合在线_免费影院在线观看\n人民网\n人民网>>教育>>本网原创\n"
+           "教育部:去年全国幼儿园数量达到29.1万所\n10年增加12.4万所\n2022年05月18日16:26 | 来源:人民网-教育频道\n"
+           "全国共有幼儿园29.1万所,普惠性幼儿园在园幼儿占比为87.6%。\n").encode()
+    (doc,) = clean_page(Page("n", "n.txt", raw))
+    assert doc.title == "教育部:去年全国幼儿园数量达到29.1万所"
+    assert doc.reporting_year == 2021
+
+
 @pytest.mark.parametrize("title,text,expected", REPORTING_YEAR_CASES, ids=[c[0][:8] + c[1][:8] for c in REPORTING_YEAR_CASES])
 def test_reporting_year(title: str, text: str, expected: int | None) -> None:
     from pipeline.stages.clean.articles import reporting_year

@@ -159,9 +159,14 @@ def _body_len(segment: str, title: str) -> int:
     return len(regex.sub(r"\s+", "", segment.replace(title, "")))
 
 
+#: A news headline led by its speaker: 教育部:去年全国幼儿园数量达到29.1万所.
+_SPEAKER_HEADLINE = regex.compile(r"^[^\s\d:：,，。|｜]{2,10}[:：](?P<rest>[^:：|｜]{6,})$")
+
+
 def _page_title(text: str) -> str:
     for _s, _e, line in _lines(text)[:3]:
-        if is_title_like(line):
+        headline = _SPEAKER_HEADLINE.match(line)
+        if is_title_like(line) or (headline is not None and is_title_like(headline.group("rest"))):
             return line
     return ""
 
