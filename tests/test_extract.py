@@ -924,3 +924,12 @@ def test_a_line_about_one_stage_gives_its_sentences_their_stage() -> None:
     assert stages[21.0] == stages[25864.0] == stages[-412.0] == stages[3980.0] == "primary"
     # a line that lists several stages gives none to its sentence without one
     assert stages[13682.0] == "preschool" and stages[98354.0] is None
+
+
+def test_relative_years_resolve_against_the_reporting_year_when_no_year_opens_the_text() -> None:
+    """Codebook step 3: 上年 is the year before the document's reporting year (here named by the title)."""
+    text = "全县义务教育阶段56人以上大班额由上年的37个减少至9个"
+    sent = Sentence("t#0:0", "t#0", "t", 0, text, 0, len(text), 0, len(text), None)
+    got = {c.quantity.value: (c.year, c.year_basis)
+           for c in sentence_candidates(sent, doc_facts(text, "某县教育体育局2021年工作总结", None)) if c.indicator}
+    assert got[37.0] == (2020, "relative")

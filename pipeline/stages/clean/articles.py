@@ -163,11 +163,18 @@ def _body_len(segment: str, title: str) -> int:
 _SPEAKER_HEADLINE = regex.compile(r"^[^\s\d:：,，。|｜]{2,10}[:：](?P<rest>[^:：|｜]{6,})$")
 
 
+#: A news headline of two phrases: 去年全国在园幼儿减少11万余人,多年来首次出现下降.
+_TWO_PHRASE_HEADLINE = regex.compile(r"^[^。；;！!？?：:,，\s]{4,24}[,，][^。；;！!？?：:,，\s]{4,16}$")
+
+
 def _page_title(text: str) -> str:
-    for _s, _e, line in _lines(text)[:3]:
+    lines = _lines(text)[:3]
+    for _s, _e, line in lines:
         headline = _SPEAKER_HEADLINE.match(line)
         if is_title_like(line) or (headline is not None and is_title_like(headline.group("rest"))):
             return line
+    if lines and _TWO_PHRASE_HEADLINE.match(lines[0][2]):
+        return lines[0][2]  # only the page's first line, when no line is title-like
     return ""
 
 
@@ -218,7 +225,7 @@ _PERIOD_SPAN = regex.compile(
 #: 2021年,…; 截止2013年3月,全州共有…) or names a report of that year (发布《2021年河北省教育事业发展统计公报》,
 #: 公布2019年…统计公报, 通报2021年全国教育事业发展总体情况).
 _OPENING_DATED = regex.compile(
-    r"^\s*(?:【[^】]{1,12}】\s*)?(?:(?:截至|截止|到)\s*)?((?:19|20)\d{2})\s*年度?(?:底|末|\s*\d{1,2}\s*月(?:底|末)?)?"
+    r"^\s*(?:【[^】]{1,12}】\s*)?(?:(?:截至|截止)\s*)?((?:19|20)\d{2})\s*年度?(?:底|末|\s*\d{1,2}\s*月(?:底|末)?)?"
     r"\s*[^\p{Han}\d\s]{0,6}[,，、]")
 _NAMES_REPORT = regex.compile(
     r"((?:19|20)\d{2})\s*年度?[^。；;,，\n]{0,30}(?:统计公报|统计公告|工作总结|工作报告|自查报告|决算|年鉴)"
@@ -234,6 +241,16 @@ _TITLE_RELATIVE = regex.compile(r"去年|上年|今年")
 _DATELINE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{1,2}-\d{1,2})")
 
 
+def news_dateline_year(title: str, text: str) -> int | None:
+    """The publication year of a news item whose headline dates itself relatively (去年全国在园幼儿
+    减少…; 今年…): the dateline's year near the top, the base of the item's 今年/去年; else None."""
+    if _TITLE_RELATIVE.search(title) is None or _PERIOD_YEAR.search(title):
+        return None
+    lines = [line for _s, _e, line in _lines(text) if line != title.strip()][:OPENING_LINES]
+    dated = next((m for line in lines if (m := _DATELINE.search(line))), None)
+    return int(dated.group(1)) if dated is not None else None
+
+
 def names_span(title: str) -> bool:
     """Whether a title names a period of several years or a masked year (2020~2021学年初…, 20xx年…)."""
     return _PERIOD_SPAN.search(title) is not None
@@ -245,11 +262,10 @@ def reporting_year(title: str, text: str) -> int | None:
     or a masked year gives None, as does a page with no such line; publication timestamps never count."""
     lines = [line for _s, _e, line in _lines(text) if line != title.strip()][:OPENING_LINES + 3]
     relative = _TITLE_RELATIVE.search(title)
-    if relative is not None and not _PERIOD_YEAR.search(title):
+    published = news_dateline_year(title, text)
+    if published is not None and relative is not None:
         # 教育部:去年全国幼儿园数量达到29.1万所 over a 2022年05月18日 dateline: 2021
-        dated = next((m for line in lines[:OPENING_LINES] if (m := _DATELINE.search(line))), None)
-        if dated is not None:
-            return int(dated.group(1)) + (-1 if relative.group() in ("去年", "上年") else 0)
+        return published + (-1 if relative.group() in ("去年", "上年") else 0)
     opening = next((line for line in lines if not PUBLICATION_LINE.match(line.strip())), None)
     for line in (title, *lines):
         if PUBLICATION_LINE.match(line.strip()):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import regex
 
 from pipeline.ruleset.cues import cue_candidates, find_stage_words, first_cue, remembered
-from pipeline.stages.clean.articles import names_span, reporting_year
+from pipeline.stages.clean.articles import names_span, news_dateline_year, reporting_year
 from pipeline.stages.extract.frames import SEPARATOR, Clause, enumerated, year_subjects
 
 # A section heading: a line (or the tail of a line after 。) 一、… / 第二部分 …
@@ -162,8 +162,12 @@ class DocFacts:
 def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     """Section headings of a document, its year and whether it is a forward plan. A document whose
     title names a span (2020~2021学年初…统计基本情况) has no year to resolve 今年/当年 against."""
+    reporting = reporting_year(title, text)
     if names_span(title):
         year = None
+    elif year is None:
+        # 今年/上年 resolve against a news item's publication year, else the reporting year
+        year = news_dateline_year(title, text) or reporting
     headings = [(m.start(), m.group(0).strip()) for m in _HEADING.finditer(text)]
     # for the year only, sub-headings ((一)2023年主要成绩) count too: they date their section
     ranked = sorted(headings + [(m.start(), m.group(0).strip()) for m in _SUB_HEADING.finditer(text)])
@@ -172,7 +176,7 @@ def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     plan = bool(first_cue("plan_document", "heading", opening)) and not (
         first_cue("report_heading", "heading", title or "") and not first_cue("plan_heading", "heading", title or ""))
     ends = [m.end() for m in _PERIOD_END.finditer(text)]
-    return DocFacts(year=year, reporting_year=reporting_year(title, text), opening=opening, plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years,
+    return DocFacts(year=year, reporting_year=reporting, opening=opening, plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years,
                     dated_at=[start for start, _ in ranked])
 
 
