@@ -9,7 +9,8 @@ Steps, in order (each keeps the alignment of :class:`~pipeline.text.aligned.Alig
    full-width → half-width digits, letters, % and punctuation inside numbers;
 4. chrome and spam lines (rules/boilerplate.yaml, :mod:`pipeline.stages.clean.boilerplate`), then line
    indentation and blank lines, and tables flattened to one cell a line put back into rows
-   (:mod:`pipeline.stages.clean.flattables`);
+   (:mod:`pipeline.stages.clean.flattables`), and hard-wrapped paragraphs of PDF text joined
+   (:mod:`pipeline.stages.clean.linewrap`);
 5. split into articles (:mod:`pipeline.stages.clean.articles`), each a :class:`~pipeline.records.Document`
    (the items of a news list page are found before step 4, which drops their 发布时间 lines).
 
@@ -34,6 +35,7 @@ from pipeline.stages.clean.boilerplate import iter_lines, keep_mask, strip_boile
 from pipeline.stages.clean.encoding import CleanError, decode_page_counted, t2s_converter
 from pipeline.stages.clean.flattables import rejoin_flat_tables
 from pipeline.stages.clean.htmltext import html_title, html_to_text, looks_like_html
+from pipeline.stages.clean.linewrap import unwrap_lines
 from pipeline.stages.clean.regions import locate_document
 from pipeline.text.aligned import AlignedText
 
@@ -244,7 +246,7 @@ def clean_page(page: Page) -> list[Document]:
     heads = [(int(at.raw[h.start]), h) for h in news_item_heads(at.text)]  # before 发布时间 lines go
     at, dropped = strip_boilerplate(at, counters)
     events["boilerplate_lines"] = dropped
-    at = rejoin_flat_tables(tidy_lines(at))
+    at = unwrap_lines(rejoin_flat_tables(tidy_lines(at)))
     spans = split_articles(at.text, _heads_in(at, heads))
     docs: list[Document] = []
     starts = [0] + [int(at.raw[s.start]) if s.start < len(at) else len(raw_text) for s in spans[1:]]
