@@ -495,6 +495,22 @@ def test_shared_value_of_one_indicator_at_several_stages(text: str, monkeypatch:
         ("enroll.rate", "junior", 100.0), ("enroll.rate", "primary", 100.0)]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("全县有公办职业中专、教师进修学校和特殊教育学校各1所", [(1.0, "special"), (1.0, "vocational"), (1.0, None)]),
+    ("全县有普通高中、中等职业学校各3所", [(3.0, "senior"), (3.0, "vocational")]),
+])
+def test_each_counts_every_item_before_it(text: str, expected: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    """各 shares its count among the items listed before it, each at its own stage (none if it has none)."""
+    import pipeline.stages.extract.extract as extract
+
+    monkeypatch.setattr(extract, "_on_topic", lambda doc: (True, "test"))
+    doc = _doc(text, year=None)
+    sent = Sentence("d#0:0", "d#0", "d", 0, text, 0, len(text), 0, len(text), None)
+    _mentions, inds = extract_document(doc, [sent])
+    key = lambda r: (r[0], r[1] or "")  # noqa: E731
+    assert sorted(((i.value, i.stage) for i in inds if i.indicator == "schools.count"), key=key) == sorted(expected, key=key)
+
+
 YEAR_CASES = [
     # 2018年的326个: the year belongs to that number only
     ("全县大班额由2018年的326个减少到58个", None, [2018, None]),

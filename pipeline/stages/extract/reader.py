@@ -13,6 +13,7 @@ from pipeline.ruleset.cues import first_cue
 from pipeline.ruleset.triggers import Hit, TriggerRule, find_hits, rule_by_id
 from pipeline.stages.extract.attributes import (
     DocFacts,
+    stage_in,
     stage_run,
 )
 from pipeline.stages.extract.candidate import CONTEXT, Candidate
@@ -28,7 +29,7 @@ _RESPECTIVELY_BEFORE = regex.compile(r"分别(?:为|是|有|达到?)")
 CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "clause": 0.65, "inherited": 0.6,
               "lead": 0.6}
 _LIST_BOUND = regex.compile(r"(?:以上|以下)")
-_SHARED = regex.compile(r"(?:均|都|皆)(?:达到?|为|是|保持在?|在|接近)?\s*$")
+_SHARED = regex.compile(r"(?:均|都|皆|各有?)(?:达到?|为|是|保持在?|在|接近)?\s*$")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
 _FRAME_LINK = regex.compile(r"^\s*[^，,。；;\d]{0,4}?(?:到|至)了?\s*$")
@@ -238,6 +239,8 @@ class _SentenceReader:
             shared = subject_hits(text, hits, lo, q.start, unit, slot.change, by_stage=True)
             if len(shared) == 1 or not shared:
                 shared = _stage_subjects(text, shared[0][0] if shared else hit, lo, q.start)
+            if len(shared) < 2 and _EACH.search(slot.seg_left):
+                shared = _each_items(text, hit, lo, q.start)
             if len(shared) >= 2:
                 hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
                 slot.subjects_at = shared[0][0].start
@@ -373,12 +376,30 @@ def sentence_candidates(sent: Sentence, facts: DocFacts, earlier: list[Candidate
 def _stage_subjects(text: str, hit: Hit | None, lo: int, hi: int) -> list[tuple[Hit, str | None]]:
     """小学、初中入学率均达到100%: one trigger after a run of different stages stands for each of
     them; empty otherwise."""
-    if hit is None or hit.rule.stage or not lo <= hit.start < hi:
-        return []
+    if hit is None or hit.rule.stage or not lo <= hit.start < hi + 2:
+        return []  # the trigger is before the number, or is the number's counter (各1所)
     run = stage_run(text[lo:hit.start])
     if len(run) >= 2 and None not in run and len(set(run)) == len(run):
         return [(hit, st) for st in run]
     return []
+
+
+_EACH = regex.compile(r"各有?\s*$")
+#: Where the list of things counted by 各 starts: the clause's start or its verb of having.
+_EACH_LIST_START = regex.compile(r"(?:^|[,，;；:：。]|(?:共有|现有|拥有|设有|有))(?=[^,，;；:：。]*$)")
+
+
+def _each_items(text: str, hit: Hit | None, lo: int, hi: int) -> list[tuple[Hit, str | None]]:
+    """公办职业中专、教师进修学校和特殊教育学校各1所: one count for each item of the list before 各,
+    at the item's own stage (none for a school type without one); empty unless two or more items."""
+    if hit is None or hit.rule.stage:
+        return []
+    end = text.rindex("各", lo, hi)
+    m = _EACH_LIST_START.search(text, lo, end)
+    items = [w for w in regex.split(r"[、和及与]", text[m.end() if m else lo:end]) if w.strip()]
+    if not 2 <= len(items) <= 8:
+        return []
+    return [(hit, stage_in(w)[1]) for w in items]
 
 
 def _mirrored(before: list[Candidate], members: list[int], values: list[int], qs: list[Quantity],
