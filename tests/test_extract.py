@@ -122,6 +122,11 @@ CASES = [
      [("funding.expenditure", 82164000.0, "元", "junior", "level", False),
       ("funding.expenditure", 3102000.0, "元", "junior", "change", False)]),
     ("(二)卫生健康支出(类)920.10万元,主要用于医疗支出", []),
+    # schools rated or a facility of schools, graduates and leavers: no count of schools or students
+    ("新评定市一级园3所、二级园9所", []),
+    ("改扩建学校食堂9所", []),
+    ("建成国家级重点中等职业学校9所", []),
+    ("普通高中招生6 935人,毕业6 207人", [("students.admitted", 6935.0, "人", "senior", "level", False)]),
     ("全局本年度项目支出3,210.50万元,主要用于中小学校舍维修",
      [("funding.expenditure", 32105000.0, "元", None, "level", False)]),
     # task completion rates, closed schools, schools with a problem, missing posts: no records
