@@ -102,11 +102,19 @@ def _bare(q: Quantity) -> bool:
     return q.unit is None and q.value is not None and _plain(q)
 
 
+#: Between the two figures of a pair of periods: 上年3015.48,本年3342.16元.
+_PERIOD_PAIR = regex.compile(r"\s*[,，、]\s*(?:本年|今年|当年|本期)(?:为|是|达到?)?\s*")
+
+
 def _lists(text: str, qs: list[Quantity]) -> None:
     """分别为A、B、C: a bare item borrows its neighbour's unit (15、17周岁; 2546.78万元、2763.06万)."""
     for i in range(len(qs) - 2, -1, -1):  # A、B单位: right to left so chains pass the unit on
         a, b = qs[i], qs[i + 1]
         if _bare(a) and b.unit and b.start == a.end + 1 and text[a.end] in LIST_SEPS and _plain(b):
+            _borrow(a, b, "unit_from_list", with_scale=a.scale == 1)
+    for i in range(len(qs) - 2, -1, -1):  # 上年3015.48,本年3342.16元: a pair of periods shares the unit
+        a, b = qs[i], qs[i + 1]
+        if _bare(a) and "." in a.text and b.unit and _plain(b) and _PERIOD_PAIR.fullmatch(text, a.outer_end, b.outer_start):
             _borrow(a, b, "unit_from_list", with_scale=a.scale == 1)
     for i in range(1, len(qs)):  # A单位、B: left to right
         a, b = qs[i - 1], qs[i]
