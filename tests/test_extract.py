@@ -122,6 +122,11 @@ CASES = [
      [("funding.expenditure", 82164000.0, "元", "junior", "level", False),
       ("funding.expenditure", 3102000.0, "元", "junior", "change", False)]),
     ("(二)卫生健康支出(类)920.10万元,主要用于医疗支出", []),
+    # 与…相比 compares like 比; 增幅为 is the change's rate, not schools acted on (为…所)
+    ("全国共有幼儿园29.1万所,与2011年相比增加12.4万所,增幅为74.3%。",
+     [("schools.count", 291000.0, "所", "preschool", "level", False),
+      ("schools.count", 124000.0, "所", "preschool", "change", False),
+      ("schools.count", 74.3, "%", "preschool", "change", False)]),
     # schools rated or a facility of schools, graduates and leavers: no count of schools or students
     ("新评定市一级园3所、二级园9所", []),
     ("改扩建学校食堂9所", []),
