@@ -127,6 +127,13 @@ CASES = [
      [("schools.count", 291000.0, "所", "preschool", "level", False),
       ("schools.count", 124000.0, "所", "preschool", "change", False),
       ("schools.count", 74.3, "%", "preschool", "change", False)]),
+    # the share of inclusive kindergartens, also in the clause after their count; 总数为/分别为 are no 为 of schools acted on
+    ("普惠性幼儿园在全国幼儿园中的占比达82.50%", [("schools.inclusive_rate", 82.5, "%", "preschool", "level", False)]),
+    ("全国普惠性幼儿园共24.2万所,占全部幼儿园的83.2%。",
+     [("schools.count", 242000.0, "所", "preschool", "level", False),
+      ("schools.inclusive_rate", 83.2, "%", "preschool", "level", False)]),
+    ("民办幼儿园120所,占全部幼儿园的30%。", [("schools.count", 120.0, "所", "preschool", "level", False)]),
+    ("全国幼儿园总数为29.31万所", [("schools.count", 293100.0, "所", "preschool", "level", False)]),
     # schools rated or a facility of schools, graduates and leavers: no count of schools or students
     ("新评定市一级园3所、二级园9所", []),
     ("改扩建学校食堂9所", []),
