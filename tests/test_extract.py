@@ -134,6 +134,10 @@ CASES = [
       ("schools.inclusive_rate", 83.2, "%", "preschool", "level", False)]),
     ("民办幼儿园120所,占全部幼儿园的30%。", [("schools.count", 120.0, "所", "preschool", "level", False)]),
     ("全国幼儿园总数为29.31万所", [("schools.count", 293100.0, "所", "preschool", "level", False)]),
+    # a qualification share a few words after its 学历; 园长 are kindergarten heads
+    ("全国专科及以上学历的园长和专任教师占比为87.9%,较2011年提高24.6个百分点。",
+     [("teachers.qualified_rate", 87.9, "%", "preschool", "level", False),
+      ("teachers.qualified_rate", 24.6, "百分点", "preschool", "change", False)]),
     # schools rated or a facility of schools, graduates and leavers: no count of schools or students
     ("新评定市一级园3所、二级园9所", []),
     ("改扩建学校食堂9所", []),
