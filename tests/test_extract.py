@@ -138,6 +138,9 @@ CASES = [
     ("全国专科及以上学历的园长和专任教师占比为87.9%,较2011年提高24.6个百分点。",
      [("teachers.qualified_rate", 87.9, "%", "preschool", "level", False),
       ("teachers.qualified_rate", 24.6, "百分点", "preschool", "change", False)]),
+    # 人员 after 教职工 is the same people, not another group
+    ("全系统在册教职工人员3826人", [("teachers.staff", 3826.0, "人", None, "level", False)]),
+    ("全系统行政人员12人", []),
     # schools rated or a facility of schools, graduates and leavers: no count of schools or students
     ("新评定市一级园3所、二级园9所", []),
     ("改扩建学校食堂9所", []),
