@@ -45,7 +45,8 @@ _AFTER_NOUN = regex.compile(r"(?:学校)?(?:有|共有|为)?\s*")
 _PURPOSE = regex.compile(r"[，,]?\s*(?:主要|全部|专项)?(?:用于|实施了?|进行|建设|新建|改扩建|改建|扩建|支持|购置|启动|加快|推进)"
                          r"[^。；;，,]*")
 _ATTACHED = regex.compile(r"\s*年?(?:底|末)?的")  # 2018年的326个: a year that belongs to one number
-_OWN_YEAR = regex.compile(r"\s*年?(?:底|末)?的?\s*$")  # 较2018年的83.2%: the year of the very next number
+# 较2018年的83.2%, 较2018年预算数681.6万元: the year of the very next number (no verb between them)
+_OWN_YEAR = regex.compile(r"\s*年?(?:底|末|初)?的?(?:(?![增减提降升多少达为是占下])\p{Han}){0,7}\s*$")
 _DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
 _OPENER = regex.compile(r"^[^，,；;。]{1,12}[，,]")
 EXAMPLES = regex.compile(r"(?<![中高初同平均])等(?![级职专])")  # 城北幼儿园等学校6所: schools named as examples
