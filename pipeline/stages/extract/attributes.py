@@ -46,7 +46,7 @@ _PURPOSE = regex.compile(r"[，,]?\s*(?:主要|全部|专项)?(?:用于|实施�
                          r"[^。；;，,]*")
 _ATTACHED = regex.compile(r"\s*年?(?:底|末)?的")  # 2018年的326个: a year that belongs to one number
 # 较2018年的83.2%, 较2018年预算数681.6万元: the year of the very next number (no verb between them)
-_OWN_YEAR = regex.compile(r"\s*年?(?:底|末|初)?的?(?:(?![增减提降升多少达为是占下])\p{Han}){0,7}\s*$")
+_OWN_YEAR = regex.compile(r"\s*年?(?:底|末|初)?的?(?:(?![增减提降升多少达为是占下进回涨跌缩扩翻超高低比相])\p{Han}){0,7}\s*$")
 _DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
 _OPENER = regex.compile(r"^[^，,；;。]{1,12}[，,]")
 EXAMPLES = regex.compile(r"(?<![中高初同平均])等(?![级职专])")  # 城北幼儿园等学校6所: schools named as examples
