@@ -18,7 +18,7 @@ UNITS_FILE = "quantity_units.tsv"
 WORDS_FILE = "quantity_words.tsv"
 ROLES = frozenset({"age", "year", "date", "document_number", "duration"})
 WORD_ROLES = frozenset({"prefix_hedge", "suffix_hedge", "inner_hedge", "threshold_cue", "money_cue",
-                        "person_noun", "frame_verb", "school_noun", "rate_noun"})
+                        "person_noun", "frame_verb", "school_noun", "rate_noun", "class_noun"})
 #: Years a bare 4-digit number (or the head of a glued number) may name.
 YEAR_MIN, YEAR_MAX = 1900, 2099
 GLUED_YEAR_MIN, GLUED_YEAR_MAX = 1990, 2039
@@ -91,6 +91,7 @@ class _Grammar:
     person_after_re: regex.Pattern
     person_before_re: regex.Pattern
     schools_before_re: regex.Pattern
+    classes_before_re: regex.Pattern
     rate_before_re: regex.Pattern
     frame_re: regex.Pattern
     growth_re: regex.Pattern
@@ -211,6 +212,7 @@ def _grammar() -> _Grammar:
         person_after_re=regex.compile(rf"[^\P{{Han}}{GAP_STOP}]{{0,6}}?(?:{person})"),
         person_before_re=regex.compile(rf"(?:{person})(?:人?数)?{COUNT_VERBS}\s*$"),
         schools_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['school_noun']])})数{COUNT_VERBS}\s*$"),
+        classes_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['class_noun']])})(?:数量?)?{COUNT_VERBS}\s*$"),
         rate_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['rate_noun']])})"
                                      r"[均都皆也已]?(?:升至|提高到|提高至|增至|达到|达|为|是|保持在|稳定在|保持)?\s*[(（]?\s*$"),
         growth_re=regex.compile(rf"(?P<verb>{_alt([w for w, _ in words['frame_verb']])})了?\s*"),

@@ -272,6 +272,8 @@ def _implied(text: str, qs: list[Quantity], g: _Grammar) -> None:
             elif whole and q.scale == 1 and g.schools_before_re.search(text, max(0, q.outer_start - 8),
                                                                           q.outer_start):
                 unit = "所"  # a table's 学校数 column: 学前教育学校数 612
+            elif whole and q.scale == 1 and g.classes_before_re.search(text, max(0, q.outer_start - 8), q.outer_start):
+                unit = "个"  # 超大班额为0
         if unit:
             q.unit = unit
             q.flags.append("unit_implied")
