@@ -241,6 +241,35 @@ _TITLE_RELATIVE = regex.compile(r"去年|上年|今年")
 _DATELINE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{1,2}-\d{1,2})")
 
 
+#: A posting line near the top of a page: a full date with a source, author or counter field
+#: (2023-07-02 10:35  来源:县融媒体中心  作者:…; 发布时间:2022-03-02).
+_POSTING_FIELDS = regex.compile(r"来源|作者|发布|编辑|阅读|浏览|点击|记者")
+#: Lines read for the posting date.
+POSTING_LINES = 8
+
+
+#: What makes a page a news item (its 今年 is its publication year), not a report reposted later.
+_NEWS = regex.compile(r"记者|通讯员|融媒体|新闻中心|日报|晚报|电视台|[网日]讯|日电|获悉|据了解|消息")
+#: Characters after the posting line read for the news words.
+NEWS_LEAD_CHARS = 200
+
+
+def publication_year(text: str) -> int | None:
+    """The year a news item was published: the date of its posting line in the first lines of the
+    page (read before boilerplate removal, which drops that line), when the posting line or the
+    start of the text after it reads as news (记者, 通讯员, 获悉, 日电 …); None otherwise (a work
+    summary posted on a 范文 site months later reports on its own year)."""
+    for _s, e, line in _lines(text)[:POSTING_LINES]:
+        m = PUBLICATION_LINE.match(line)
+        dated = m.group("year") if m is not None else None
+        if dated is None and _POSTING_FIELDS.search(line) and len(line) <= 120:
+            found = _DATELINE.search(line)
+            dated = found.group(1) if found is not None else None
+        if dated is not None:
+            return int(dated) if _NEWS.search(line + text[e:e + NEWS_LEAD_CHARS]) else None
+    return None
+
+
 def news_dateline_year(title: str, text: str) -> int | None:
     """The publication year of a news item whose headline dates itself relatively (去年全国在园幼儿
     减少…; 今年…): the dateline's year near the top, the base of the item's 今年/去年; else None."""
