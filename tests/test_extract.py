@@ -784,6 +784,8 @@ GENERAL_CASES = [
      [("funding.investment", 56630000.0, "元", None, "level", False)]),
     # a count that is a share of all students is a subgroup
     ("少数民族学生中,在校学生45874人,占在校学生总数的44.6%", []),
+    ("全县义务教育阶段在校生46210人,占全县在校学生总数的64.3%",
+     [("students.enrolled", 46210.0, "人", "compulsory", "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
