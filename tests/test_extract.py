@@ -141,6 +141,12 @@ CASES = [
     # 人员 after 教职工 is the same people, not another group
     ("全系统在册教职工人员3826人", [("teachers.staff", 3826.0, "人", None, "level", False)]),
     ("全系统行政人员12人", []),
+    # schools visited or lacking something are acted on; staff of the admissions are no students;
+    # 招生控制线 is an exam line, its 上线 count passes it
+    ("调研组共走访学校32所", []),
+    ("全县仍有11所学校未建成标准化网络机房", []),
+    ("县教育局组织32名高三班主任和招生工作人员组成志愿填报指导团", []),
+    ("特殊类型招生控制线上线1035人", [("enroll.exam_passed", 1035.0, "人", "senior", "level", False)]),
     # schools rated or a facility of schools, graduates and leavers: no count of schools or students
     ("新评定市一级园3所、二级园9所", []),
     ("改扩建学校食堂9所", []),
