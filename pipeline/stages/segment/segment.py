@@ -17,6 +17,7 @@ use with the user dictionary rules/userdict.txt so indicator terms (毛入园率
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import re
 import sys
@@ -137,20 +138,24 @@ def domain_words() -> frozenset[str]:
     return frozenset(w for w, _, _ in _read_userdict())
 
 
-def _jieba_module() -> Any:
+def _jieba_name() -> str:
     """jieba_fast (the same algorithm and dictionary in C, ~2.3x faster) when installed, else jieba."""
-    try:
-        import jieba_fast as module
-    except ImportError:  # pragma: no cover - depends on the install
-        import jieba as module
-    return module
+    from importlib.util import find_spec
+
+    return "jieba_fast" if find_spec("jieba_fast") is not None else "jieba"
+
+
+def _jieba_module() -> Any:
+    """The module of :func:`_jieba_name`."""
+    return importlib.import_module(_jieba_name())
 
 
 def tokenizer_backend() -> str:
-    """Names of the jieba implementations in use (part of the segment stage's version)."""
+    """Names of the jieba implementations in use (part of the segment stage's version), read without
+    importing them."""
     from importlib.metadata import version
 
-    return f"rjieba-{version('rjieba')}+{_jieba_module().__name__}"
+    return f"rjieba-{version('rjieba')}+{_jieba_name()}"
 
 
 @cache
@@ -246,7 +251,7 @@ _UNSURE: list[Any] = []
 def _unsure_pattern() -> Any:
     """A pattern finding a character whose cut only jieba itself decides (see ``_UNSURE``)."""
     if not _UNSURE:
-        from jieba_fast.finalseg import emit_P  # the HMM's emission table (no dictionary loading)
+        emit_P = importlib.import_module(f"{_jieba_name()}.finalseg").emit_P  # the HMM's table, no dictionary
 
         known = set().union(*(set(p) for p in emit_P.values()))
         unknown = "".join(chr(c) for c in range(0x4E00, 0x9FD6) if chr(c) not in known)
@@ -258,9 +263,9 @@ def _unsure_pattern() -> Any:
 @cache
 def rust_tokenizer() -> Any:
     """The process's jieba-rs (``rjieba``) tokenizer: jieba's dictionary, the domain words added in order."""
-    import rjieba
+    import rjieba  # its import loads jieba's dictionary into a default tokenizer: that one is used
 
-    tk = rjieba.Jieba()
+    tk = rjieba._DEFAULT_JIEBA if isinstance(getattr(rjieba, "_DEFAULT_JIEBA", None), rjieba.Jieba) else rjieba.Jieba()
     for word, freq, tag in _read_userdict():
         tk.add_word(word, freq, tag)
     return tk
@@ -372,13 +377,60 @@ def _cut(text: str) -> list[str]:
     return words
 
 
+class StoredTokens:
+    """The tokens table of a batch (its columns) and its sentences, for :func:`tokenize` to take a
+    sentence's words from the segment stage's output rather than cut it again (the extract stage
+    run alone, on what ``zhibiao segment`` wrote). Indexed on the first look-up."""
+
+    def __init__(self, sentences: list[Sentence], columns: dict[str, list[Any]]) -> None:
+        self.sentences, self.columns = sentences, columns
+        self._where: dict[str, tuple[int, int, int]] | None = None  # text -> (first token, end, clean start)
+
+    def get(self, text: str) -> list[tuple[str, int, int]] | None:
+        """The tokens of a sentence whose text is ``text`` (offsets into it), None when there is none."""
+        if self._where is None:
+            self._where = {}
+            firsts = [i for i, k in enumerate(self.columns.get("index", [])) if k == 0]
+            by_id = dict(zip((self.columns["sentence_id"][i] for i in firsts), firsts, strict=True))
+            bounds = {first: end for first, end in zip(firsts, [*firsts[1:], len(self.columns["index"])],
+                                                           strict=True)}
+            for sent in self.sentences:
+                first = by_id.get(sent.sentence_id)
+                if first is not None:
+                    self._where.setdefault(sent.text, (first, bounds[first], sent.start))
+        found = self._where.get(text)
+        if found is None:
+            return None
+        first, end, base = found
+        cols = self.columns
+        return [(w, s - base, e - base) for w, s, e in zip(cols["text"][first:end], cols["start"][first:end],
+                                                          cols["end"][first:end], strict=True)]
+
+
+_stored: list[StoredTokens] = []
+
+
+def use_stored_tokens(stored: StoredTokens | None) -> None:
+    """Let :func:`tokenize` take the words of the batch's sentences from ``stored`` (None: stop)."""
+    _stored[:] = [stored] if stored is not None else []
+
+
 def forget_cuts() -> None:
     """Drop the remembered jieba words (the runner calls this when a shard is done)."""
     _recent_cuts.clear()
+    _stored.clear()
 
 
 def tokenize(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
-    """jieba tokens ``(word, start, end)`` of ``text``, white space dropped, offsets shifted by ``offset``."""
+    """jieba tokens ``(word, start, end)`` of ``text``, white space dropped, offsets shifted by ``offset``.
+
+    Words remembered from the segment stage of the same shard, or stored in the batch's tokens
+    table (:func:`use_stored_tokens`), are not cut again.
+    """
+    if _stored and text not in _recent_cuts:
+        found = _stored[0].get(text)
+        if found is not None:
+            return [(w, s + offset, e + offset) for w, s, e in found] if offset else found
     out: list[tuple[str, int, int]] = []
     pos = offset
     for word in _cut(text):
