@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
+from operator import is_
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -208,8 +209,11 @@ MEMO = 8192
 def derived(slot: list, rules: tuple[object, ...], build: Callable[[], T]) -> T:
     """``build()``, kept in ``slot`` (a module-level list) while the loaded rule sets ``rules`` stay
     the same objects; built again when a rule file is reloaded (the loaders' caches cleared)."""
-    if not slot or len(slot[0][0]) != len(rules) or any(a is not b for a, b in zip(slot[0][0], rules, strict=True)):
-        slot[:] = [(rules, build())]
+    if slot:
+        kept, value = slot[0]
+        if len(kept) == len(rules) and all(map(is_, kept, rules)):  # the test in C: called per clause
+            return value
+    slot[:] = [(rules, build())]
     return slot[0][1]
 
 
