@@ -100,8 +100,10 @@ def _sig_writer(rows: list[dict[str, Any]]) -> Callable[[Path], None]:
     return lambda path: pq.write_table(pa.Table.from_pylist(rows, schema=sig_schema), path)
 
 
-def _load(out: Path, stage: str, key: str, name: str) -> list[Any]:
+def _load(out: Path, stage: str, key: str, name: str) -> Any:
     table = pq.read_table(shard_dir(out, stage, key) / f"{name}.parquet")
+    if name == "tokens":  # kept as columns, as the segment stage makes it
+        return table.to_pydict()
     return [from_row(name, row) for row in table.to_pylist()]
 
 
