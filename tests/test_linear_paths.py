@@ -18,7 +18,7 @@ from pipeline.stages.clean.boilerplate import EDU_NUMBER, has_edu_number, strip_
 from pipeline.stages.extract import tablecells
 from pipeline.stages.extract.attributes import doc_facts
 from pipeline.stages.extract.frames import Clause
-from pipeline.stages.extract.governing import BARE_CHANGE, _FILLER, _OWN_RATE, Decided, continues
+from pipeline.stages.extract.governing import _FILLER, _OWN_RATE, BARE_CHANGE, Decided, continues
 from pipeline.stages.extract.reader import sentence_candidates
 from pipeline.text.aligned import AlignedText
 
