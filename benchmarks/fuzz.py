@@ -192,6 +192,8 @@ def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | No
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(inputs):
             findings.inputs += 1
+            if i and i % 5000 == 0:  # a long run shows how far it is (stderr, so the report stays clean)
+                print(f"{i} inputs: {dict(findings.kinds)}", file=sys.stderr, flush=True)
             if i % 2 == 0:
                 data = _page(rng, texts)
                 pages = [Page(f"fuzz{i}", f"fuzz{i}.txt", data)]
