@@ -1,7 +1,8 @@
 """Paths that were quadratic (or worse) in the size of one line or table row, at the sizes that used
 to hang a page until its timeout: the boilerplate's education-number test on a long run of ``1.``,
-table rows of thousands of cells (boilerplate.py, tablecells.py), and the record a number without a
-trigger continues in a sentence of thousands of numbers (governing.continues)."""
+table rows of thousands of cells (boilerplate.py, tablecells.py), the record a number without a
+trigger continues in a sentence of thousands of numbers (governing.continues), and the end of a rate
+that lost its % after a long run of spaces (quantity_neighbours._RATE_END)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from pipeline.stages.extract import tablecells
 from pipeline.stages.extract.attributes import doc_facts
 from pipeline.stages.extract.frames import Clause
 from pipeline.stages.extract.governing import _FILLER, _OWN_RATE, BARE_CHANGE, Decided, continues
+from pipeline.stages.extract.quantities import read_quantities
+from pipeline.stages.extract.quantity_neighbours import _RATE_END
 from pipeline.stages.extract.reader import sentence_candidates
 from pipeline.text.aligned import AlignedText
 
@@ -119,3 +122,16 @@ def test_a_sentence_of_forty_thousand_numbers_without_triggers_is_read_through()
     with page_time_limit(120, "extract"):  # a guard against a hang, not a measurement
         cands = sentence_candidates(sent, doc_facts(text, "", None))
     assert len(cands) == 40000 and not any(c.indicator for c in cands)
+
+
+def test_the_end_of_a_rate_is_found_as_before_and_in_linear_time() -> None:
+    old = regex.compile(r"\s*[)）]?\s*(?:以上|左右)?\s*(?:[,，。;；、]|$)")  # three \s* in a row: cubic
+    rng = random.Random(14)
+    alphabet = list("  \t)）以上左右,，。;；、x\n")
+    for _ in range(20000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        a, b = old.match(s), _RATE_END.match(s)
+        assert (a is None) == (b is None) and (a is None or a.span() == b.span()), s
+    text = "入学率为1" + " " * 100_000 + "人"  # the fuzzer's page: 20,000 spaces took the extract stage 29 s
+    with page_time_limit(120, "extract"):  # a guard against a hang, not a measurement
+        assert [q.text for q in read_quantities(text)] == ["1"]
