@@ -1,6 +1,6 @@
 """In-process fuzzing of the reader and every stage: generated and mutated pages and archives.
 
-    python benchmarks/fuzz.py [--inputs 100000] [--seed 14] [--page-timeout 10]
+    python benchmarks/fuzz.py [--inputs 100000] [--seed 14] [--page-timeout 10] [--repro DIR] [--part K/N]
 
 Half the inputs are pages (random bytes, and seed pages cut, mangled, re-encoded, or given
 pathological lines: long runs of ``1.``, table rows of thousands of cells, long numerals)
@@ -189,8 +189,10 @@ def _check_outputs(findings: Findings, data: bytes, pages: list, page_timeout: f
             findings.add("wrong:number_outside_sentence", f"{r.sentence_id} {r.start}-{r.end} not in {lo}-{hi}", data)
 
 
-def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | None = None) -> Findings:
-    """Feed ``inputs`` generated or mutated inputs through the reader and the stages."""
+def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | None = None,
+         part: int = 0, parts: int = 1) -> Findings:
+    """Feed ``inputs`` generated or mutated inputs through the reader and the stages (with ``parts``
+    > 1, only part ``part`` of them: processes run with parts 0..parts-1 cover the same inputs as one)."""
     from pipeline.limits import PageTimeout, page_time_limit
     from pipeline.records import Page
     from pipeline.run.sources import iter_inputs
@@ -200,7 +202,6 @@ def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | No
     findings = Findings(out=out)
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(inputs):
-            findings.inputs += 1
             if i and i % 5000 == 0:  # a long run shows how far it is (stderr, so the report stays clean)
                 print(f"{i} inputs: {dict(findings.kinds)}", file=sys.stderr, flush=True)
             if i % 2 == 0:
@@ -208,6 +209,10 @@ def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | No
                 pages = [Page(f"fuzz{i}", f"fuzz{i}.txt", data)]
             else:
                 kind, data = _archive(rng, texts)
+            if (i // 2) % parts != part:
+                continue  # another process's input (every input is generated, so the parts share one sequence)
+            findings.inputs += 1
+            if i % 2:
                 path = Path(tmp) / f"fuzz{i}{kind}"
                 path.write_bytes(data)
                 try:
@@ -249,12 +254,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--page-timeout", type=float, default=10.0, help="seconds a page may take in a stage: a hang")
     ap.add_argument("--repro", type=Path, default=None, help="folder for the first inputs of each kind found, written as found")
+    ap.add_argument("--part", default="0/1", help="K/N: run only the K-th of N parts of the inputs (N processes "
+                                                  "with K = 0..N-1 cover the same inputs as one)")
     args = ap.parse_args(argv)
+    part, parts = (int(x) for x in args.part.split("/"))
     from pipeline.run.runner import warm_up
 
     warm_up(freeze=False)
     started = time.monotonic()
-    findings = fuzz(args.inputs, args.seed, args.page_timeout, args.repro)
+    findings = fuzz(args.inputs, args.seed, args.page_timeout, args.repro, part, parts)
     print(report(findings, time.monotonic() - started))
     return 1 if findings.kinds else 0
 
