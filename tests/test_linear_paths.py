@@ -1,20 +1,31 @@
 """Paths that were quadratic (or worse) in the size of one line or table row, at the sizes that used
 to hang a page until its timeout: the boilerplate's education-number test on a long run of ``1.``,
-table rows of thousands of cells (boilerplate.py, tablecells.py), and the mention classifier's
-features of a sentence of thousands of numbers (features.py, nearest.py, mention_model.py)."""
+table rows of thousands of cells (boilerplate.py, tablecells.py), the mention classifier's
+features of a sentence of thousands of numbers (features.py, nearest.py, mention_model.py), the
+record a number without a trigger continues in a sentence of thousands of numbers
+(governing.continues), and the end of a rate that lost its % after a long run of spaces
+(quantity_neighbours._RATE_END)."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import regex
 
 from pipeline.limits import page_time_limit
+from pipeline.records import Sentence
 from pipeline.stages.clean.boilerplate import EDU_NUMBER, has_edu_number, strip_boilerplate
 from pipeline.stages.extract import tablecells
+from pipeline.stages.extract.attributes import doc_facts
+from pipeline.stages.extract.frames import Clause
+from pipeline.stages.extract.governing import _FILLER, _OWN_RATE, BARE_CHANGE, Decided, continues
+from pipeline.stages.extract.quantities import read_quantities
+from pipeline.stages.extract.quantity_neighbours import _RATE_END
+from pipeline.stages.extract.reader import sentence_candidates
 from pipeline.text.aligned import AlignedText
 
 #: The pattern as it was: the same lines hold a match (a test below checks), but a run of ``1.1.1.…``
@@ -212,3 +223,69 @@ def test_a_sentence_of_three_thousand_numbers_is_scored_with_one_index_a_sentenc
     # the copies between the first and the last have the same context: the same features and scores
     assert all(bases[k:k + 5] == bases[5:10] for k in range(5, 2990, 5))
     assert any(probs) and all(probs[k:k + 5] == probs[5:10] for k in range(5, 2990, 5))
+
+
+def _old_continues(before: list[Any], unit: str, change: bool, seg_left: str, cls: list[Clause],
+                   ci: int) -> Any:
+    """governing.continues as it was: a walk back over every earlier number (quadratic in a sentence)."""
+    from pipeline.ruleset.cues import cue_match
+    from pipeline.stages.extract.frames import clause_at
+
+    for c in reversed(before):
+        if c.rule is not None:
+            if change:
+                found = cue_match("change", "before", seg_left)
+                rest = seg_left[:found[1].start()] if found else seg_left
+                bare = len(_FILLER.sub("", rest)) <= BARE_CHANGE
+                return c if bare and clause_at(cls, c.quantity.start) >= ci - 1 else None
+            if c.unit == unit and unit in c.rule.units and not _OWN_RATE.search(seg_left):
+                return c
+            if c.kind == "change" and c.unit != unit:
+                continue
+            return None
+        if c.unit == unit and c.quantity.is_value and c.reason and c.reason.startswith("blocked"):
+            return None
+    return None
+
+
+def test_continues_finds_what_the_walk_back_found() -> None:
+    rng = random.Random(14)
+    units = ["人", "%", "元", "所", None]
+    rules = [None, None, SimpleNamespace(units={"人", "所"}), SimpleNamespace(units={"%"}),
+             SimpleNamespace(units={"%", "元"})]
+    cls = [Clause(0, 10, "x" * 10), Clause(11, 20, "x" * 9), Clause(21, 40, "x" * 19)]
+    for _ in range(400):
+        before: list[Any] = []
+        index = Decided()
+        for k in range(rng.randint(1, 30)):
+            rule = rng.choice(rules)
+            before.append(SimpleNamespace(
+                rule=rule, unit=rng.choice(units), kind=rng.choice(["level", "change", None]) if rule else None,
+                reason=None if rule else rng.choice([None, "blocked:x", "no_trigger"]),
+                quantity=SimpleNamespace(is_value=rng.random() < 0.9, start=rng.randint(0, 39))))
+            index.catch_up(before, k)  # as the reader does: every candidate but the one being decided
+            args = (rng.choice(["人", "%", "元", ""]), rng.random() < 0.3,
+                    rng.choice(["", "较上年增长", "占比", "其中", "较xx年全县提高了"]), cls, rng.randint(0, 2))
+            assert continues(index, *args) is _old_continues(before[:-1], *args)
+
+
+def test_a_sentence_of_forty_thousand_numbers_without_triggers_is_read_through() -> None:
+    # the old walk back took 5 s for 4,000 numbers, about 8 minutes for these (quadratic)
+    text = "数据" + "，".join(f"{i}所" for i in range(40000)) + "。"
+    sent = Sentence("t#0:0", "t#0", "t", 0, text, 0, len(text), 0, len(text), None)
+    with page_time_limit(120, "extract"):  # a guard against a hang, not a measurement
+        cands = sentence_candidates(sent, doc_facts(text, "", None))
+    assert len(cands) == 40000 and not any(c.indicator for c in cands)
+
+
+def test_the_end_of_a_rate_is_found_as_before_and_in_linear_time() -> None:
+    old = regex.compile(r"\s*[)）]?\s*(?:以上|左右)?\s*(?:[,，。;；、]|$)")  # three \s* in a row: cubic
+    rng = random.Random(14)
+    alphabet = list("  \t)）以上左右,，。;；、x\n")
+    for _ in range(20000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        a, b = old.match(s), _RATE_END.match(s)
+        assert (a is None) == (b is None) and (a is None or a.span() == b.span()), s
+    text = "入学率为1" + " " * 100_000 + "人"  # the fuzzer's page: 20,000 spaces took the extract stage 29 s
+    with page_time_limit(120, "extract"):  # a guard against a hang, not a measurement
+        assert [q.text for q in read_quantities(text)] == ["1"]

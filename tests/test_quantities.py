@@ -439,3 +439,23 @@ def test_a_bad_rule_row_names_file_and_line(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(RuleError, match=r"quantity_units\.tsv:3: role 'weight'"):
         read_quantities("共3人")
     monkeypatch.delenv("ZHIBIAO_RULES")
+
+
+@pytest.mark.parametrize("text", ["共有学生" + "一二三四五六七八九" * 2000 + "人", "共有学生" + "三万二千七百零五" * 2000 + "人",
+                                  "投入九千九百九十九万" + "亿" * 20000 + "元", "覆盖率达到百分之" + "九" * 20000,
+                                  "上千万人"])
+def test_a_numeral_inside_a_longer_run_is_read_whole_or_not_at_all(text: str) -> None:
+    # the tail of the run was read (三万二千七百零五… as 54092705 people, 上千万人 as 10,000 people)
+    assert read_quantities(text) == []
+
+
+def test_big_chinese_numerals_are_not_multiplied_out() -> None:
+    from pipeline.limits import page_time_limit
+    from pipeline.text.numerals import parse_chinese
+
+    with page_time_limit(120, "numerals"):  # a guard against a hang: 10^5 亿 took 30 s, these about 5 min
+        assert parse_chinese("九千九百九十九万" + "亿" * 300_000) is None
+    assert parse_chinese("一" * 5000) is None  # raised ValueError (an integer past Python's 4300 digits)
+    assert parse_chinese("一" + "亿" * 40) is None
+    assert (parse_chinese("三万二千七百零五"), parse_chinese("一亿亿"), parse_chinese("二〇一八")) == (32705, 10**16, 2018)
+    assert parse_chinese("一千五百零七点三") == Decimal("1507.3")

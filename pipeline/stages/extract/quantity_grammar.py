@@ -166,7 +166,7 @@ def _grammar() -> _Grammar:
         rf"(?P<m>(?<![A-Za-z])(?={D}{{0,8}}{MASKCH})(?:(?=[0-9０-９xXｘＸ×_＿.．]{{0,16}}{D})|(?={MASKCH}{{1,8}}\s?(?:{unit_re})))"
         rf"[0-9０-９xXｘＸ×_＿]{{1,16}}(?:[.．][0-9０-９xXｘＸ×_＿]{{1,8}})?(?![A-Za-z])(?P<m_u>{unit_re})?)",
         rf"(?P<o>第\s*(?P<o_n>{NUM}|{CN_NUM})(?:{SP}(?P<o_u>{unit_re}))?)",
-        rf"(?P<p>百分之(?P<p_n>{NUM}|{CN_NUM}|百))",
+        rf"(?P<p>百分之(?P<p_n>{NUM}|{CN_NUM}(?!{CN_BODY})|百))",
         rf"(?P<lp>(?<![为為到达達在占是])[(（](?:[0-9]{{1,2}}|{SMALL_CN}{{1,3}})[)）])",
         r"(?P<lc>[①-⑳])",
         rf"(?P<fn>[\[［]{D}{{1,2}}[\]］])",  # a footnote marker: 入学率[2]99.1%
@@ -179,7 +179,8 @@ def _grammar() -> _Grammar:
         rf"(?:{LOST_POINT}|(?P<a_num>{spaced}|{NUM}))(?:{SP}(?P<a_h1>{inner}))?"
         rf"(?:{SP}(?P<a_sc>{scales}))?(?:{SP}(?P<a_h2>{inner}))?(?:{SP}(?P<a_u>{unit_re}))?)",
         # a Chinese numeral only before a scale, a hedge or a counter, or ending in 万/亿 (两万)
-        rf"(?P<c>(?P<c_n>{CN_NUM}|[百千万萬](?=(?:{inner})?[人名]))"
+        # (not inside a longer run of numeral characters, unless after an Arabic number's scale: 1万二千人)
+        rf"(?P<c>(?:(?<!{CN_BODY})|(?<=[0-9０-９][万萬亿億]))(?P<c_n>{CN_NUM}|[百千万萬](?=(?:{inner})?[人名]))"
         rf"(?:(?=(?:{inner})?(?:个亿|個億|[万萬亿億])?(?:{inner})?(?:{cn_unit_re}))|(?={inner}|个亿|個億|[万萬亿億])"
         rf"|(?<=[万萬亿億]))"
         rf"(?P<c_h1>{inner})?(?P<c_sc>个亿|個億|[万萬亿億])?"

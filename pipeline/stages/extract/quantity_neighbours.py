@@ -95,7 +95,7 @@ def _borrow(q: Quantity, lender: Quantity, flag: str, with_scale: bool) -> None:
 
 
 #: What may follow a whole number that is a rate which lost its %: the clause's end (入园率为93,).
-_RATE_END = regex.compile(r"\s*[)）]?\s*(?:以上|左右)?\s*(?:[,，。;；、]|$)")
+_RATE_END = regex.compile(r"\s*+[)）]?\s*+(?:以上|左右)?\s*+(?:[,，。;；、]|$)")  # possessive: linear in a run of spaces
 
 
 def _bare(q: Quantity) -> bool:

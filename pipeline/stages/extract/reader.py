@@ -18,7 +18,7 @@ from pipeline.stages.extract.attributes import (
 )
 from pipeline.stages.extract.candidate import CONTEXT, Candidate
 from pipeline.stages.extract.frames import Clause, clause_at, clauses, list_runs, respectively_before
-from pipeline.stages.extract.governing import accepts, blocked, choose, continues, subject_hits
+from pipeline.stages.extract.governing import Decided, accepts, blocked, choose, continues, subject_hits
 from pipeline.stages.extract.quantities import read_quantities
 from pipeline.stages.extract.quantity_grammar import NOT_A_VALUE, Quantity
 from pipeline.stages.extract.resolver import AttributeContext, lead_clause, resolve_attributes
@@ -95,6 +95,9 @@ class _SentenceReader:
         self.text = text = sent.text
         self.qs = read_quantities(text)
         self.out: list[Candidate] = []
+        self.decided = Decided()
+        self.clause_hits: dict[int, list[Hit]] = {}
+        self.times_run: dict[int, int] = {}  # first member of a run -> how many members from it are in 人次
         if not self.qs:  # a sentence without numbers has no candidates: nothing more to read
             self.hits, self.cls, self.values, self.vals, self.runs = [], [], [], [], []
             return
@@ -121,9 +124,10 @@ class _SentenceReader:
         for i, q in enumerate(self.qs):
             ci = clause_at(self.cls, q.start)
             clause = self.cls[ci]
+            if ci not in self.clause_hits:  # once a clause (one list, read only, for all its numbers)
+                self.clause_hits[ci] = [h for h in self.hits if clause.start <= h.start and h.end <= clause.end]
             cand = Candidate(self.sent, q, i, clause.text, text[max(0, q.start - CONTEXT):q.start],
-                             text[q.end:q.end + CONTEXT],
-                             [h for h in self.hits if clause.start <= h.start and h.end <= clause.end])
+                             text[q.end:q.end + CONTEXT], self.clause_hits[ci])
             self.out.append(cand)
             slot = self._slot(cand, ci)
             if slot is not None:
@@ -148,8 +152,7 @@ class _SentenceReader:
         parallel, self.prev_in_clause[ci] = self.prev_in_clause.get(ci), cand
         # the reader gives a bare number its implied unit (unit_implied, unit_from_list, unit_from_frame)
         cand.unit = q.unit
-        before = [self.out[k].unit for k in members[:pos]]
-        if cand.unit == "人" and len(before) >= 2 and all(u == "人次" for u in before):
+        if cand.unit == "人" and pos >= 2 and self._times_before(members, pos):
             cand.unit = "人次"  # 43637人次、43658人次、42982人次、47087人: the scrape lost a 次
         if cand.unit is None:
             cand.reason = "no_unit"
@@ -183,6 +186,14 @@ class _SentenceReader:
             if slot.lead is not None:
                 self.run_align[members[0]] = (slot.lead, slot.lower, len(members))
         return slot
+
+    def _times_before(self, members: list[int], pos: int) -> bool:
+        """Whether every number of the run before position ``pos`` is in 人次 (each member read once)."""
+        ok = self.times_run.get(members[0], 0)
+        while ok < pos and self.out[members[ok]].unit == "人次":
+            ok += 1
+        self.times_run[members[0]] = ok
+        return ok >= pos
 
     def _frame_partner(self, members: list[int], k: int) -> tuple[str, int] | None:
         """(lead, lower) of the aligned list of as many numbers that a list moves from
@@ -301,7 +312,8 @@ class _SentenceReader:
         q, text, out = cand.quantity, self.text, self.out
         hit, how, aligned_stage, shared = self._govern(cand, slot)
         rule = hit.rule if hit else None
-        source = continues(out[:-1], cand.unit or "", slot.change, slot.seg_left, self.cls, slot.ci)
+        self.decided.catch_up(out, len(out) - 1)
+        source = continues(self.decided, cand.unit or "", slot.change, slot.seg_left, self.cls, slot.ci)
         if rule is None and slot.change and slot.in_run:
             # 入学率分别为A、B；完成率分别为C、D，较五年前分别提高了a、b、c、d: a change list
             # mirrors the records before it, in order
