@@ -141,6 +141,10 @@ CASES = [
     # 人员 after 教职工 is the same people, not another group
     ("全系统在册教职工人员3826人", [("teachers.staff", 3826.0, "人", None, "level", False)]),
     ("全系统行政人员12人", []),
+    # a 分别 list takes its subjects from its own clause when the clause names any (公用经费 before it is another clause's)
+    ("严格按照省定标准拨付公用经费,小学、初中生均公用经费分别按每生每年800元、1000元足额拨付",
+     [("funding.per_student", 800.0, "元", "primary", "level", False),
+      ("funding.per_student", 1000.0, "元", "junior", "level", False)]),
     # schools visited or lacking something are acted on; staff of the admissions are no students;
     # 招生控制线 is an exam line, its 上线 count passes it
     ("调研组共走访学校32所", []),

@@ -238,7 +238,13 @@ class _SentenceReader:
         aligned_stage = None
         if slot.list_pos is not None:
             # 巩固率、毛入学率分别达到96.5%和92.1%: one trigger an item, in order
-            subjects = subject_hits(text, hits, slot.lower, len(slot.lead or ""), unit, slot.change)
+            lead_end = len(slot.lead or "")
+            near = max(slot.lower, slot.clause.start)
+            subjects = subject_hits(text, hits, near, lead_end, unit, slot.change)
+            if not subjects and near > slot.lower and not any(
+                    near <= h.start and h.end <= lead_end and accepts(h.rule, unit, slot.change) for h in hits):
+                # subjects named in the clauses before the list's (入学率、巩固率,分别为…)
+                subjects = subject_hits(text, hits, slot.lower, lead_end, unit, slot.change)
             if len(subjects) == slot.list_pos[1]:
                 hit, how = subjects[slot.pos][0], "list"
                 aligned_stage = subjects[slot.pos][1]
