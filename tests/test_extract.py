@@ -552,6 +552,9 @@ YEAR_CASES = [
     ("今年我县学前教育毛入园率为89.5%，较2018年的83.2%提高了6.3个百分点", 2022, [2022, 2018, 2022]),
     ("2019年教育支出5.82亿元,与2018年初预算35872.0493万元相比", None, [2019, 2018]),  # a noun, no verb, between
     ("2020年入学率98%,比2016年提高20.3个百分点", None, [2020, 2020]),
+    # a comparison year a few words after 与 compares, it dates neither change
+    ("2009年全区中职招生29870人,在校生71264人,与“十五”末的2005年相比分别增加了16342人和38917人", None,
+     [2009, 2009, 2009, 2009]),
     # the nearest time word wins: 今年 after 2022年 in the same sentence
     ("2022年投入薄改资金总数1554万元,今年利用薄改资金1108万元", 2023, [2022, 2023]),
     # a value of every year has no single year

@@ -28,7 +28,7 @@ _MASKED_YEAR = regex.compile(r"(?<![\d])(?:20[x×X_＿]{1,2}|[xX×]{2,4}|20)\s*�
 # 自2009年实施特岗计划以来: a year after 自/从 that an event and 以来 follow starts a span
 _SINCE_FROM = regex.compile(r"(?:自|从)\s*$")
 _SINCE_EVENT = regex.compile(r"年?[^，,。；;\d]{0,16}?以来")
-_COMPARE_BEFORE = regex.compile(r"(?:比|较|同比|与|和|对比)\s*$")
+_COMPARE_BEFORE = regex.compile(r"(?:(?:较|与|(?<![例重])比)[^，,。；;\d]{0,8}|同比|和|对比)\s*$")
 _IN_TITLE = regex.compile(r"《[^《》]*$")
 # A period ends at 。！？ or a line break, but not at a line break after ；/， (a list of
 # clauses laid out one a line still shares its 2023年 or 今年).
@@ -349,7 +349,7 @@ def _year_mentions(sentence: str) -> list[YearMention]:
             before = sentence[max(0, m.start() - 4):m.start()]
             if _IN_TITLE.search(sentence[:m.start()]):
                 continue
-            compare = bool(_COMPARE_BEFORE.search(before))
+            compare = bool(_COMPARE_BEFORE.search(sentence, max(0, m.start() - 12), m.start()))
             after = sentence[m.end():m.end() + 8]
             span = bool(first_cue("span", "after", after.lstrip("年") if not masked else after)) or bool(
                 regex.match(r"\s*年?\s*[-—–~～至到]?\s*(?:19|20)\d{2}年", after)) or bool(
