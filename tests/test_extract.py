@@ -990,3 +990,18 @@ def test_relative_years_resolve_against_the_reporting_year_when_no_year_opens_th
     got = {c.quantity.value: (c.year, c.year_basis)
            for c in sentence_candidates(sent, doc_facts(text, "某县教育体育局2021年工作总结", None)) if c.indicator}
     assert got[37.0] == (2020, "relative")
+
+
+def test_a_sentence_naming_the_rate_before_it_continues_that_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """该比例 opens a sentence about the share the sentence before gave (and 该比例 in a clause is no new rate)."""
+    import pipeline.stages.extract.extract as extract
+    from pipeline.stages.segment.segment import segment_document
+
+    monkeypatch.setattr(extract, "_on_topic", lambda doc: (True, "test"))
+    text = ("国家财政性教育经费36512.40亿元,较上年增长7.88%,相当于GDP的4.06%。该比例2012年首度超过4%后,"
+            "已连续七年维持在4%以上。全国财政性教育经费占GDP比例为4.04%,该比例已连续六年保持在4%以上。")
+    doc = _doc(text, year=None)
+    _mentions, inds = extract_document(doc, segment_document(doc)[0])
+    shares = [(i.value, i.year, i.approx) for i in inds if i.indicator == "funding.share"]
+    assert shares == [(4.06, None, False), (4.0, 2012, True), (4.0, None, True), (4.04, None, False),
+                      (4.0, None, True)]

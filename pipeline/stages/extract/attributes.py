@@ -28,7 +28,7 @@ _MASKED_YEAR = regex.compile(r"(?<![\d])(?:20[x×X_＿]{1,2}|[xX×]{2,4}|20)\s*�
 # 自2009年实施特岗计划以来: a year after 自/从 that an event and 以来 follow starts a span
 _SINCE_FROM = regex.compile(r"(?:自|从)\s*$")
 _SINCE_EVENT = regex.compile(r"年?[^，,。；;\d]{0,16}?以来")
-_COMPARE_BEFORE = regex.compile(r"(?:(?:较|与|(?<![例重])比)[^，,。；;\d]{0,8}|同比|和|对比)\s*$")
+_COMPARE_BEFORE = regex.compile(r"(?:(?:较|与|比(?![例重率]))[^，,。；;\d]{0,8}|同比|和|对比)\s*$")
 _IN_TITLE = regex.compile(r"《[^《》]*$")
 # A period ends at 。！？ or a line break, but not at a line break after ；/， (a list of
 # clauses laid out one a line still shares its 2023年 or 今年).

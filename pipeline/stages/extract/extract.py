@@ -33,7 +33,7 @@ from pipeline.stages.extract.attributes import (
 from pipeline.stages.extract.candidate import CLASSIFIER, CONTEXT, EXTRACTOR, Candidate
 from pipeline.stages.extract.mention_model import combine
 from pipeline.stages.extract.reader import sentence_candidates
-from pipeline.stages.extract.resolver import OPENS_BREAKDOWN
+from pipeline.stages.extract.resolver import OPENS_BREAKDOWN, REFERS_BACK
 from pipeline.stages.extract.tablecells import CellReading, table_cells
 from pipeline.text.aligned import map_span
 
@@ -58,7 +58,7 @@ def candidates(doc: Document, sentences: list[Sentence]) -> list[Candidate]:
                        for c in _cell_candidates(sent, r, facts))
             continue
         same_paragraph = previous[0] >= 0 and "\n" not in doc.text[previous[0]:sent.start]
-        opens = same_paragraph and OPENS_BREAKDOWN.match(sent.text) is not None
+        opens = same_paragraph and (OPENS_BREAKDOWN.match(sent.text) or REFERS_BACK.match(sent.text)) is not None
         cands = sentence_candidates(sent, facts, period, previous[1] if opens else None)
         previous = (sent.end, cands)
         period = period + cands

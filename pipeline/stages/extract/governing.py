@@ -23,7 +23,7 @@ from pipeline.stages.extract.quantity_grammar import Quantity
 #: own: at most this many characters besides the change words (较xx年增长, 比上年同期提高).
 BARE_CHANGE = 6
 _FILLER = regex.compile(r"整体|分别|均|都|也")
-_OWN_RATE = regex.compile(r"率|占比|比例|比重")
+_OWN_RATE = regex.compile(r"(?<!该|这一|此|上述)(?:率|占比|比例|比重)")  # 该比例 names the rate before
 _LEADS_IN = regex.compile(r"[分别为是达到共计有约近：:\s]*$")
 #: Codes whose trigger alone does not say who is counted (培训 N人次: teachers or farmers?)
 NEEDS_SUBJECT = frozenset({"teachers.trained"})

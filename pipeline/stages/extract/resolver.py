@@ -30,6 +30,9 @@ from pipeline.stages.extract.frames import Clause
 
 NOTE = regex.compile(r"\s*(?:含|包括|不含)")
 OPENS_BREAKDOWN = regex.compile(r"\s*其中")
+#: A sentence that opens by naming the rate of the sentence before (该比例2012年首度超过4%): its
+#: numbers continue that rate like a 其中 sentence's break down the one before.
+REFERS_BACK = regex.compile(r"\s*(?:该|这一|此|上述)(?:比例|比重|比率|占比)")
 
 
 @dataclass
