@@ -210,11 +210,19 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
 
 # ------------------------------------------------------------ tables laid out one cell a line
 
-#: The label column's header of a table laid out one cell a line (指  标, 项目), alone on its line.
-_COLUMN_HEAD = regex.compile(r"(?m)^[ \t]*(?:指\s*标|项\s*目|类\s*别|指标名称)[ \t]*$")
-#: A column header of such a table: a year with a short word (2020年, 2025年目标) or a word column
-#: (属性, 备注); at most COLUMN_LABEL_MAX characters.
-_COLUMN_LABEL = regex.compile(r"\s*(?:(?:19|20)\d{2}\s*年\S{0,4}|属\s*性|备\s*注|单\s*位)\s*")
+#: The label column's header of a table laid out one cell a line (指  标, 项目, 评估指标), alone on its line.
+_COLUMN_HEAD = regex.compile(
+    r"(?m)^[ \t]*(?:(?:评估|评价|监测|考核|主要)?指\s*标(?:名称|内容)?|项\s*目|类\s*别)[ \t]*$")
+#: A column header of such a table: a year with a short word (2020年, 2025年目标), a standard
+#: (标准值, 评估标准, 目标值) or a word column (属性, 备注); at most COLUMN_LABEL_MAX characters.
+_COLUMN_LABEL = regex.compile(
+    r"\s*(?:(?:19|20)\d{2}\s*年\S{0,4}|(?:评估|评价|达标|基本|合格)?标准值?|目标值|属\s*性|备\s*注|单\s*位)\s*")
+#: A standard's column (标准值, 评估标准): its values are required levels, read as targets.
+_STANDARD_COLUMN = regex.compile(r"\s*(?:(?:评估|评价|达标|基本|合格)?标准值?|目标值)\s*")
+#: The row-number column's header (序号), on the line before the label column's header.
+_NUMBER_HEAD = regex.compile(r"\s*序\s*号\s*")
+#: A row number of such a table (1, 12): a bare integer line right before a row's label.
+_ROW_NUMBER_LINE = regex.compile(r"\s*\d{1,2}\s*")
 COLUMN_LABEL_MAX = 10
 #: A value line (98.6%, 99%以上, ≥90, 11.2年, 12.1年以上) and a word cell of a word column (约束性).
 _VALUE_LINE = regex.compile(r"\s*[≥≤><]?\s*\d[\d,.]*\s*(?:%|‰|年|万?人|所|个|元|万元)?\s*(?:以上|以下|左右)?\s*")
@@ -249,20 +257,26 @@ def _column_tables(lines: list[tuple[int, str]]) -> dict[int, list[CellReading]]
                 and _COLUMN_LABEL.fullmatch(lines[k][1]):
             columns.append(lines[k][1].strip())
             k += 1
+        numbered = k - len(columns) - 2 >= 0 and _NUMBER_HEAD.fullmatch(lines[k - len(columns) - 2][1]) is not None
+        if len(columns) == 1 and _STANDARD_COLUMN.fullmatch(columns[0]):
+            # a standards table (序号 / 评估指标 / 标准值): one column of required levels, read as targets
+            k = _column_rows(lines, k, ["目标值"], out, numbered)
+            continue
         valued = [c for c in columns if _HEADER_YEAR.match(c)]
         if len(valued) < 1 or len(columns) < 2:
             continue
         if len(valued) >= 2 and any(_PLAN_COLUMN.fullmatch(c) for c in columns):
             # a plan's indicator table (属性: 约束性/预期性): the years after the base year are targets
             valued = valued[:1] + [c if "目标" in c else c + "目标" for c in valued[1:]]
-        k = _column_rows(lines, k, valued, out)
+        k = _column_rows(lines, k, valued, out, numbered)
     return out
 
 
 def _column_rows(lines: list[tuple[int, str]], k: int, valued: list[str],
-                 out: dict[int, list[CellReading]]) -> int:
+                 out: dict[int, list[CellReading]], numbered: bool = False) -> int:
     """Read the rows of a one-cell-a-line table from line ``k`` (see :func:`_column_tables`) into
-    ``out``; returns the line after the table."""
+    ``out``; returns the line after the table. ``numbered``: the table has a 序号 column, so a
+    bare integer line right before a label line is a row's number, not a value."""
     labels: list[str] = []
     values: list[tuple[int, str]] = []
 
@@ -288,7 +302,10 @@ def _column_rows(lines: list[tuple[int, str]], k: int, valued: list[str],
         if not text:
             k += 1
             continue
-        if _VALUE_LINE.fullmatch(line):
+        if numbered and _ROW_NUMBER_LINE.fullmatch(line) and k + 1 < len(lines) \
+                and not _VALUE_LINE.fullmatch(lines[k + 1][1]):
+            flush()  # 序号 4 before 公办园生均公用经费…: the row's number
+        elif _VALUE_LINE.fullmatch(line):
             values.append((lines[k][0] + len(line) - len(line.lstrip()), line))
         elif _WORD_CELL.fullmatch(line) or _SECTION_LINE.match(line):
             flush()
