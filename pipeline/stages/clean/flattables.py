@@ -17,12 +17,20 @@ The leading word cells are the header; each later word cell starts a row and the
 value cells after it are its cells. A row with as many cells as the header becomes
 one line of tab-separated cells (:data:`pipeline.stages.clean.htmltext.CELL_SEPARATOR`), so
 :mod:`pipeline.stages.extract.tablecells` reads each number with its row and column labels, as
-for an HTML table. A row with fewer or more cells than the header (a cell lost in
-the scrape) cannot be aligned: its label and one cell of its numbers parted by
-spaces, which stay bare.
+for an HTML table. A row with fewer cells than the header (a cell lost in the scrape) is a row
+of tab-separated cells too: the table reader decides which column each of its cells is in, or
+leaves it unread (:mod:`pipeline.stages.extract.tablegrid`). A row with more cells than the
+header cannot be aligned: its label and one cell of its numbers parted by spaces, which stay bare.
+
+Other sites print a table row a line with bars between the cells, and runs of bars where the
+scrape dropped empty cells (``学前教育 | 国家助学金 | 28.65 | 342 | ||||||``): a run of at least
+MIN_BAR_ROWS such lines of two or more cells, some of them numbers, becomes tab-separated rows
+(:func:`rejoin_bar_rows`); a line of one cell (a title, a note) stays as it is.
 """
 
 from __future__ import annotations
+
+import bisect
 
 import regex
 
@@ -75,8 +83,8 @@ def _row_breaks(run: list[tuple[int, str]]) -> dict[int, str]:
     breaks: dict[int, str] = {}
     whole = 0
     for row in rows:
-        if len(row) == header:
-            whole += row is not rows[0]
+        if len(row) <= header:
+            whole += row is not rows[0] and len(row) == header
             breaks.update((k, CELL_SEPARATOR) for k in row[:-1])
         else:
             # a cell lost in the scrape: which column it was is unknown, so the row's values stay
@@ -87,8 +95,9 @@ def _row_breaks(run: list[tuple[int, str]]) -> dict[int, str]:
 
 
 def rejoin_flat_tables(at: AlignedText) -> AlignedText:
-    """Put tables flattened to one cell a line back into tab-separated rows (see the module doc);
-    every character keeps its raw offset, the column bars are dropped."""
+    """Put tables flattened to one cell a line, or printed a row a line with bars, back into
+    tab-separated rows (see the module doc); every character keeps its raw offset, the bars go."""
+    at = rejoin_bar_rows(at)
     text = at.text
     if "|" not in text:
         return at
@@ -106,3 +115,66 @@ def rejoin_flat_tables(at: AlignedText) -> AlignedText:
         return joins.get(m.start(), m.group())
 
     return at.sub(tails, repl)
+
+
+#: A line of a table printed a row a line: cells parted by bars, maybe runs of bars at the end.
+_BAR = regex.compile(r"[ \t]*\|[ \t]*")
+_BAR_TAIL = regex.compile(r"(?:[ \t]*\|)+[ \t]*$")
+#: A table printed a row a line has at least this many lines of two or more cells.
+MIN_BAR_ROWS = 3
+
+
+def _bar_cells(line: str) -> list[str]:
+    """The cells of a bar-separated line, without the empty cells its tail of bars stands for."""
+    return [c.strip() for c in _BAR.split(_BAR_TAIL.sub("", line).strip().lstrip("|"))]
+
+
+def _bar_rows(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the lines of every run of bar-separated rows that is a table."""
+    spans: list[tuple[int, int]] = []
+    run: list[tuple[int, int, bool]] = []  # (start, end, has a value cell)
+
+    def close() -> None:
+        if len(run) >= MIN_BAR_ROWS and sum(v for _s, _e, v in run) >= 2:
+            spans.extend((s, e) for s, e, _v in run)
+        run.clear()
+
+    at = 0
+    for line in text.split("\n"):
+        cells = _bar_cells(line) if "|" in line else []
+        if sum(bool(c) for c in cells) >= 2:
+            run.append((at, at + len(line), any(_VALUE.fullmatch(c) for c in cells if c)))
+        else:
+            close()
+        at += len(line) + 1
+    close()
+    return spans
+
+
+def rejoin_bar_rows(at: AlignedText) -> AlignedText:
+    """Tables printed a row a line with bars between cells, as tab-separated rows (module doc):
+    each bar between two cells becomes a tab, the bars at a line's end go; offsets stay exact."""
+    if "|" not in at.text:
+        return at
+    spans = _bar_rows(at.text)
+    if not spans:
+        return at
+    starts = {s: e for s, e in spans}
+    line_of = sorted(starts)
+
+    def inside(pos: int) -> int | None:
+        k = bisect.bisect_right(line_of, pos) - 1
+        return line_of[k] if k >= 0 and pos < starts[line_of[k]] else None
+
+    def repl(m: regex.Match) -> str:
+        start = inside(m.start())
+        if start is None:
+            return m.group()
+        end = starts[start]
+        if not at.text[m.end():end].strip(" \t|"):
+            return ""  # the bars at the line's end
+        if not at.text[start:m.start()].strip(" \t|"):
+            return ""  # a bar before the first cell
+        return CELL_SEPARATOR
+
+    return at.sub(regex.compile(r"[ \t]*\|[ \t]*"), repl)

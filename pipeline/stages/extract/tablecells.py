@@ -24,11 +24,21 @@ columns before the row label (序号) are not values. A cell of running text
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import regex
 
 from pipeline.stages.clean.htmltext import CELL_SEPARATOR
+from pipeline.stages.extract.tablegrid import (
+    COUNT_UNITS,
+    DECIMAL,
+    INTEGER,
+    align_row,
+    cell_number,
+    cell_type,
+    compose_header,
+    learn_identities,
+)
 
 #: A unit written once in a header: 学前教育毛入园率(%), 学校数（所）, 经费(万元).
 _HEADER_UNIT = regex.compile(r"\s*[(（]\s*([^()（）\d]{1,4})\s*[)）]\s*$")
@@ -44,7 +54,14 @@ _COUNTED_UNITS = (
     (regex.compile(r"(?:学校|幼儿园|院校|机构|校|园)(?:\s*[(（][^)）]*[)）])?(?:总?数|数量)$"), "所"),
     (regex.compile(r"(?:学生|在校生|在园幼儿|幼儿|招生|毕业生|教职工|教师|人员)(?:总?人?数|数量)$"), "人"),
     (regex.compile(r"班级?(?:总?数|数量)$"), "个"),
+    (regex.compile(r"人次$"), "人次"),
+    (regex.compile(r"人数$"), "人"),
 )
+#: A unit the table declares once for its cells (单位:万元, 单位：人、万元), not 填报单位:某局.
+_DECLARED_UNIT = regex.compile(r"(?<![填制编报])单\s*位\s*[:：]\s*((?:万元|亿元|千元|元|万人|人次|人|所|个|%)"
+                               r"(?:\s*[、,，/]\s*(?:万元|亿元|千元|元|万人|人次|人|所|个|%))*)")
+#: A column of money (资助金额, 财政下达资金, 2023年预算数, 资金来源/中央): the declared unit of money.
+_MONEY_COLUMN = regex.compile(r"金额|资金|经费|支出|预算|拨款|收入|投入|费用|补助|奖励|增减|元")
 #: A value cell is a number with at most this many characters after it (92以上, 1.2万元, 58所).
 PROSE_TAIL = 6
 #: A caption is a short line right above the table.
@@ -63,6 +80,9 @@ class CellReading:
     inserted: int    # characters of header unit inserted right after the cell's number
     number_end: int = 0  # where the cell's number ends in ``cell`` (a value cell)
     prose: bool = False  # a cell of running text (新建幼儿园3所,投入1200万元): read as a sentence of its own
+    #: (phrase, at) of the cell under the other columns it may be in (a row that lost cells,
+    #: :mod:`pipeline.stages.extract.tablegrid`): it is read only if every phrase gives the same record
+    alternatives: tuple[tuple[str, int], ...] = ()
 
 
 def _cells(line: str, line_start: int) -> list[tuple[int, str]]:
@@ -154,6 +174,11 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
         at += len(line) + 1
     out: dict[int, list[CellReading]] = _column_tables(lines) if columns else {}
     for block in _blocks(lines):
+        above = block[0] - 1
+        caption = lines[above][1].strip() if above >= 0 and len(lines[above][1].strip()) <= CAPTION_MAX else ""
+        table_year = _caption_year(caption)
+        if _grid_table(lines, block, caption, table_year, out):
+            continue
         header = _cells(lines[block[0]][1], lines[block[0]][0])
         rows = [_cells(lines[k][1], lines[k][0]) for k in block[1:]]
         width = max(len(r) for r in rows)
@@ -161,13 +186,19 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
         label_col = _label_column(rows)
         if label_col is None:
             continue
-        above = block[0] - 1
-        caption = lines[above][1].strip() if above >= 0 and len(lines[above][1].strip()) <= CAPTION_MAX else ""
-        table_year = _caption_year(caption)
         unit_col = next((j for j, (_s, h) in enumerate(header) if _UNIT_COLUMN.fullmatch(h)), None)
+        grid = _Grid([(h,) for _s, h in header[label_col + 1:]], [r[label_col + 1:] for r in rows if len(r) == width], [], rows) \
+            if unit_col is None and width - label_col > 2 else None
+        previous: list[str] = []
         for k, row in zip(block[1:], rows, strict=True):
             if len(row) <= label_col:
                 continue
+            if grid is not None and len(row) < width and label_col == 0:
+                # a row that lost cells: each cell goes to the column its type and the table's
+                # arithmetic leave it, or stays unread (pipeline/stages/extract/tablegrid.py)
+                previous = grid.read(lines[k][0], row, 1, previous, table_year, out)
+                continue
+            previous = [row[0][1]]
             prose = [_is_prose(cell) for _c0, cell in row]
             labels = [_is_label(cell) for _c0, cell in row]  # once a cell: a row of thousands stays linear
             readings = [CellReading(lines[k][0], c0, cell, cell, 0, 0, prose=True)
@@ -191,21 +222,142 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
 
 
 def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, column: str,
-             table_year: str) -> CellReading | None:
-    """The phrase of one cell: column time words, row label, column label, number and unit."""
+             table_year: str, measure: str = "", column_unit: str = "") -> CellReading | None:
+    """The phrase of one cell: column time words, row label, column label (and the ``measure`` of
+    a column under several header levels), number and unit."""
     start, value = cell
     m = _NUMBER.search(value)
     if m is None or m.start() > 2:  # a cell of words that merely holds a digit is no value
         return None
     col_label, col_unit = _unit(column)
-    unit = row_unit or col_unit or _counted_unit(col_label) or _counted_unit(label)
+    unit = row_unit or col_unit or column_unit or _counted_unit(col_label) or _counted_unit(label)
     dated = _HEADER_YEAR.match(col_label)
-    head = (col_label + label) if dated else (table_year + label + col_label)
+    head = (col_label + label + measure) if dated else (table_year + label + col_label + measure)
     text = f"{head} "
     rest = value[m.end():]
     inserted = unit if unit and not rest.startswith(unit) else ""
     return CellReading(row_start, start, value, text + value[:m.end()] + inserted + rest, len(text), len(inserted),
                        m.end())
+
+
+# ------------------------------------------------------------ header levels and rows that lost cells
+
+_TIME_HEAD = regex.compile(r"\s*(?:19|20)\d{2}\s*年(?:度|春季?|秋季?|上半年|下半年|底|末)?")
+
+
+def _declared_units(texts: list[str]) -> list[str]:
+    """The units a table declares once (单位:人、万元 gives 人 and 万元)."""
+    for t in texts:
+        m = _DECLARED_UNIT.search(t)
+        if m:
+            return [u.strip() for u in regex.split(r"[、,，/]", m.group(1))]
+    return []
+
+
+def _column_unit(path: tuple[str, ...], declared: list[str]) -> str:
+    """The unit of a leaf column: written in a header cell, implied by its counted noun, else the
+    table's declared unit (of money for a money column)."""
+    for part in reversed(path):
+        unit = _unit(part)[1] or _counted_unit(_unit(part)[0])
+        if unit:
+            return unit
+    money = [u for u in declared if u.endswith("元")]
+    if money and _MONEY_COLUMN.search("".join(path)):
+        return money[0]
+    return declared[0] if len(declared) == 1 else ""
+
+
+class _Grid:
+    """The value columns of a table (leaf paths, units, arithmetic) and the reading of its rows."""
+
+    def __init__(self, paths: list[tuple[str, ...]], whole: list[list[tuple[int, str]]],
+                 declared: list[str], data: list[list[tuple[int, str]]]) -> None:
+        self.paths = paths
+        self.units = [_column_unit(p, declared) for p in paths]
+        self.counts = [u in COUNT_UNITS for u in self.units]
+        self.identities = learn_identities([[c for _s, c in r] for r in whole])
+        self.decimals = any(cell_type(c) == DECIMAL for r in data for _s, c in r)
+
+    def read(self, row_start: int, row: list[tuple[int, str]], n_label: int, previous: list[str],
+             table_year: str, out: dict[int, list[CellReading]], aligned: bool = True) -> list[str]:
+        """Read one row (its labels, then its value cells) into ``out``; returns its labels. Label
+        cells a row lacks are the ones of the row above (a 学段 cell spanning rows)."""
+        own = 0  # the row's own label cells (an empty one among them: 合计 | | 11901)
+        while own < len(row) and (cell_type(row[own][1]) is None and _is_label(row[own][1])
+                                  or not row[own][1] and 0 < own < n_label):
+            own += 1
+        if own > n_label or (own < n_label and len(previous) < n_label) or own == 0:
+            return previous
+        labels = previous[:n_label - own] + [c for _s, c in row[:own]]
+        values = row[own:]
+        if not values:
+            return labels
+        if len(values) == len(self.paths):
+            sets: list[set[int]] | None = [{j} for j in range(len(values))]
+        elif aligned and len(values) < len(self.paths):
+            sets = align_row([c for _s, c in values], self.counts, self.identities, self.decimals)
+        else:
+            sets = None
+        if sets is None:
+            return labels
+        label, row_unit = _unit("".join(labels))
+        readings = []
+        for cell, cols in zip(values, sets, strict=True):
+            if not cell_number(cell[1]):
+                continue  # a zero or an empty mark: no record
+            phrases = [r for j in sorted(cols) if (r := self._phrase(row_start, cell, label, row_unit, j, table_year))]
+            if len(phrases) != len(cols):
+                continue
+            first = phrases[0]
+            alts = tuple((r.text, r.at) for r in phrases[1:] if r.text != first.text)
+            readings.append(replace(first, alternatives=alts) if alts else first)
+        if readings:
+            out.setdefault(row_start, []).extend(readings)
+        return labels
+
+    def _phrase(self, row_start: int, cell: tuple[int, str], label: str, row_unit: str, j: int,
+                table_year: str) -> CellReading | None:
+        path = self.paths[j]
+        time = "".join(p for p in path if _TIME_HEAD.match(p))
+        measure = "".join(_unit(p)[0] for p in path if not _TIME_HEAD.match(p))
+        return _reading(row_start, cell, label, row_unit, time, table_year, measure if time else "",
+                        self.units[j]) if time else \
+            _reading(row_start, cell, label, row_unit, measure, table_year, "", self.units[j])
+
+
+def _grid_table(lines: list[tuple[int, str]], block: list[int], caption: str, table_year: str,
+                out: dict[int, list[CellReading]]) -> bool:
+    """Read a table whose header takes several lines (pipeline/stages/extract/tablegrid.py) into
+    ``out``; False (nothing read) when its header is one line or cannot be composed."""
+    rows = [_cells(lines[k][1], lines[k][0]) for k in block]
+    head = 0
+    while head < len(rows) and not any(cell_type(c) in (INTEGER, DECIMAL) for _s, c in rows[head]):
+        head += 1  # a header line has no cell that is a bare number (2024年春 and 2类 are labels)
+    # a line that declares the unit (填报单位:某局 单位:万元) is no header line
+    header_lines = [h for h in ([c for _s, c in r if c] for r in rows[:head])
+                    if not any(_DECLARED_UNIT.search(c) for c in h)]
+    data = rows[head:]
+    if len(header_lines) < 2 or not data:
+        return False
+    n_label = max(next((i for i, (_s, c) in enumerate(r) if not _is_label(c)), len(r)) for r in data)
+    if n_label == 0:
+        return False
+    top = header_lines[0]
+    levels = header_lines[1:] if len(top) == n_label else [top[n_label:]] + header_lines[1:]
+    if not levels[0] or len(levels) < 2:
+        return False
+    paths = compose_header(levels)
+    if paths is None:
+        return False
+    declared = _declared_units([caption] + [lines[k][1] for k in block[:head]])
+    whole = [r[n_label:] for r in data if len(r) == n_label + len(paths)]
+    if any(len(r) > n_label + len(paths) for r in data):
+        return False
+    grid = _Grid(paths, whole, declared, data)
+    previous: list[str] = []
+    for k, row in zip(block[head:], data, strict=True):
+        previous = grid.read(lines[k][0], row, n_label, previous, table_year, out)
+    return True
 
 
 # ------------------------------------------------------------ tables laid out one cell a line
