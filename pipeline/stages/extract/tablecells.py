@@ -242,6 +242,9 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
 
 # ------------------------------------------------------------ header levels and rows that lost cells
 
+#: A row that names a stage alone (义务教育, 普通高中): in a breakdown, one of its items.
+_STAGE_ROW = regex.compile(r"\s*(?:学前教育|幼儿园|义务教育|小学|初中|普通高中|高中|中等职业教育|中职|职业教育|"
+                           r"高等教育|特殊教育)\s*")
 _TIME_HEAD = regex.compile(r"\s*(?:19|20)\d{2}\s*年(?:度|春季?|秋季?|上半年|下半年|底|末)?")
 
 
@@ -277,6 +280,7 @@ class _Grid:
         self.counts = [u in COUNT_UNITS for u in self.units]
         self.identities = learn_identities([[c for _s, c in r] for r in whole])
         self.decimals = any(cell_type(c) == DECIMAL for r in data for _s, c in r)
+        self.main = self.parent = ""  # the last row that is no breakdown, and the one a breakdown is of
 
     def read(self, row_start: int, row: list[tuple[int, str]], n_label: int, previous: list[str],
              table_year: str, out: dict[int, list[CellReading]], aligned: bool = True) -> list[str]:
@@ -300,7 +304,7 @@ class _Grid:
             sets = None
         if sets is None:
             return labels
-        label, row_unit = _unit("".join(labels))
+        label, row_unit = _unit(self._breakdown("".join(labels)))
         readings = []
         for cell, cols in zip(values, sets, strict=True):
             if not cell_number(cell[1]):
@@ -314,6 +318,18 @@ class _Grid:
         if readings:
             out.setdefault(row_start, []).extend(readings)
         return labels
+
+    def _breakdown(self, label: str) -> str:
+        """A row of a breakdown is read with the row it breaks down: 其中:学前教育 under 一般公共预算
+        教育支出 is 一般公共预算教育支出其中学前教育, and so are the stage rows right after it (义务教育)."""
+        sub = _SUB_LABEL.match(label)
+        if sub and self.main:
+            self.parent = self.main
+            return self.parent + "其中" + label[sub.end():]
+        if self.parent and _STAGE_ROW.fullmatch(label):
+            return self.parent + label
+        self.main, self.parent = label, ""
+        return label
 
     def _phrase(self, row_start: int, cell: tuple[int, str], label: str, row_unit: str, j: int,
                 table_year: str) -> CellReading | None:

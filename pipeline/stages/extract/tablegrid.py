@@ -16,7 +16,7 @@ Two things a careful reader does with a table the scrape flattened:
   decimals never counts people or schools; an integer in a column that is not a count is possible
   but unlikely when the table writes its amounts with decimals (each such cell costs one), and a
   zero or an empty mark fits any column. Arithmetic the table's whole rows all obey (生师比 =
-  在校生数 / 专任教师数, 增减 = 本年 − 上年, 幅度 = 增减 / 上年 × 100) rules out an assignment
+  在校生数 / 专任教师数, 增减 = 本年 − 上年, 幅度 = 增减 / 上年 × 100 = (本年 − 上年) / 上年 × 100) rules out an assignment
   that breaks it, and when some assignments verify it, only those stay. Of the rest, those of
   least cost are kept, and each cell gets the set of columns it takes in them: a cell with one
   column is read with it; a cell with several is read only if every one of them gives the same
@@ -149,7 +149,7 @@ class Identity:
     result: int
     a: int
     b: int
-    op: str  # "/", "/%", "+", "-"
+    op: str  # "/", "/%", "+", "-", "g%" (growth: (a - b) / b × 100)
 
     def value(self, x: float, y: float) -> float | None:
         """What the result column should hold for ``x`` in ``a`` and ``y`` in ``b``."""
@@ -159,6 +159,8 @@ class Identity:
             return x - y
         if y == 0:
             return None
+        if self.op == "g%":
+            return (x - y) / y * 100
         return x / y * (100 if self.op == "/%" else 1)
 
 
@@ -183,7 +185,7 @@ def learn_identities(rows: list[list[str]]) -> list[Identity]:
             for b in range(width):
                 if len({res, a, b}) < 3:
                     continue
-                for op in ("/", "/%", "+", "-"):
+                for op in ("/", "/%", "+", "-", "g%"):
                     if op == "+" and b < a:
                         continue
                     ident = Identity(res, a, b, op)
