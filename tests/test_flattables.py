@@ -16,8 +16,8 @@ def test_flat_table_becomes_rows_and_offsets_stay_exact() -> None:
     lines = at.text.split("\n")
     assert lines[1] == "类别\t学校数\t在校生数\t专任教师数"
     assert lines[2] == "学前教育\t612\t117863\t8571"
-    # a row with a cell lost: its numbers are one cell of bare numbers beside its label
-    assert lines[3] == "普通高中\t53 6712"
+    # a row with a cell lost is a row of cells too: the table reader decides their columns
+    assert lines[3] == "普通高中\t53\t6712"
     assert lines[4] == "小学\t318\t352617\t18034"
     for word in ("612", "352617", "备注"):
         i = at.text.index(word)
@@ -30,8 +30,12 @@ def test_flat_table_cells_read_with_headers_and_counted_units() -> None:
     phrases = [r.text for rs in table_cells(text).values() for r in rs]
     assert "2023年学前教育学校数 612所" in phrases
     assert "2023年小学在校生数 352617人" in phrases
-    # the row that lost a cell gives no header to its numbers: they are read as bare text
-    assert [p for p in phrases if "6712" in p] == ["53 6712"]
+    # the row that lost a cell: 53 may be schools or students, 6712 students or teachers, so each
+    # carries the phrase of its other column and gives no record unless both agree
+    lost = {r.cell: r for rs in table_cells(text).values() for r in rs if r.cell in ("53", "6712")}
+    assert lost["53"].text == "2023年普通高中学校数 53所"
+    assert [a for a, _at in lost["53"].alternatives] == ["2023年普通高中在校生数 53人"]
+    assert [a for a, _at in lost["6712"].alternatives] == ["2023年普通高中专任教师数 6712人"]
 
 
 def test_bars_outside_a_table_stay() -> None:
