@@ -32,7 +32,9 @@ from pipeline.stages.clean.htmltext import CELL_SEPARATOR
 from pipeline.stages.extract.tablegrid import (
     COUNT_UNITS,
     DECIMAL,
+    HEADER_UNIT,
     INTEGER,
+    SUB_LABEL,
     align_row,
     cell_number,
     cell_type,
@@ -40,8 +42,6 @@ from pipeline.stages.extract.tablegrid import (
     learn_identities,
 )
 
-#: A unit written once in a header: 学前教育毛入园率(%), 学校数（所）, 经费(万元).
-_HEADER_UNIT = regex.compile(r"\s*[(（]\s*([^()（）\d]{1,4})\s*[)）]\s*$")
 _NUMBER = regex.compile(r"\d[\d,，]*(?:\.\d+)?")
 _HEADER_YEAR = regex.compile(r"(?<!\d)(?:19|20)\d{2}\s*年[^\t]*")
 _YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d-—–~至到])")
@@ -97,7 +97,7 @@ def _cells(line: str, line_start: int) -> list[tuple[int, str]]:
 
 def _unit(label: str) -> tuple[str, str]:
     """(label without its unit, unit) of a header cell: 学校数（所） gives (学校数, 所)."""
-    m = _HEADER_UNIT.search(label)
+    m = HEADER_UNIT.search(label)
     return (label[:m.start()], m.group(1).strip()) if m else (label, "")
 
 
@@ -322,7 +322,7 @@ class _Grid:
     def _breakdown(self, label: str) -> str:
         """A row of a breakdown is read with the row it breaks down: 其中:学前教育 under 一般公共预算
         教育支出 is 一般公共预算教育支出其中学前教育, and so are the stage rows right after it (义务教育)."""
-        sub = _SUB_LABEL.match(label)
+        sub = SUB_LABEL.match(label)
         if sub and self.main:
             self.parent = self.main
             return self.parent + "其中" + label[sub.end():]
@@ -398,7 +398,6 @@ _WORD_CELL = regex.compile(r"\s*(?:约束性|预期性|—+|-+|/)\s*")
 #: A section line between rows (一、普及水平) labels no values.
 _PLAN_COLUMN = regex.compile(r"\s*属\s*性\s*")
 _SECTION_LINE = regex.compile(r"\s*[一二三四五六七八九十]+[、.．]")
-_SUB_LABEL = regex.compile(r"\s*其中\s*[:：]?\s*")
 #: A row label is a short line (1.学前三年毛入园率(%)); a longer line or a sentence ends the table.
 COLUMN_ROW_MAX = 40
 
@@ -480,7 +479,7 @@ def _column_rows(lines: list[tuple[int, str]], k: int, valued: list[str],
         elif len(text) <= COLUMN_ROW_MAX and not regex.search(r"[。；;！!？?]", text):
             if values:
                 flush()
-            sub = _SUB_LABEL.match(text)
+            sub = SUB_LABEL.match(text)
             labels.append(text[sub.end():] if sub and labels else _ROW_NUMBER.sub("", text))
         else:
             break

@@ -43,11 +43,12 @@ MIN_IDENTITY_ROWS = 3
 
 _NUMBER_CELL = regex.compile(r"\s*([-+]?\d[\d,]*)(\.\d+)?\s*")
 _EMPTY_CELL = regex.compile(r"\s*(?:[/\-—–]+|0+(?:\.0+)?)?\s*")
-#: A unit written in a header cell: 资助人数(人), 幅度(%).
-_UNIT_PAREN = regex.compile(r"\s*[(（]\s*([^()（）\d]{1,4})\s*[)）]\s*$")
+#: A unit written once in a header: 学前教育毛入园率(%), 学校数（所）, 经费(万元), 资助人数(人).
+HEADER_UNIT = regex.compile(r"\s*[(（]\s*([^()（）\d]{1,4})\s*[)）]\s*$")
+#: A breakdown's mark before a label: 其中:1类, 其中:学前教育.
+SUB_LABEL = regex.compile(r"^\s*其中\s*[:：]?\s*")
 #: A header cell that names a measure (a leaf), not a category that spans columns below it.
 _MEASURE = regex.compile(r"(?:数|额|金|资金|经费|率|比|值|人次|支出|收入|预算|款|计|总数|数量)$")
-_SUB = regex.compile(r"^\s*其中\s*[:：]?\s*")
 
 
 def cell_type(cell: str) -> str | None:
@@ -70,12 +71,12 @@ def cell_number(cell: str) -> float | None:
 
 def _bare(label: str) -> str:
     """A header label without 其中: and without its unit, for comparing labels."""
-    return _UNIT_PAREN.sub("", _SUB.sub("", label)).strip()
+    return HEADER_UNIT.sub("", SUB_LABEL.sub("", label)).strip()
 
 
 def is_measure(label: str) -> bool:
     """A header cell that names a measure (资助人数(人), 财政下达资金), not a category (2024年春, 1类)."""
-    return bool(_UNIT_PAREN.search(label)) or bool(_MEASURE.search(_bare(label)))
+    return bool(HEADER_UNIT.search(label)) or bool(_MEASURE.search(_bare(label)))
 
 
 def _groups_by_repeat(cells: list[str]) -> list[list[str]]:
@@ -138,7 +139,7 @@ def _resolve_breakdowns(leaves: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
                          if p[0] == path[0] and len(_bare(p[-1])) > len(last) and _bare(p[-1]).endswith(last)), "")
             if full:
                 path = path[:-1] + (full,)
-        out.append(tuple(_SUB.sub("", p) for p in path))
+        out.append(tuple(SUB_LABEL.sub("", p) for p in path))
     return out
 
 
