@@ -60,6 +60,10 @@ _COUNTED_UNITS = (
 #: A unit the table declares once for its cells (单位:万元, 单位：人、万元), not 填报单位:某局.
 _DECLARED_UNIT = regex.compile(r"(?<![填制编报])单\s*位\s*[:：]\s*((?:万元|亿元|千元|元|万人|人次|人|所|个|%)"
                                r"(?:\s*[、,，/]\s*(?:万元|亿元|千元|元|万人|人次|人|所|个|%))*)")
+#: A column of changes: 比上年增减, 较上年增长, 同比增减, 增减变化.
+_CHANGE_HEAD = regex.compile(r"(?:(?:比|较)(?:上年|去年|上年同期|同期|上学年)?|同比)(?:增减|增长|增加)(?:变化|情况)?"
+                             r"|增减(?:变化|情况)?")
+_SIGNED_CHANGE = regex.compile(r"增减(?:变化|情况)?")
 #: A column of money (资助金额, 财政下达资金, 2023年预算数, 资金来源/中央): the declared unit of money.
 _MONEY_COLUMN = regex.compile(r"金额|资金|经费|支出|预算|拨款|收入|投入|费用|补助|奖励|增减|元")
 #: A value cell is a number with at most this many characters after it (92以上, 1.2万元, 58所).
@@ -232,8 +236,15 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
     col_label, col_unit = _unit(column)
     unit = row_unit or col_unit or column_unit or _counted_unit(col_label) or _counted_unit(label)
     dated = _HEADER_YEAR.match(col_label)
+    # a change column (比上年增减 / 金额, 增减幅度(%)) is read as a sentence writes it: the change
+    # words right before the number, and 增减 (signed) as 增长 (一般公共预算教育支出金额比上年增长 4530万元)
+    change = _CHANGE_HEAD.search(col_label) or _CHANGE_HEAD.search(measure)
+    tail = ""
+    if change is not None:
+        tail = _SIGNED_CHANGE.sub("增长", change.group())
+        col_label, measure = (part.replace(change.group(), "", 1) for part in (col_label, measure))
     head = (col_label + label + measure) if dated else (table_year + label + col_label + measure)
-    text = f"{head} "
+    text = f"{head}{tail} "
     rest = value[m.end():]
     inserted = unit if unit and not rest.startswith(unit) else ""
     return CellReading(row_start, start, value, text + value[:m.end()] + inserted + rest, len(text), len(inserted),
