@@ -133,3 +133,16 @@ def test_blind_table_pages_precision_and_recall() -> None:
     assert ("tb_county", 31215.0) not in missed and ("tb_county", 2644.0) not in missed
     # the budget's 教师培训经费 row lost its 增减: (520 − 480) / 480 = 8.33% decides it
     assert ("tb_budget", 4800000.0) not in missed
+
+
+def test_a_row_whose_stage_cell_spans_rows_above_and_a_total_that_spans_the_labels() -> None:
+    from pipeline.stages.extract.tablecells import table_cells
+    text = ("资助情况表\n学段\t项目\t金额(万元)\t人数(人)\n学前教育\t助学金\t28.65\t342\n免保教费\t12.5\n"
+            "小学\t营养餐\t100.5\t2000\n合计\t141.65\n")
+    phrases = {r.cell: r.text for rs in table_cells(text).values() for r in rs}
+    # 12.5 has decimals: not a count of people, so it is the 金额 of 免保教费, stage from the row above
+    assert phrases["12.5"] == "学前教育免保教费金额 12.5万元"
+    # a total inherits no stage
+    assert phrases["141.65"] == "合计金额 141.65万元"
+    got = {(r["indicator"], r["stage"], r["value"]) for r in records(text)}
+    assert ("funding.student_aid", "preschool", 125000.0) in got

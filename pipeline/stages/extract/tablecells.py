@@ -191,18 +191,20 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
         if label_col is None:
             continue
         unit_col = next((j for j, (_s, h) in enumerate(header) if _UNIT_COLUMN.fullmatch(h)), None)
-        grid = _Grid([(h,) for _s, h in header[label_col + 1:]], [r[label_col + 1:] for r in rows if len(r) == width], [], rows) \
-            if unit_col is None and width - label_col > 2 else None
+        # the label columns: the leading word cells of the whole rows (学段 | 项目 | values)
+        lead = max((_leading_labels(r) for r in rows if len(r) == width), default=0)
+        grid = _Grid([(h,) for _s, h in header[lead:]], [r[lead:] for r in rows if len(r) == width], [], rows) \
+            if unit_col is None and label_col == 0 and lead and width - lead >= 2 else None
         previous: list[str] = []
         for k, row in zip(block[1:], rows, strict=True):
             if len(row) <= label_col:
                 continue
-            if grid is not None and len(row) < width and label_col == 0:
+            if grid is not None and len(row) < width:
                 # a row that lost cells: each cell goes to the column its type and the table's
                 # arithmetic leave it, or stays unread (pipeline/stages/extract/tablegrid.py)
-                previous = grid.read(lines[k][0], row, 1, previous, table_year, out)
+                previous = grid.read(lines[k][0], row, lead, previous, table_year, out)
                 continue
-            previous = [row[0][1]]
+            previous = [c for _s, c in row[:lead]]
             prose = [_is_prose(cell) for _c0, cell in row]
             labels = [_is_label(cell) for _c0, cell in row]  # once a cell: a row of thousands stays linear
             readings = [CellReading(lines[k][0], c0, cell, cell, 0, 0, prose=True)
@@ -256,6 +258,8 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
 #: A row that names a stage alone (义务教育, 普通高中): in a breakdown, one of its items.
 _STAGE_ROW = regex.compile(r"\s*(?:学前教育|幼儿园|义务教育|小学|初中|普通高中|高中|中等职业教育|中职|职业教育|"
                            r"高等教育|特殊教育)\s*")
+#: A total's row label (合计, 总计, 全县): it spans the label columns, and the rows above are not its parents.
+_TOTAL_ROW = regex.compile(r"\s*(?:合\s*计|总\s*计|小\s*计|总\s*数|全(?:县|市|区|省|旗))")
 _TIME_HEAD = regex.compile(r"\s*(?:19|20)\d{2}\s*年(?:度|春季?|秋季?|上半年|下半年|底|末)?")
 
 
@@ -281,6 +285,15 @@ def _column_unit(path: tuple[str, ...], declared: list[str]) -> str:
     return declared[0] if len(declared) == 1 else ""
 
 
+def _leading_labels(row: list[tuple[int, str]], n_label: int = 0) -> int:
+    """How many label cells a row starts with (an empty one among the first ``n_label``: 合计 | | 11901)."""
+    own = 0
+    while own < len(row) and (cell_type(row[own][1]) is None and _is_label(row[own][1])
+                              or not row[own][1] and 0 < own < n_label):
+        own += 1
+    return own
+
+
 class _Grid:
     """The value columns of a table (leaf paths, units, arithmetic) and the reading of its rows."""
 
@@ -297,13 +310,12 @@ class _Grid:
              table_year: str, out: dict[int, list[CellReading]], aligned: bool = True) -> list[str]:
         """Read one row (its labels, then its value cells) into ``out``; returns its labels. Label
         cells a row lacks are the ones of the row above (a 学段 cell spanning rows)."""
-        own = 0  # the row's own label cells (an empty one among them: 合计 | | 11901)
-        while own < len(row) and (cell_type(row[own][1]) is None and _is_label(row[own][1])
-                                  or not row[own][1] and 0 < own < n_label):
-            own += 1
-        if own > n_label or (own < n_label and len(previous) < n_label) or own == 0:
+        own = _leading_labels(row, n_label)
+        total = _TOTAL_ROW.match(row[0][1]) is not None if row else False
+        if own > n_label or own == 0 or own < n_label and len(previous) < n_label and not total:
             return previous
-        labels = previous[:n_label - own] + [c for _s, c in row[:own]]
+        # a total's label spans the label columns (合计 | 1234): it inherits nothing
+        labels = ([] if total else previous[:n_label - own]) + [c for _s, c in row[:own]]
         values = row[own:]
         if not values:
             return labels
