@@ -146,3 +146,14 @@ def test_a_row_whose_stage_cell_spans_rows_above_and_a_total_that_spans_the_labe
     assert phrases["141.65"] == "合计金额 141.65万元"
     got = {(r["indicator"], r["stage"], r["value"]) for r in records(text)}
     assert ("funding.student_aid", "preschool", 125000.0) in got
+
+
+def test_a_unit_declared_once_for_a_table() -> None:
+    text = ("2024年教育经费预算表\n单位：万元\n项目\t2023年\t2024年\t增长率\n一般公共预算教育支出\t52360\t56890\t8.65\n"
+            "生均公用经费\t720\t800\t11.1\n")
+    got = values(records(text))
+    assert {("funding.expenditure", 523600000.0), ("funding.expenditure", 568900000.0)} <= got
+    # a rate column takes no declared unit (its 8.65 is a change in %), and an amount a head is never in 万元
+    units = {r["value"]: r["unit"] for r in records(text)}
+    assert units.get(8.65) == "%" and 86500.0 not in units
+    assert not {v for v in got if v[1] in (7200000.0, 8000000.0)}

@@ -60,6 +60,10 @@ _COUNTED_UNITS = (
 #: A unit the table declares once for its cells (单位:万元, 单位：人、万元), not 填报单位:某局.
 _DECLARED_UNIT = regex.compile(r"(?<![填制编报])单\s*位\s*[:：]\s*((?:万元|亿元|千元|元|万人|人次|人|所|个|%)"
                                r"(?:\s*[、,，/]\s*(?:万元|亿元|千元|元|万人|人次|人|所|个|%))*)")
+#: A row of amounts a head (生均公用经费, 人均): never in the 万元 a table declares.
+_PER_HEAD = regex.compile(r"生均|人均|每生|每人|每名")
+#: A column of rates or ratios (增长率, 占比, 生师比): the table's declared unit is not theirs.
+_RATE_COLUMN = regex.compile(r"(?:率|比例|比重|占比|比|幅度|百分比)\s*$")
 #: A column of changes: 比上年增减, 较上年增长, 同比增减, 增减变化.
 _CHANGE_HEAD = regex.compile(r"(?:(?:比|较)(?:上年|去年|上年同期|同期|上学年)?|同比)(?:增减|增长|增加)(?:变化|情况)?"
                              r"|增减(?:变化|情况)?")
@@ -180,9 +184,16 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
     for block in _blocks(lines):
         above = block[0] - 1
         caption = lines[above][1].strip() if above >= 0 and len(lines[above][1].strip()) <= CAPTION_MAX else ""
+        declared = _declared_units([caption])
+        if declared and above >= 1 and len(caption) <= CAPTION_MAX // 4:
+            # 单位:万元 on its own line between the caption and the table
+            caption = lines[above - 1][1].strip() if len(lines[above - 1][1].strip()) <= CAPTION_MAX else ""
         table_year = _caption_year(caption)
-        if _grid_table(lines, block, caption, table_year, out):
+        if _grid_table(lines, block, declared, table_year, out):
             continue
+        first = [c for c in lines[block[0]][1].split(CELL_SEPARATOR) if c.strip()]
+        if len(block) >= 3 and len(first) <= 2 and any(_DECLARED_UNIT.search(c) for c in first):
+            declared, block = _declared_units(first), block[1:]  # a row that declares the unit: no header
         header = _cells(lines[block[0]][1], lines[block[0]][0])
         rows = [_cells(lines[k][1], lines[k][0]) for k in block[1:]]
         width = max(len(r) for r in rows)
@@ -219,7 +230,9 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
                 label, row_unit = _unit("".join(words))
                 if unit_col is not None and unit_col < len(row) and not row_unit:
                     row_unit = row[unit_col][1]
-                r = _reading(lines[k][0], row[j], label, row_unit, header[j][1] if j < len(header) else "", table_year)
+                column = header[j][1] if j < len(header) else ""
+                r = _reading(lines[k][0], row[j], label, row_unit, column, table_year, "",
+                             _column_unit((column,), declared) if declared else "")
                 if r is not None:
                     readings.append(r)
             if readings:
@@ -236,6 +249,8 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
     if m is None or m.start() > 2:  # a cell of words that merely holds a digit is no value
         return None
     col_label, col_unit = _unit(column)
+    if column_unit in ("万元", "亿元") and _PER_HEAD.search(label):
+        column_unit = ""  # 生均公用经费 in a table of 万元 is yuan a student: its unit is not the table's
     unit = row_unit or col_unit or column_unit or _counted_unit(col_label) or _counted_unit(label)
     dated = _HEADER_YEAR.match(col_label)
     # a change column (比上年增减 / 金额, 增减幅度(%)) is read as a sentence writes it: the change
@@ -279,6 +294,8 @@ def _column_unit(path: tuple[str, ...], declared: list[str]) -> str:
         unit = _unit(part)[1] or _counted_unit(_unit(part)[0])
         if unit:
             return unit
+    if _RATE_COLUMN.search(_unit(path[-1])[0]):
+        return ""  # a rate or a ratio is in no declared unit
     money = [u for u in declared if u.endswith("元")]
     if money and _MONEY_COLUMN.search("".join(path)):
         return money[0]
@@ -364,7 +381,7 @@ class _Grid:
             _reading(row_start, cell, label, row_unit, measure, table_year, "", self.units[j])
 
 
-def _grid_table(lines: list[tuple[int, str]], block: list[int], caption: str, table_year: str,
+def _grid_table(lines: list[tuple[int, str]], block: list[int], declared: list[str], table_year: str,
                 out: dict[int, list[CellReading]]) -> bool:
     """Read a table whose header takes several lines (pipeline/stages/extract/tablegrid.py) into
     ``out``; False (nothing read) when its header is one line or cannot be composed."""
@@ -388,7 +405,7 @@ def _grid_table(lines: list[tuple[int, str]], block: list[int], caption: str, ta
     paths = compose_header(levels)
     if paths is None:
         return False
-    declared = _declared_units([caption] + [lines[k][1] for k in block[:head]])
+    declared = _declared_units([lines[k][1] for k in block[:head]]) or declared
     whole = [r[n_label:] for r in data if len(r) == n_label + len(paths)]
     if any(len(r) > n_label + len(paths) for r in data):
         return False
