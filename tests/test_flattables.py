@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.stages.clean.flattables import rejoin_flat_tables
 from pipeline.stages.extract.tablecells import table_cells
 from pipeline.text.aligned import AlignedText
@@ -63,3 +65,25 @@ def test_a_table_laid_out_one_cell_a_line_is_read_column_by_column() -> None:
     for rs in table_cells(COLUMN_TABLE).values():
         for r in rs:
             assert COLUMN_TABLE[r.cell_start:r.cell_start + len(r.cell)] == r.cell
+
+
+PLAIN = ("2022年全县教育基本情况\n学段\n学校数\n在校生数\n专任教师数\n生师比\n幼儿园\n186\n21460\n1532\n14.01\n"
+         "小学\n142\n58230\n3410\n17.08\n初中\n31215\n2644\n11.81\n全县共有学校378所。")
+
+
+def test_a_table_one_cell_a_line_without_bars_opens_with_its_heads() -> None:
+    at = rejoin_flat_tables(AlignedText.from_raw(PLAIN))
+    assert at.text.split("\n")[1:5] == ["学段\t学校数\t在校生数\t专任教师数\t生师比", "幼儿园\t186\t21460\t1532\t14.01",
+                                        "小学\t142\t58230\t3410\t17.08", "初中\t31215\t2644\t11.81"]
+    phrases = {r.cell: r.text for rs in table_cells(at.text).values() for r in rs}
+    # 初中 lost its school count: 31215 / 2644 = 11.81 puts its cells in their columns
+    assert phrases["31215"] == "2022年初中在校生数 31215人"
+
+
+@pytest.mark.parametrize("text", [
+    "项目\n进展顺利\n全面完成\n建设学校\n3\n5\n7\n",  # column lines that name no measure
+    "学段\n学校数\n幼儿园\n186\n",  # one column: no table
+    "2022年全县教育基本情况\n学校数\n在校生数\n幼儿园\n186\n21460\n",  # no label column head
+])
+def test_short_lines_that_are_no_table_stay(text: str) -> None:
+    assert rejoin_flat_tables(AlignedText.from_raw(text)).text == text

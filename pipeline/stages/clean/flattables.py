@@ -26,6 +26,10 @@ Other sites print a table row a line with bars between the cells, and runs of ba
 scrape dropped empty cells (``学前教育 | 国家助学金 | 28.65 | 342 | ||||||``): a run of at least
 MIN_BAR_ROWS such lines of two or more cells, some of them numbers, becomes tab-separated rows
 (:func:`rejoin_bar_rows`); a line of one cell (a title, a note) stays as it is.
+
+A table copied one cell a line with no bars at all is taken for one only when it opens with its
+label column's head alone on a line (类别, 学段, 项目) followed by at least two column labels that
+name measures (学校数, 在校生数, 生师比, 经费(万元)): its rows are then rejoined as above.
 """
 
 from __future__ import annotations
@@ -94,22 +98,55 @@ def _row_breaks(run: list[tuple[int, str]]) -> dict[int, str]:
     return breaks if whole else {}
 
 
+#: The head of a table's label column, alone on its line: the start of a table one cell a line
+#: with no bars (copied from a word processor).
+_PLAIN_HEAD = regex.compile(r"\s*(?:类\s*别|项\s*目|学\s*段|学校类别|学校名称|单位名称|地\s*区|乡\s*镇|年\s*级|类\s*型)\s*")
+#: A column label of such a table: a measure (学校数, 在校生数, 生师比, 资助金额) or a label with its
+#: unit (经费(万元)); no digits, at most 12 characters.
+_PLAIN_COLUMN = regex.compile(r"[^\d\s|,，。；;:：]{1,10}(?:数|数量|率|比|额|金|费|[(（][^()（）\d]{1,4}[)）])")
+#: A line of such a table: a short cell with no sentence punctuation.
+_PLAIN_CELL = regex.compile(r"[^\n|。；;！!？?]{1,30}")
+
+
+def _plain_runs(text: str) -> list[list[tuple[int, str]]]:
+    """Tables one cell a line with no bars: a label column's head (类别, 学段) alone on its line,
+    at least two column labels that name measures, then rows of short lines; each as (offset, text)."""
+    runs: list[list[tuple[int, str]]] = []
+    lines, at = [], 0
+    for line in text.split("\n"):
+        lines.append((at, line))
+        at += len(line) + 1
+    k = 0
+    while k < len(lines):
+        if not _PLAIN_HEAD.fullmatch(lines[k][1]):
+            k += 1
+            continue
+        end = k + 1
+        while end < len(lines) and _PLAIN_CELL.fullmatch(lines[end][1].strip()):
+            end += 1
+        run = lines[k:end]
+        first = next((i for i, (_s, c) in enumerate(run) if _VALUE.fullmatch(c)), len(run))
+        columns = [c.strip() for _s, c in run[1:first - 1]]
+        if len(columns) >= MIN_COLUMNS - 1 and all(_PLAIN_COLUMN.fullmatch(c) for c in columns):
+            runs.append(run)
+        k = end
+    return runs
+
+
 def rejoin_flat_tables(at: AlignedText) -> AlignedText:
     """Put tables flattened to one cell a line, or printed a row a line with bars, back into
     tab-separated rows (see the module doc); every character keeps its raw offset, the bars go."""
     at = rejoin_bar_rows(at)
     text = at.text
-    if "|" not in text:
-        return at
     joins: dict[int, str] = {}  # offset of a cell line's bar-and-newline tail -> what replaces it
-    for run in _runs(text):
+    for run in (_runs(text) if "|" in text else []) + _plain_runs(text):
         breaks = _row_breaks(run)
         if breaks:
             for k, (start, line) in enumerate(run):
                 joins[start + len(line.rstrip(" \t|").rstrip())] = breaks.get(k, "\n")
     if not joins:
         return at
-    tails = regex.compile(r"[ \t]*\|[ \t]*(?:\n|$)")
+    tails = regex.compile(r"[ \t]*\|?[ \t]*(?:\n|$)")
 
     def repl(m: regex.Match) -> str:
         return joins.get(m.start(), m.group())

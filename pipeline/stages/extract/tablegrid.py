@@ -38,8 +38,9 @@ ZERO, INTEGER, DECIMAL = "Z", "I", "D"
 COUNT_UNITS = frozenset(("人", "人次", "名", "所", "个", "处", "班", "间", "台", "套"))
 #: At most this many assignments of a row are weighed (a row of 12 cells in 20 columns has 125970).
 MAX_ASSIGNMENTS = 60000
-#: Whole rows an identity must hold in before it constrains a row that lost cells.
-MIN_IDENTITY_ROWS = 3
+#: Whole rows an identity must hold in before it constrains a row that lost cells: a sum or a
+#: difference of small counts may hold by chance in two rows, a ratio to its rounding hardly.
+MIN_IDENTITY_ROWS = {"+": 3, "-": 3, "/": 2, "/%": 2, "g%": 2}
 
 _NUMBER_CELL = regex.compile(r"\s*([-+]?\d[\d,]*)(\.\d+)?\s*")
 _EMPTY_CELL = regex.compile(r"\s*(?:[/\-—–]+|0+(?:\.0+)?)?\s*")
@@ -175,9 +176,9 @@ def _decimals(cell: str) -> int:
 
 def learn_identities(rows: list[list[str]]) -> list[Identity]:
     """Identities between three columns that every whole row (all cells numbers, not all zero)
-    obeys, when there are at least MIN_IDENTITY_ROWS such rows."""
+    obeys, when they hold in at least MIN_IDENTITY_ROWS such rows."""
     rows = [r for r in rows if all(cell_number(c) is not None for c in r)]
-    if len(rows) < MIN_IDENTITY_ROWS or not rows:
+    if len(rows) < min(MIN_IDENTITY_ROWS.values()):
         return []
     width = len(rows[0])
     found: list[Identity] = []
@@ -199,7 +200,7 @@ def learn_identities(rows: list[list[str]]) -> list[Identity]:
                             break
                         checked += 1
                     else:
-                        if checked >= MIN_IDENTITY_ROWS:
+                        if checked >= MIN_IDENTITY_ROWS[op]:
                             found.append(ident)
     return found
 
