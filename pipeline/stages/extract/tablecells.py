@@ -324,7 +324,7 @@ class _Grid:
         self.main = self.parent = ""  # the last row that is no breakdown, and the one a breakdown is of
 
     def read(self, row_start: int, row: list[tuple[int, str]], n_label: int, previous: list[str],
-             table_year: str, out: dict[int, list[CellReading]], aligned: bool = True) -> list[str]:
+             table_year: str, out: dict[int, list[CellReading]]) -> list[str]:
         """Read one row (its labels, then its value cells) into ``out``; returns its labels. Label
         cells a row lacks are the ones of the row above (a 学段 cell spanning rows)."""
         own = _leading_labels(row, n_label)
@@ -338,7 +338,7 @@ class _Grid:
             return labels
         if len(values) == len(self.paths):
             sets: list[set[int]] | None = [{j} for j in range(len(values))]
-        elif aligned and len(values) < len(self.paths):
+        elif len(values) < len(self.paths):
             sets = align_row([c for _s, c in values], self.counts, self.identities, self.decimals)
         else:
             sets = None
@@ -373,12 +373,13 @@ class _Grid:
 
     def _phrase(self, row_start: int, cell: tuple[int, str], label: str, row_unit: str, j: int,
                 table_year: str) -> CellReading | None:
+        """The phrase of a cell in column ``j``: the column's time words lead (2024年春), its other
+        header levels follow the row label (1类资助人数)."""
         path = self.paths[j]
         time = "".join(p for p in path if _TIME_HEAD.match(p))
         measure = "".join(_unit(p)[0] for p in path if not _TIME_HEAD.match(p))
-        return _reading(row_start, cell, label, row_unit, time, table_year, measure if time else "",
-                        self.units[j]) if time else \
-            _reading(row_start, cell, label, row_unit, measure, table_year, "", self.units[j])
+        return _reading(row_start, cell, label, row_unit, time or measure, table_year, measure if time else "",
+                        self.units[j])
 
 
 def _grid_table(lines: list[tuple[int, str]], block: list[int], declared: list[str], table_year: str,
@@ -395,7 +396,7 @@ def _grid_table(lines: list[tuple[int, str]], block: list[int], declared: list[s
     data = rows[head:]
     if len(header_lines) < 2 or not data:
         return False
-    n_label = max(next((i for i, (_s, c) in enumerate(r) if not _is_label(c)), len(r)) for r in data)
+    n_label = max(_leading_labels(r) for r in data)
     if n_label == 0:
         return False
     top = header_lines[0]
