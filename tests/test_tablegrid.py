@@ -110,8 +110,9 @@ def test_bar_rows_with_a_header_over_two_lines_and_a_spanning_stage() -> None:
 def test_standards_table_one_cell_a_line() -> None:
     page = ("督导评估主要指标\n序号\n评估指标\n标准值\n1\n学前三年毛入园率(%)\n≥90\n2\n"
             "公办园生均公用经费(元/年)\n600\n3\n家长满意度(%)\n≥85\n")
-    got = {(r["indicator"], r["value"], r["unit"], r["kind"]) for r in records(page)}
-    assert got == {("enroll.gross_rate", 90.0, "%", "target"), ("funding.per_student", 600.0, "元", "target")}
+    got = {(r["indicator"], r["value"], r["unit"], r["kind"], r["approx"]) for r in records(page)}
+    # ≥90 bounds the value as 不低于90 does (codebook: approx)
+    assert got == {("enroll.gross_rate", 90.0, "%", "target", True), ("funding.per_student", 600.0, "元", "target", False)}
 
 
 @cache

@@ -60,6 +60,8 @@ _COUNTED_UNITS = (
 #: A unit the table declares once for its cells (单位:万元, 单位：人、万元), not 填报单位:某局.
 _DECLARED_UNIT = regex.compile(r"(?<![填制编报])单\s*位\s*[:：]\s*((?:万元|亿元|千元|元|万人|人次|人|所|个|%)"
                                r"(?:\s*[、,，/]\s*(?:万元|亿元|千元|元|万人|人次|人|所|个|%))*)")
+#: A bound written as a sign before a cell's number, and the words a sentence writes it with.
+_BOUNDS = {"≥": "不低于", "≧": "不低于", ">=": "不低于", "＞": "超过", ">": "超过"}
 #: A row of amounts a head (生均公用经费, 人均): never in the 万元 a table declares.
 _PER_HEAD = regex.compile(r"生均|人均|每生|每人|每名")
 #: A column of rates or ratios (增长率, 占比, 生师比): the table's declared unit is not theirs.
@@ -248,6 +250,10 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
     m = _NUMBER.search(value)
     if m is None or m.start() > 2:  # a cell of words that merely holds a digit is no value
         return None
+    bound = _BOUNDS.get(value[:m.start()].strip(), "")
+    if bound:  # ≥90 is read as a sentence writes it, 不低于90: the phrase starts at the number
+        start, value = start + m.start(), value[m.start():]
+        m = _NUMBER.search(value)
     col_label, col_unit = _unit(column)
     if column_unit in ("万元", "亿元") and _PER_HEAD.search(label):
         column_unit = ""  # 生均公用经费 in a table of 万元 is yuan a student: its unit is not the table's
@@ -261,7 +267,7 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
         tail = _SIGNED_CHANGE.sub("增长", change.group())
         col_label, measure = (part.replace(change.group(), "", 1) for part in (col_label, measure))
     head = (col_label + label + measure) if dated else (table_year + label + col_label + measure)
-    text = f"{head}{tail} "
+    text = f"{head}{tail} {bound}"
     rest = value[m.end():]
     inserted = unit if unit and not rest.startswith(unit) else ""
     return CellReading(row_start, start, value, text + value[:m.end()] + inserted + rest, len(text), len(inserted),
