@@ -87,3 +87,12 @@ def test_a_table_one_cell_a_line_without_bars_opens_with_its_heads() -> None:
 ])
 def test_short_lines_that_are_no_table_stay(text: str) -> None:
     assert rejoin_flat_tables(AlignedText.from_raw(text)).text == text
+
+
+def test_a_markdown_table_loses_its_rule_line_and_becomes_rows() -> None:
+    md = "全县学校情况\n| 学段 | 学校数 | 在校生数 |\n|---|:---:|---|\n| 小学 | 12 | 3400 |\n| 初中 | 5 | 2100 |\n注:-- 无\n"
+    at = rejoin_flat_tables(AlignedText.from_raw(md))
+    assert at.text.split("\n")[1:4] == ["学段\t学校数\t在校生数", "小学\t12\t3400", "初中\t5\t2100"]
+    assert at.text.endswith("注:-- 无\n")
+    i = at.text.index("3400")
+    assert md[slice(*at.raw_span(i, i + 4))] == "3400"

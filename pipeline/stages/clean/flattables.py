@@ -157,6 +157,8 @@ def rejoin_flat_tables(at: AlignedText) -> AlignedText:
 #: A line of a table printed a row a line: cells parted by bars, maybe runs of bars at the end.
 _BAR = regex.compile(r"[ \t]*\|[ \t]*")
 _BAR_TAIL = regex.compile(r"(?:[ \t]*\|)+[ \t]*$")
+#: A rule line of a table written in Markdown (|---|:---:|), between its header and its rows.
+_RULE_LINE = regex.compile(r"[ \t]*\|?(?:[ \t]*:?-{2,}:?[ \t]*\|)+[ \t]*(?::?-{2,}:?)?[ \t]*")
 #: A table printed a row a line has at least this many lines of two or more cells.
 MIN_BAR_ROWS = 3
 
@@ -179,7 +181,9 @@ def _bar_rows(text: str) -> list[tuple[int, int]]:
     at = 0
     for line in text.split("\n"):
         cells = _bar_cells(line) if "|" in line else []
-        if sum(bool(c) for c in cells) >= 2:
+        if run and _RULE_LINE.fullmatch(line):
+            run.append((at, at + len(line), False))  # |---|---| under a header: in the table, no row
+        elif sum(bool(c) for c in cells) >= 2:
             run.append((at, at + len(line), any(_VALUE.fullmatch(c) for c in cells if c)))
         else:
             close()
@@ -207,6 +211,8 @@ def rejoin_bar_rows(at: AlignedText) -> AlignedText:
         start = inside(m.start())
         if start is None:
             return m.group()
+        if m.group("rule") is not None:
+            return ""  # a rule line goes with its line break
         end = starts[start]
         if not at.text[m.end():end].strip(" \t|"):
             return ""  # the bars at the line's end
@@ -214,4 +220,4 @@ def rejoin_bar_rows(at: AlignedText) -> AlignedText:
             return ""  # a bar before the first cell
         return CELL_SEPARATOR
 
-    return at.sub(regex.compile(r"[ \t]*\|[ \t]*"), repl)
+    return at.sub(regex.compile(r"(?m)(?P<rule>^[ \t]*\|?[ \t|:]*-{2,}[ \t|:-]*(?:\n|$))|[ \t]*\|[ \t]*"), repl)
