@@ -158,3 +158,16 @@ def test_a_unit_declared_once_for_a_table() -> None:
     units = {r["value"]: r["unit"] for r in records(text)}
     assert units.get(8.65) == "%" and 86500.0 not in units
     assert not {v for v in got if v[1] in (7200000.0, 8000000.0)}
+
+
+def test_a_serial_number_column_is_no_value_column() -> None:
+    from pipeline.stages.extract.tablecells import table_cells
+    text = ("资助情况表\n单位:万元\n序号 | 学段 | 项目 | 2024年春 | | 全年 |\n金额 | 人数(人) | 金额 | 人数(人) |\n"
+            "1 | 学前教育 | 助学金 | 28.65 | 342 | 28.65 | 342 |\n2 | 免保教费 | 12.5 | 12.5 |\n"
+            "3 | 小学 | 营养餐 | 100.5 | 2000 | 100.5 | 2000 |\n")
+    at = rejoin_flat_tables(AlignedText.from_raw(text))
+    readings = [r for rs in table_cells(at.text).values() for r in rs]
+    assert {r.cell for r in readings} == {"28.65", "342", "12.5", "100.5", "2000"}  # never 1, 2, 3
+    # 免保教费 12.5 12.5: amounts, so spring and full year (the 人数 columns take no decimals)
+    assert [r.text for r in readings if r.cell == "12.5"] == ["2024年春学前教育免保教费金额 12.5万元",
+                                                             "学前教育免保教费全年金额 12.5万元"]

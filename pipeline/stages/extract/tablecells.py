@@ -60,6 +60,9 @@ _COUNTED_UNITS = (
 #: A unit the table declares once for its cells (单位:万元, 单位：人、万元), not 填报单位:某局.
 _DECLARED_UNIT = regex.compile(r"(?<![填制编报])单\s*位\s*[:：]\s*((?:万元|亿元|千元|元|万人|人次|人|所|个|%)"
                                r"(?:\s*[、,，/]\s*(?:万元|亿元|千元|元|万人|人次|人|所|个|%))*)")
+#: A row-number column's header (序号) and its cells (1, 12, or empty where it spans rows).
+_SERIAL_HEAD = regex.compile(r"\s*(?:序\s*号|编\s*号|序列)\s*")
+_SERIAL_CELL = regex.compile(r"\s*\d{0,3}\s*")
 #: A bound written as a sign before a cell's number, and the words a sentence writes it with.
 _BOUNDS = {"≥": "不低于", "≧": "不低于", ">=": "不低于", "＞": "超过", ">": "超过"}
 #: A row of amounts a head (生均公用经费, 人均): never in the 万元 a table declares.
@@ -204,10 +207,12 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
         if label_col is None:
             continue
         unit_col = next((j for j, (_s, h) in enumerate(header) if _UNIT_COLUMN.fullmatch(h)), None)
-        # the label columns: the leading word cells of the whole rows (学段 | 项目 | values)
-        lead = max((_leading_labels(r) for r in rows if len(r) == width), default=0)
-        grid = _Grid([(h,) for _s, h in header[lead:]], [r[lead:] for r in rows if len(r) == width], [], rows) \
-            if unit_col is None and label_col == 0 and lead and width - lead >= 2 else None
+        # the label columns: the leading word cells of the whole rows (学段 | 项目 | values), after a 序号
+        serial = int(label_col == 1 and _SERIAL_HEAD.fullmatch(header[0][1]) is not None)
+        lead = max((_leading_labels(r[serial:]) for r in rows if len(r) == width), default=0)
+        first = serial + lead
+        grid = _Grid([(h,) for _s, h in header[first:]], [r[first:] for r in rows if len(r) == width], declared,
+                     rows) if unit_col is None and label_col == serial and lead and width - first >= 2 else None
         previous: list[str] = []
         for k, row in zip(block[1:], rows, strict=True):
             if len(row) <= label_col:
@@ -215,9 +220,10 @@ def table_cells(text: str) -> dict[int, list[CellReading]]:
             if grid is not None and len(row) < width:
                 # a row that lost cells: each cell goes to the column its type and the table's
                 # arithmetic leave it, or stays unread (pipeline/stages/extract/tablegrid.py)
-                previous = grid.read(lines[k][0], row, lead, previous, table_year, out)
+                if not serial or _SERIAL_CELL.fullmatch(row[0][1]):
+                    previous = grid.read(lines[k][0], row[serial:], lead, previous, table_year, out)
                 continue
-            previous = [c for _s, c in row[:lead]]
+            previous = [c for _s, c in row[serial:first]]
             prose = [_is_prose(cell) for _c0, cell in row]
             labels = [_is_label(cell) for _c0, cell in row]  # once a cell: a row of thousands stays linear
             readings = [CellReading(lines[k][0], c0, cell, cell, 0, 0, prose=True)
@@ -402,6 +408,10 @@ def _grid_table(lines: list[tuple[int, str]], block: list[int], declared: list[s
     data = rows[head:]
     if len(header_lines) < 2 or not data:
         return False
+    if header_lines[0] and _SERIAL_HEAD.fullmatch(header_lines[0][0]):
+        # a 序号 column: its numbers are no values (a row that spans it from above has none)
+        header_lines[0] = header_lines[0][1:]
+        data = [r[1:] if r and _SERIAL_CELL.fullmatch(r[0][1]) else r for r in data]
     n_label = max(_leading_labels(r) for r in data)
     if n_label == 0:
         return False
