@@ -171,3 +171,15 @@ def test_a_serial_number_column_is_no_value_column() -> None:
     # 免保教费 12.5 12.5: amounts, so spring and full year (the 人数 columns take no decimals)
     assert [r.text for r in readings if r.cell == "12.5"] == ["2024年春学前教育免保教费金额 12.5万元",
                                                              "学前教育免保教费全年金额 12.5万元"]
+
+
+def test_a_wide_table_with_a_row_that_lost_cells_is_read_through() -> None:
+    from pipeline.limits import page_time_limit
+    from pipeline.stages.extract.tablecells import table_cells
+    n = 3000
+    header = "类别\t" + "\t".join("学校数" for _ in range(n))
+    whole = [f"{label}\t" + "\t".join(str(i + k) for i in range(n)) for k, label in enumerate(("小学", "初中", "高中", "幼儿园"))]
+    ragged = "特殊教育\t" + "\t".join(str(i) for i in range(n - 2))
+    with page_time_limit(60, "extract"):  # a guard against a hang (identities are cubic in the columns)
+        readings = table_cells("\n".join(["表1", header, *whole, ragged]) + "\n")
+    assert len(readings) == 4  # whole rows read; the ragged row's columns are not weighed (too many ways)

@@ -35,6 +35,7 @@ from pipeline.stages.extract.tablegrid import (
     HEADER_UNIT,
     INTEGER,
     SUB_LABEL,
+    Identity,
     align_row,
     cell_number,
     cell_type,
@@ -331,8 +332,9 @@ class _Grid:
         self.paths = paths
         self.units = [_column_unit(p, declared) for p in paths]
         self.counts = [u in COUNT_UNITS for u in self.units]
-        self.identities = learn_identities([[c for _s, c in r] for r in whole])
-        self.decimals = any(cell_type(c) == DECIMAL for r in data for _s, c in r)
+        self.whole, self.data = whole, data
+        self._identities: list[Identity] | None = None  # learnt when a row that lost cells needs them
+        self.decimals = False
         self.main = self.parent = ""  # the last row that is no breakdown, and the one a breakdown is of
 
     def read(self, row_start: int, row: list[tuple[int, str]], n_label: int, previous: list[str],
@@ -351,7 +353,10 @@ class _Grid:
         if len(values) == len(self.paths):
             sets: list[set[int]] | None = [{j} for j in range(len(values))]
         elif len(values) < len(self.paths):
-            sets = align_row([c for _s, c in values], self.counts, self.identities, self.decimals)
+            if self._identities is None:
+                self._identities = learn_identities([[c for _s, c in r] for r in self.whole])
+                self.decimals = any(cell_type(c) == DECIMAL for r in self.data for _s, c in r)
+            sets = align_row([c for _s, c in values], self.counts, self._identities, self.decimals)
         else:
             sets = None
         if sets is None:

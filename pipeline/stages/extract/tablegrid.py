@@ -38,6 +38,8 @@ ZERO, INTEGER, DECIMAL = "Z", "I", "D"
 COUNT_UNITS = frozenset(("人", "人次", "名", "所", "个", "处", "班", "间", "台", "套"))
 #: At most this many assignments of a row are weighed (a row of 12 cells in 20 columns has 125970).
 MAX_ASSIGNMENTS = 60000
+#: Identities are looked for among at most this many columns (the search is cubic in them).
+MAX_IDENTITY_COLUMNS = 24
 #: Whole rows an identity must hold in before it constrains a row that lost cells: a sum or a
 #: difference of small counts may hold by chance in two rows, a ratio to its rounding hardly.
 MIN_IDENTITY_ROWS = {"+": 3, "-": 3, "/": 2, "/%": 2, "g%": 2}
@@ -178,7 +180,7 @@ def learn_identities(rows: list[list[str]]) -> list[Identity]:
     """Identities between three columns that every whole row (all cells numbers, not all zero)
     obeys, when they hold in at least MIN_IDENTITY_ROWS such rows."""
     rows = [r for r in rows if all(cell_number(c) is not None for c in r)]
-    if len(rows) < min(MIN_IDENTITY_ROWS.values()):
+    if len(rows) < min(MIN_IDENTITY_ROWS.values()) or len(rows[0]) > MAX_IDENTITY_COLUMNS:
         return []
     width = len(rows[0])
     found: list[Identity] = []
