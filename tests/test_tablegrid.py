@@ -183,3 +183,9 @@ def test_a_wide_table_with_a_row_that_lost_cells_is_read_through() -> None:
     with page_time_limit(60, "extract"):  # a guard against a hang (identities are cubic in the columns)
         readings = table_cells("\n".join(["表1", header, *whole, ragged]) + "\n")
     assert len(readings) == 4  # whole rows read; the ragged row's columns are not weighed (too many ways)
+
+
+def test_a_table_that_declares_percent_gives_it_to_its_rates() -> None:
+    text = "2023年各学段普及情况\n单位:%\n学段\t毛入学率\t巩固率\n学前教育\t91.2\t—\n义务教育\t—\t97.5\n"
+    got = {(r["indicator"], r["stage"], r["value"], r["unit"]) for r in records(text)}
+    assert got == {("enroll.gross_rate", "preschool", 91.2, "%"), ("enroll.consolidation_rate", "compulsory", 97.5, "%")}

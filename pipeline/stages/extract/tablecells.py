@@ -308,7 +308,7 @@ def _column_unit(path: tuple[str, ...], declared: list[str]) -> str:
         if unit:
             return unit
     if _RATE_COLUMN.search(_unit(path[-1])[0]):
-        return ""  # a rate or a ratio is in no declared unit
+        return "%" if "%" in declared else ""  # a rate or a ratio is in no other declared unit
     money = [u for u in declared if u.endswith("元")]
     if money and _MONEY_COLUMN.search("".join(path)):
         return money[0]
