@@ -189,3 +189,18 @@ def test_a_table_that_declares_percent_gives_it_to_its_rates() -> None:
     text = "2023年各学段普及情况\n单位:%\n学段\t毛入学率\t巩固率\n学前教育\t91.2\t—\n义务教育\t—\t97.5\n"
     got = {(r["indicator"], r["stage"], r["value"], r["unit"]) for r in records(text)}
     assert got == {("enroll.gross_rate", "preschool", 91.2, "%"), ("enroll.consolidation_rate", "compulsory", 97.5, "%")}
+
+
+def test_a_unit_in_a_header_cell_and_zeros_of_whole_rows() -> None:
+    from pipeline.stages.extract.tablecells import table_cells
+    text = ("资助表\n项目\t2023年\t\t2024年\t\n人数\t金额(单位:万元)\t人数\t金额(单位:万元)\n"
+            "国家助学金资助\t342\t28.65\t350\t0\n国家助学金资助\t—\t12.5\n")
+    readings = [r for rs in table_cells(text).values() for r in rs]
+    # a line with a unit in one of its cells is still a header line; a zero of a whole row is a value
+    assert [r.text for r in readings[:4]] == ["2023年国家助学金资助人数 342人", "2023年国家助学金资助金额 28.65万元",
+                                             "2024年国家助学金资助人数 350人", "2024年国家助学金资助金额 0万元"]
+    # an empty mark is never a value; the ragged row's 12.5 is an amount of 2023 or of 2024: undecided,
+    # and the two years are two different records, so it gives none
+    assert [(r.text, [a for a, _at in r.alternatives]) for r in readings[4:]] == [
+        ("2023年国家助学金资助金额 12.5万元", ["2024年国家助学金资助金额 12.5万元"])]
+    assert 125000.0 not in {r["value"] for r in records(text)}

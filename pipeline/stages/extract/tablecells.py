@@ -35,6 +35,7 @@ from pipeline.stages.extract.tablegrid import (
     HEADER_UNIT,
     INTEGER,
     SUB_LABEL,
+    ZERO,
     Identity,
     align_row,
     cell_number,
@@ -61,6 +62,7 @@ _COUNTED_UNITS = (
 #: A unit the table declares once for its cells (单位:万元, 单位：人、万元), not 填报单位:某局.
 _DECLARED_UNIT = regex.compile(r"(?<![填制编报])单\s*位\s*[:：]\s*((?:万元|亿元|千元|元|万人|人次|人|所|个|%)"
                                r"(?:\s*[、,，/]\s*(?:万元|亿元|千元|元|万人|人次|人|所|个|%))*)")
+_DIGIT = regex.compile(r"\d")
 #: A row-number column's header (序号) and its cells (1, 12, or empty where it spans rows).
 _SERIAL_HEAD = regex.compile(r"\s*(?:序\s*号|编\s*号|序列)\s*")
 _SERIAL_CELL = regex.compile(r"\s*\d{0,3}\s*")
@@ -363,9 +365,10 @@ class _Grid:
             return labels
         label, row_unit = _unit(self._breakdown("".join(labels)))
         readings = []
+        ragged = len(values) < len(self.paths)
         for cell, cols in zip(values, sets, strict=True):
-            if not cell_number(cell[1]):
-                continue  # a zero or an empty mark: no record
+            if ragged and not cell_number(cell[1]) or cell_type(cell[1]) == ZERO and not _DIGIT.search(cell[1]):
+                continue  # a zero of a row that lost cells stands for nothing; an empty mark is no value
             phrases = [r for j in sorted(cols) if (r := self._phrase(row_start, cell, label, row_unit, j, table_year))]
             if len(phrases) != len(cols):
                 continue
@@ -409,7 +412,7 @@ def _grid_table(lines: list[tuple[int, str]], block: list[int], declared: list[s
         head += 1  # a header line has no cell that is a bare number (2024年春 and 2类 are labels)
     # a line that declares the unit (填报单位:某局 单位:万元) is no header line
     header_lines = [h for h in ([c for _s, c in r if c] for r in rows[:head])
-                    if not any(_DECLARED_UNIT.search(c) for c in h)]
+                    if not (len(h) <= 2 and any(_DECLARED_UNIT.search(c) for c in h))]
     data = rows[head:]
     if len(header_lines) < 2 or not data:
         return False

@@ -46,8 +46,8 @@ MIN_IDENTITY_ROWS = {"+": 3, "-": 3, "/": 2, "/%": 2, "g%": 2}
 
 _NUMBER_CELL = regex.compile(r"\s*([-+]?\d[\d,]*)(\.\d+)?\s*")
 _EMPTY_CELL = regex.compile(r"\s*(?:[/\-—–]+|0+(?:\.0+)?)?\s*")
-#: A unit written once in a header: 学前教育毛入园率(%), 学校数（所）, 经费(万元), 资助人数(人).
-HEADER_UNIT = regex.compile(r"\s*[(（]\s*([^()（）\d]{1,4})\s*[)）]\s*$")
+#: A unit written once in a header: 学前教育毛入园率(%), 学校数（所）, 经费(万元), 金额(单位:万元).
+HEADER_UNIT = regex.compile(r"\s*[(（]\s*(?:单位\s*[:：]\s*)?([^()（）\d:：]{1,4})\s*[)）]\s*$")
 #: A breakdown's mark before a label: 其中:1类, 其中:学前教育.
 SUB_LABEL = regex.compile(r"^\s*其中\s*[:：]?\s*")
 #: A header cell that names a measure (a leaf), not a category that spans columns below it.
