@@ -65,8 +65,11 @@ segment: $(DATA)/.segment.stamp
 extract: $(DATA)/.extract.stamp
 tables: $(DATA)/.tables.stamp
 
+# Throughput, scaling, memory, re-runs, Dask and CPU per stage (a few minutes on 2 cores; its archives
+# stay in bench-data/, which `make distclean` removes). A larger run: make bench BENCH_ARGS="--mb 200".
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_pipeline.py $(BENCH_ARGS)
 
 # 10^5 generated and mutated pages and archives through the reader and every stage, in process
 # (about 50 minutes on one core); prints crashes, hangs and wrong outputs. The test suite runs 150.
@@ -90,7 +93,7 @@ bench-numbers: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench_numbers.py
 
 distclean:
-	rm -rf $(VENV) $(DATA)
+	rm -rf $(VENV) $(DATA) bench-data
 
 # Rewrite the README's table section from the schemas in pipeline/tables.py.
 readme: $(STAMP)

@@ -1,13 +1,14 @@
 """In-process fuzzing of the reader and every stage: generated and mutated pages and archives.
 
-    python benchmarks/fuzz.py [--inputs 100000] [--seed 14] [--page-timeout 10]
+    python benchmarks/fuzz.py [--inputs 100000] [--seed 14] [--page-timeout 10] [--repro DIR] [--part K/N]
 
 Half the inputs are pages (random bytes, and seed pages cut, mangled, re-encoded, or given
 pathological lines: long runs of ``1.``, table rows of thousands of cells, long numerals)
 run through clean, segment and extract as the runner runs them (the registry's stages,
 ``pipeline.stages.registry``); the other half are archives (.zip, .tar.gz, .jsonl built from such pages,
 then truncated or with bytes flipped) run through the reader, whose pages are cleaned too.
-Printed at the end, with an example of each kind (a repro file is written for each):
+Printed at the end, with an example of each kind (with ``--repro DIR``, the first ten inputs of each
+kind are written there as they are found: ``<kind>_<n>.bin`` and what was seen in ``<kind>_<n>.txt``):
 
 - crashes: an exception escaping the reader or a stage function, or an errors row whose
   reason is an exception's name (a stage's bug caught by the runner: it loses the page);
@@ -39,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "corpora").glob("*.txt")) + sorted((ROOT / "dev").glob("**/*.txt"))[:6]
 
+#: Repro files kept of each kind of finding (its input and what was seen).
+REPROS_PER_KIND = 10
 #: Reasons of errors rows that are verdicts on a page, not bugs.
 KNOWN_REASONS = frozenset({"empty", "binary", "undecodable", "no_documents", "timeout", "too_large", "duplicate",
                            "bad_json_line", "bad_archive", "truncated_archive", "encrypted",
@@ -53,10 +56,16 @@ class Findings:
     pages: int = 0
     kinds: Counter = field(default_factory=Counter)  # "crash:<where>", "hang:<where>", "wrong:<what>"
     examples: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    out: Path | None = None  # repro files are written here as they are found (the first few of each kind)
 
     def add(self, kind: str, detail: str, data: bytes) -> None:
         self.kinds[kind] += 1
         self.examples.setdefault(kind, (detail, data))
+        if self.out is not None and self.kinds[kind] <= REPROS_PER_KIND:
+            self.out.mkdir(parents=True, exist_ok=True)
+            name = f"{kind.replace(':', '_')}_{self.kinds[kind]}"
+            (self.out / f"{name}.bin").write_bytes(data)
+            (self.out / f"{name}.txt").write_text(detail, encoding="utf-8")
 
     def count(self, prefix: str) -> int:
         return sum(n for k, n in self.kinds.items() if k.startswith(prefix))
@@ -180,23 +189,30 @@ def _check_outputs(findings: Findings, data: bytes, pages: list, page_timeout: f
             findings.add("wrong:number_outside_sentence", f"{r.sentence_id} {r.start}-{r.end} not in {lo}-{hi}", data)
 
 
-def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | None = None) -> Findings:
-    """Feed ``inputs`` generated or mutated inputs through the reader and the stages."""
+def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | None = None,
+         part: int = 0, parts: int = 1) -> Findings:
+    """Feed ``inputs`` generated or mutated inputs through the reader and the stages (with ``parts``
+    > 1, only part ``part`` of them: processes run with parts 0..parts-1 cover the same inputs as one)."""
     from pipeline.limits import PageTimeout, page_time_limit
     from pipeline.records import Page
     from pipeline.run.sources import iter_inputs
 
     rng = random.Random(seed)
     texts = _seed_texts()
-    findings = Findings()
+    findings = Findings(out=out)
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(inputs):
-            findings.inputs += 1
+            if i and i % 5000 == 0:  # a long run shows how far it is (stderr, so the report stays clean)
+                print(f"{i} inputs: {dict(findings.kinds)}", file=sys.stderr, flush=True)
             if i % 2 == 0:
                 data = _page(rng, texts)
                 pages = [Page(f"fuzz{i}", f"fuzz{i}.txt", data)]
             else:
                 kind, data = _archive(rng, texts)
+            if (i // 2) % parts != part:
+                continue  # another process's input (every input is generated, so the parts share one sequence)
+            findings.inputs += 1
+            if i % 2:
                 path = Path(tmp) / f"fuzz{i}{kind}"
                 path.write_bytes(data)
                 try:
@@ -218,10 +234,6 @@ def fuzz(inputs: int, seed: int = 14, page_timeout: float = 10.0, out: Path | No
                 _check_outputs(findings, data, pages, page_timeout)
             except Exception as exc:  # noqa: BLE001 - a stage function raised past the runner
                 findings.add("crash:stages", "".join(traceback.format_exception_only(exc)).strip(), data)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for kind, (_detail, data) in findings.examples.items():
-            (out / f"{kind.replace(':', '_')}.bin").write_bytes(data)
     return findings
 
 
@@ -241,13 +253,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--inputs", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--page-timeout", type=float, default=10.0, help="seconds a page may take in a stage: a hang")
-    ap.add_argument("--repro", type=Path, default=None, help="folder for one input of each kind found")
+    ap.add_argument("--repro", type=Path, default=None, help="folder for the first inputs of each kind found, written as found")
+    ap.add_argument("--part", default="0/1", help="K/N: run only the K-th of N parts of the inputs (N processes "
+                                                  "with K = 0..N-1 cover the same inputs as one)")
     args = ap.parse_args(argv)
+    part, parts = (int(x) for x in args.part.split("/"))
     from pipeline.run.runner import warm_up
 
     warm_up(freeze=False)
     started = time.monotonic()
-    findings = fuzz(args.inputs, args.seed, args.page_timeout, args.repro)
+    findings = fuzz(args.inputs, args.seed, args.page_timeout, args.repro, part, parts)
     print(report(findings, time.monotonic() - started))
     return 1 if findings.kinds else 0
 

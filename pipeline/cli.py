@@ -183,9 +183,19 @@ _ENGINE_OPTIONS = [
                  help="Remove cache entries of older code, rules or models after the run."),
 ]
 
-_MAX_PAGE_OPTION = click.option(
-    "--max-page-mb", type=click.FloatRange(min=0), default=20, show_default=True, metavar="MB",
-    help="A page bigger than this is a `too_large` errors row, never read into memory (0: no limit).")
+#: Defaults of the two byte limits (pipeline.run.shards.MAX_PAGE_MB and SHARD_BYTES; a test keeps them equal).
+MAX_PAGE_MB = 5.0
+SHARD_MB = 4.0
+
+
+def _byte_limits(func):  # type: ignore[no-untyped-def]
+    func = click.option(
+        "--shard-mb", type=click.FloatRange(min=0, min_open=True), default=SHARD_MB, show_default=True,
+        metavar="MB", help="A shard of pages is cut before it passes this many MB: a worker's memory follows it "
+                           "(README \"Memory\").")(func)
+    return click.option(
+        "--max-page-mb", type=click.FloatRange(min=0), default=MAX_PAGE_MB, show_default=True, metavar="MB",
+        help="A page bigger than this is a `too_large` errors row, never read into memory (0: no limit).")(func)
 
 
 def _engine_options(func):  # type: ignore[no-untyped-def]
@@ -196,11 +206,11 @@ def _engine_options(func):  # type: ignore[no-untyped-def]
 
 def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None, jobs: int | None, engine: str,
                 scheduler: str | None, shard_pages: int | None, progress: bool | None, page_timeout: float,
-                prune: bool, max_page_mb: float = 20.0) -> None:
+                prune: bool, max_page_mb: float = MAX_PAGE_MB, shard_mb: float = SHARD_MB) -> None:
     from pipeline.run.runner import RunOptions, format_summary, run_stages
 
     opts = RunOptions(engine=engine, scheduler=scheduler, progress=progress, page_timeout=page_timeout,
-                      max_page_mb=max_page_mb, prune=prune)
+                      max_page_mb=max_page_mb, shard_bytes=int(shard_mb * 1e6), prune=prune)
     if jobs:
         opts.jobs = jobs
     if shard_pages:
@@ -216,7 +226,7 @@ def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @_engine_options
-@_MAX_PAGE_OPTION
+@_byte_limits
 def run_cmd(paths: tuple[str, ...], out: str, **kw: object) -> None:
     """Every stage (clean, segment, extract, tables) on pages in PATHS; tables in OUT.
 
@@ -232,7 +242,7 @@ def run_cmd(paths: tuple[str, ...], out: str, **kw: object) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @_engine_options
-@_MAX_PAGE_OPTION
+@_byte_limits
 def clean_cmd(paths: tuple[str, ...], out: str, **kw: object) -> None:
     """Clean stage: pages in PATHS to the documents table of OUT (and errors).
 

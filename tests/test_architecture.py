@@ -9,7 +9,7 @@ from pipeline.codegraph import PACKAGE_DIR, all_modules, cycles, imports_of
 LAYERS = (
     ("pipeline.records", "pipeline.tables", "pipeline.text", "pipeline.codegraph", "pipeline.settings", "pipeline.limits"),
     ("pipeline.ruleset",),
-    ("pipeline.stages.stage", "pipeline.stages.features"),
+    ("pipeline.stages.stage", "pipeline.stages.features", "pipeline.stages.nearest"),
     ("pipeline.stages.clean",),
     ("pipeline.stages.segment",),
     ("pipeline.stages.extract",),

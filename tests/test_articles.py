@@ -93,6 +93,35 @@ REPORTING_YEAR_CASES = [
 ]
 
 
+def test_a_headline_led_by_its_speaker_titles_the_page_and_its_relative_year_takes_the_dateline() -> None:
+    """A hijacked page: an SEO keyword title and a breadcrumb above a news headline (教育部:去年…)."""
+    from pipeline.records import Page
+    from pipeline.stages.clean.clean import clean_page
+
+    raw = ("久久精品视频在线_日韩高清一区二区_一本久道综合在线_免费影院在线观看\n人民网\n人民网>>教育>>本网原创\n"
+           "教育部:去年全国幼儿园数量达到29.1万所\n10年增加12.4万所\n2022年05月18日16:26 | 来源:人民网-教育频道\n"
+           "全国共有幼儿园29.1万所,普惠性幼儿园在园幼儿占比为87.6%。\n").encode()
+    (doc,) = clean_page(Page("n", "n.txt", raw))
+    assert doc.title == "教育部:去年全国幼儿园数量达到29.1万所"
+    assert doc.reporting_year == 2021
+
+
+def test_a_news_item_dates_its_relative_years_by_its_posting_line() -> None:
+    """Codebook step 3: in a news item 今年/去年 are its publication year's; a report posted later is not news."""
+    from pipeline.records import Page
+    from pipeline.stages.clean.clean import clean_page
+
+    news = ("某县新闻网 首页 | 教育\n我县高考再创佳绩 本科上线人数创历史新高\n"
+            "2023-07-02 10:35  来源:某县融媒体中心  作者:记者 周琳\n"
+            "今年高考成绩正式揭晓。记者从县教育局获悉,今年我县本科上线3126人,比去年增加287人。\n")
+    (doc,) = clean_page(Page("n", "n.txt", news.encode()))
+    assert doc.year == 2023 and doc.reporting_year is None  # a timestamp is never a reporting year
+    summary = ("某范文网\n教育局年度工作总结\n发布时间:2022-03-09 来源:网友投稿\n"
+               "今年以来,我局认真落实各项工作,全年新建幼儿园3所。\n")
+    (doc,) = clean_page(Page("s", "s.txt", summary.encode()))
+    assert doc.year is None
+
+
 @pytest.mark.parametrize("title,text,expected", REPORTING_YEAR_CASES, ids=[c[0][:8] + c[1][:8] for c in REPORTING_YEAR_CASES])
 def test_reporting_year(title: str, text: str, expected: int | None) -> None:
     from pipeline.stages.clean.articles import reporting_year

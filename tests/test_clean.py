@@ -386,6 +386,8 @@ def _drops(line: str) -> bool:
     "上一页 1 2 3 下一页", "(此文档为word格式,可任意修改编辑!)", "展开全文", "本文链接:某某",
     "当前位置:首页 > 新闻中心 > 教育动态", "发布时间:2020-01-02 来源:本站 【字体:大 中 小】",
     "2021-4-10 | 计划总结", "AD位3", "相关阅读", "Copyright © 2019 某某网 版权所有",
+    "久久精品视频在线_日韩高清一区二区_一本久道综合在线_免费影院在线观看", "人民网>>教育>>本网原创",
+    "某市教育体育局 > 学生资助 > 资助动态",
 ])
 def test_chrome_of_other_sites_is_dropped(line: str) -> None:
     assert _drops(line)
@@ -402,6 +404,8 @@ def test_chrome_of_other_sites_is_dropped(line: str) -> None:
     "教育(Education)狭义上指专门组织的学校教育",
     # chrome words, but the line holds an education number
     "更新时间:全县入学率达到99.5%",
+    "小学_初中_高中",  # underscores, but no spam word
+    "教育部:去年全国幼儿园数量达到29.1万所",
 ])
 def test_body_lines_are_kept(line: str) -> None:
     assert not _drops(line)

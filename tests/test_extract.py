@@ -122,6 +122,40 @@ CASES = [
      [("funding.expenditure", 82164000.0, "元", "junior", "level", False),
       ("funding.expenditure", 3102000.0, "元", "junior", "change", False)]),
     ("(二)卫生健康支出(类)920.10万元,主要用于医疗支出", []),
+    # 与…相比 compares like 比; 增幅为 is the change's rate, not schools acted on (为…所)
+    ("全国共有幼儿园29.1万所,与2011年相比增加12.4万所,增幅为74.3%。",
+     [("schools.count", 291000.0, "所", "preschool", "level", False),
+      ("schools.count", 124000.0, "所", "preschool", "change", False),
+      ("schools.count", 74.3, "%", "preschool", "change", False)]),
+    # the share of inclusive kindergartens, also in the clause after their count; 总数为/分别为 are no 为 of schools acted on
+    ("普惠性幼儿园在全国幼儿园中的占比达82.50%", [("schools.inclusive_rate", 82.5, "%", "preschool", "level", False)]),
+    ("全国普惠性幼儿园共24.2万所,占全部幼儿园的83.2%。",
+     [("schools.count", 242000.0, "所", "preschool", "level", False),
+      ("schools.inclusive_rate", 83.2, "%", "preschool", "level", False)]),
+    ("民办幼儿园120所,占全部幼儿园的30%。", [("schools.count", 120.0, "所", "preschool", "level", False)]),
+    ("全国幼儿园总数为29.31万所", [("schools.count", 293100.0, "所", "preschool", "level", False)]),
+    # a qualification share a few words after its 学历; 园长 are kindergarten heads
+    ("全国专科及以上学历的园长和专任教师占比为87.9%,较2011年提高24.6个百分点。",
+     [("teachers.qualified_rate", 87.9, "%", "preschool", "level", False),
+      ("teachers.qualified_rate", 24.6, "百分点", "preschool", "change", False)]),
+    # 人员 after 教职工 is the same people, not another group
+    ("全系统在册教职工人员3826人", [("teachers.staff", 3826.0, "人", None, "level", False)]),
+    ("全系统行政人员12人", []),
+    # a 分别 list takes its subjects from its own clause when the clause names any (公用经费 before it is another clause's)
+    ("严格按照省定标准拨付公用经费,小学、初中生均公用经费分别按每生每年800元、1000元足额拨付",
+     [("funding.per_student", 800.0, "元", "primary", "level", False),
+      ("funding.per_student", 1000.0, "元", "junior", "level", False)]),
+    # schools visited or lacking something are acted on; staff of the admissions are no students;
+    # 招生控制线 is an exam line, its 上线 count passes it
+    ("调研组共走访学校32所", []),
+    ("全县仍有11所学校未建成标准化网络机房", []),
+    ("县教育局组织32名高三班主任和招生工作人员组成志愿填报指导团", []),
+    ("特殊类型招生控制线上线1035人", [("enroll.exam_passed", 1035.0, "人", "senior", "level", False)]),
+    # schools rated or a facility of schools, graduates and leavers: no count of schools or students
+    ("新评定市一级园3所、二级园9所", []),
+    ("改扩建学校食堂9所", []),
+    ("建成国家级重点中等职业学校9所", []),
+    ("普通高中招生6 935人,毕业6 207人", [("students.admitted", 6935.0, "人", "senior", "level", False)]),
     ("全局本年度项目支出3,210.50万元,主要用于中小学校舍维修",
      [("funding.expenditure", 32105000.0, "元", None, "level", False)]),
     # task completion rates, closed schools, schools with a problem, missing posts: no records
@@ -495,11 +529,32 @@ def test_shared_value_of_one_indicator_at_several_stages(text: str, monkeypatch:
         ("enroll.rate", "junior", 100.0), ("enroll.rate", "primary", 100.0)]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("全县有公办职业中专、教师进修学校和特殊教育学校各1所", [(1.0, "special"), (1.0, "vocational"), (1.0, None)]),
+    ("全县有普通高中、中等职业学校各3所", [(3.0, "senior"), (3.0, "vocational")]),
+])
+def test_each_counts_every_item_before_it(text: str, expected: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    """各 shares its count among the items listed before it, each at its own stage (none if it has none)."""
+    import pipeline.stages.extract.extract as extract
+
+    monkeypatch.setattr(extract, "_on_topic", lambda doc: (True, "test"))
+    doc = _doc(text, year=None)
+    sent = Sentence("d#0:0", "d#0", "d", 0, text, 0, len(text), 0, len(text), None)
+    _mentions, inds = extract_document(doc, [sent])
+    key = lambda r: (r[0], r[1] or "")  # noqa: E731
+    assert sorted(((i.value, i.stage) for i in inds if i.indicator == "schools.count"), key=key) == sorted(expected, key=key)
+
+
 YEAR_CASES = [
     # 2018年的326个: the year belongs to that number only
     ("全县大班额由2018年的326个减少到58个", None, [2018, None]),
     # a comparison year dates only the number right after it
     ("今年我县学前教育毛入园率为89.5%，较2018年的83.2%提高了6.3个百分点", 2022, [2022, 2018, 2022]),
+    ("2019年教育支出5.82亿元,与2018年初预算35872.0493万元相比", None, [2019, 2018]),  # a noun, no verb, between
+    ("2020年入学率98%,比2016年提高20.3个百分点", None, [2020, 2020]),
+    # a comparison year a few words after 与 compares, it dates neither change
+    ("2009年全区中职招生29870人,在校生71264人,与“十五”末的2005年相比分别增加了16342人和38917人", None,
+     [2009, 2009, 2009, 2009]),
     # the nearest time word wins: 今年 after 2022年 in the same sentence
     ("2022年投入薄改资金总数1554万元,今年利用薄改资金1108万元", 2023, [2022, 2023]),
     # a value of every year has no single year
@@ -742,6 +797,8 @@ GENERAL_CASES = [
      [("funding.investment", 56630000.0, "元", None, "level", False)]),
     # a count that is a share of all students is a subgroup
     ("少数民族学生中,在校学生45874人,占在校学生总数的44.6%", []),
+    ("全县义务教育阶段在校生46210人,占全县在校学生总数的64.3%",
+     [("students.enrolled", 46210.0, "人", "compulsory", "level", False)]),
     # schools named as examples (…等学校) do not give the stage of the count
     ("新建城东小学、城南初级中学等学校4所", [("schools.built", 4.0, "所", None, "level", False)]),
     # a per-student amount is never a total of millions: 生均公用经费 3560万元 is spending
@@ -924,3 +981,12 @@ def test_a_line_about_one_stage_gives_its_sentences_their_stage() -> None:
     assert stages[21.0] == stages[25864.0] == stages[-412.0] == stages[3980.0] == "primary"
     # a line that lists several stages gives none to its sentence without one
     assert stages[13682.0] == "preschool" and stages[98354.0] is None
+
+
+def test_relative_years_resolve_against_the_reporting_year_when_no_year_opens_the_text() -> None:
+    """Codebook step 3: 上年 is the year before the document's reporting year (here named by the title)."""
+    text = "全县义务教育阶段56人以上大班额由上年的37个减少至9个"
+    sent = Sentence("t#0:0", "t#0", "t", 0, text, 0, len(text), 0, len(text), None)
+    got = {c.quantity.value: (c.year, c.year_basis)
+           for c in sentence_candidates(sent, doc_facts(text, "某县教育体育局2021年工作总结", None)) if c.indicator}
+    assert got[37.0] == (2020, "relative")

@@ -212,6 +212,7 @@ def test_proposals_only_for_numbers_without_a_trigger(monkeypatch: pytest.Monkey
 
 
 TRAIN_T05 = ROOT / "train" / "pages" / "t05_zhangzhou_nianjian.txt"
+TRAIN_T15 = ROOT / "train" / "pages" / "t15_yunling_kongchuo_bangfu.txt"
 
 
 @cache
@@ -279,27 +280,27 @@ def test_code_model_refuses_a_pair_model() -> None:
 
 
 def test_code_model_relabels_a_rule_record_of_a_train_page() -> None:
-    # train/ page t05: 本科上线率68.4%,特殊类型招生控制线上线3120人 — the rules read 3120人 as
-    # students.admitted (a trigger of 招生 is near); the gold says enroll.exam_passed. The committed code
-    # model (trained on every labelled source, t05 too) relabels it when its thresholds let it.
+    # train/ page t15: 学前教育资助1.1万人次、资金550万元 — the rules read 550万元 as funding.investment
+    # (资金); the gold says funding.student_aid. The committed code model (trained on every labelled
+    # source, t15 too) relabels it when its thresholds let it.
     clf = _full()
-    doc, sents = _docs(TRAIN_T05)[0]
-    cand = next(c for c in candidates(doc, sents) if c.quantity.text == "3120人" and "上线" in c.sentence.text)
-    assert cand.indicator == "students.admitted" and cand.rule is not None
+    doc, sents = _docs(TRAIN_T15)[0]
+    cand = next(c for c in candidates(doc, sents) if c.quantity.text == "550万元")
+    assert cand.indicator == "funding.investment" and cand.rule is not None
     relabeller = MentionClassifier(clf.model, clf.codes.model)
     relabeller.propose = relabeller.suggest = 1.01
     relabeller.relabel_codes, relabeller.keep_codes = 0.5, 0.3
     assert relabeller.suggests
     out = mention_model.combine(doc, candidates(doc, sents), relabeller)
     made = next(c for c in out if c.start == cand.start)
-    assert (made.indicator, made.how) == ("enroll.exam_passed", EXTRACTOR)
+    assert (made.indicator, made.how) == ("funding.student_aid", EXTRACTOR)
     assert made.reason.startswith("code-relabelled") and made.confidence >= 0.5
     # the committed thresholds (never relabel unless adopted) leave the rule record as it is
     kept = MentionClassifier(clf.model, clf.codes.model)
     kept.relabel_codes, kept.veto_codes = 1.01, 0.0
     kept.propose = kept.suggest = 1.01
     made = next(c for c in mention_model.combine(doc, candidates(doc, sents), kept) if c.start == cand.start)
-    assert (made.indicator, made.how) == ("students.admitted", cand.how)
+    assert (made.indicator, made.how) == ("funding.investment", cand.how)
 
 
 def test_records_the_classifier_makes_take_the_rules_section_year(tmp_path: Path) -> None:

@@ -405,6 +405,13 @@ WEB_SENTENCES = [
     ("国家财政性教育经费为71540万元,较上年的66982.47元增加6.80%", [(715400000.0, "元"), (669824700.0, "元"), (6.8, "%")]),
     ("国家财政性教育经费为71540万元,较上年的66982.47元增加9.80%", [(715400000.0, "元"), (66982.47, "元"), (9.8, "%")]),
     ("一般公共预算教育经费6.7亿元,比上年的62000万元增长8.06%", [(670000000.0, "元"), (620000000.0, "元"), (8.06, "%")]),
+    # a form whose rates lost their % (whole numbers too, when the clause ends there), also in brackets
+    ("目前全镇幼儿入园率为93,小学入学率100,初中入学率99.8。", [(93.0, "%"), (100.0, "%"), (99.8, "%")]),
+    ("升入普通高中的比例为(55.36),高中阶段毛入学率达到(95),", [(55.36, "%"), (95.0, "%")]),
+    ("小学、初中入学率均保持100,全镇幼儿入园率达到95以上。", [(100.0, "%"), (95.0, "%")]),
+    ("入学率为100的学校有5所", [(100.0, None), (5.0, "所")]),  # not the clause's end: no %
+    ("目前尚余大班额38个,超大班额为0 。", [(38.0, "个"), (0.0, "个")]),  # a bare count of classes
+    ("(5)幼儿园上年3015.48,本年3342.16元,本年较上年增长10.83%。", [(3015.48, "元"), (3342.16, "元"), (10.83, "%")]),
 ]
 
 
@@ -432,3 +439,23 @@ def test_a_bad_rule_row_names_file_and_line(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(RuleError, match=r"quantity_units\.tsv:3: role 'weight'"):
         read_quantities("共3人")
     monkeypatch.delenv("ZHIBIAO_RULES")
+
+
+@pytest.mark.parametrize("text", ["共有学生" + "一二三四五六七八九" * 2000 + "人", "共有学生" + "三万二千七百零五" * 2000 + "人",
+                                  "投入九千九百九十九万" + "亿" * 20000 + "元", "覆盖率达到百分之" + "九" * 20000,
+                                  "上千万人"])
+def test_a_numeral_inside_a_longer_run_is_read_whole_or_not_at_all(text: str) -> None:
+    # the tail of the run was read (三万二千七百零五… as 54092705 people, 上千万人 as 10,000 people)
+    assert read_quantities(text) == []
+
+
+def test_big_chinese_numerals_are_not_multiplied_out() -> None:
+    from pipeline.limits import page_time_limit
+    from pipeline.text.numerals import parse_chinese
+
+    with page_time_limit(120, "numerals"):  # a guard against a hang: 10^5 亿 took 30 s, these about 5 min
+        assert parse_chinese("九千九百九十九万" + "亿" * 300_000) is None
+    assert parse_chinese("一" * 5000) is None  # raised ValueError (an integer past Python's 4300 digits)
+    assert parse_chinese("一" + "亿" * 40) is None
+    assert (parse_chinese("三万二千七百零五"), parse_chinese("一亿亿"), parse_chinese("二〇一八")) == (32705, 10**16, 2018)
+    assert parse_chinese("一千五百零七点三") == Decimal("1507.3")

@@ -274,14 +274,24 @@ def test_near_duplicates_are_linked_not_dropped(tmp_path: Path) -> None:
     assert {r["source"] for r in read_records(out, "indicators")} >= {"a_site", "b_site"}
 
 
-def test_stage_commands_one_at_a_time_equal_a_whole_run(tmp_path: Path) -> None:
+def test_stage_commands_one_at_a_time_equal_a_whole_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.run.engines import WARM_UP_PAGE
+    from pipeline.stages.segment import segment
+
     staged = tmp_path / "staged"
     run_stages(staged, ("clean",), SMALL, _opts())
     assert read_records(staged, "documents") and not (staged / "sentences").exists()
     with pytest.raises(RuntimeError, match="segment"):
         run_stages(staged, ("extract",), None, _opts())
     run_stages(staged, ("segment",), None, _opts())
+    cuts: list[str] = []
+    real_cut = segment.jieba_cut
+    monkeypatch.setattr(segment, "jieba_cut", lambda text: cuts.append(text) or real_cut(text))
     run_stages(staged, ("extract",), None, _opts())
+    # the extract stage alone reads the segment stage's tokens, it does not cut again (the engine's
+    # warm-up page aside: it loads the tokenizer before the pages' time limits start)
+    assert [c for c in cuts if c not in WARM_UP_PAGE] == []
+    monkeypatch.undo()
     write_tables(staged)
     run_pipeline(SMALL, tmp_path / "whole", _opts())
     assert _tables(staged) == _tables(tmp_path / "whole")

@@ -203,6 +203,44 @@ def test_a_page_over_the_size_limit_is_a_too_large_row_and_is_never_read(tmp_pat
     assert read_records(out, "errors") == [] and "huge" in {d["source"] for d in read_records(out, "documents")}
 
 
+def test_shards_are_cut_by_bytes_so_a_worker_holds_at_most_one_shard_or_one_page(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from pipeline.run.shards import plan_shards
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    sizes = [600, 600, 300, 2500, 200, 900, 100]
+    for k, n in enumerate(sizes):
+        (folder / f"p{k}.txt").write_text(f"{k}" * n, encoding="utf-8")
+    shards = list(plan_shards([folder], RunOptions(shard_pages=1000, shard_bytes=1000), Counter()))
+    # before: a shard closed at its first page past 1000 bytes (600 + 600 = 1200, then 300 + 2500 = 2800)
+    assert [[len(p.data) for p in s.items] for s in shards] == [[600], [600, 300], [2500], [200], [900, 100]]
+    assert all(s.nbytes <= 1000 or len(s.items) == 1 for s in shards)
+
+
+def test_the_byte_limits_bound_memory_by_default_and_the_flags_set_them(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pipeline import cli
+    from pipeline.run import shards
+
+    assert (cli.MAX_PAGE_MB, int(cli.SHARD_MB * 1e6)) == (shards.MAX_PAGE_MB, shards.SHARD_BYTES)
+    assert RunOptions().max_page_mb == 5.0  # was 20: a 19.9 MB page took a worker to 1.6 GB
+    big = tmp_path / "big.txt"
+    big.write_bytes("学校。\n".encode() * 600_000)  # 6 MB
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, ["run", str(big), "--out", str(out), "--jobs", "1", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    rows = read_records(out, "errors")
+    assert [r["reason"] for r in rows] == ["too_large"] and "--max-page-mb 5" in rows[0]["message"]
+    seen: list[RunOptions] = []
+    monkeypatch.setattr("pipeline.run.runner.run_stages", lambda out, stages, paths, opts: seen.append(opts) or {})
+    CliRunner().invoke(cli.main, ["run", str(big), "--out", str(out), "--shard-mb", "0.5", "--max-page-mb", "7"])
+    assert (seen[0].shard_bytes, seen[0].max_page_mb) == (500_000, 7.0)
+
+
 # ----------------------------------------------------------------------------- cache housekeeping
 
 

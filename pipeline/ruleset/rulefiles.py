@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
+from operator import is_
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,6 +75,11 @@ def load_tsv(name: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
     return rows
 
 
+#: libyaml's safe loader when PyYAML has it (about ten times faster than the pure-Python one, the same
+#: documents and line marks), else the pure-Python safe loader.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml_records(name: str, schema: Mapping[str, type | tuple[type, ...]],
                       required: tuple[str, ...] = (), key: str | None = None) -> list[dict[str, Any]]:
     """A YAML rule file holding a list of mappings, each checked against ``schema``.
@@ -85,7 +91,7 @@ def load_yaml_records(name: str, schema: Mapping[str, type | tuple[type, ...]],
     path = rule_path(name)
     text = path.read_text(encoding="utf-8")
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -96,7 +102,7 @@ def load_yaml_records(name: str, schema: Mapping[str, type | tuple[type, ...]],
     if not isinstance(root, yaml.SequenceNode):
         raise RuleError(f"{path}:{root.start_mark.line + 1}: expected a list of rules")
     _reject_duplicate_keys(root, path)
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     records: list[dict[str, Any]] = []
     seen: dict[Any, int] = {}
     for node, rec in zip(root.value, data, strict=True):
@@ -203,8 +209,11 @@ MEMO = 8192
 def derived(slot: list, rules: tuple[object, ...], build: Callable[[], T]) -> T:
     """``build()``, kept in ``slot`` (a module-level list) while the loaded rule sets ``rules`` stay
     the same objects; built again when a rule file is reloaded (the loaders' caches cleared)."""
-    if not slot or len(slot[0][0]) != len(rules) or any(a is not b for a, b in zip(slot[0][0], rules, strict=True)):
-        slot[:] = [(rules, build())]
+    if slot:
+        kept, value = slot[0]
+        if len(kept) == len(rules) and all(map(is_, kept, rules)):  # the test in C: called per clause
+            return value
+    slot[:] = [(rules, build())]
     return slot[0][1]
 
 

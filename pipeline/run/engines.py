@@ -71,8 +71,17 @@ class _LocalEngine:
     def __init__(self, jobs: int, page_timeout: float = 0.0) -> None:
         self.window = max(1, jobs) * WINDOW_PER_JOB
         self.jobs = jobs
-        self.pool = self._new_pool() if jobs > 1 else None
-        if self.pool is None and page_timeout > 0:
+        self.pool: Any = None
+        # the pool (or, with one job, the warm-up) is started by the first shard that needs work: a
+        # re-run whose shards are all cached loads no dictionary or model
+        self.started = False
+        self.page_timeout = page_timeout
+
+    def _start(self) -> None:
+        self.started = True
+        if self.jobs > 1:
+            self.pool = self._new_pool()
+        elif self.page_timeout > 0:
             warm_up(freeze=False)  # loading jieba and the models is no page's time
 
     def _new_pool(self) -> Any:
@@ -84,6 +93,8 @@ class _LocalEngine:
         from concurrent.futures import Future
         from concurrent.futures.process import BrokenProcessPool
 
+        if not self.started:
+            self._start()
         if self.pool is not None:
             try:
                 return self.pool.submit(process_shard, task)

@@ -17,10 +17,10 @@ goes on. A shard whose worker process dies (a crash, the OOM killer) is run
 again alone in a fresh process; if it dies again it is run page by page, each
 page and stage alone (:func:`retry_by_page`), so the page that kills its worker
 is one ``worker_crashed`` errors row and the others are kept; such entries are
-marked ``_CRASHED`` and redone by the next run (a crash is never a result). Memory is bounded by the shards in flight
-(``WINDOW_PER_JOB`` per worker) and the largest page, not by the archive;
+marked ``_CRASHED`` and redone by the next run (a crash is never a result). A worker's memory is bounded by bytes, not by the archive:
+a shard is cut before it passes ``--shard-mb`` (a bigger page is a shard alone) and
 ``--max-page-mb`` turns a page over that size into a ``too_large`` row before
-it is read. A page that runs longer than ``--page-timeout`` in a stage is
+it is read (README "Memory"). A page that runs longer than ``--page-timeout`` in a stage is
 stopped (:class:`page_time_limit`, SIGALRM: local engine only) and becomes a
 ``timeout`` row; its shard's entry is marked so that a run with a larger limit
 redoes it. After a successful run the cache entries of older code, rules or

@@ -33,14 +33,17 @@ from pipeline.tables import columns_table, from_row, to_table
 #: Target pages per shard: a page closes its shard when its hash is 0 modulo this. 32 pages of
 #: ~36 kB (the seeds' mean) make ~1 MB shards: a few seconds of work, cheap to redo.
 SHARD_PAGES = 32
-#: A shard also closes at this many bytes or 4 × SHARD_PAGES pages, whichever comes first.
-SHARD_BYTES = 8 << 20
+#: A shard also closes at 4 × SHARD_PAGES pages, and before the page that would take it past this many
+#: bytes (a page bigger than this alone is a shard by itself): a worker's memory follows its shard's bytes
+#: (README "Memory": about 70 MB a MB of pages over a worker's ~270 MB).
+SHARD_BYTES = 4_000_000
 #: Shards in flight per worker: enough to keep workers busy, few enough to keep memory flat.
 WINDOW_PER_JOB = 2
 #: Default time limit of one page in one stage (seconds; 0 = none), see :func:`page_time_limit`.
 PAGE_TIMEOUT = 60.0
-#: Default size limit of one page (MB; 0 = none): a bigger page is a ``too_large`` errors row.
-MAX_PAGE_MB = 20.0
+#: Default size limit of one page (MB; 0 = none): a bigger page is a ``too_large`` errors row. With
+#: SHARD_BYTES it bounds a worker's memory (a 19.9 MB page took a worker to 1.6 GB).
+MAX_PAGE_MB = 5.0
 #: Errors of a full or read-only disk: they stop the run (with one line), no page is blamed.
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
@@ -100,8 +103,10 @@ def _sig_writer(rows: list[dict[str, Any]]) -> Callable[[Path], None]:
     return lambda path: pq.write_table(pa.Table.from_pylist(rows, schema=sig_schema), path)
 
 
-def _load(out: Path, stage: str, key: str, name: str) -> list[Any]:
+def _load(out: Path, stage: str, key: str, name: str) -> Any:
     table = pq.read_table(shard_dir(out, stage, key) / f"{name}.parquet")
+    if name == "tokens":  # kept as columns, as the segment stage makes it
+        return table.to_pydict()
     return [from_row(name, row) for row in table.to_pylist()]
 
 
@@ -258,6 +263,9 @@ def plan_shards(paths: list[str | Path], opts: RunOptions, counters: Counter) ->
                 item = ErrorRecord(item.source, item.path, "read", "duplicate", f"same bytes as {seen[h]}")
                 shard.ids.append(digest("dup", item.source, item.path, h))
             else:
+                if shard.pages and shard.nbytes + len(item.data) > opts.shard_bytes:
+                    yield shard  # cut by bytes before the page that would take the shard past its bytes
+                    shard = _Shard()
                 seen[h] = item.source
                 shard.ids.append(digest(item.source, item.path, h, repr(sorted(item.meta.items()))))
                 shard.nbytes += len(item.data)

@@ -112,7 +112,8 @@ def _too_large(source: str, where: str, size: int, max_bytes: int | None) -> Err
     if max_bytes is None or size <= max_bytes:
         return None
     return _error(source, where, "too_large", f"the page has {size} bytes ({size / 1e6:.1f} MB), more than "
-                  f"--max-page-mb {max_bytes / 1e6:g}")
+                  f"--max-page-mb {max_bytes / 1e6:g} (a worker needs about 70 MB of memory a MB of page: "
+                  "raise the limit where there is room, README \"Memory\")")
 
 
 def iter_inputs(paths: list[str | Path], max_bytes: int | None = None) -> Iterator[Item]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import numpy as np
 from scipy import sparse
 
 from pipeline.settings import Settings, current
+from pipeline.stages.nearest import SentenceHits, TokenIndex, hit_index
 
 #: Bump whenever a feature function below changes what it emits.
 FEATURE_VERSION = "2026-11-25.1"
@@ -327,18 +329,25 @@ MENTION_BINARY = ("u", "qt", "l1", "r1", "lw1", "lw2", "lw3", "rw1", "rw2", "idx
                   "code", "fu", "hit", "acc", "near", "cw", "cr", "nhit", "cm")
 
 
+#: The clause words a number's features take on each side of it: every word of a clause in the
+#: labelled pages (the longest clause of corpora, dev, train, web and heldout has 89), a bound for a
+#: line of thousands of numbers without a comma.
+CLAUSE_WORDS = 200
+
+
 def _bucket(n: int) -> str:
     return "0" if n <= 0 else "1-2" if n <= 2 else "3-6" if n <= 6 else "7-14" if n <= 14 else "15+"
 
 
-def number_features(cand: Any, tokens: Sequence[tuple[str, int, int]]) -> list[str]:
+def number_features(cand: Any, tokens: Sequence[tuple[str, int, int]] | TokenIndex) -> list[str]:
     """Features of a number in context (a :class:`pipeline.stages.extract.extract.Candidate`), whatever code it may get.
 
     ``tokens`` are the jieba tokens ``(word, start, end)`` of the candidate's
-    sentence. Features: the unit; character 2/3-grams of the window left of the
-    number and 2-grams right of it; the jieba words of its clause and the three
-    nearest on its left, two on its right; hedges, list position, magnitude and
-    the quantity reader's flags.
+    sentence, or their :class:`TokenIndex` (made once a sentence by a caller with
+    many numbers). Features: the unit; character 2/3-grams of the window left of the
+    number and 2-grams right of it; the jieba words of its clause (at most
+    :data:`CLAUSE_WORDS` each side of the number) and the three nearest on its left,
+    two on its right; hedges, list position, magnitude and the quantity reader's flags.
     """
     q = cand.quantity
     text = cand.sentence.text
@@ -353,11 +362,15 @@ def number_features(cand: Any, tokens: Sequence[tuple[str, int, int]]) -> list[s
     cstart = text.find(cand.clause)
     cend = cstart + len(cand.clause) if cstart >= 0 else len(text)
     cstart = max(cstart, 0)
-    words = [(w, s, e) for w, s, e in tokens if cstart <= s and e <= cend and not w.isdigit() and w.strip()]
+    ix = tokens if isinstance(tokens, TokenIndex) else TokenIndex.of(tokens)
+    lo, hi = ix.span(cstart, cend)  # the clause's words: ix.words[lo:hi]
+    kb = min(max(bisect_right(ix.ends, qstart), lo), hi)  # words[lo:kb] end before the number
+    ka = min(max(bisect_left(ix.starts, qend), kb), hi)  # words[ka:hi] start after it
+    words = ix.words[max(lo, kb - CLAUSE_WORDS):min(hi, ka + CLAUSE_WORDS)]
     feats += ["w:" + w.translate(_DIGITS) for w, _, _ in words]
-    before = [w for w, s, e in words if e <= qstart][-3:]
+    before = [w for w, _, _ in ix.words[max(lo, kb - 3):kb]]
     feats += [f"lw{len(before) - i}:{w}" for i, w in enumerate(before)]
-    after = [w for w, s, e in words if s >= qend][:2]
+    after = [w for w, _, _ in ix.words[ka:min(hi, ka + 2)]]
     feats += [f"rw{i + 1}:{w}" for i, w in enumerate(after)]
     feats.append(f"idx:{min(cand.index, 5)}")
     if cand.in_list:
@@ -373,7 +386,7 @@ def number_features(cand: Any, tokens: Sequence[tuple[str, int, int]]) -> list[s
 
 def code_options(cand: Any, hits: Sequence[Any]) -> list[str]:
     """Codes a number may be given: those of the trigger ``hits`` of its sentence, and the rule's choice."""
-    codes = {h.rule.indicator for h in hits}
+    codes = set(hits.index.codes) if isinstance(hits, SentenceHits) else {h.rule.indicator for h in hits}
     if cand.indicator:
         codes.add(cand.indicator)
     return sorted(codes)
@@ -404,27 +417,22 @@ def pair_extras(cand: Any, codes: Iterable[str], base: Sequence[str], hits: Sequ
     q = cand.quantity
     unit = cand.unit
     in_clause = {(h.start, h.end) for h in cand.hits}
-
-    def dist(h: Any) -> int:
-        return q.start - h.end if h.end <= q.start else h.start - q.end
-
+    index = hit_index(hits)
     magnitudes = [f[2:] for f in base if f.startswith("m:")]
     words = [f.split(":", 1)[1] for f in base if f.startswith(("lw1:", "lw2:", "rw1:"))]
     out = []
     for code in codes:
         fam = code.split(".", 1)[0]
-        feats = [f"code:{code}", f"fu:{fam}|{unit}"]
-        mine = [h for h in hits if h.rule.indicator == code]
-        others = [h for h in hits if h.rule.indicator != code]
-        feats.append(f"nhit:{min(len(mine), 3)}")
-        if mine:
-            h = min(mine, key=dist)
+        feats = [f"code:{code}", f"fu:{fam}|{unit}", f"nhit:{min(index.count.get(code, 0), 3)}"]
+        h = index.nearest(code, q.start, q.end)
+        if h is not None:
             side = "L" if h.end <= q.start else "R"
             where = "c" if (h.start, h.end) in in_clause else "s"
-            feats += [f"hit:{where}{side}{_bucket(dist(h))}", f"hit:{where}", f"acc:{unit in h.rule.units}"]
+            dist = q.start - h.end if side == "L" else h.start - q.end
+            feats += [f"hit:{where}{side}{_bucket(dist)}", f"hit:{where}", f"acc:{unit in h.rule.units}"]
             if h.rule.local:
                 feats.append(f"hit:local{side}")
-            nearer = [o for o in others if dist(o) < dist(h) and ((o.end <= q.start) == (side == "L"))]
+            nearer = index.other_nearer(code, h, q.start)
             feats.append(f"near:{'other' if nearer else 'mine'}{side}{where}")
         else:
             feats.append("hit:none")
@@ -451,5 +459,6 @@ def code_features(cand: Any, base: Sequence[str], hits: Sequence[Any]) -> list[s
     """
     feats = list(base)
     feats += sorted({f"tc:{h.rule.indicator}" for h in cand.hits})
-    feats += sorted({f"ts:{h.rule.indicator}" for h in hits})
+    codes = hits.index.codes if isinstance(hits, SentenceHits) else {h.rule.indicator for h in hits}
+    feats += sorted(f"ts:{code}" for code in codes)
     return feats

@@ -27,11 +27,13 @@ MAX_MESSAGE = 500
 
 @dataclass
 class Batch:
-    """What a stage reads of one shard: its pages (and read errors), kept documents, sentences."""
+    """What a stage reads of one shard: its pages (and read errors), kept documents, sentences, and the
+    tokens table's columns (``TOKEN_COLUMNS`` of the segment stage → values)."""
 
     pages: list[Page | ErrorRecord] | None = None
     documents: list[Document] | None = None
     sentences: list[Sentence] | None = None
+    tokens: dict[str, list[Any]] | None = None
 
     _by_doc: dict[str, list[Sentence]] | None = field(default=None, repr=False)
 
@@ -49,7 +51,7 @@ class Batch:
 
     def put(self, table: str, records: Any) -> None:
         """Keep a stage's output table for the stages after it (tables no stage reads are not kept)."""
-        if table in ("pages", "documents", "sentences"):
+        if table in ("pages", "documents", "sentences", "tokens"):
             setattr(self, table, records)
             self._by_doc = None
 

@@ -23,6 +23,11 @@ CN_DIGITS: dict[str, int] = {
 CN_UNITS: dict[str, int] = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 CN_SCALES: dict[str, int] = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
 CN_POINT = frozenset("点點")
+#: The longest Chinese numeral read (numeral characters, point and decimals included) and the largest
+#: value: a longer numeral, or one worth more (一亿亿亿…), is not read at all (None), so that no input
+#: builds a giant integer or multiplies one out (九千九百九十九万亿亿亿… took time quadratic in its length).
+MAX_CN_CHARS = 48
+MAX_CN_VALUE = 10**20
 
 #: Scale words written after an Arabic number (1.2万, 3千, 2个亿) and their factors.
 ARABIC_SCALES: dict[str, int] = {
@@ -42,12 +47,14 @@ def parse_arabic(text: str) -> Decimal | None:
         return None
 
 
-def _cn_integer(s: str) -> int:
-    """Integer part of a Chinese numeral (positional 二〇一八 or multiplicative 一千五百零七)."""
+def _cn_integer(s: str) -> int | None:
+    """Integer part of a Chinese numeral (positional 二〇一八 or multiplicative 一千五百零七); None
+    when it is worth more than :data:`MAX_CN_VALUE` (read in one pass, never past that bound)."""
     if not s:
         return 0
     if len(s) > 1 and all(ch in CN_DIGITS for ch in s):  # 二〇一八: digit by digit
-        return int("".join(str(CN_DIGITS[ch]) for ch in s))
+        value = int("".join(str(CN_DIGITS[ch]) for ch in s))
+        return value if value <= MAX_CN_VALUE else None
     total = section = num = 0
     last_mult = 1  # multiplier of the last unit/scale seen, for abbreviated 一万二 / 三千五
     prev_was_mult = False
@@ -72,18 +79,22 @@ def _cn_integer(s: str) -> int:
             section = num = 0
             last_mult = scale
             prev_was_mult = True
+        if total > MAX_CN_VALUE or section > MAX_CN_VALUE:
+            return None  # 一亿亿亿…: stop before the product grows
     if num and not prev_was_mult and last_mult >= 100 and len(s) >= 3 and s[-2] not in CN_DIGITS:
         num *= last_mult // 10  # 一万二 → 12000, 三千五 → 3500 (not 一千零五)
-    return total + section + num
+    value = total + section + num
+    return value if value <= MAX_CN_VALUE else None
 
 
 def parse_chinese(text: str) -> Decimal | None:
-    """A Chinese numeral (``一千五百零七点三``, ``两万``, ``十二``, ``百``) → Decimal; None if empty.
+    """A Chinese numeral (``一千五百零七点三``, ``两万``, ``十二``, ``百``) → Decimal; None if empty,
+    longer than :data:`MAX_CN_CHARS` or worth more than :data:`MAX_CN_VALUE` (read whole or not at all).
 
     Never raises: characters that are not numeral characters are ignored.
     """
     s = "".join(ch for ch in text if ch in CN_DIGITS or ch in CN_UNITS or ch in CN_SCALES or ch in CN_POINT)
-    if not s:
+    if not s or len(s) > MAX_CN_CHARS:
         return None
     frac = ""
     for p in CN_POINT:
@@ -92,6 +103,8 @@ def parse_chinese(text: str) -> Decimal | None:
             frac = "".join(str(CN_DIGITS[ch]) for ch in frac_part if ch in CN_DIGITS)
             break
     whole = _cn_integer(s) if s else 0
+    if whole is None:
+        return None
     return Decimal(f"{whole}.{frac}") if frac else Decimal(whole)
 
 

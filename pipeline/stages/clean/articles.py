@@ -159,10 +159,22 @@ def _body_len(segment: str, title: str) -> int:
     return len(regex.sub(r"\s+", "", segment.replace(title, "")))
 
 
+#: A news headline led by its speaker: 教育部:去年全国幼儿园数量达到29.1万所.
+_SPEAKER_HEADLINE = regex.compile(r"^[^\s\d:：,，。|｜]{2,10}[:：](?P<rest>[^:：|｜]{6,})$")
+
+
+#: A news headline of two phrases: 去年全国在园幼儿减少11万余人,多年来首次出现下降.
+_TWO_PHRASE_HEADLINE = regex.compile(r"^[^。；;！!？?：:,，\s]{4,24}[,，][^。；;！!？?：:,，\s]{4,16}$")
+
+
 def _page_title(text: str) -> str:
-    for _s, _e, line in _lines(text)[:3]:
-        if is_title_like(line):
+    lines = _lines(text)[:3]
+    for _s, _e, line in lines:
+        headline = _SPEAKER_HEADLINE.match(line)
+        if is_title_like(line) or (headline is not None and is_title_like(headline.group("rest"))):
             return line
+    if lines and _TWO_PHRASE_HEADLINE.match(lines[0][2]):
+        return lines[0][2]  # only the page's first line, when no line is title-like
     return ""
 
 
@@ -213,7 +225,7 @@ _PERIOD_SPAN = regex.compile(
 #: 2021年,…; 截止2013年3月,全州共有…) or names a report of that year (发布《2021年河北省教育事业发展统计公报》,
 #: 公布2019年…统计公报, 通报2021年全国教育事业发展总体情况).
 _OPENING_DATED = regex.compile(
-    r"^\s*(?:【[^】]{1,12}】\s*)?(?:(?:截至|截止|到)\s*)?((?:19|20)\d{2})\s*年度?(?:底|末|\s*\d{1,2}\s*月(?:底|末)?)?"
+    r"^\s*(?:【[^】]{1,12}】\s*)?(?:(?:截至|截止)\s*)?((?:19|20)\d{2})\s*年度?(?:底|末|\s*\d{1,2}\s*月(?:底|末)?)?"
     r"\s*[^\p{Han}\d\s]{0,6}[,，、]")
 _NAMES_REPORT = regex.compile(
     r"((?:19|20)\d{2})\s*年度?[^。；;,，\n]{0,30}(?:统计公报|统计公告|工作总结|工作报告|自查报告|决算|年鉴)"
@@ -229,6 +241,45 @@ _TITLE_RELATIVE = regex.compile(r"去年|上年|今年")
 _DATELINE = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{1,2}-\d{1,2})")
 
 
+#: A posting line near the top of a page: a full date with a source, author or counter field
+#: (2023-07-02 10:35  来源:县融媒体中心  作者:…; 发布时间:2022-03-02).
+_POSTING_FIELDS = regex.compile(r"来源|作者|发布|编辑|阅读|浏览|点击|记者")
+#: Lines read for the posting date.
+POSTING_LINES = 8
+
+
+#: What makes a page a news item (its 今年 is its publication year), not a report reposted later.
+_NEWS = regex.compile(r"记者|通讯员|融媒体|新闻中心|日报|晚报|电视台|[网日]讯|日电|获悉|据了解|消息")
+#: Characters after the posting line read for the news words.
+NEWS_LEAD_CHARS = 200
+
+
+def publication_year(text: str) -> int | None:
+    """The year a news item was published: the date of its posting line in the first lines of the
+    page (read before boilerplate removal, which drops that line), when the posting line or the
+    start of the text after it reads as news (记者, 通讯员, 获悉, 日电 …); None otherwise (a work
+    summary posted on a 范文 site months later reports on its own year)."""
+    for _s, e, line in _lines(text)[:POSTING_LINES]:
+        m = PUBLICATION_LINE.match(line)
+        dated = m.group("year") if m is not None else None
+        if dated is None and _POSTING_FIELDS.search(line) and len(line) <= 120:
+            found = _DATELINE.search(line)
+            dated = found.group(1) if found is not None else None
+        if dated is not None:
+            return int(dated) if _NEWS.search(line + text[e:e + NEWS_LEAD_CHARS]) else None
+    return None
+
+
+def news_dateline_year(title: str, text: str) -> int | None:
+    """The publication year of a news item whose headline dates itself relatively (去年全国在园幼儿
+    减少…; 今年…): the dateline's year near the top, the base of the item's 今年/去年; else None."""
+    if _TITLE_RELATIVE.search(title) is None or _PERIOD_YEAR.search(title):
+        return None
+    lines = [line for _s, _e, line in _lines(text) if line != title.strip()][:OPENING_LINES]
+    dated = next((m for line in lines if (m := _DATELINE.search(line))), None)
+    return int(dated.group(1)) if dated is not None else None
+
+
 def names_span(title: str) -> bool:
     """Whether a title names a period of several years or a masked year (2020~2021学年初…, 20xx年…)."""
     return _PERIOD_SPAN.search(title) is not None
@@ -240,11 +291,10 @@ def reporting_year(title: str, text: str) -> int | None:
     or a masked year gives None, as does a page with no such line; publication timestamps never count."""
     lines = [line for _s, _e, line in _lines(text) if line != title.strip()][:OPENING_LINES + 3]
     relative = _TITLE_RELATIVE.search(title)
-    if relative is not None and not _PERIOD_YEAR.search(title):
+    published = news_dateline_year(title, text)
+    if published is not None and relative is not None:
         # 教育部:去年全国幼儿园数量达到29.1万所 over a 2022年05月18日 dateline: 2021
-        dated = next((m for line in lines[:OPENING_LINES] if (m := _DATELINE.search(line))), None)
-        if dated is not None:
-            return int(dated.group(1)) + (-1 if relative.group() in ("去年", "上年") else 0)
+        return published + (-1 if relative.group() in ("去年", "上年") else 0)
     opening = next((line for line in lines if not PUBLICATION_LINE.match(line.strip())), None)
     for line in (title, *lines):
         if PUBLICATION_LINE.match(line.strip()):

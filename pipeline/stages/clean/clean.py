@@ -9,7 +9,8 @@ Steps, in order (each keeps the alignment of :class:`~pipeline.text.aligned.Alig
    full-width → half-width digits, letters, % and punctuation inside numbers;
 4. chrome and spam lines (rules/boilerplate.yaml, :mod:`pipeline.stages.clean.boilerplate`), then line
    indentation and blank lines, and tables flattened to one cell a line put back into rows
-   (:mod:`pipeline.stages.clean.flattables`);
+   (:mod:`pipeline.stages.clean.flattables`), and hard-wrapped paragraphs of PDF text joined
+   (:mod:`pipeline.stages.clean.linewrap`);
 5. split into articles (:mod:`pipeline.stages.clean.articles`), each a :class:`~pipeline.records.Document`
    (the items of a news list page are found before step 4, which drops their 发布时间 lines).
 
@@ -29,11 +30,19 @@ import regex
 
 from pipeline.records import Document, Page
 from pipeline.ruleset.rulefiles import RuleError, load_tsv
-from pipeline.stages.clean.articles import NewsItemHead, document_year, news_item_heads, split_articles
+from pipeline.stages.clean.articles import (
+    ArticleSpan,
+    NewsItemHead,
+    document_year,
+    news_item_heads,
+    publication_year,
+    split_articles,
+)
 from pipeline.stages.clean.boilerplate import iter_lines, keep_mask, strip_boilerplate
 from pipeline.stages.clean.encoding import CleanError, decode_page_counted, t2s_converter
 from pipeline.stages.clean.flattables import rejoin_flat_tables
 from pipeline.stages.clean.htmltext import html_title, html_to_text, looks_like_html
+from pipeline.stages.clean.linewrap import unwrap_lines
 from pipeline.stages.clean.regions import locate_document
 from pipeline.text.aligned import AlignedText
 
@@ -224,6 +233,15 @@ def _heads_in(at: AlignedText, heads: list[tuple[int, NewsItemHead]]) -> list[Ne
     return out
 
 
+def _year_of(span: ArticleSpan, title: str, text: str, published: int | None) -> int | None:
+    """A document's year, the base of its 今年/去年: a news list item's date, else the year its
+    title names, else the page's posting date (codebook: a news item's own publication date), else
+    the year of its opening lines."""
+    if span.year is not None:
+        return span.year
+    return document_year(title, "") or published or document_year(title, text)
+
+
 def clean_page(page: Page) -> list[Document]:
     """Clean one page into its documents (one per article); pure, no file access.
 
@@ -242,9 +260,10 @@ def clean_page(page: Page) -> list[Document]:
         events["replaced_chars"] = [i for i, ch in enumerate(raw_text) if ch == "\ufffd"]
     at = drop_decorations(normalize_text(at, events), events)
     heads = [(int(at.raw[h.start]), h) for h in news_item_heads(at.text)]  # before 发布时间 lines go
+    published = publication_year(at.text)
     at, dropped = strip_boilerplate(at, counters)
     events["boilerplate_lines"] = dropped
-    at = rejoin_flat_tables(tidy_lines(at))
+    at = unwrap_lines(rejoin_flat_tables(tidy_lines(at)))
     spans = split_articles(at.text, _heads_in(at, heads))
     docs: list[Document] = []
     starts = [0] + [int(at.raw[s.start]) if s.start < len(at) else len(raw_text) for s in spans[1:]]
@@ -265,7 +284,7 @@ def clean_page(page: Page) -> list[Document]:
             doc_id=f"{page.source}#{i}", source=page.source, path=page.path, index=i,
             title=title, text=part.text, encoding=encoding, content_hash=content_hash,
             offset_clean=oc, offset_raw=orw, kept=bool(part.text), drop_reason=None if part.text else "empty",
-            year=span.year if span.year is not None else document_year(title, part.text), stats=stats,
+            year=_year_of(span, title, part.text, published), stats=stats,
         ))
         locate_document(docs[-1])
     return docs

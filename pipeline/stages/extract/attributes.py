@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import regex
 
 from pipeline.ruleset.cues import cue_candidates, find_stage_words, first_cue, remembered
-from pipeline.stages.clean.articles import names_span, reporting_year
+from pipeline.stages.clean.articles import names_span, news_dateline_year, reporting_year
 from pipeline.stages.extract.frames import SEPARATOR, Clause, enumerated, year_subjects
 
 # A section heading: a line (or the tail of a line after 。) 一、… / 第二部分 …
@@ -28,7 +28,7 @@ _MASKED_YEAR = regex.compile(r"(?<![\d])(?:20[x×X_＿]{1,2}|[xX×]{2,4}|20)\s*�
 # 自2009年实施特岗计划以来: a year after 自/从 that an event and 以来 follow starts a span
 _SINCE_FROM = regex.compile(r"(?:自|从)\s*$")
 _SINCE_EVENT = regex.compile(r"年?[^，,。；;\d]{0,16}?以来")
-_COMPARE_BEFORE = regex.compile(r"(?:比|较|同比|与|和|对比)\s*$")
+_COMPARE_BEFORE = regex.compile(r"(?:(?:较|与|(?<![例重])比)[^，,。；;\d]{0,8}|同比|和|对比)\s*$")
 _IN_TITLE = regex.compile(r"《[^《》]*$")
 # A period ends at 。！？ or a line break, but not at a line break after ；/， (a list of
 # clauses laid out one a line still shares its 2023年 or 今年).
@@ -45,7 +45,8 @@ _AFTER_NOUN = regex.compile(r"(?:学校)?(?:有|共有|为)?\s*")
 _PURPOSE = regex.compile(r"[，,]?\s*(?:主要|全部|专项)?(?:用于|实施了?|进行|建设|新建|改扩建|改建|扩建|支持|购置|启动|加快|推进)"
                          r"[^。；;，,]*")
 _ATTACHED = regex.compile(r"\s*年?(?:底|末)?的")  # 2018年的326个: a year that belongs to one number
-_OWN_YEAR = regex.compile(r"\s*年?(?:底|末)?的?\s*$")  # 较2018年的83.2%: the year of the very next number
+# 较2018年的83.2%, 较2018年预算数681.6万元: the year of the very next number (no verb between them)
+_OWN_YEAR = regex.compile(r"\s*年?(?:底|末|初)?的?(?:(?![增减提降升多少达为是占下进回涨跌缩扩翻超高低比相])\p{Han}){0,7}\s*$")
 _DATED = regex.compile(r"\s*年\s*\d{1,2}\s*月")
 _OPENER = regex.compile(r"^[^，,；;。]{1,12}[，,]")
 EXAMPLES = regex.compile(r"(?<![中高初同平均])等(?![级职专])")  # 城北幼儿园等学校6所: schools named as examples
@@ -162,8 +163,12 @@ class DocFacts:
 def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     """Section headings of a document, its year and whether it is a forward plan. A document whose
     title names a span (2020~2021学年初…统计基本情况) has no year to resolve 今年/当年 against."""
+    reporting = reporting_year(title, text)
     if names_span(title):
         year = None
+    elif year is None:
+        # 今年/上年 resolve against a news item's publication year, else the reporting year
+        year = news_dateline_year(title, text) or reporting
     headings = [(m.start(), m.group(0).strip()) for m in _HEADING.finditer(text)]
     # for the year only, sub-headings ((一)2023年主要成绩) count too: they date their section
     ranked = sorted(headings + [(m.start(), m.group(0).strip()) for m in _SUB_HEADING.finditer(text)])
@@ -172,7 +177,7 @@ def doc_facts(text: str, title: str, year: int | None) -> DocFacts:
     plan = bool(first_cue("plan_document", "heading", opening)) and not (
         first_cue("report_heading", "heading", title or "") and not first_cue("plan_heading", "heading", title or ""))
     ends = [m.end() for m in _PERIOD_END.finditer(text)]
-    return DocFacts(year=year, reporting_year=reporting_year(title, text), opening=opening, plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years,
+    return DocFacts(year=year, reporting_year=reporting, opening=opening, plan=plan, headings=headings, text=text, period_ends=ends, heading_years=years,
                     dated_at=[start for start, _ in ranked])
 
 
@@ -344,7 +349,7 @@ def _year_mentions(sentence: str) -> list[YearMention]:
             before = sentence[max(0, m.start() - 4):m.start()]
             if _IN_TITLE.search(sentence[:m.start()]):
                 continue
-            compare = bool(_COMPARE_BEFORE.search(before))
+            compare = bool(_COMPARE_BEFORE.search(sentence, max(0, m.start() - 12), m.start()))
             after = sentence[m.end():m.end() + 8]
             span = bool(first_cue("span", "after", after.lstrip("年") if not masked else after)) or bool(
                 regex.match(r"\s*年?\s*[-—–~～至到]?\s*(?:19|20)\d{2}年", after)) or bool(

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import regex
@@ -55,13 +56,7 @@ def clauses(text: str) -> list[Clause]:
 
 def clause_at(cls: list[Clause], pos: int) -> int:
     """Index of the clause holding offset ``pos`` (the nearest one before it otherwise)."""
-    idx = 0
-    for i, c in enumerate(cls):
-        if c.start <= pos:
-            idx = i
-        else:
-            break
-    return idx
+    return max(0, bisect_right(cls, pos, key=lambda c: c.start) - 1)  # clauses are in order
 
 
 def is_list_separator(between: str) -> bool:

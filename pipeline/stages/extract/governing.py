@@ -174,24 +174,54 @@ def blocked(text: str, code: str, clause: Clause, q: Quantity, context: str = ""
     return None
 
 
-def continues(before: list[Candidate], unit: str, change: bool, seg_left: str, cls: list[Clause],
+class Decided:
+    """The candidates of a sentence before the current number, indexed as they are decided, so that
+    :func:`continues` takes constant time (it walked back over every earlier number: quadratic in a
+    sentence of thousands of numbers). Call :meth:`catch_up` before each :func:`continues`."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.last: tuple[int, Candidate] | None = None        # the last record
+        self.last_level: tuple[int, Candidate] | None = None  # the last record that is not a change
+        self.change_in: dict[str | None, tuple[int, Candidate]] = {}  # the last change record, by unit
+        self.blocked_in: dict[str | None, int] = {}  # where the last blocked value is, by unit
+
+    def catch_up(self, before: list[Candidate], upto: int) -> None:
+        """Index ``before[:upto]`` (each candidate once: they do not change once decided)."""
+        for k in range(self.seen, upto):
+            c = before[k]
+            if c.rule is not None:
+                self.last = (k, c)
+                if c.kind == "change":
+                    self.change_in[c.unit] = (k, c)
+                else:
+                    self.last_level = (k, c)
+            elif c.quantity.is_value and c.reason and c.reason.startswith("blocked"):
+                self.blocked_in[c.unit] = k
+        self.seen = max(self.seen, upto)
+
+
+def continues(before: Decided, unit: str, change: bool, seg_left: str, cls: list[Clause],
               ci: int) -> Candidate | None:
     """The earlier record of the sentence a number without a trigger continues: in a change
     frame the last record (较xx年增长12.03%); otherwise the last record in the same unit,
-    past numbers that made none (1554万元的30%(466万元)) and changes in another unit, unless the number's own words
-    name a new rate or share (占比, 比例)."""
-    for c in reversed(before):
-        if c.rule is not None:
-            if change:
-                found = cue_match("change", "before", seg_left)
-                rest = seg_left[:found[1].start()] if found else seg_left
-                bare = len(_FILLER.sub("", rest)) <= BARE_CHANGE
-                return c if bare and clause_at(cls, c.quantity.start) >= ci - 1 else None
-            if c.unit == unit and unit in c.rule.units and not _OWN_RATE.search(seg_left):
-                return c
-            if c.kind == "change" and c.unit != unit:
-                continue  # 比例为4.03%,比上年下降0.11个百分点,但仍保持在4%以上: past the change to its level
+    past numbers that made none (1554万元的30%(466万元)) and changes in another unit
+    (比例为4.03%,比上年下降0.11个百分点,但仍保持在4%以上: past the change to its level), unless
+    the number's own words name a new rate or share (占比, 比例). A value blocked in the unit
+    after that record stops the search."""
+    blocked = before.blocked_in.get(unit, -1)
+    if change:
+        if before.last is None or before.last[0] < blocked:
             return None
-        if c.unit == unit and c.quantity.is_value and c.reason and c.reason.startswith("blocked"):
-            return None
+        c = before.last[1]
+        found = cue_match("change", "before", seg_left)
+        rest = seg_left[:found[1].start()] if found else seg_left
+        bare = len(_FILLER.sub("", rest)) <= BARE_CHANGE
+        return c if bare and clause_at(cls, c.quantity.start) >= ci - 1 else None
+    found_at = [f for f in (before.last_level, before.change_in.get(unit)) if f is not None and f[0] > blocked]
+    if not found_at:
+        return None
+    c = max(found_at, key=lambda f: f[0])[1]
+    if c.unit == unit and c.rule is not None and unit in c.rule.units and not _OWN_RATE.search(seg_left):
+        return c
     return None

@@ -75,6 +75,7 @@ from pipeline.stages.features import (
     number_features,
     pair_extras,
 )
+from pipeline.stages.nearest import SentenceHits, TokenIndex
 from pipeline.stages.segment.segment import tokenize
 
 MODEL_NAME = "mention_classifier"
@@ -374,17 +375,21 @@ def candidate_context(cands: list[Candidate], everything: list[Candidate] | None
         found = sentence_hits.setdefault(c.sentence.sentence_id, {})
         for h in c.hits:
             found[(h.start, h.end, h.rule.id)] = h
-    tokens: dict[str, list[tuple[str, int, int]]] = {}
+    tokens: dict[str, TokenIndex] = {}
+    ordered: dict[str, SentenceHits] = {}  # a sentence's hits in order, with their index: made once
     bases, hits = [], []
     for c in cands:
         sid = c.sentence.sentence_id
-        sh = [sentence_hits[sid][k] for k in sorted(sentence_hits.get(sid, {}))]
+        sh = ordered.get(sid)
+        if sh is None:
+            found = sentence_hits.get(sid, {})
+            sh = ordered[sid] = SentenceHits(found[k] for k in sorted(found))
         hits.append(sh)
         if not all_numbers and not code_options(c, sh):  # nothing to score: spare jieba
             bases.append([])
             continue
         if sid not in tokens:
-            tokens[sid] = tokenize(c.sentence.text)
+            tokens[sid] = TokenIndex.of(tokenize(c.sentence.text))
         bases.append(number_features(c, tokens[sid]))
     return bases, hits
 

@@ -18,7 +18,7 @@ UNITS_FILE = "quantity_units.tsv"
 WORDS_FILE = "quantity_words.tsv"
 ROLES = frozenset({"age", "year", "date", "document_number", "duration"})
 WORD_ROLES = frozenset({"prefix_hedge", "suffix_hedge", "inner_hedge", "threshold_cue", "money_cue",
-                        "person_noun", "frame_verb", "school_noun", "rate_noun"})
+                        "person_noun", "frame_verb", "school_noun", "rate_noun", "class_noun"})
 #: Years a bare 4-digit number (or the head of a glued number) may name.
 YEAR_MIN, YEAR_MAX = 1900, 2099
 GLUED_YEAR_MIN, GLUED_YEAR_MAX = 1990, 2039
@@ -91,6 +91,7 @@ class _Grammar:
     person_after_re: regex.Pattern
     person_before_re: regex.Pattern
     schools_before_re: regex.Pattern
+    classes_before_re: regex.Pattern
     rate_before_re: regex.Pattern
     frame_re: regex.Pattern
     growth_re: regex.Pattern
@@ -165,8 +166,8 @@ def _grammar() -> _Grammar:
         rf"(?P<m>(?<![A-Za-z])(?={D}{{0,8}}{MASKCH})(?:(?=[0-9０-９xXｘＸ×_＿.．]{{0,16}}{D})|(?={MASKCH}{{1,8}}\s?(?:{unit_re})))"
         rf"[0-9０-９xXｘＸ×_＿]{{1,16}}(?:[.．][0-9０-９xXｘＸ×_＿]{{1,8}})?(?![A-Za-z])(?P<m_u>{unit_re})?)",
         rf"(?P<o>第\s*(?P<o_n>{NUM}|{CN_NUM})(?:{SP}(?P<o_u>{unit_re}))?)",
-        rf"(?P<p>百分之(?P<p_n>{NUM}|{CN_NUM}|百))",
-        rf"(?P<lp>[(（](?:[0-9]{{1,2}}|{SMALL_CN}{{1,3}})[)）])",
+        rf"(?P<p>百分之(?P<p_n>{NUM}|{CN_NUM}(?!{CN_BODY})|百))",
+        rf"(?P<lp>(?<![为為到达達在占是])[(（](?:[0-9]{{1,2}}|{SMALL_CN}{{1,3}})[)）])",
         r"(?P<lc>[①-⑳])",
         rf"(?P<fn>[\[［]{D}{{1,2}}[\]］])",  # a footnote marker: 入学率[2]99.1%
         rf"(?P<ls>{CLAUSE_START}(?:[0-9]{{1,2}}(?=[.．、](?![0-9０-９]))|{SMALL_CN}{{1,3}}(?=[、．.]))"
@@ -178,7 +179,8 @@ def _grammar() -> _Grammar:
         rf"(?:{LOST_POINT}|(?P<a_num>{spaced}|{NUM}))(?:{SP}(?P<a_h1>{inner}))?"
         rf"(?:{SP}(?P<a_sc>{scales}))?(?:{SP}(?P<a_h2>{inner}))?(?:{SP}(?P<a_u>{unit_re}))?)",
         # a Chinese numeral only before a scale, a hedge or a counter, or ending in 万/亿 (两万)
-        rf"(?P<c>(?P<c_n>{CN_NUM}|[百千万萬](?=(?:{inner})?[人名]))"
+        # (not inside a longer run of numeral characters, unless after an Arabic number's scale: 1万二千人)
+        rf"(?P<c>(?:(?<!{CN_BODY})|(?<=[0-9０-９][万萬亿億]))(?P<c_n>{CN_NUM}|[百千万萬](?=(?:{inner})?[人名]))"
         rf"(?:(?=(?:{inner})?(?:个亿|個億|[万萬亿億])?(?:{inner})?(?:{cn_unit_re}))|(?={inner}|个亿|個億|[万萬亿億])"
         rf"|(?<=[万萬亿億]))"
         rf"(?P<c_h1>{inner})?(?P<c_sc>个亿|個億|[万萬亿億])?"
@@ -211,8 +213,9 @@ def _grammar() -> _Grammar:
         person_after_re=regex.compile(rf"[^\P{{Han}}{GAP_STOP}]{{0,6}}?(?:{person})"),
         person_before_re=regex.compile(rf"(?:{person})(?:人?数)?{COUNT_VERBS}\s*$"),
         schools_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['school_noun']])})数{COUNT_VERBS}\s*$"),
+        classes_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['class_noun']])})(?:数量?)?{COUNT_VERBS}\s*$"),
         rate_before_re=regex.compile(rf"(?:{_alt([w for w, _ in words['rate_noun']])})"
-                                     r"(?:升至|提高到|提高至|增至|达到|达|为|是|保持在|稳定在)?\s*$"),
+                                     r"[均都皆也已]?(?:升至|提高到|提高至|增至|达到|达|为|是|保持在|稳定在|保持)?\s*[(（]?\s*$"),
         growth_re=regex.compile(rf"(?P<verb>{_alt([w for w, _ in words['frame_verb']])})了?\s*"),
         frame_re=regex.compile(rf"(?:{_alt([w for w, _ in words['frame_verb']])})了?(?:至|到|为)"
                                r"[^0-9０-９，,。；;！？!?、]{0,6}"),

@@ -94,8 +94,16 @@ def _borrow(q: Quantity, lender: Quantity, flag: str, with_scale: bool) -> None:
                 q.year = int(q.number)
 
 
+#: What may follow a whole number that is a rate which lost its %: the clause's end (入园率为93,).
+_RATE_END = regex.compile(r"\s*+[)）]?\s*+(?:以上|左右)?\s*+(?:[,，。;；、]|$)")  # possessive: linear in a run of spaces
+
+
 def _bare(q: Quantity) -> bool:
     return q.unit is None and q.value is not None and _plain(q)
+
+
+#: Between the two figures of a pair of periods: 上年3015.48,本年3342.16元.
+_PERIOD_PAIR = regex.compile(r"\s*[,，、]\s*(?:本年|今年|当年|本期)(?:为|是|达到?)?\s*")
 
 
 def _lists(text: str, qs: list[Quantity]) -> None:
@@ -103,6 +111,10 @@ def _lists(text: str, qs: list[Quantity]) -> None:
     for i in range(len(qs) - 2, -1, -1):  # A、B单位: right to left so chains pass the unit on
         a, b = qs[i], qs[i + 1]
         if _bare(a) and b.unit and b.start == a.end + 1 and text[a.end] in LIST_SEPS and _plain(b):
+            _borrow(a, b, "unit_from_list", with_scale=a.scale == 1)
+    for i in range(len(qs) - 2, -1, -1):  # 上年3015.48,本年3342.16元: a pair of periods shares the unit
+        a, b = qs[i], qs[i + 1]
+        if _bare(a) and "." in a.text and b.unit and _plain(b) and _PERIOD_PAIR.fullmatch(text, a.outer_end, b.outer_start):
             _borrow(a, b, "unit_from_list", with_scale=a.scale == 1)
     for i in range(1, len(qs)):  # A单位、B: left to right
         a, b = qs[i - 1], qs[i]
@@ -249,8 +261,9 @@ def _implied(text: str, qs: list[Quantity], g: _Grammar) -> None:
             q.flags.append("repaired_displaced_unit")
             continue
         if (unit is None and q.scale == 1 and q.number is not None and 0 < q.number <= 100
-                and "." in q.text and g.rate_before_re.search(text, max(0, q.outer_start - 8), q.outer_start)):
-            unit = "%"  # a headline rate that lost its %: 普及率升至98.87
+                and ("." in q.text or _RATE_END.match(text, q.outer_end))
+                and g.rate_before_re.search(text, max(0, q.outer_start - 9), q.outer_start)):
+            unit = "%"  # a rate that lost its %: 普及率升至98.87, 入园率为93, 比例为(55.36)
         if unit is None and not (q.scale == 1 and q.number is not None and q.number == int(q.number)
                                  and GLUED_YEAR_MIN <= q.number <= GLUED_YEAR_MAX and len(q.text) == 4):
             whole = q.scale > 1 or q.number == int(q.number)  # no bare 12.71 people
@@ -259,6 +272,8 @@ def _implied(text: str, qs: list[Quantity], g: _Grammar) -> None:
             elif whole and q.scale == 1 and g.schools_before_re.search(text, max(0, q.outer_start - 8),
                                                                           q.outer_start):
                 unit = "所"  # a table's 学校数 column: 学前教育学校数 612
+            elif whole and q.scale == 1 and g.classes_before_re.search(text, max(0, q.outer_start - 8), q.outer_start):
+                unit = "个"  # 超大班额为0
         if unit:
             q.unit = unit
             q.flags.append("unit_implied")

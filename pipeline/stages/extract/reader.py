@@ -13,11 +13,12 @@ from pipeline.ruleset.cues import first_cue
 from pipeline.ruleset.triggers import Hit, TriggerRule, find_hits, rule_by_id
 from pipeline.stages.extract.attributes import (
     DocFacts,
+    stage_in,
     stage_run,
 )
 from pipeline.stages.extract.candidate import CONTEXT, Candidate
 from pipeline.stages.extract.frames import Clause, clause_at, clauses, list_runs, respectively_before
-from pipeline.stages.extract.governing import accepts, blocked, choose, continues, subject_hits
+from pipeline.stages.extract.governing import Decided, accepts, blocked, choose, continues, subject_hits
 from pipeline.stages.extract.quantities import read_quantities
 from pipeline.stages.extract.quantity_grammar import NOT_A_VALUE, Quantity
 from pipeline.stages.extract.resolver import AttributeContext, lead_clause, resolve_attributes
@@ -28,7 +29,7 @@ _RESPECTIVELY_BEFORE = regex.compile(r"分别(?:为|是|有|达到?)")
 CONFIDENCE = {"label": 0.85, "segment": 0.9, "list": 0.85, "right": 0.75, "clause": 0.65, "inherited": 0.6,
               "lead": 0.6}
 _LIST_BOUND = regex.compile(r"(?:以上|以下)")
-_SHARED = regex.compile(r"(?:均|都|皆)(?:达到?|为|是|保持在?|在|接近)?\s*$")
+_SHARED = regex.compile(r"(?:均|都|皆|各有?)(?:达到?|为|是|保持在?|在|接近)?\s*$")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
 _FRAME_LINK = regex.compile(r"^\s*[^，,。；;\d]{0,4}?(?:到|至)了?\s*$")
@@ -94,6 +95,9 @@ class _SentenceReader:
         self.text = text = sent.text
         self.qs = read_quantities(text)
         self.out: list[Candidate] = []
+        self.decided = Decided()
+        self.clause_hits: dict[int, list[Hit]] = {}
+        self.times_run: dict[int, int] = {}  # first member of a run -> how many members from it are in 人次
         if not self.qs:  # a sentence without numbers has no candidates: nothing more to read
             self.hits, self.cls, self.values, self.vals, self.runs = [], [], [], [], []
             return
@@ -120,9 +124,10 @@ class _SentenceReader:
         for i, q in enumerate(self.qs):
             ci = clause_at(self.cls, q.start)
             clause = self.cls[ci]
+            if ci not in self.clause_hits:  # once a clause (one list, read only, for all its numbers)
+                self.clause_hits[ci] = [h for h in self.hits if clause.start <= h.start and h.end <= clause.end]
             cand = Candidate(self.sent, q, i, clause.text, text[max(0, q.start - CONTEXT):q.start],
-                             text[q.end:q.end + CONTEXT],
-                             [h for h in self.hits if clause.start <= h.start and h.end <= clause.end])
+                             text[q.end:q.end + CONTEXT], self.clause_hits[ci])
             self.out.append(cand)
             slot = self._slot(cand, ci)
             if slot is not None:
@@ -147,8 +152,7 @@ class _SentenceReader:
         parallel, self.prev_in_clause[ci] = self.prev_in_clause.get(ci), cand
         # the reader gives a bare number its implied unit (unit_implied, unit_from_list, unit_from_frame)
         cand.unit = q.unit
-        before = [self.out[k].unit for k in members[:pos]]
-        if cand.unit == "人" and len(before) >= 2 and all(u == "人次" for u in before):
+        if cand.unit == "人" and pos >= 2 and self._times_before(members, pos):
             cand.unit = "人次"  # 43637人次、43658人次、42982人次、47087人: the scrape lost a 次
         if cand.unit is None:
             cand.reason = "no_unit"
@@ -182,6 +186,14 @@ class _SentenceReader:
             if slot.lead is not None:
                 self.run_align[members[0]] = (slot.lead, slot.lower, len(members))
         return slot
+
+    def _times_before(self, members: list[int], pos: int) -> bool:
+        """Whether every number of the run before position ``pos`` is in 人次 (each member read once)."""
+        ok = self.times_run.get(members[0], 0)
+        while ok < pos and self.out[members[ok]].unit == "人次":
+            ok += 1
+        self.times_run[members[0]] = ok
+        return ok >= pos
 
     def _frame_partner(self, members: list[int], k: int) -> tuple[str, int] | None:
         """(lead, lower) of the aligned list of as many numbers that a list moves from
@@ -226,7 +238,13 @@ class _SentenceReader:
         aligned_stage = None
         if slot.list_pos is not None:
             # 巩固率、毛入学率分别达到96.5%和92.1%: one trigger an item, in order
-            subjects = subject_hits(text, hits, slot.lower, len(slot.lead or ""), unit, slot.change)
+            lead_end = len(slot.lead or "")
+            near = max(slot.lower, slot.clause.start)
+            subjects = subject_hits(text, hits, near, lead_end, unit, slot.change)
+            if not subjects and near > slot.lower and not any(
+                    near <= h.start and h.end <= lead_end and accepts(h.rule, unit, slot.change) for h in hits):
+                # subjects named in the clauses before the list's (入学率、巩固率,分别为…)
+                subjects = subject_hits(text, hits, slot.lower, lead_end, unit, slot.change)
             if len(subjects) == slot.list_pos[1]:
                 hit, how = subjects[slot.pos][0], "list"
                 aligned_stage = subjects[slot.pos][1]
@@ -238,6 +256,8 @@ class _SentenceReader:
             shared = subject_hits(text, hits, lo, q.start, unit, slot.change, by_stage=True)
             if len(shared) == 1 or not shared:
                 shared = _stage_subjects(text, shared[0][0] if shared else hit, lo, q.start)
+            if len(shared) < 2 and _EACH.search(slot.seg_left):
+                shared = _each_items(text, hit, lo, q.start)
             if len(shared) >= 2:
                 hit, how, aligned_stage = shared[-1][0], "list", shared[-1][1]
                 slot.subjects_at = shared[0][0].start
@@ -298,7 +318,8 @@ class _SentenceReader:
         q, text, out = cand.quantity, self.text, self.out
         hit, how, aligned_stage, shared = self._govern(cand, slot)
         rule = hit.rule if hit else None
-        source = continues(out[:-1], cand.unit or "", slot.change, slot.seg_left, self.cls, slot.ci)
+        self.decided.catch_up(out, len(out) - 1)
+        source = continues(self.decided, cand.unit or "", slot.change, slot.seg_left, self.cls, slot.ci)
         if rule is None and slot.change and slot.in_run:
             # 入学率分别为A、B；完成率分别为C、D，较五年前分别提高了a、b、c、d: a change list
             # mirrors the records before it, in order
@@ -373,12 +394,30 @@ def sentence_candidates(sent: Sentence, facts: DocFacts, earlier: list[Candidate
 def _stage_subjects(text: str, hit: Hit | None, lo: int, hi: int) -> list[tuple[Hit, str | None]]:
     """小学、初中入学率均达到100%: one trigger after a run of different stages stands for each of
     them; empty otherwise."""
-    if hit is None or hit.rule.stage or not lo <= hit.start < hi:
-        return []
+    if hit is None or hit.rule.stage or not lo <= hit.start < hi + 2:
+        return []  # the trigger is before the number, or is the number's counter (各1所)
     run = stage_run(text[lo:hit.start])
     if len(run) >= 2 and None not in run and len(set(run)) == len(run):
         return [(hit, st) for st in run]
     return []
+
+
+_EACH = regex.compile(r"各有?\s*$")
+#: Where the list of things counted by 各 starts: the clause's start or its verb of having.
+_EACH_LIST_START = regex.compile(r"(?:^|[,，;；:：。]|(?:共有|现有|拥有|设有|有))(?=[^,，;；:：。]*$)")
+
+
+def _each_items(text: str, hit: Hit | None, lo: int, hi: int) -> list[tuple[Hit, str | None]]:
+    """公办职业中专、教师进修学校和特殊教育学校各1所: one count for each item of the list before 各,
+    at the item's own stage (none for a school type without one); empty unless two or more items."""
+    if hit is None or hit.rule.stage:
+        return []
+    end = text.rindex("各", lo, hi)
+    m = _EACH_LIST_START.search(text, lo, end)
+    items = [w for w in regex.split(r"[、和及与]", text[m.end() if m else lo:end]) if w.strip()]
+    if not 2 <= len(items) <= 8:
+        return []
+    return [(hit, stage_in(w)[1]) for w in items]
 
 
 def _mirrored(before: list[Candidate], members: list[int], values: list[int], qs: list[Quantity],

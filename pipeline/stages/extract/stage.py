@@ -13,6 +13,7 @@ from pipeline.ruleset.triggers import trigger_rules
 from pipeline.stages.clean.regions import division_list_version
 from pipeline.stages.extract import extract as extracting
 from pipeline.stages.extract.quantity_grammar import _grammar
+from pipeline.stages.segment.segment import StoredTokens, use_stored_tokens
 from pipeline.stages.stage import Batch, Stage, StageOutput, count_errors
 
 
@@ -20,7 +21,7 @@ class ExtractStage(Stage):
     """``documents`` + ``sentences`` → ``mentions`` + ``indicators``, see :mod:`pipeline.stages.extract.extract`."""
 
     name = "extract"
-    reads = ("documents", "sentences")
+    reads = ("documents", "sentences", "tokens")
     writes = ("mentions", "indicators")
     entry_modules = ("pipeline.stages.extract.stage",)
     rule_loaders = ((cue_rules, "cues.yaml"), (stage_words, "stages.yaml"), (trigger_rules, "triggers.yaml"),
@@ -30,6 +31,17 @@ class ExtractStage(Stage):
     def versions(self) -> tuple[str, ...]:
         """The division list the records' places are read from."""
         return (division_list_version(),)
+
+    def run(self, batch: Batch, page_timeout: float = 0.0) -> StageOutput:
+        """Every kept document; the mention classifier takes a sentence's words from the batch's
+        tokens table (the segment stage's output) where the segment stage of this process did not
+        leave them (the stage run alone: ``zhibiao extract`` after ``zhibiao segment``)."""
+        if batch.tokens is not None and batch.sentences is not None:
+            use_stored_tokens(StoredTokens(batch.sentences, batch.tokens))
+        try:
+            return super().run(batch, page_timeout)
+        finally:
+            use_stored_tokens(None)
 
     def run_document(self, doc: Document, batch: Batch) -> Any:
         """A document's mentions and records. The clean stage ran the topic gate on it (``doc.kept``

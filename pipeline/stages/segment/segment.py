@@ -7,16 +7,21 @@ offset map) and ``heading``: the nearest preceding section heading line
 (``一、2011年主要工作开展情况``, ``(二)…``, ``第三篇…``), which the extractor uses
 for year context.
 
-Tokens come from one jieba ``Tokenizer`` per process, loaded on first use with
-the user dictionary rules/userdict.txt so indicator terms (毛入园率, 大班额,
-特岗教师, 生均公用经费 …) come out whole.
+Tokens are jieba's words (accurate mode, HMM), made by jieba-rs (``rjieba``,
+jieba's dictionary and algorithm in Rust; :func:`jieba_cut` mends the few cuts
+where it differs from jieba_fast), one tokenizer per process, loaded on first
+use with the user dictionary rules/userdict.txt so indicator terms (毛入园率,
+大班额, 特岗教师, 生均公用经费 …) come out whole.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
+import re
 import sys
+from bisect import bisect_left
 from collections.abc import Callable
 from functools import cache
 from itertools import accumulate, compress
@@ -133,18 +138,24 @@ def domain_words() -> frozenset[str]:
     return frozenset(w for w, _, _ in _read_userdict())
 
 
-def _jieba_module() -> Any:
+def _jieba_name() -> str:
     """jieba_fast (the same algorithm and dictionary in C, ~2.3x faster) when installed, else jieba."""
-    try:
-        import jieba_fast as module
-    except ImportError:  # pragma: no cover - depends on the install
-        import jieba as module
-    return module
+    from importlib.util import find_spec
+
+    return "jieba_fast" if find_spec("jieba_fast") is not None else "jieba"
+
+
+def _jieba_module() -> Any:
+    """The module of :func:`_jieba_name`."""
+    return importlib.import_module(_jieba_name())
 
 
 def tokenizer_backend() -> str:
-    """Name of the jieba implementation in use (part of the segment stage's version)."""
-    return str(_jieba_module().__name__)
+    """Names of the jieba implementations in use (part of the segment stage's version), read without
+    importing them."""
+    from importlib.metadata import version
+
+    return f"rjieba-{version('rjieba')}+{_jieba_name()}"
 
 
 @cache
@@ -223,6 +234,115 @@ def _plain_lcut(tk: Any) -> Callable[[str], list[str]]:
 
 _LCUT: list[tuple[Any, Callable[[str], list[str]]]] = []
 
+#: Characters that jieba-rs keeps inside a block of Chinese besides the ideographs (jieba_fast's
+#: ``re_han_default`` without ``-``): a run of them is cut by the HMM step's ``re_skip``.
+_BLOCK_ASCII = regex.compile(r"[a-zA-Z0-9+#&._%\-]+")
+#: How jieba_fast cuts such a run: ``-`` alone (outside its blocks), the rest as its HMM step's
+#: ``re_skip`` does (jieba-rs leaves that pattern's ``.`` unescaped and has ``-`` in its blocks, so it
+#: keeps ``2022-2023`` whole where jieba_fast gives ``2022 - 2023``).
+_HMM_SKIP = regex.compile(r"(-|[a-zA-Z0-9]+(?:\.\d+)?%?)")
+#: Where the two can differ at all: a letter, one of ``+#&_-``, ``%`` before a digit or two ``.`` in a
+#: number (runs of digits, ``.`` and ``%`` otherwise, as in ``12.5%``, they cut alike).
+_ASCII_DIFFERS = re.compile(r"[a-zA-Z+#&_\-]|%[0-9]|\.[0-9]*\.")
+#: Ideographs whose cut jieba-rs may make differently: outside jieba's block range (U+4E00-U+9FD5, which
+#: jieba-rs widens), without an HMM emission probability (ties broken otherwise), or one written three
+#: times in a row (教教教: two routes of equal probability, which jieba-rs breaks the other way; every
+#: difference in 30,000 random strings of such characters had one). Built on first use.
+_UNSURE: list[Any] = []
+
+
+def _unsure_pattern() -> Any:
+    """A pattern finding a character whose cut only jieba itself decides (see ``_UNSURE``)."""
+    if not _UNSURE:
+        emit_P = importlib.import_module(f"{_jieba_name()}.finalseg").emit_P  # the HMM's table, no dictionary
+
+        known = set().union(*(set(p) for p in emit_P.values()))
+        unknown = "".join(chr(c) for c in range(0x4E00, 0x9FD6) if chr(c) not in known)
+        _UNSURE.append(re.compile(  # the standard library's sets: one look-up a character
+            f"[\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0003FFFF{regex.escape(unknown)}]"
+            "|([\u4E00-\u9FD5])\\1\\1"))
+    return _UNSURE[0]
+
+
+@cache
+def rust_tokenizer() -> Any:
+    """The process's jieba-rs (``rjieba``) tokenizer: jieba's dictionary, the domain words added in order."""
+    import rjieba  # its import loads jieba's dictionary into a default tokenizer: that one is used
+
+    tk = rjieba._DEFAULT_JIEBA if isinstance(getattr(rjieba, "_DEFAULT_JIEBA", None), rjieba.Jieba) else rjieba.Jieba()
+    for word, freq, tag in _read_userdict():
+        tk.add_word(word, freq, tag)
+    return tk
+
+
+def _joined_runs(words: list[str], is_word: Callable[[str], bool]) -> list[str]:
+    """``words`` with each run of block-ASCII pieces (``2022-2023``) cut again as jieba's HMM step does.
+
+    A dictionary word of two or more characters (``C++``) ends a run, as in jieba, where only single
+    characters make a run.
+    """
+    out: list[str] = []
+    run: list[str] = []
+    fullmatch = _BLOCK_ASCII.fullmatch
+    for word in words:
+        if fullmatch(word) and (len(word) == 1 or not is_word(word)):
+            run.append(word)
+            continue
+        if run:
+            out += [piece for piece in _HMM_SKIP.split("".join(run)) if piece]
+            run = []
+        out.append(word)
+    if run:
+        out += [piece for piece in _HMM_SKIP.split("".join(run)) if piece]
+    return out
+
+
+def _mended(text: str, words: list[str], is_word: Callable[[str], bool]) -> list[str]:
+    """jieba-rs's ``words`` of ``text`` with the runs of block-ASCII cut as jieba_fast cuts them.
+
+    Each run of the text is compared with the words that cover it; only a run cut otherwise is
+    replaced. A word reaching across a run's end (``T恤``) or a dictionary word inside one (``C++``)
+    sends the sentence to :func:`_joined_runs`, which follows jieba's steps word by word.
+    """
+    bounds = list(accumulate(map(len, words), initial=0))
+    out: list[str] | None = None
+    done = 0  # words before this index are in ``out`` already
+    for m in _BLOCK_ASCII.finditer(text):
+        start, end = m.span()
+        i, j = bisect_left(bounds, start), bisect_left(bounds, end)
+        if bounds[i] != start or j >= len(bounds) or bounds[j] != end:
+            return _joined_runs(words, is_word)
+        pieces = [piece for piece in _HMM_SKIP.split(m.group()) if piece]
+        if words[i:j] == pieces:
+            continue
+        if any(len(w) > 1 and is_word(w) for w in words[i:j]):
+            return _joined_runs(words, is_word)
+        if out is None:
+            out = []
+        out += words[done:i]
+        out += pieces
+        done = j
+    if out is None:
+        return words
+    out += words[done:]
+    return out
+
+
+def jieba_cut(text: str) -> list[str]:
+    """jieba's words of ``text`` (accurate mode, HMM, the domain dictionary), made by jieba-rs.
+
+    jieba-rs has jieba's dictionary and algorithm and is about ten times faster than jieba_fast; where
+    it differs, this mends or avoids it: runs of ASCII inside Chinese are cut again with jieba_fast's
+    rules, and a text holding an ideograph outside jieba's range or the HMM's table goes to jieba_fast
+    itself (tests/test_segment.py: the same words on every sentence of the seed, dev, train and web pages).
+    """
+    if _unsure_pattern().search(text):
+        return _lcut_function()(text)
+    words = rust_tokenizer().cut(text)
+    if _ASCII_DIFFERS.search(text) is None:
+        return words
+    return _mended(text, words, rust_tokenizer().has_word)
+
 
 def _lcut_function() -> Callable[[str], list[str]]:
     """The list-building cut of the process's tokenizer (rebuilt when the tokenizer is)."""
@@ -250,7 +370,7 @@ def _cut(text: str) -> list[str]:
     """jieba words of ``text`` (every character, white space included), remembered when it holds a digit."""
     words = _recent_cuts.get(text)
     if words is None:
-        words = _lcut_function()(text)
+        words = jieba_cut(text)
         if _DIGIT.search(text):
             if len(_recent_cuts) >= RECENT_CUTS:
                 try:
@@ -261,13 +381,60 @@ def _cut(text: str) -> list[str]:
     return words
 
 
+class StoredTokens:
+    """The tokens table of a batch (its columns) and its sentences, for :func:`tokenize` to take a
+    sentence's words from the segment stage's output rather than cut it again (the extract stage
+    run alone, on what ``zhibiao segment`` wrote). Indexed on the first look-up."""
+
+    def __init__(self, sentences: list[Sentence], columns: dict[str, list[Any]]) -> None:
+        self.sentences, self.columns = sentences, columns
+        self._where: dict[str, tuple[int, int, int]] | None = None  # text -> (first token, end, clean start)
+
+    def get(self, text: str) -> list[tuple[str, int, int]] | None:
+        """The tokens of a sentence whose text is ``text`` (offsets into it), None when there is none."""
+        if self._where is None:
+            self._where = {}
+            firsts = [i for i, k in enumerate(self.columns.get("index", [])) if k == 0]
+            by_id = dict(zip((self.columns["sentence_id"][i] for i in firsts), firsts, strict=True))
+            bounds = {first: end for first, end in zip(firsts, [*firsts[1:], len(self.columns["index"])],
+                                                           strict=True)}
+            for sent in self.sentences:
+                first = by_id.get(sent.sentence_id)
+                if first is not None:
+                    self._where.setdefault(sent.text, (first, bounds[first], sent.start))
+        found = self._where.get(text)
+        if found is None:
+            return None
+        first, end, base = found
+        cols = self.columns
+        return [(w, s - base, e - base) for w, s, e in zip(cols["text"][first:end], cols["start"][first:end],
+                                                          cols["end"][first:end], strict=True)]
+
+
+_stored: list[StoredTokens] = []
+
+
+def use_stored_tokens(stored: StoredTokens | None) -> None:
+    """Let :func:`tokenize` take the words of the batch's sentences from ``stored`` (None: stop)."""
+    _stored[:] = [stored] if stored is not None else []
+
+
 def forget_cuts() -> None:
     """Drop the remembered jieba words (the runner calls this when a shard is done)."""
     _recent_cuts.clear()
+    _stored.clear()
 
 
 def tokenize(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
-    """jieba tokens ``(word, start, end)`` of ``text``, white space dropped, offsets shifted by ``offset``."""
+    """jieba tokens ``(word, start, end)`` of ``text``, white space dropped, offsets shifted by ``offset``.
+
+    Words remembered from the segment stage of the same shard, or stored in the batch's tokens
+    table (:func:`use_stored_tokens`), are not cut again.
+    """
+    if _stored and text not in _recent_cuts:
+        found = _stored[0].get(text)
+        if found is not None:
+            return [(w, s + offset, e + offset) for w, s, e in found] if offset else found
     out: list[tuple[str, int, int]] = []
     pos = offset
     for word in _cut(text):
