@@ -83,10 +83,15 @@ def _cell_candidates(sent: Sentence, reading: CellReading, facts: DocFacts) -> l
         return reading.cell_start - sent.start + min(max(rel, 0), len(reading.cell))
 
     out = []
-    for c in sentence_candidates(phrase, facts):
+    found = [c for c in sentence_candidates(phrase, facts) if c.quantity.start >= reading.at]
+    for text, at in reading.alternatives:
+        # a cell of a row that lost cells, whose column is not decided: read only if every column
+        # it may be in gives the same record (pipeline/stages/extract/tablegrid.py)
+        other = [c for c in sentence_candidates(replace(sent, text=text), facts) if c.quantity.start >= at]
+        if _records(other) != _records(found):
+            return []
+    for c in found:
         q = c.quantity
-        if q.start < reading.at:
-            continue  # a number of the headers (56人以上大班额比例), not of the cell
         q.start, q.end = real(q.start), real(q.end)
         q.outer_start = real(q.outer_start) if q.outer_start >= 0 else -1
         q.outer_end = real(q.outer_end) if q.outer_end >= 0 else -1
@@ -96,6 +101,11 @@ def _cell_candidates(sent: Sentence, reading: CellReading, facts: DocFacts) -> l
         c.left, c.right = sent.text[max(0, q.start - CONTEXT):q.start], sent.text[q.end:q.end + CONTEXT]
         out.append(c)
     return out
+
+
+def _records(cands: list[Candidate]) -> list[tuple]:
+    """What candidates of one cell would record: indicator, unit, value, year."""
+    return sorted((c.indicator or "", c.unit or "", c.quantity.value, c.year or 0) for c in cands if c.indicator)
 
 
 def _combine(doc: Document, cands: list[Candidate]) -> list[Candidate]:
