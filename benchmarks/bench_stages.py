@@ -27,10 +27,11 @@ from bench_pipeline import archive_bytes, build_archive  # the script's folder i
 from pipeline.run import runner, shards
 from pipeline.stages.clean import clean, topic
 from pipeline.stages.clean import stage as clean_stage
-from pipeline.stages.extract import extract
+from pipeline.stages.extract import extract, reader
 from pipeline.stages.segment import segment
 
 SPENT: dict[str, float] = defaultdict(float)
+COUNT: dict[str, int] = defaultdict(int)
 
 
 def _timed(name: str, fn):  # noqa: ANN001, ANN202 - a wrapper keeping the wrapped signature
@@ -60,6 +61,21 @@ def main() -> None:
     shards.to_table = _timed("build", shards.to_table)
     shards.columns_table = _timed("build", shards.columns_table)
     clean_stage.minhash = _timed("minhash", clean_stage.minhash)
+    # parts of extract: the candidate path (finding the numbers of every sentence: for a sentence
+    # without one, its whole cost), the trigger search, the mention classifier, the records' places
+    real_read = reader.read_quantities
+
+    def read_quantities(text: str) -> list:
+        start = time.process_time()
+        found = real_read(text)
+        SPENT["numbers" if found else "no_number"] += time.process_time() - start
+        COUNT["numbers" if found else "no_number"] += 1
+        return found
+
+    reader.read_quantities = read_quantities
+    reader.find_hits = _timed("triggers", reader.find_hits)
+    extract._combine = _timed("classifier", extract._combine)
+    extract.locate_records = _timed("places", extract.locate_records)
     pq.write_table = _timed("write", pq.write_table)
     out = Path(tempfile.mkdtemp(prefix="zhibiao-stages-"))
     prof = cProfile.Profile() if args.profile else None
@@ -78,6 +94,15 @@ def main() -> None:
     print(f"archive {folder.name}: {mb:.2f} MB{' (profiled: slower)' if prof else ''}")
     for name in ("clean", "topic", "segment", "extract"):
         print(f"  {name:<8} {SPENT[name] / mb:6.2f} CPU-s/MB")
+    parts_x = {"no_number": f"finding no number in a sentence ({COUNT['no_number']} sentences)",
+               "numbers": f"finding the numbers of a sentence ({COUNT['numbers']} sentences)",
+               "triggers": "trigger words of sentences with numbers",
+               "classifier": "mention classifier (features, scores, decisions)",
+               "places": "records' places and ids"}
+    for name, what_x in parts_x.items():
+        print(f"    {name:<10} {SPENT[name] / mb:6.2f} CPU-s/MB ({what_x})")
+    rules = SPENT["extract"] - sum(SPENT[name] for name in parts_x)
+    print(f"    {'rules':<10} {rules / mb:6.2f} CPU-s/MB (the rest: governing triggers, attributes, tables' cells)")
     print(f"  {'tables':<8} {rest / mb:6.2f} CPU-s/MB (tables, reading, writing, caching)")
     what = {"build": "Arrow tables from records and columns", "write": "Parquet files",
             "minhash": "near-duplicate signatures", "other": "reading pages, cache keys and files"}

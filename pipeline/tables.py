@@ -280,15 +280,19 @@ def part_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
 
 
-def read_table(path: Path, name: str) -> pa.Table:
-    """Table ``name`` of an output folder as one Arrow table, rows in order."""
+def read_table(path: Path, name: str, columns: list[str] | None = None) -> pa.Table:
+    """Table ``name`` of an output folder as one Arrow table, rows in order (only ``columns``, when
+    given: the others are never read, so a few columns of a large table take little memory)."""
     path = table_path(path, name)
     if not path.exists():
         raise FileNotFoundError(f"no {name} table in {path.parent} (run `zhibiao run` or `zhibiao tables` first)")
     if path.is_dir():
-        parts = [pq.read_table(p) for p in part_files(path)]
-        return pa.concat_tables(parts) if parts else schema(name).empty_table()
-    return pq.read_table(path)
+        parts = [pq.read_table(p, columns=columns) for p in part_files(path)]
+        if parts:
+            return pa.concat_tables(parts)
+        empty = schema(name).empty_table()
+        return empty.select(columns) if columns is not None else empty
+    return pq.read_table(path, columns=columns)
 
 
 def read_records(path: Path, name: str) -> list[dict[str, Any]]:

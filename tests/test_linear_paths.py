@@ -1,10 +1,10 @@
 """Paths that were quadratic (or worse) in the size of one line or table row, at the sizes that used
 to hang a page until its timeout: the boilerplate's education-number test on a long run of ``1.``,
 table rows of thousands of cells (boilerplate.py, tablecells.py), the mention classifier's
-features of a sentence of thousands of numbers (features.py, nearest.py, mention_model.py), the
-record a number without a trigger continues in a sentence of thousands of numbers
-(governing.continues), and the end of a rate that lost its % after a long run of spaces
-(quantity_neighbours._RATE_END)."""
+features and the places of the records of a sentence of thousands of numbers (features.py,
+nearest.py, mention_model.py, regions.py), the record a number without a trigger continues in a
+sentence of thousands of numbers (governing.continues), and the end of a rate that lost its % after
+a long run of spaces (quantity_neighbours._RATE_END)."""
 
 from __future__ import annotations
 
@@ -289,3 +289,37 @@ def test_the_end_of_a_rate_is_found_as_before_and_in_linear_time() -> None:
     text = "入学率为1" + " " * 100_000 + "人"  # the fuzzer's page: 20,000 spaces took the extract stage 29 s
     with page_time_limit(120, "extract"):  # a guard against a hang, not a measurement
         assert [q.text for q in read_quantities(text)] == ["1"]
+
+
+def test_records_of_a_sentence_share_one_scan_for_places(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record's place reads its sentence's place names and clause breaks, made once a sentence (a
+    line of thousands of records scanned it once a record, and found its clause by a scan too)."""
+    from pipeline.records import Page
+    from pipeline.stages.clean import regions
+    from pipeline.stages.clean.clean import clean_page
+    from pipeline.stages.extract.extract import extract_document
+    from pipeline.stages.segment.segment import segment_document
+
+    path = sorted((Path(__file__).resolve().parent.parent / "corpora").glob("*.txt"))[0]
+    doc = next(d for d in clean_page(Page(path.stem, str(path), path.read_bytes())) if d.kept)
+    sents, _ = segment_document(doc)
+    _, records = extract_document(doc, sents, gated=True)
+    before = [(r.region, r.region_code) for r in records]
+    scans = 0
+    real = regions.DivisionList.scan
+
+    def counted(self: Any, text: str) -> Any:
+        nonlocal scans
+        scans += 1
+        return real(self, text)
+
+    monkeypatch.setattr(regions.DivisionList, "scan", counted)
+    regions.locate_records(doc, sents, records)
+    assert [(r.region, r.region_code) for r in records] == before
+    assert scans == len({r.sentence_id for r in records}) < len(records)
+    home = regions.division_list().resolution(doc.region_code)
+    spans = {s.sentence_id: s for s in sents}
+    for r in records:  # the same place with the sentence's places given as without
+        s = spans[r.sentence_id]
+        args = (s.text, r.start - s.start, r.end - s.start, home)
+        assert regions.record_region(*args, regions.sentence_places(s.text)) == regions.record_region(*args)

@@ -105,9 +105,10 @@ def write_panel(out: Path) -> int:
     indicators and documents; returns its row count."""
     from pipeline.tables import read_table, to_table, write_atomic
 
-    indicators = read_table(out, "indicators").select(["doc_id", "record_id", "region", "value", "confidence",
-                                                      *KEY]).to_pylist()
-    documents = read_table(out, "documents").select(["doc_id", "near_duplicate_of"]).to_pylist()
+    # only the columns the panel reads: the documents' texts and offset maps are never loaded
+    indicators = read_table(out, "indicators", ["doc_id", "record_id", "region", "value", "confidence",
+                                                *KEY]).to_pylist()
+    documents = read_table(out, "documents", ["doc_id", "near_duplicate_of"]).to_pylist()
     rows = build_panel(indicators, documents)
     write_atomic(to_table("panel", rows), out / "panel" / "part-000000.parquet")
     return len(rows)

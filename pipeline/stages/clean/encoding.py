@@ -17,6 +17,7 @@ of the text would be replaced is the page ``undecodable``.
 from __future__ import annotations
 
 import codecs
+import re
 from functools import cache
 
 #: Encodings the detector may choose from (GBK text is valid GB18030, so GBK is not listed).
@@ -53,6 +54,11 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\x0b")
+#: The control characters :func:`control_share` counts: C0 and C1 but the allowed ones (one regex
+#: pass, not a Python test a character).
+_CONTROL = re.compile("[" + "".join(re.escape(chr(c)) for c in [*range(32), *range(0x7F, 0xA0)]
+                                    if chr(c) not in _ALLOWED_CONTROLS) + "]")
+_HAN = re.compile("[\u3400-\u9fff]")
 # Bytes that no text in UTF-8, GB18030 or Big5 holds (ASCII controls other than white space).
 _CONTROL_BYTES = bytes(b for b in range(32) if chr(b) not in _ALLOWED_CONTROLS) + b"\x7f"
 
@@ -78,8 +84,7 @@ def control_share(text: str) -> float:
     """Share of characters of ``text`` that are control characters (tabs and newlines excepted)."""
     if not text:
         return 0.0
-    bad = sum(1 for ch in text if (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0) and ch not in _ALLOWED_CONTROLS)
-    return bad / len(text)
+    return len(_CONTROL.findall(text)) / len(text)
 
 
 def _check_text(text: str, encoding: str) -> tuple[str, str]:
@@ -188,7 +193,7 @@ def _common_chars() -> frozenset[str]:
 def common_share(text: str) -> float:
     """Share of the Chinese characters of ``text`` that are common (GB2312 level 1, as they are or
     converted to simplified); 0.0 when there are none."""
-    han = [ch for ch in text if "\u3400" <= ch <= "\u9fff"]
+    han = _HAN.findall(text)  # the characters in U+3400-U+9FFF, in order
     if not han:
         return 0.0
     common = _common_chars()

@@ -23,11 +23,13 @@ import hashlib
 import importlib.metadata
 import io
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import regex
 
@@ -466,7 +468,22 @@ def _subject(hit: PlaceHit, sentence: str) -> bool:
     return not _NOT_SUBJECT.search(sentence, max(0, hit.start - 3), hit.start)
 
 
-def record_region(sentence: str, q_start: int, q_end: int, doc: Resolution) -> Resolution:
+class SentencePlaces(NamedTuple):
+    """What :func:`record_region` reads of a sentence, whatever the number: its place expressions
+    (not cited, a subject) and the offsets of its clause breaks."""
+
+    hits: list[PlaceHit]
+    breaks: list[int]
+
+
+def sentence_places(sentence: str) -> SentencePlaces:
+    """The :class:`SentencePlaces` of a sentence (made once for all its records)."""
+    return SentencePlaces([h for h in division_list().scan(sentence) if not h.cited and _subject(h, sentence)],
+                          [m.start() for m in _CLAUSE_END.finditer(sentence)])
+
+
+def record_region(sentence: str, q_start: int, q_end: int, doc: Resolution,
+                  places: SentencePlaces | None = None) -> Resolution:
     """The place a value is about: the place named in the number's clause (投资500万元昭苏县职业
     技术学校…), else the nearest before it in its sentence, else the document's. A clause that
     names several places gives the smallest place holding them all (null across provinces).
@@ -475,12 +492,14 @@ def record_region(sentence: str, q_start: int, q_end: int, doc: Resolution) -> R
     an anonymised place gives null, and so does a name of several places that the document's
     place does not tell apart. A place above the document's (南宁市 in a 横州市 report, 四川省 in
     推荐上报四川省骨干教师) leaves the value the document's, unless it owns the subject (江西省属高校).
+    ``places``: :func:`sentence_places` of the sentence, when the caller has them.
     """
     dl = division_list()
-    hits = [h for h in dl.scan(sentence) if not h.cited and _subject(h, sentence)]
-    lo = max((m.end() for m in _CLAUSE_END.finditer(sentence, 0, q_start)), default=0)
-    end = _CLAUSE_END.search(sentence, q_end)
-    hi = end.start() if end else len(sentence)
+    hits, breaks = places if places is not None else sentence_places(sentence)
+    k = bisect_right(breaks, q_start - 1)  # breaks[:k] lie before the number: its clause starts after them
+    lo = breaks[k - 1] + 1 if k else 0
+    k = bisect_left(breaks, q_end)
+    hi = breaks[k] if k < len(breaks) else len(sentence)
     clause = [h for h in hits if lo <= h.start < hi]
     before = [h for h in hits if h.end <= q_start]
     places = sorted({h.codes[0] for h in clause if h.kind == "name" and len(h.codes) == 1})
@@ -534,8 +553,11 @@ def locate_records(doc: Document, sentences: list[Sentence], records: list[Indic
     dl = division_list()
     home = dl.resolution(doc.region_code, doc.region_method, tuple(doc.region_candidates))
     spans = {s.sentence_id: (s.start, s.end) for s in sentences}
+    places: dict[tuple[int, int], SentencePlaces] = {}  # a sentence's places: scanned once, not per record
     for rec in records:
         lo, hi = spans.get(rec.sentence_id, (rec.start, rec.end))
-        res = record_region(doc.text[lo:hi], rec.start - lo, rec.end - lo, home)
+        if (lo, hi) not in places:
+            places[lo, hi] = sentence_places(doc.text[lo:hi])
+        res = record_region(doc.text[lo:hi], rec.start - lo, rec.end - lo, home, places[lo, hi])
         rec.region, rec.region_code = res.region, res.region_code
         rec.record_id = record_id(rec)
