@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             if out.exists():  # killed before it made the folder: nothing to prune
                 prune = subprocess.run([*ZHIBIAO, "cache", "prune", str(out)], cwd=ROOT, capture_output=True,
                                        text=True, check=False)
-                refused = prune.stderr.strip() if prune.returncode != 0 else ""
+                # a folder the killed run left without any cache yet has nothing to prune: not a refusal
+                refused = prune.stderr.strip() if prune.returncode != 0 and "no stage cache" not in prune.stderr else ""
             problems += bool(left) + bool(refused)
             note = ""
             if finished:  # resumed to the end before the kill: check it, and start the next one afresh
