@@ -37,3 +37,23 @@ def test_the_fuzzer_reports_a_stage_that_crashes(monkeypatch) -> None:  # type: 
     monkeypatch.setattr(segment, "segment_columns", broken)
     findings = fuzz.fuzz(6, seed=2026)
     assert findings.kinds["crash:segment"] >= 1 and "IndexError" in fuzz.report(findings, 0.0)
+
+
+def test_a_cell_of_running_text_across_sentences_gives_records_inside_their_sentences() -> None:
+    # found by `make fuzz` (a mangled page): a row's cell of running text that ran past its sentence end was
+    # read whole under the first sentence's id, so three records named a sentence without their number
+    from pipeline.records import Page
+    from pipeline.stages.registry import STAGES
+    from pipeline.stages.stage import Batch
+
+    data = (Path(__file__).parent / "fixtures" / "fuzz" / "prose_cell_across_sentences.txt").read_bytes()
+    batch = Batch(pages=[Page("p", "p.txt", data)])
+    outputs = {}
+    for name, stage in STAGES.items():
+        outputs[name] = stage.run(batch)
+        for table, records in outputs[name].records.items():
+            batch.put(table, records)
+    spans = {s.sentence_id: (s.start, s.end) for s in outputs["segment"].records["sentences"]}
+    records = outputs["extract"].records["indicators"]
+    assert {r.value for r in records} >= {250.0, 1250.0}
+    assert all(spans[r.sentence_id][0] <= r.start <= r.end <= spans[r.sentence_id][1] for r in records)

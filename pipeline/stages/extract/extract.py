@@ -55,6 +55,7 @@ def candidates(doc: Document, sentences: list[Sentence]) -> list[Candidate]:
         if row_start in rows:
             # a table row: its number cells are read with their headers, nothing else of the line
             out.extend(c for r in rows[row_start] if sent.start <= r.cell_start < sent.end
+                       or (r.prose and r.cell_start < sent.end and sent.start < r.cell_start + len(r.cell))
                        for c in _cell_candidates(sent, r, facts))
             continue
         same_paragraph = previous[0] >= 0 and "\n" not in doc.text[previous[0]:sent.start]
@@ -71,8 +72,11 @@ def _cell_candidates(sent: Sentence, reading: CellReading, facts: DocFacts) -> l
     read like a sentence, then its numbers are put back on the cell in the row's sentence; a
     cell of running text is read as a sentence of its own."""
     if reading.prose:
-        return sentence_candidates(replace(sent, text=reading.cell, start=reading.cell_start,
-                                           end=reading.cell_start + len(reading.cell)), facts)
+        # the cell's part in this sentence: a cell that runs past the sentence end is read a sentence at a
+        # time, so that every number lies in the sentence its record names
+        lo, hi = max(reading.cell_start, sent.start), min(reading.cell_start + len(reading.cell), sent.end)
+        part = reading.cell[lo - reading.cell_start:hi - reading.cell_start]
+        return sentence_candidates(replace(sent, text=part, start=lo, end=hi), facts)
     phrase = replace(sent, text=reading.text)
     number_len = reading.number_end
 
