@@ -84,6 +84,8 @@ REPORTING_YEAR_CASES = [
     ("", "截止2013年3月,全州共有各级各类学校1049所。", 2013),
     # a news item naming the report it is about
     ("福建15年教育普及率升至98.87", "2020-05-11 04:12\n福建省教育厅日前对外公布2019年福建省教育事业发展统计公报。", 2019),
+    # a notice names its period too (关于下达2023年秋季学期…资金的通知)
+    ("某县人民政府  政府信息公开专栏", "某县财政局 某县教育局关于下达2023年秋季学期学生资助资金的通知\n各乡镇中心学校:", 2023),
     # spans, masked years and timestamps are no reporting year
     ("2020~2021学年初玉林市教育统计基本情况", "一、学生情况", None),
     ("2023年度某县-学年度教育工作自查报告", "一、基本情况", None),
@@ -120,6 +122,20 @@ def test_a_news_item_dates_its_relative_years_by_its_posting_line() -> None:
                "今年以来,我局认真落实各项工作,全年新建幼儿园3所。\n")
     (doc,) = clean_page(Page("s", "s.txt", summary.encode()))
     assert doc.year is None
+
+
+@pytest.mark.parametrize("first", [
+    "禾丰新闻网  首页 | 时政要闻 | 乡镇动态 | 民生 | 教育",
+    "无障碍浏览 | 长者模式 | 繁体版   欢迎访问某县人民政府门户网站",
+    "【免费领取】2023高考志愿填报指南_名校录取分数线_中考真题下载_一键查询",
+])
+def test_a_navigation_bar_or_keyword_title_is_not_the_page_title(first: str) -> None:
+    from pipeline.stages.clean.articles import reporting_year, split_articles
+
+    text = f"{first}\n江西省2022年教育事业发展统计公报发布\n全省共有幼儿园1.5万所。\n"
+    (span,) = split_articles(text)
+    assert span.title == "江西省2022年教育事业发展统计公报发布"
+    assert reporting_year(span.title, text) == 2022
 
 
 @pytest.mark.parametrize("title,text,expected", REPORTING_YEAR_CASES, ids=[c[0][:8] + c[1][:8] for c in REPORTING_YEAR_CASES])

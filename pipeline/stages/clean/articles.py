@@ -167,8 +167,13 @@ _SPEAKER_HEADLINE = regex.compile(r"^[^\s\d:：,，。|｜]{2,10}[:：](?P<rest>
 _TWO_PHRASE_HEADLINE = regex.compile(r"^[^。；;！!？?：:,，\s]{4,24}[,，][^。；;！!？?：:,，\s]{4,16}$")
 
 
+#: A site's navigation bar, welcome line or SEO keyword title: never the page's title
+#: (首页 | 时政要闻 | 教育; 欢迎访问…门户网站; 2023高考志愿填报指南_名校录取分数线_中考真题下载).
+_NOT_PAGE_TITLE = regex.compile(r"(?:[|｜_].*){2,}|欢迎(?:访问|光临|来到)")
+
+
 def _page_title(text: str) -> str:
-    lines = _lines(text)[:3]
+    lines = [x for x in _lines(text)[:4] if not _NOT_PAGE_TITLE.search(x[2])][:3]
     for _s, _e, line in lines:
         headline = _SPEAKER_HEADLINE.match(line)
         if is_title_like(line) or (headline is not None and is_title_like(headline.group("rest"))):
@@ -234,7 +239,7 @@ _NAMES_REPORT = regex.compile(
 
 #: A title-like line that names a report of some genre (凤岭县2023年教育事业统计快报, …工作总结, …决算公开).
 _REPORT_LINE = regex.compile(
-    r"(?:报告|总结|公报|快报|简报|公告|通报|规划|计划|要点|年鉴|决算|预算|情况|汇报|统计表?|公开)"
+    r"(?:报告|总结|公报|快报|简报|公告|通报|通知|规划|计划|要点|年鉴|决算|预算|情况|汇报|统计表?|公开)"
     r"\s*(?:[(（【\[][^)）】\]]{0,12}[)）】\]])?(?:\.\w{2,4})?$")
 _TITLE_RELATIVE = regex.compile(r"去年|上年|今年")
 #: A dateline near the top of a news page: 2022年05月18日16:26 | 来源…, 2020-05-11 04:12
