@@ -145,6 +145,11 @@ CASES = [
     ("严格按照省定标准拨付公用经费,小学、初中生均公用经费分别按每生每年800元、1000元足额拨付",
      [("funding.per_student", 800.0, "元", "primary", "level", False),
       ("funding.per_student", 1000.0, "元", "junior", "level", False)]),
+    # money handed down in a sentence about student aid is aid, elsewhere an investment
+    ("普通高中国家助学金本学期资助1780名,下达资金178万元",
+     [("funding.aid_recipients", 1780.0, "人", "senior", "level", False),
+      ("funding.student_aid", 1780000.0, "元", "senior", "level", False)]),
+    ("改善办学条件项目下达资金1200万元", [("funding.investment", 12000000.0, "元", None, "level", False)]),
     # schools visited or lacking something are acted on; staff of the admissions are no students;
     # 招生控制线 is an exam line, its 上线 count passes it
     ("调研组共走访学校32所", []),
