@@ -145,6 +145,10 @@ CASES = [
     ("严格按照省定标准拨付公用经费,小学、初中生均公用经费分别按每生每年800元、1000元足额拨付",
      [("funding.per_student", 800.0, "元", "primary", "level", False),
       ("funding.per_student", 1000.0, "元", "junior", "level", False)]),
+    # a department's final accounts: totals and a line's 支出决算 are spending; another class's line is not
+    ("4.教育支出(类)普通教育(款)高中教育(项):支出决算为6,458.2万元。",
+     [("funding.expenditure", 64582000.0, "元", "senior", "level", False)]),
+    ("6.社会保障和就业支出(类)行政事业单位养老支出(款)机关事业单位基本养老保险缴费支出(项):支出决算为2,431.08万元。", []),
     # money handed down in a sentence about student aid is aid, elsewhere an investment
     ("普通高中国家助学金本学期资助1780名,下达资金178万元",
      [("funding.aid_recipients", 1780.0, "人", "senior", "level", False),

@@ -30,9 +30,10 @@ from pipeline.stages.extract.frames import Clause
 
 NOTE = regex.compile(r"\s*(?:含|包括|不含)")
 OPENS_BREAKDOWN = regex.compile(r"\s*其中")
-#: A sentence that opens by naming the rate of the sentence before (该比例2012年首度超过4%): its
-#: numbers continue that rate like a 其中 sentence's break down the one before.
-REFERS_BACK = regex.compile(r"\s*(?:该|这一|此|上述)(?:比例|比重|比率|占比)")
+#: A sentence that opens by naming the rate of the sentence before (该比例2012年首度超过4%) or by
+#: comparing it with last year (与上年相比,减少865.14万元): its numbers continue the sentence before
+#: like a 其中 sentence's break down the one before.
+REFERS_BACK = regex.compile(r"\s*(?:(?:该|这一|此|上述)(?:比例|比重|比率|占比)|(?:与|和|同)上年(?:同期)?相比[,，]|比上年[,，])")
 
 
 @dataclass
