@@ -36,9 +36,14 @@ SETS = {
     # ../shared/web: fifty pages modelled on real pages of fifty other sites (codebook v1.3). F1 0.673 at the
     # start of issue 10; pages 07-10 scored once blind at 0.745 after tuning on 01-06; all fifty 0.902
     # (P 0.970, R 0.844) when pinned (2026-12-07; 0.898 once the mention classifier went back to confidence only),
-    # tuned and trained on since: floors with a margin.
+    # tuned and trained on since: floors with a margin. 0.961 (P 0.977, R 0.945), year 0.949 on 2026-12-07
+    # after the fifth session (tables with lost cells, hard-wrapped text, news dates); floors raised.
     "web": (sorted((ROOT.parent / "shared" / "web" / "pages").glob("*.txt")), ROOT.parent / "shared" / "web" / "gold",
-            0.87, 0.80),
+            0.93, 0.91),
+    # blind/: eight pages of eight genres written by a helper that never saw the code (blind/README.md):
+    # 0.920 at its first scoring; pages 01-04 tuned on, then 05-08 scored once (0.890) and opened;
+    # 0.978 (P 0.982, R 0.974) when pinned.
+    "blind": (sorted((ROOT / "blind" / "pages").iterdir()), ROOT / "blind" / "gold", 0.94, 0.93),
 }
 if os.environ.get("ZHIBIAO_HELDOUT") == "1":
     # Blind: never tuned on. Measured 0.978 (P 0.986, R 0.971) at its first scoring, 0.980 on 2026-11-25; floor with a margin.
@@ -48,9 +53,10 @@ ATTRIBUTE_FLOORS = {"stage": 0.90, "year": 0.94, "kind": 0.95, "approx": 0.96}
 #: Per-set exceptions: train/ year accuracy was 0.875 at its first scoring (its annotators give null to
 #: sentences without a written year that the rules date from the document). region_code is scored
 #: where the gold has it (the seeds' and web's v1.3 gold): 0.987 and 0.991 when pinned (2026-12-07);
-#: web year accuracy 0.928 then.
-SET_ATTRIBUTE_FLOORS = {"train": {"year": 0.85}, "seeds": {"region_code": 0.97},
-                        "web": {"year": 0.90, "region_code": 0.97}}
+#: web year accuracy 0.928 then; train year 0.959, web 0.949, blind/ region_code 0.902 (its places are
+#: mostly invented: a county name the division list lacks) on 2026-12-07.
+SET_ATTRIBUTE_FLOORS = {"train": {"year": 0.92}, "seeds": {"region_code": 0.97},
+                        "web": {"year": 0.93, "region_code": 0.97}, "blind": {"region_code": 0.85}}
 
 
 @pytest.mark.parametrize("name", sorted(SETS))
@@ -60,7 +66,7 @@ def test_extraction_quality_stays_above_the_pinned_floors(name: str, tmp_path: P
     run_pipeline(pages, tmp_path / "out", RunOptions(jobs=1, progress=False))
     ev = evaluate(load_gold(gold_dir), read_records(tmp_path / "out", "indicators"))
     figures = ev.as_dict()["overall"]
-    assert ev.overall.gold > 300, figures
+    assert ev.overall.gold > 200, figures  # every set holds a few hundred records
     assert ev.overall.f1 >= f1_floor, figures
     assert ev.overall.recall >= recall_floor, figures
     for attr, floor in {**ATTRIBUTE_FLOORS, **SET_ATTRIBUTE_FLOORS.get(name, {})}.items():
