@@ -561,6 +561,10 @@ YEAR_CASES = [
     ("今年我县学前教育毛入园率为89.5%，较2018年的83.2%提高了6.3个百分点", 2022, [2022, 2018, 2022]),
     ("2019年教育支出5.82亿元,与2018年初预算35872.0493万元相比", None, [2019, 2018]),  # a noun, no verb, between
     ("2020年入学率98%,比2016年提高20.3个百分点", None, [2020, 2020]),
+    # a bracket note's year dates its event, not the counts around it; a bracket that only dates a label does
+    ("全区公办学校共23所,分别为幼儿园8所(含2017年秋季新开办的xx街幼儿园)、小学9所、初中4所和高中2所", None,
+     [None, None, None, None, None]),
+    ("基期值(2020年)学前教育毛入园率88.6%", None, [2020]),
     # a comparison year a few words after 与 compares, it dates neither change
     ("2009年全区中职招生29870人,在校生71264人,与“十五”末的2005年相比分别增加了16342人和38917人", None,
      [2009, 2009, 2009, 2009]),

@@ -416,6 +416,7 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
     full, q_at = prefix + sentence, q_start + plen
     mentions = [y for y in year_mentions(full) if not (y.end <= plen and _DATED.match(full, y.end))
                 and not ((y.compare or _ATTACHED.match(full, y.end)) and not _OWN_YEAR.match(full, y.end, q_at))]
+    mentions = [y for y in mentions if not _bracketed_apart(full, y.start, q_at)]
     left = [y for y in mentions if y.end <= q_at]
     rel = _relative(full, q_at, doc_year, near + plen)
     if rel is not None and (not left or rel[0] > left[-1].start):
@@ -432,6 +433,19 @@ def resolve_year(sentence: str, q_start: int, *, repaired: int | None, list_pos:
         if m:
             return int(m.group(1)), "heading"
     return None, None
+
+
+def _bracketed_apart(text: str, at: int, q_at: int) -> bool:
+    """Whether position ``at`` lies in a bracket note that does not hold ``q_at``: 幼儿园8所(含2017年
+    秋季新开办的xx街幼儿园)、小学9所 — the note's year dates an event, not the counts around it."""
+    opening = max(text.rfind("(", 0, at), text.rfind("（", 0, at))
+    if opening < 0 or max(text.rfind(")", opening, at), text.rfind("）", opening, at)) >= 0:
+        return False
+    ends = [i for i in (text.find(")", at), text.find("）", at)) if i >= 0]
+    if not ends or opening < q_at < min(ends):
+        return False
+    # a bracket that only dates a label (基期值(2020年)) is no note
+    return len(regex.findall(r"\p{Han}", regex.sub(r"(?:19|20)\d{2}\s*年", "", text[opening + 1:min(ends)]))) >= 4
 
 
 def _stated(year: int | None) -> YearReading:
