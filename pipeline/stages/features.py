@@ -386,7 +386,7 @@ def number_features(cand: Any, tokens: Sequence[tuple[str, int, int]] | TokenInd
 
 def code_options(cand: Any, hits: Sequence[Any]) -> list[str]:
     """Codes a number may be given: those of the trigger ``hits`` of its sentence, and the rule's choice."""
-    codes = set(hits.index.codes) if isinstance(hits, SentenceHits) else {h.rule.indicator for h in hits}
+    codes = set(hits.codes) if isinstance(hits, SentenceHits) else {h.rule.indicator for h in hits}
     if cand.indicator:
         codes.add(cand.indicator)
     return sorted(codes)
@@ -459,6 +459,6 @@ def code_features(cand: Any, base: Sequence[str], hits: Sequence[Any]) -> list[s
     """
     feats = list(base)
     feats += sorted({f"tc:{h.rule.indicator}" for h in cand.hits})
-    codes = hits.index.codes if isinstance(hits, SentenceHits) else {h.rule.indicator for h in hits}
+    codes = hits.codes if isinstance(hits, SentenceHits) else {h.rule.indicator for h in hits}
     feats += sorted(f"ts:{code}" for code in codes)
     return feats

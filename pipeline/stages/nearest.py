@@ -128,6 +128,14 @@ class SentenceHits(list):
     on first use and shared by every number of the sentence."""
 
     _index: HitIndex | None = None
+    _codes: frozenset[str] | None = None
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """The codes of these hits (without building the index)."""
+        if self._codes is None:
+            self._codes = frozenset(h.rule.indicator for h in self)
+        return self._codes
 
     @property
     def index(self) -> HitIndex:
