@@ -58,7 +58,10 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "offset_raw": "offset map, raw side: raw offset of each of those starts",
         "kept": "false when the document was dropped (see drop_reason); dropped documents yield no sentences",
         "drop_reason": "why the document was dropped (e.g. `off_topic`), else null",
-        "year": "the year the document states in its title or opening line",
+        "year": (
+            "the base year of its 今年/去年: a news list item's date, else the year its title states, "
+            "else a news item's posting date, else the year of its opening lines (see \"Years and signs\")"
+        ),
         "stats": "cleaning statistics (JSON object: characters removed, variants mapped …)",
         "near_duplicate_of": "doc_id of an earlier document with nearly the same text (SimHash), else null",
         "region": "the place the document is about, full name from the division list (`四川省达州市`, `全国`), "
