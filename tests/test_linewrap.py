@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.stages.clean.linewrap import display_width, unwrap_lines
+from pipeline.stages.clean.linewrap import unwrap_lines
 from pipeline.text.aligned import AlignedText
+from pipeline.text.width import display_width
 
 PARAGRAPH = ("全县有普通高中6所,当年招生3 215人,在校学生9 604人,毕业生3 002人。中等职业学校4所,招生1 876人,"
              "在校学生5 143人,毕业生1 590人。全县有初级中学38所,招生7 914人,在校学生23 480人。小学129所,"

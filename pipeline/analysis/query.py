@@ -7,9 +7,10 @@ array of objects), Parquet or Excel.
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 from typing import Any
+
+from pipeline.text.width import display_width
 
 VIEWS = ("indicators", "panel", "documents", "sentences", "mentions", "errors", "tokens")
 FORMATS = ("table", "csv", "json", "parquet", "xlsx")
@@ -59,10 +60,6 @@ def run_query(out: Path, sql: str) -> Any:
         con.close()
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _cell(value: Any) -> str:
     import pandas as pd
 
@@ -75,8 +72,8 @@ def _cell(value: Any) -> str:
     else:
         text = str(value)
     text = text.replace("\n", " ")
-    if _width(text) > CELL_WIDTH:
-        while _width(text) > CELL_WIDTH - 1:
+    if display_width(text) > CELL_WIDTH:
+        while display_width(text) > CELL_WIDTH - 1:
             text = text[:-1]
         text += "…"
     return text
@@ -86,10 +83,10 @@ def format_table(df: Any) -> str:
     """A DataFrame as an aligned text table (wide characters count double), with its row count."""
     cols = [str(c) for c in df.columns]
     rows = [[_cell(v) for v in rec] for rec in df.itertuples(index=False, name=None)]
-    widths = [max([_width(c)] + [_width(r[i]) for r in rows]) for i, c in enumerate(cols)]
+    widths = [max([display_width(c)] + [display_width(r[i]) for r in rows]) for i, c in enumerate(cols)]
 
     def line(cells: list[str]) -> str:
-        return " | ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+        return " | ".join(c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     out = [line(cols), "-+-".join("-" * w for w in widths)] + [line(r) for r in rows]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

@@ -11,13 +11,12 @@ Offsets stay mapped to the raw page (the breaks are deleted through :func:`keep_
 
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 import regex
 
 from pipeline.stages.clean.boilerplate import iter_lines, keep_mask
 from pipeline.text.aligned import AlignedText
+from pipeline.text.width import display_width
 
 #: Fewest lines of one width that make a wrapped paragraph.
 MIN_RUN = 3
@@ -31,11 +30,6 @@ _ENDS = frozenset("。！？!?；;：:")
 #: A line that opens an item or a section starts its own paragraph: (1) 1、 一、 (一) 第一, a bullet.
 _ITEM = regex.compile(r"^\s*(?:[·•●○◆◇■□▪►—\-*]|[(（](?:\d{1,2}|[一二三四五六七八九十]{1,3})[)）]|\d{1,2}[、.．](?!\d)"
                       r"|[一二三四五六七八九十]{1,3}[、.．]|第[一二三四五六七八九十]{1,3}[章节部篇条])")
-
-
-def display_width(line: str) -> int:
-    """Columns a line takes in a fixed-width layout: 2 for wide (CJK) characters, 1 for others."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
 
 
 def _wrappable(line: str) -> bool:

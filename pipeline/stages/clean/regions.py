@@ -218,7 +218,13 @@ class DivisionList:
         the form trie.
         """
         specials = _special_hits(text)
-        titles = {i for m in _BOOK_TITLE.finditer(text) for i in range(m.start(), m.end())}
+        titles = [m.span() for m in _BOOK_TITLE.finditer(text)]  # sorted, never overlapping
+        title_starts = [s for s, _e in titles]
+
+        def cited(i: int) -> bool:
+            k = bisect_right(title_starts, i) - 1
+            return k >= 0 and i < titles[k][1]
+
         starts = sorted({m.start() for m in self._first_chars.finditer(text)
                          if text[m.start():m.start() + 2] in self._prefixes} | specials.keys())
         hits: list[PlaceHit] = []
@@ -234,7 +240,7 @@ class DivisionList:
             if entry is None:
                 continue
             if not _INSTITUTION.match(text, i + size):  # 延边大学, 湘西网: a name, not a place
-                hits.append(PlaceHit(i, i + size, text[i:i + size], "name", entry[1], i in titles))
+                hits.append(PlaceHit(i, i + size, text[i:i + size], "name", entry[1], cited(i)))
             free = i + size
         return self._chains(hits)
 
