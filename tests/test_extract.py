@@ -122,6 +122,10 @@ CASES = [
      [("funding.expenditure", 82164000.0, "元", "junior", "level", False),
       ("funding.expenditure", 3102000.0, "元", "junior", "change", False)]),
     ("(二)卫生健康支出(类)920.10万元,主要用于医疗支出", []),
+    # a note in brackets between a count and its change does not part them
+    ("中等职业学校27所(不含技工学校),较去年减少1所",
+     [("schools.count", 27.0, "所", "vocational", "level", False),
+      ("schools.count", 1.0, "所", "vocational", "change", False)]),  # the sign is set with the record
     # 与…相比 compares like 比; 增幅为 is the change's rate, not schools acted on (为…所)
     ("全国共有幼儿园29.1万所,与2011年相比增加12.4万所,增幅为74.3%。",
      [("schools.count", 291000.0, "所", "preschool", "level", False),

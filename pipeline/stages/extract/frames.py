@@ -54,6 +54,13 @@ def clauses(text: str) -> list[Clause]:
     return out or [Clause(0, len(text), text)]
 
 
+def in_brackets(text: str, clause: Clause) -> bool:
+    """Whether ``clause`` is a note in brackets of its own (中等职业学校27所(不含技工学校)): the
+    clause break before it is an opening bracket and the one after it a closing one."""
+    return (clause.start > 0 and text[clause.start - 1] in "(（"
+            and clause.end < len(text) and text[clause.end] in ")）")
+
+
 def clause_at(cls: list[Clause], pos: int) -> int:
     """Index of the clause holding offset ``pos`` (the nearest one before it otherwise)."""
     return max(0, bisect_right(cls, pos, key=lambda c: c.start) - 1)  # clauses are in order

@@ -16,7 +16,7 @@ from pipeline.ruleset.cues import cue_candidates, cue_match, first_cue
 from pipeline.ruleset.triggers import Hit, TriggerRule
 from pipeline.stages.extract.attributes import stage_in
 from pipeline.stages.extract.candidate import Candidate
-from pipeline.stages.extract.frames import SEPARATOR, Clause, clause_at
+from pipeline.stages.extract.frames import SEPARATOR, Clause, clause_at, in_brackets
 from pipeline.stages.extract.quantity_grammar import Quantity
 
 #: A change clause continues the previous record only when it has no subject of its
@@ -201,10 +201,11 @@ class Decided:
         self.seen = max(self.seen, upto)
 
 
-def continues(before: Decided, unit: str, change: bool, seg_left: str, cls: list[Clause],
+def continues(before: Decided, unit: str, change: bool, seg_left: str, text: str, cls: list[Clause],
               ci: int) -> Candidate | None:
     """The earlier record of the sentence a number without a trigger continues: in a change
-    frame the last record (较xx年增长12.03%); otherwise the last record in the same unit,
+    frame the last record of its clause or the clause before (较xx年增长12.03%; a clause in brackets between
+    them does not count); otherwise the last record in the same unit,
     past numbers that made none (1554万元的30%(466万元)) and changes in another unit
     (比例为4.03%,比上年下降0.11个百分点,但仍保持在4%以上: past the change to its level), unless
     the number's own words name a new rate or share (占比, 比例). A value blocked in the unit
@@ -217,7 +218,12 @@ def continues(before: Decided, unit: str, change: bool, seg_left: str, cls: list
         found = cue_match("change", "before", seg_left)
         rest = seg_left[:found[1].start()] if found else seg_left
         bare = len(_FILLER.sub("", rest)) <= BARE_CHANGE
-        return c if bare and clause_at(cls, c.quantity.start) >= ci - 1 else None
+        if not bare:
+            return None
+        k = ci - 1  # the clause before, past bracket notes (27所(不含技工学校),较去年减少1所)
+        while k > 0 and in_brackets(text, cls[k]):
+            k -= 1
+        return c if clause_at(cls, c.quantity.start) >= k else None
     found_at = [f for f in (before.last_level, before.change_in.get(unit)) if f is not None and f[0] > blocked]
     if not found_at:
         return None

@@ -319,7 +319,7 @@ class _SentenceReader:
         hit, how, aligned_stage, shared = self._govern(cand, slot)
         rule = hit.rule if hit else None
         self.decided.catch_up(out, len(out) - 1)
-        source = continues(self.decided, cand.unit or "", slot.change, slot.seg_left, self.cls, slot.ci)
+        source = continues(self.decided, cand.unit or "", slot.change, slot.seg_left, text, self.cls, slot.ci)
         if rule is None and slot.change and slot.in_run:
             # 入学率分别为A、B；完成率分别为C、D，较五年前分别提高了a、b、c、d: a change list
             # mirrors the records before it, in order
