@@ -122,6 +122,10 @@ CASES = [
      [("funding.expenditure", 82164000.0, "元", "junior", "level", False),
       ("funding.expenditure", 3102000.0, "元", "junior", "change", False)]),
     ("(二)卫生健康支出(类)920.10万元,主要用于医疗支出", []),
+    # a 其中 part of an education record is about education, though its own clause names none
+    ("全市共有幼儿园342所,其中撤销6所、新建5所",
+     [("schools.count", 342.0, "所", "preschool", "level", False),
+      ("schools.built", 5.0, "所", "preschool", "level", False)]),
     # a note in brackets between a count and its change does not part them
     ("中等职业学校27所(不含技工学校),较去年减少1所",
      [("schools.count", 27.0, "所", "vocational", "level", False),

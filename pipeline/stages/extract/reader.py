@@ -366,12 +366,14 @@ class _SentenceReader:
         if block:
             cand.reason = f"blocked:{block}"
             return
-        if rule.education and how != "inherited" and not self._educational(rule.education, slot, q):
+        breakdown = _breakdown_lead(text, q, out[:-1])
+        if (rule.education and how != "inherited" and breakdown is None
+                and not self._educational(rule.education, slot, q)):
+            # a 其中 part of an education record is about education (幼儿园342所,其中…新建5所)
             cand.reason = "not_education"
             return
         cand.rule, cand.how, cand.indicator = rule, how, code
         cand.shared = [(h.rule, st) for h, st in shared[:-1]]
-        breakdown = _breakdown_lead(text, q, out[:-1])
         if inherited_stage is None and breakdown is not None:
             inherited_stage = breakdown.stage
         resolve_attributes(cand, code, text, slot.clause, self.facts, self.sent.start, AttributeContext(
