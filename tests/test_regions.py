@@ -97,6 +97,11 @@ def test_province_self_word_gives_the_documents_province() -> None:
     ("教育局工作总结", "2020年,紧紧围绕市委市政府的工作大局。\n制定下发《珲春市教育局新型冠状病毒感染的肺炎疫情防控工作方案》等文件。",
      "222404", "issuer"),
     ("新城区教育局工作总结", "全区学校", None, "title"),
+    # an issuing body of a place writing about a place inside its own: the document is about that place
+    ("临沂市人民政府教育督导委员会办公室关于沂南县义务教育优质均衡发展督导评估的反馈意见", "", "371321", "title"),
+    # ... but not about a place it cites, nor about its own place named again
+    ("四川省教育厅关于印发《达州市教育发展规划》的通知", "", "510000", "title"),
+    ("达州市教育局关于达州市2022年教育工作的总结", "", "511700", "title"),
 ])
 def test_document_region(title: str, text: str, code: str | None, method: str) -> None:
     res = document_region(title, text)

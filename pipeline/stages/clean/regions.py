@@ -398,6 +398,22 @@ def _first_place(dl: DivisionList, text: str, context: str | None = None) -> tup
     return None
 
 
+def _title_subject(dl: DivisionList, title: str) -> str:
+    """The part of a title that says where the document is: after 关于 when an issuing body of a
+    place writes about a place inside its own (临沂市…督导委员会办公室关于沂南县…的反馈意见: 沂南县),
+    else the whole title."""
+    at = title.find("关于")
+    if at < 0:
+        return title
+    issuer = next((h for h in dl.scan(title[:at]) if h.kind == "name" and not h.cited and _ISSUER.match(title, h.end)),
+                  None)
+    subject = next((h for h in dl.scan(title[at:]) if h.kind == "name" and not h.cited), None)
+    if issuer is None or subject is None or len(issuer.codes) != 1:
+        return title
+    inside = [c for c in subject.codes if c != issuer.codes[0] and dl.within(c, issuer.codes[0])]
+    return title[at:] if len(inside) == 1 else title
+
+
 def _body_place(dl: DivisionList, text: str, hits: list[PlaceHit]) -> str | None:
     """The place a body names most (see BODY_MIN_COUNT and BODY_MIN_SHARE), when the words the
     body uses for its own place fit its level: a 我省 report that names 郑州 twice is about a
@@ -435,7 +451,7 @@ def document_region(title: str, text: str) -> Resolution:
                for line in islice((line for line in lines if line and line != title.strip()), OPENING_LINES)]
     hits = dl.scan(text)
     body_code = _body_place(dl, text, hits)
-    for method, zone in (("title", title), *(("opening", line) for line in opening)):
+    for method, zone in (("title", _title_subject(dl, title)), *(("opening", line) for line in opening)):
         found = _first_place(dl, zone, body_code)
         if found is None:
             continue
