@@ -854,6 +854,18 @@ def test_target_section_heading() -> None:
     assert [(c.indicator, c.kind) for c in cands if c.indicator] == [("enroll.gross_rate", "target")]
 
 
+@pytest.mark.parametrize("title, kind", [
+    ("2024年福安市公开招聘中小学幼儿园新任教师公告", "target"),  # an announcement: posts still to fill
+    ("福安市教育局2023年工作总结", "level"),
+])
+def test_a_recruitment_announcement_is_a_plan(title: str, kind: str) -> None:
+    text = f"{title}\n经研究,决定面向社会公开招聘中小学幼儿园新任教师186名。"
+    doc = Document(doc_id="d#0", source="d", path="d", index=0, title=title, text=text, encoding="utf-8",
+                   content_hash="0", offset_clean=[0], offset_raw=[0], year=2024)
+    cands = candidates(doc, segment_document(doc)[0])
+    assert [(c.indicator, c.kind) for c in cands if c.indicator] == [("teachers.recruited", kind)]
+
+
 def test_list_years_from_the_period_before_the_sentence() -> None:
     text = ("2019-2021年全县一般公共预算教育支出分别为4.12亿元、4.38亿元、4.65亿元;"
             "教育支出占一般公共预算支出的比例分别为17.8%、18.1%、18.6%。")
