@@ -69,7 +69,7 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "region_code": "6-digit division code of `region` (current list; `100000` for 全国), or null",
         "region_method": "where the place was found: `title`, `opening` (first lines), `issuer` (the body "
                          "named with its bureau or government: 霍邱县教育体育局) or `body` (the place the text "
-                         "names most); null when none",
+                         "names most), `site` (an HTML page's <title> with its site name, read last); null when none",
         "region_candidates": "the codes a place name could mean when it is ambiguous (新城区), else empty",
         "report_type": "自查报告, 工作总结, 工作计划/要点, 统计公报, 年鉴, 政府工作报告, 规划, 讲话, 新闻, 公示/公告, "
                        "述职报告, 调研报告, 预算/决算 (from the title, else the first lines), or null",

@@ -492,6 +492,12 @@ def test_government_style_html_page_in_gb18030() -> None:
     # a table row is one line, its cells parted by a tab; the caption is a line of its own
     ("<table><caption>2021年学校情况</caption><tr><th>类别</th><th>学校数(所)</th></tr>\n"
      "<tr><td>小学</td> <td>12</td></tr></table>", "2021年学校情况\n类别\t学校数(所)\n小学\t12\n"),
+    # containers of site chrome by their class or id go with what they hold (nested ones too); an
+    # article container named like chrome but holding the headline stays
+    ("<div class='top-bar'><div>今天是:2023年</div> | 无障碍</div><div class=\"nav main\"><ul><li>首页</li>"
+     "<li>政务公开</li></ul></div><div id='footer'>地址:xx路1号</div><p>正文。</p>", "正文。\n"),
+    ("<div class='header'><h1>教育</h1></div><div class='navigation-text'>全县学校12所</div>",
+     "教育\n全县学校12所\n"),
 ])
 def test_html_to_text(source: str, text: str) -> None:
     from pipeline.stages.clean.htmltext import html_to_text
@@ -499,3 +505,15 @@ def test_html_to_text(source: str, text: str) -> None:
     out = html_to_text(AlignedText.from_raw(source))
     assert out.text == text
     assert all(source[r] == c or c in " \n\t" or source[r] == "&" for c, r in zip(out.text, out.raw, strict=True))
+
+
+def test_an_html_pages_headline_is_its_title_and_its_site_name_its_last_place() -> None:
+    # a yearbook entry: menus of short items (no link) before the <h1>, the place only in the <title>
+    page = ("<html><head><title>教育_隆回年鉴(2022)_隆回县人民政府门户网站</title></head><body>"
+            "<div class='nav'><ul><li>首页</li><li>政务公开</li><li>走进隆回</li></ul></div>"
+            "<div class='article'><h1>教育</h1><p>【概况】2021年,全县有各级各类学校(园)512所,"
+            "全县在校(园)学生18.97万人。</p></div></body></html>")
+    doc = clean_page(Page("nj", "nj.html", page.encode("utf-8")))[0]
+    assert doc.title == "教育" and "政务公开" not in doc.text
+    assert (doc.year, doc.reporting_year) == (2021, 2021)  # the opening's year, not the edition's
+    assert (doc.region_code, doc.region_method) == ("430524", "site")

@@ -41,7 +41,7 @@ from pipeline.stages.clean.articles import (
 from pipeline.stages.clean.boilerplate import iter_lines, keep_mask, strip_boilerplate
 from pipeline.stages.clean.encoding import CleanError, decode_page_counted, t2s_converter
 from pipeline.stages.clean.flattables import rejoin_flat_tables
-from pipeline.stages.clean.htmltext import html_title, html_to_text, looks_like_html
+from pipeline.stages.clean.htmltext import html_h1, html_title, html_to_text, looks_like_html
 from pipeline.stages.clean.linewrap import unwrap_lines
 from pipeline.stages.clean.regions import locate_document
 from pipeline.text.aligned import AlignedText
@@ -265,6 +265,8 @@ def clean_page(page: Page) -> list[Document]:
     events["boilerplate_lines"] = dropped
     at = unwrap_lines(rejoin_flat_tables(tidy_lines(at)))
     spans = split_articles(at.text, _heads_in(at, heads))
+    headline = _html_headline(raw_text, at.text) if is_html and len(spans) == 1 else ""
+    site = normalize_text(AlignedText.from_raw(html_title(raw_text, whole=True))).text if is_html else ""
     docs: list[Document] = []
     starts = [0] + [int(at.raw[s.start]) if s.start < len(at) else len(raw_text) for s in spans[1:]]
     for i, span in enumerate(spans):
@@ -279,15 +281,26 @@ def clean_page(page: Page) -> list[Document]:
         if replaced:
             stats["replaced_chars"] = _count_in(events["replaced_chars"], lo, hi)
         oc, orw = part.anchors()
-        title = span.title or (html_title(raw_text) if is_html else "")
+        title = headline or span.title or (html_title(raw_text) if is_html else "")
         docs.append(Document(
             doc_id=f"{page.source}#{i}", source=page.source, path=page.path, index=i,
             title=title, text=part.text, encoding=encoding, content_hash=content_hash,
             offset_clean=oc, offset_raw=orw, kept=bool(part.text), drop_reason=None if part.text else "empty",
             year=_year_of(span, title, part.text, published), stats=stats,
         ))
-        locate_document(docs[-1])
+        locate_document(docs[-1], site)
     return docs
+
+
+def _html_headline(raw_text: str, clean_text: str) -> str:
+    """A one-article HTML page's <h1>, normalised as the text is, when it stands as a line of the
+    clean text (the article's headline: a better title than the first title-like line, which
+    may be a menu item)."""
+    h1 = html_h1(raw_text)
+    if not h1:
+        return ""
+    line = normalize_text(AlignedText.from_raw(h1)).text.strip()
+    return line if line and regex.search(rf"(?m)^\s*{regex.escape(line)}\s*$", clean_text) else ""
 
 
 def clean_pages(pages: Iterable[Page], counters: Counter | None = None) -> list[Document]:

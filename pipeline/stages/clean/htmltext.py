@@ -42,6 +42,19 @@ _TOKEN = regex.compile(
     r"|(?P<entity>&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});?)|(?P<ws>[ \t\r\n\f]+)",
     regex.DOTALL)
 _TITLE = regex.compile(r"<title\b[^>]*>(.*?)</title\s*>", regex.IGNORECASE | regex.DOTALL)
+_H1 = regex.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", regex.IGNORECASE | regex.DOTALL)
+
+#: Class or id words of containers that hold a site's chrome, not the article (as trafilatura
+#: reads them): menus, navigation and top bars, breadcrumbs, footers, side bars, share bars.
+CHROME_NAMES = ("nav", "navbar", "navigation", "menu", "topbar", "top-bar", "top_bar", "breadcrumb", "breadcrumbs",
+                "crumb", "crumbs", "footer", "foot", "sidebar", "side-bar", "share", "bdsharebuttonbox",
+                "copyright", "friendlink", "links")
+_CHROME_OPEN = regex.compile(
+    r"<(?P<tag>div|ul|ol|section|span|p|table|td)\b[^>]*?\b(?:class|id)\s*=\s*[\"']?"
+    r"(?:[^\"'>]*?[\s])?(?:" + "|".join(map(regex.escape, CHROME_NAMES)) + r")(?=[\s\"'>])[^>]*>",
+    regex.IGNORECASE)
+#: A container of chrome is kept anyway when it holds the article's headline or this much text.
+CHROME_MAX_CHARS = 1500
 _LOOKS_HTML = regex.compile(r"<(?:!doctype\s+html|html|body|div|p|br|table|span|a\s|meta|head)\b", regex.IGNORECASE)
 
 
@@ -53,13 +66,57 @@ def looks_like_html(text: str, path: str = "") -> bool:
     return len(_LOOKS_HTML.findall(head)) >= 2
 
 
-def html_title(text: str) -> str:
-    """The page's <title>, unescaped, without a trailing site name ('报告 - 范文网' gives '报告')."""
+def html_title(text: str, whole: bool = False) -> str:
+    """The page's <title>, unescaped, without a trailing site name ('报告 - 范文网' gives '报告';
+    with ``whole``, with it)."""
     m = _TITLE.search(text)
     if not m:
         return ""
     title = regex.sub(r"\s+", " ", html.unescape(m.group(1))).strip()
+    if whole:
+        return title
     return regex.split(r"\s*[-_|｜–—]+\s*(?=[^-_|｜–—]*$)", title)[0].strip() or title
+
+
+def html_h1(text: str) -> str:
+    """The text of the page's one <h1> (the article's headline on most sites), or "" when the page
+    has none or several, or when it is empty or too long to be a headline."""
+    found = [regex.sub(r"\s+", " ", html.unescape(regex.sub(r"<[^>]*>", "", m.group(1)))).strip()
+             for m in _H1.finditer(text)]
+    found = [h for h in found if h]
+    return found[0] if len(found) == 1 and len(found[0]) <= 80 else ""
+
+
+def _element_end(text: str, tag: str, start: int) -> int:
+    """End of the element whose start tag ends at ``start`` (nested elements of the same tag
+    counted), or -1 when it is never closed."""
+    depth = 1
+    for m in regex.finditer(rf"<(/?){tag}\b[^>]*>", text, pos=start, flags=regex.IGNORECASE):
+        depth += -1 if m.group(1) else 1
+        if depth == 0:
+            return m.end()
+    return -1
+
+
+def blank_chrome(text: str) -> str:
+    """``text`` with every container of site chrome (:data:`CHROME_NAMES`) blanked to spaces, offsets
+    kept; a container holding an <h1> or more than :data:`CHROME_MAX_CHARS` characters stays."""
+    out = list(text) if _CHROME_OPEN.search(text) else None
+    if out is None:
+        return text
+    pos = 0
+    while (m := _CHROME_OPEN.search(text, pos)) is not None:
+        end = _element_end(text, m.group("tag"), m.end())
+        if end < 0:
+            pos = m.end()
+            continue
+        inner = text[m.end():end]
+        if _H1.search(inner) or len(regex.sub(r"<[^>]*>|\s+", "", inner)) > CHROME_MAX_CHARS:
+            pos = m.end()
+            continue
+        out[m.start():end] = " " * (end - m.start())
+        pos = end
+    return "".join(out)
 
 
 def _is_cjk(ch: str) -> bool:
@@ -76,7 +133,7 @@ def html_to_text(at: AlignedText, counters: Counter | None = None) -> AlignedTex
     """
     src = at.text
     # Blank out dropped containers first (keeping positions), so the tokenizer never sees them.
-    blanked = _DROPPED.sub(lambda m: " " * len(m.group(0)), src)
+    blanked = blank_chrome(_DROPPED.sub(lambda m: " " * len(m.group(0)), src))
     chars: list[str] = []
     offs: list[int] = []
     linked: list[bool] = []

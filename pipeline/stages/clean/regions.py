@@ -438,12 +438,14 @@ def _body_place(dl: DivisionList, text: str, hits: list[PlaceHit]) -> str | None
     return best
 
 
-def document_region(title: str, text: str) -> Resolution:
+def document_region(title: str, text: str, site: str = "") -> Resolution:
     """A document's place: the first place its title names, else its opening lines, else the
     issuing body named in it (霍邱县教育体育局), else the place its body names most.
 
     An anonymised place (某县, xx市) in the title or opening makes it null; so does a name
     shared by several places that the body does not tell apart (``candidates`` lists them).
+    Last, ``site``: the HTML page's whole <title> (教育_隆回年鉴_隆回县人民政府门户网站), whose site
+    name says whose pages these are.
     """
     dl = division_list()
     lines = (line.strip() for line in text.splitlines())
@@ -471,6 +473,10 @@ def document_region(title: str, text: str) -> Resolution:
     if sum(h.kind == "national" for h in hits) >= BODY_MIN_COUNT and not any(
             h.kind in ("self", "province_self", "name") for h in hits):
         return dl.resolution(NATIONAL_CODE, "body")  # a national article: 全国 and no place of its own
+    found = _first_place(dl, site) if site else None
+    if found is not None and found[0] == "name":
+        found[1].method = "site"
+        return found[1]
     return Resolution()
 
 
@@ -551,10 +557,11 @@ def record_region(sentence: str, q_start: int, q_end: int, doc: Resolution,
 
 # --- hooks of the clean and extract stages ------------------------------------------------------
 
-def locate_document(doc: Document) -> Document:
+def locate_document(doc: Document, site: str = "") -> Document:
     """Set a document's place (region, region_code, region_method, region_candidates), its
-    report_type and reporting_year (codebook v1.3: :func:`pipeline.stages.clean.articles.reporting_year`)."""
-    res = document_region(doc.title, doc.text)
+    report_type and reporting_year (codebook v1.3: :func:`pipeline.stages.clean.articles.reporting_year`).
+    ``site``: the HTML page's <title>, read for the place last (:func:`document_region`)."""
+    res = document_region(doc.title, doc.text, site)
     doc.region, doc.region_code, doc.region_method = res.region, res.region_code, res.method
     doc.region_candidates = res.candidates
     doc.report_type = report_type(doc.title, doc.text)
