@@ -126,6 +126,13 @@ CASES = [
     ("全市共有幼儿园342所,其中撤销6所、新建5所",
      [("schools.count", 342.0, "所", "preschool", "level", False),
       ("schools.built", 5.0, "所", "preschool", "level", False)]),
+    # a class-size limit written as the pupils of every class; the largest class is no threshold
+    ("所有班级学生数不超过45人(小学)、50人(初中)",
+     [("class_size.limit", 45.0, "人", "primary", "level", False),
+      ("class_size.limit", 50.0, "人", "junior", "level", False)]),
+    ("最大班额58人", []),
+    # schools an inspection visits are schools acted on, not a count of schools
+    ("检查组深入13个县(市、区)的46所学校实地察看", []),
     # a note in brackets between a count and its change does not part them
     ("中等职业学校27所(不含技工学校),较去年减少1所",
      [("schools.count", 27.0, "所", "vocational", "level", False),
