@@ -492,6 +492,18 @@ def test_government_style_html_page_in_gb18030() -> None:
     # a table row is one line, its cells parted by a tab; the caption is a line of its own
     ("<table><caption>2021年学校情况</caption><tr><th>类别</th><th>学校数(所)</th></tr>\n"
      "<tr><td>小学</td> <td>12</td></tr></table>", "2021年学校情况\n类别\t学校数(所)\n小学\t12\n"),
+    # spanned cells are written in every row and column they cover, a line break inside a cell is
+    # a space, an empty cell keeps its place: every row is as wide as the table
+    ("<table><tr><th rowspan='2' colspan='2'>项目</th><th rowspan='2'>学校数<br>(所)</th><th colspan='2'>学生(人)</th></tr>"
+     "<tr><th>招生数</th><th>在校生数</th></tr><tr><td colspan='2'>合计</td><td>115</td><td></td><td>65941</td></tr>"
+     "<tr><td rowspan='2'>基础教育</td><td><p>幼儿园</p></td><td>58</td><td>3126</td><td>9874</td></tr>"
+     "<tr><td>小学</td><td>34</td><td>5327</td><td>30216</td></tr></table>",
+     "项目\t项目\t学校数 (所)\t学生(人)\t学生(人)\n项目\t项目\t学校数 (所)\t招生数\t在校生数\n"
+     "合计\t合计\t115\t\t65941\n基础教育\t幼儿园\t58\t3126\t9874\n基础教育\t小学\t34\t5327\t30216\n"),
+    # a page laid out in a table keeps its lines, and a data table inside it its rows
+    ("<table><tr><td><h1>某县2022年教育工作总结</h1><p>全县现有学校数据如下,各项指标均达到省定标准要求。</p>"
+     "<table><tr><td>小学</td><td>12</td></tr></table><p>完。</p></td></tr></table>",
+     "某县2022年教育工作总结\n全县现有学校数据如下,各项指标均达到省定标准要求。\n小学\t12\n完。\n"),
     # containers of site chrome by their class or id go with what they hold (nested ones too); an
     # article container named like chrome but holding the headline stays
     ("<div class='top-bar'><div>今天是:2023年</div> | 无障碍</div><div class=\"nav main\"><ul><li>首页</li>"

@@ -266,7 +266,8 @@ def clean_page(page: Page) -> list[Document]:
     at = unwrap_lines(rejoin_flat_tables(tidy_lines(at)))
     spans = split_articles(at.text, _heads_in(at, heads))
     headline = _html_headline(raw_text, at.text) if is_html and len(spans) == 1 else ""
-    site = normalize_text(AlignedText.from_raw(html_title(raw_text, whole=True))).text if is_html else ""
+    site = _normalized(html_title(raw_text, whole=True)) if is_html else ""
+    page_title = _normalized(html_title(raw_text)) if is_html else ""
     docs: list[Document] = []
     starts = [0] + [int(at.raw[s.start]) if s.start < len(at) else len(raw_text) for s in spans[1:]]
     for i, span in enumerate(spans):
@@ -281,7 +282,7 @@ def clean_page(page: Page) -> list[Document]:
         if replaced:
             stats["replaced_chars"] = _count_in(events["replaced_chars"], lo, hi)
         oc, orw = part.anchors()
-        title = headline or span.title or (html_title(raw_text) if is_html else "")
+        title = headline or span.title or page_title
         docs.append(Document(
             doc_id=f"{page.source}#{i}", source=page.source, path=page.path, index=i,
             title=title, text=part.text, encoding=encoding, content_hash=content_hash,
@@ -292,6 +293,11 @@ def clean_page(page: Page) -> list[Document]:
     return docs
 
 
+def _normalized(text: str) -> str:
+    """``text`` (a title from the HTML head) with the characters normalised as the page's text is."""
+    return normalize_text(AlignedText.from_raw(text)).text if text else ""
+
+
 def _html_headline(raw_text: str, clean_text: str) -> str:
     """A one-article HTML page's <h1>, normalised as the text is, when it stands as a line of the
     clean text (the article's headline: a better title than the first title-like line, which
@@ -299,7 +305,7 @@ def _html_headline(raw_text: str, clean_text: str) -> str:
     h1 = html_h1(raw_text)
     if not h1:
         return ""
-    line = normalize_text(AlignedText.from_raw(h1)).text.strip()
+    line = _normalized(h1).strip()
     return line if line and regex.search(rf"(?m)^\s*{regex.escape(line)}\s*$", clean_text) else ""
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import regex
@@ -153,6 +154,7 @@ def html_to_text(at: AlignedText, counters: Counter | None = None) -> AlignedTex
         offs.extend(span if span is not None else [pos] * len(text))
         linked.extend([link_depth > 0] * len(text))
 
+    grid = _Grid(chars, offs, linked)
     pos = 0
     for m in _TOKEN.finditer(blanked):
         s, e = m.span()
@@ -171,25 +173,156 @@ def html_to_text(at: AlignedText, counters: Counter | None = None) -> AlignedTex
                 pending_ws, wrapped = s, False
         elif m.group("tag"):
             name = m.group("name").lower()
+            closing = m.group("tag").startswith("</")
             if name == "a":
-                link_depth = max(0, link_depth + (-1 if m.group("tag").startswith("</") else 1))
-            elif name in CELL_ELEMENTS:
+                link_depth = max(0, link_depth + (-1 if closing else 1))
+            elif name in CELL_ELEMENTS or name in _ROW_ELEMENTS:
                 pending_ws = None
-                if not m.group("tag").startswith("</") and chars and chars[-1] not in ("\n", CELL_SEPARATOR):
-                    chars.append(CELL_SEPARATOR)
-                    offs.append(s)
-                    linked.append(False)
+                grid.tag(name, closing, m.group("tag"), s)
             elif name in BLOCK_ELEMENTS:
                 pending_ws = None
                 if chars and chars[-1] != "\n":
                     chars.append("\n")
                     offs.append(s)
                     linked.append(False)
+    grid.close(len(blanked))
     if pos < len(blanked):
         emit(blanked[pos:], span=range(pos, len(blanked)))
     local = np.asarray(offs, dtype=np.int64)
     out = AlignedText("".join(chars), at.raw[local] if len(local) else np.zeros(0, dtype=np.int64))
     return _drop_link_lists(out, np.asarray(linked, dtype=bool), counters)
+
+
+_ROW_ELEMENTS = frozenset(("tr", "table"))
+_SPAN = regex.compile(r"""\b(?P<kind>rowspan|colspan)\s*=\s*["']?\s*(?P<n>\d{1,3})""", regex.IGNORECASE)
+#: Most rows (or columns) one cell may span; a larger span is read as this.
+MAX_SPAN = 50
+
+
+#: A cell whose text is at most this long is a data or header cell: the line breaks inside it
+#: (学校数<br>(所), <td><p>小学</p></td>) are spaces; a longer one lays out a page and keeps them.
+CELL_MAX_CHARS = 60
+
+
+@dataclass
+class _Table:
+    """What is open in one table: columns written on the current row, the open cell
+    (start in the output, colspan, rowspan) and the cells of rows above spanning down (column ->
+    rows left, text, offsets)."""
+
+    col: int = 0
+    cell: tuple[int, int, int] | None = None
+    above: dict[int, tuple[int, str, list[int]]] = field(default_factory=dict)
+    holds_table: bool = False  # the open cell holds a table: it lays out a page
+
+
+class _Grid:
+    """The cells of HTML tables written as lines of tab-separated cells, with every row as wide
+    as the table: a cell that spans columns (colspan) is written once a column, and one that spans
+    rows (rowspan) again on each row it covers, each copy aligned to the cell's source text; an
+    empty cell keeps its place. A table inside a cell (a page laid out in a table) is read on its
+    own lines."""
+
+    def __init__(self, chars: list[str], offs: list[int], linked: list[bool]) -> None:
+        self.chars, self.offs, self.linked = chars, offs, linked
+        self.tables: list[_Table] = []
+
+    def in_cell(self) -> bool:
+        """Whether a cell of the innermost table is open."""
+        return bool(self.tables) and self.tables[-1].cell is not None
+
+    def _write(self, text: str, offs: list[int] | int) -> None:
+        self.chars.extend(text)
+        self.offs.extend(offs if isinstance(offs, list) else [offs] * len(text))
+        self.linked.extend([False] * len(text))
+
+    def _newline(self, at: int) -> None:
+        if self.chars and self.chars[-1] != "\n":
+            self._write("\n", at)
+
+    def _separate(self, t: _Table, at: int) -> None:
+        if t.col > 0:
+            self._write(CELL_SEPARATOR, at)
+
+    def _fill_spanned(self, t: _Table, at: int) -> None:
+        """Write the copies of cells from rows above that span down into the current column."""
+        while t.col in t.above:
+            left, text, offs = t.above[t.col]
+            self._separate(t, at)
+            self._write(text, offs)
+            if left <= 1:
+                del t.above[t.col]
+            else:
+                t.above[t.col] = (left - 1, text, offs)
+            t.col += 1
+
+    def _close_cell(self, t: _Table, at: int) -> None:
+        if t.cell is None:
+            return
+        start, colspan, rowspan = t.cell
+        t.cell = None
+        chars = self.chars
+        while len(chars) > start and chars[-1] in " \n":
+            chars.pop(), self.offs.pop(), self.linked.pop()
+        lead = start
+        while lead < len(chars) and chars[lead] in " \n":
+            lead += 1
+        del chars[start:lead], self.offs[start:lead], self.linked[start:lead]
+        if len(chars) - start <= CELL_MAX_CHARS and not t.holds_table:
+            for i in range(start, len(chars)):
+                if chars[i] == "\n":
+                    chars[i] = " "
+        t.holds_table = False
+        text, offs = "".join(chars[start:]), self.offs[start:]
+        for k in range(colspan):
+            if k:
+                self._write(CELL_SEPARATOR, at)
+                self._write(text, offs)
+            if rowspan > 1:
+                t.above[t.col + k] = (rowspan - 1, text, offs)
+        t.col += colspan
+
+    def _end_row(self, t: _Table, at: int) -> None:
+        self._close_cell(t, at)
+        if t.col:
+            self._fill_spanned(t, at)
+            self._write("\n", at)
+        t.col = 0
+
+    def tag(self, name: str, closing: bool, tag: str, at: int) -> None:
+        """Read a table, row or cell tag at source offset ``at``."""
+        if name == "table":
+            if closing:
+                if self.tables:
+                    self._end_row(self.tables.pop(), at)
+            else:
+                if self.tables and self.tables[-1].cell is not None:
+                    self.tables[-1].holds_table = True
+                self.tables.append(_Table())
+            self._newline(at)
+            return
+        if not self.tables:  # a row or cell outside any table: read as if its table were open
+            self.tables.append(_Table())
+        t = self.tables[-1]
+        if name == "tr":
+            self._end_row(t, at)
+            self._newline(at)
+            return
+        self._close_cell(t, at)
+        if closing:
+            return
+        if t.col == 0:
+            self._newline(at)
+        self._fill_spanned(t, at)
+        spans = {k.lower(): min(MAX_SPAN, max(1, int(n))) for k, n in
+                 ((m.group("kind"), m.group("n")) for m in _SPAN.finditer(tag))}
+        self._separate(t, at)
+        t.cell = (len(self.chars), spans.get("colspan", 1), spans.get("rowspan", 1))
+
+    def close(self, at: int) -> None:
+        """End every table left open at the end of the page."""
+        while self.tables:
+            self._end_row(self.tables.pop(), at)
 
 
 def _drop_link_lists(at: AlignedText, linked: np.ndarray, counters: Counter | None) -> AlignedText:
