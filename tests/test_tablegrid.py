@@ -204,3 +204,23 @@ def test_a_unit_in_a_header_cell_and_zeros_of_whole_rows() -> None:
     assert [(r.text, [a for a, _at in r.alternatives]) for r in readings[4:]] == [
         ("2023年国家助学金资助金额 12.5万元", ["2024年国家助学金资助金额 12.5万元"])]
     assert 125000.0 not in {r["value"] for r in records(text)}
+
+
+def test_an_html_table_with_spanned_header_cells_reads_every_column() -> None:
+    # a yearbook table: the header spans two rows and three columns, the label column two columns
+    page = ("<html><body><h3>各级各类学校基本情况(2022年)</h3><table>"
+            "<tr><th rowspan='2' colspan='2'>项目</th><th rowspan='2'>学校数<br>(所)</th>"
+            "<th colspan='2'>学生情况(人)</th><th rowspan='2'>专任教师数<br>(人)</th></tr>"
+            "<tr><th>招生数</th><th>在校生数</th></tr>"
+            "<tr><td colspan='2'>合计</td><td>115</td><td>17309</td><td>65941</td><td>4663</td></tr>"
+            "<tr><td rowspan='2'>基础教育</td><td>小学</td><td>34</td><td>5327</td><td>30216</td><td>1753</td></tr>"
+            "<tr><td>初中</td><td>15</td><td>4718</td><td>13985</td><td>1102</td></tr></table></body></html>")
+    recs = []
+    for doc in clean_page(Page(source="nj", path="nj.html", data=page.encode())):
+        sentences, _tokens = segment_document(doc)
+        recs += [to_dict(i) for i in extract_document(doc, sentences)[1]]
+    got = {(r["indicator"], r["stage"], r["value"]) for r in recs}
+    assert {("students.admitted", None, 17309.0), ("students.enrolled", None, 65941.0),
+            ("students.admitted", "primary", 5327.0), ("students.enrolled", "junior", 13985.0),
+            ("schools.count", "junior", 15.0), ("teachers.fulltime", "primary", 1753.0)} <= got
+    assert len(got) == 12

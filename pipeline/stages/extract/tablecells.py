@@ -41,6 +41,7 @@ from pipeline.stages.extract.tablegrid import (
     cell_number,
     cell_type,
     compose_header,
+    grid_header,
     learn_identities,
 )
 
@@ -423,11 +424,13 @@ def _grid_table(lines: list[tuple[int, str]], block: list[int], declared: list[s
     n_label = max(_leading_labels(r) for r in data)
     if n_label == 0:
         return False
-    top = header_lines[0]
-    levels = header_lines[1:] if len(top) == n_label else [top[n_label:]] + header_lines[1:]
-    if not levels[0] or len(levels) < 2:
-        return False
-    paths = compose_header(levels)
+    paths = grid_header(header_lines, n_label) if all(len(r) == len(header_lines[0]) for r in data) else None
+    if paths is None:
+        top = header_lines[0]
+        levels = header_lines[1:] if len(top) == n_label else [top[n_label:]] + header_lines[1:]
+        if not levels[0] or len(levels) < 2:
+            return False
+        paths = compose_header(levels)
     if paths is None:
         return False
     declared = _declared_units([lines[k][1] for k in block[:head]]) or declared

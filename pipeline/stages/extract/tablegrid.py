@@ -131,6 +131,18 @@ def compose_header(lines: list[list[str]]) -> list[tuple[str, ...]] | None:
     return _resolve_breakdowns(leaves)
 
 
+def grid_header(lines: list[list[str]], n_label: int) -> list[tuple[str, ...]] | None:
+    """Leaf column paths of a header written as a full grid, every line as wide as the table (an
+    HTML table whose spanned cells are written in each column they cover): each value column's
+    path is its labels top to bottom, a label repeated down the column once; None when the lines
+    are not all of one width."""
+    width = len(lines[0])
+    if len(lines) < 2 or width <= n_label or any(len(cells) != width for cells in lines):
+        return None
+    paths = [tuple(dict.fromkeys(cells[j] for cells in lines)) for j in range(n_label, width)]
+    return _resolve_breakdowns(paths)
+
+
 def _resolve_breakdowns(leaves: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     """A bare measure under a breakdown (其中:1类 / 人数) is the measure of the column it breaks
     down: 人数 is 资助人数 when 资助人数 stands before it in the same group."""
