@@ -102,6 +102,8 @@ def test_province_self_word_gives_the_documents_province() -> None:
     # ... but not about a place it cites, nor about its own place named again
     ("四川省教育厅关于印发《达州市教育发展规划》的通知", "", "510000", "title"),
     ("达州市教育局关于达州市2022年教育工作的总结", "", "511700", "title"),
+    # a chain of names parted by a space is one place
+    ("甘肃省定西市 通渭县人民政府", "", "621121", "title"),
 ])
 def test_document_region(title: str, text: str, code: str | None, method: str) -> None:
     res = document_region(title, text)
@@ -144,3 +146,10 @@ def test_seed_documents_and_records_carry_their_place_and_a_stable_id() -> None:
     ids = [r.record_id for r in records]
     assert len(set(ids)) == len(ids) and all(len(i) == 16 for i in ids)
     assert [r.record_id for r in _seed_records("002")[1]] == ids  # same input, same ids
+
+
+def test_an_opening_that_sets_the_scene_is_refined_by_the_site_or_the_body() -> None:
+    text = "发布于 2023-06-24\n6月23日晚,2023年江西省高考成绩揭晓。我校本科上线812人。全县本科上线3120人。"
+    assert document_region("喜报!兴国三中高考再创新高", text).region_code == "360000"
+    res = document_region("喜报!兴国三中高考再创新高", text, site="校园新闻 | 兴国县第三中学")
+    assert (res.region_code, res.method) == ("360732", "site")

@@ -242,7 +242,7 @@ class DivisionList:
             if not _INSTITUTION.match(text, i + size):  # 延边大学, 湘西网: a name, not a place
                 hits.append(PlaceHit(i, i + size, text[i:i + size], "name", entry[1], cited(i)))
             free = i + size
-        return self._chains(hits)
+        return self._chains(hits, text)
 
     def _longest(self, text: str, i: int, specials: dict[int, PlaceHit]) -> tuple[int, tuple | None]:
         """The longest form at ``i`` that neither runs into a special word (下达州直: 州直) nor is a
@@ -265,15 +265,17 @@ class DivisionList:
             return end - i, entry
         return 0, None
 
-    def _chains(self, hits: list[PlaceHit]) -> list[PlaceHit]:
-        """Join adjacent names in which each lies inside the one before (四川省|达州市|万源市)."""
+    def _chains(self, hits: list[PlaceHit], text: str) -> list[PlaceHit]:
+        """Join adjacent names in which each lies inside the one before (四川省|达州市|万源市), also
+        when a space parts them (甘肃省定西市 通渭县人民政府)."""
         out: list[PlaceHit] = []
         for hit in hits:
             prev = out[-1] if out else None
-            if hit.kind == "name" and prev is not None and prev.kind == "name" and hit.start == prev.end:
+            if (hit.kind == "name" and prev is not None and prev.kind == "name" and hit.start >= prev.end
+                    and hit.start - prev.end <= 1 and not text[prev.end:hit.start].strip()):
                 inner = tuple(c for c in hit.codes if any(self.within(c, p) for p in prev.codes))
                 if inner:
-                    out[-1] = PlaceHit(prev.start, hit.end, prev.text + hit.text, "name", inner, prev.cited)
+                    out[-1] = PlaceHit(prev.start, hit.end, text[prev.start:hit.end], "name", inner, prev.cited)
                     continue
             out.append(hit)
         return out
@@ -453,11 +455,19 @@ def document_region(title: str, text: str, site: str = "") -> Resolution:
                for line in islice((line for line in lines if line and line != title.strip()), OPENING_LINES)]
     hits = dl.scan(text)
     body_code = _body_place(dl, text, hits)
+    on_site = _first_place(dl, site) if site else None
+    site_code = on_site[1].region_code if on_site is not None and on_site[0] == "name" else None
     for method, zone in (("title", _title_subject(dl, title)), *(("opening", line) for line in opening)):
         found = _first_place(dl, zone, body_code)
         if found is None:
             continue
         kind, res = found
+        if method == "opening" and kind == "name" and res.region_code is not None:
+            # the opening may set the scene (2023年江西省高考成绩揭晓): the body or the site says which part of it
+            inner = next(((code, how) for code, how in ((body_code, "body"), (site_code, "site"))
+                          if code is not None and code != res.region_code and dl.within(code, res.region_code)), None)
+            if inner is not None:
+                return dl.resolution(*inner)
         res.method = method
         return res
     issuers: Counter[str] = Counter()
@@ -473,10 +483,8 @@ def document_region(title: str, text: str, site: str = "") -> Resolution:
     if sum(h.kind == "national" for h in hits) >= BODY_MIN_COUNT and not any(
             h.kind in ("self", "province_self", "name") for h in hits):
         return dl.resolution(NATIONAL_CODE, "body")  # a national article: 全国 and no place of its own
-    found = _first_place(dl, site) if site else None
-    if found is not None and found[0] == "name":
-        found[1].method = "site"
-        return found[1]
+    if site_code is not None:
+        return dl.resolution(site_code, "site")
     return Resolution()
 
 
