@@ -873,6 +873,15 @@ def test_a_recruitment_announcement_is_a_plan(title: str, kind: str) -> None:
     assert [(c.indicator, c.kind) for c in cands if c.indicator] == [("teachers.recruited", kind)]
 
 
+def test_a_breakdown_sentence_counts_what_the_sentence_before_counts() -> None:
+    text = ("2019—2023年,全市累计投入营养膳食补助资金3.26亿元。"
+            "其中,2019年、2020年、2021年分别投入5820万元、6140万元、6390万元。")
+    doc = _doc(text, 2023)
+    got = [(c.indicator, c.quantity.value) for c in candidates(doc, segment_document(doc)[0]) if c.indicator]
+    assert got == [("funding.student_aid", 3.26), ("funding.student_aid", 5820.0), ("funding.student_aid", 6140.0),
+                   ("funding.student_aid", 6390.0)]
+
+
 def test_list_years_from_the_period_before_the_sentence() -> None:
     text = ("2019-2021年全县一般公共预算教育支出分别为4.12亿元、4.38亿元、4.65亿元;"
             "教育支出占一般公共预算支出的比例分别为17.8%、18.1%、18.6%。")

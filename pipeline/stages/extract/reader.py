@@ -350,6 +350,10 @@ class _SentenceReader:
             rule = self._list_lead_rule(cand.unit)
             how = "lead" if rule is not None else how
         lead = _breakdown_lead(text, q, out[:-1]) if rule is not None and how != "list" else None
+        if lead is None and rule is not None and how != "list" and not slot.change and self.broken_down:
+            # 累计投入营养膳食补助资金3.26亿元。其中,2019年…分别投入5820万元: the record a 其中 sentence breaks down
+            lead = next((c for c in reversed(self.broken_down) if c.rule is not None and c.kind != "change"
+                         and c.unit == cand.unit), None)
         if (lead is not None and lead.rule is not None and rule is not None and lead.unit == cand.unit
                 and (lead.rule.priority > rule.priority or (rule.subject and lead.rule.side != "left"))
                 and lead.rule.indicator.split(".")[0] == rule.indicator.split(".")[0]):
