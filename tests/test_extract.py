@@ -874,12 +874,12 @@ def test_a_recruitment_announcement_is_a_plan(title: str, kind: str) -> None:
 
 
 def test_a_breakdown_sentence_counts_what_the_sentence_before_counts() -> None:
-    text = ("2019—2023年,全市累计投入营养膳食补助资金3.26亿元。"
+    text = ("2019—2023年,全市农村义务教育学生营养改善计划累计投入营养膳食补助资金3.26亿元。"
             "其中,2019年、2020年、2021年分别投入5820万元、6140万元、6390万元。")
     doc = _doc(text, 2023)
     got = [(c.indicator, c.quantity.value) for c in candidates(doc, segment_document(doc)[0]) if c.indicator]
-    assert got == [("funding.student_aid", 3.26), ("funding.student_aid", 5820.0), ("funding.student_aid", 6140.0),
-                   ("funding.student_aid", 6390.0)]
+    assert got == [("funding.student_aid", 326000000.0), ("funding.student_aid", 58200000.0),
+                   ("funding.student_aid", 61400000.0), ("funding.student_aid", 63900000.0)]
 
 
 def test_list_years_from_the_period_before_the_sentence() -> None:
