@@ -133,6 +133,11 @@ CASES = [
     ("最大班额58人", []),
     # schools an inspection visits are schools acted on, not a count of schools
     ("检查组深入13个县(市、区)的46所学校实地察看", []),
+    # a change in people does not continue a count of schools (nor a rate); a growth rate does
+    ("全市218所农村义务教育学校的学生享受营养餐,比去年增加1100名", [("schools.count", 218.0, "所", "compulsory", "level", False)]),
+    ("全市共有幼儿园41所,比上年增长3.2%",
+     [("schools.count", 41.0, "所", "preschool", "level", False),
+      ("schools.count", 3.2, "%", "preschool", "change", False)]),
     # a note in brackets between a count and its change does not part them
     ("中等职业学校27所(不含技工学校),较去年减少1所",
      [("schools.count", 27.0, "所", "vocational", "level", False),

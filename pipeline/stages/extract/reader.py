@@ -336,6 +336,11 @@ class _SentenceReader:
             source = next((c for c in reversed(self.broken_down) if c.rule is not None and c.kind != "change"
                            and (c.unit == cand.unit or (slot.change and accepts(c.rule, cand.unit or "", True)))),
                           None)
+        if (source is not None and source.rule is not None and not accepts(source.rule, cand.unit or "", slot.change)
+                and not (slot.change and cand.unit in ("%", "百分点"))):
+            # 218所学校的7.13万名学生,比去年增加1100名: a count of people changes no count of schools (its
+            # growth rate does: 幼儿园29.1万所,增幅为74.3%)
+            source = None
         if rule is None and source is not None:
             rule, how = source.rule, "inherited"
         if rule is None and source is None and cand.unit and _RESPECTIVELY_BEFORE.search(text, 0, q.start):
