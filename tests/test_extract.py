@@ -138,6 +138,12 @@ CASES = [
     ("全市共有幼儿园41所,比上年增长3.2%",
      [("schools.count", 41.0, "所", "preschool", "level", False),
       ("schools.count", 3.2, "%", "preschool", "change", False)]),
+    # a change in 人 after a rate continues the count before the rate, and its growth rate follows it
+    ("上线236人,一本上线率18.4%,比上年增加41人,增长21.0%",
+     [("enroll.exam_passed", 236.0, "人", "senior", "level", False),
+      ("enroll.exam_pass_rate", 18.4, "%", "senior", "level", False),
+      ("enroll.exam_passed", 41.0, "人", "senior", "change", False),
+      ("enroll.exam_passed", 21.0, "%", "senior", "change", False)]),
     # a note in brackets between a count and its change does not part them
     ("中等职业学校27所(不含技工学校),较去年减少1所",
      [("schools.count", 27.0, "所", "vocational", "level", False),

@@ -184,6 +184,7 @@ class Decided:
         self.last: tuple[int, Candidate] | None = None        # the last record
         self.last_level: tuple[int, Candidate] | None = None  # the last record that is not a change
         self.change_in: dict[str | None, tuple[int, Candidate]] = {}  # the last change record, by unit
+        self.level_in: dict[str | None, tuple[int, Candidate]] = {}   # the last record not a change, by unit
         self.blocked_in: dict[str | None, int] = {}  # where the last blocked value is, by unit
 
     def catch_up(self, before: list[Candidate], upto: int) -> None:
@@ -195,7 +196,7 @@ class Decided:
                 if c.kind == "change":
                     self.change_in[c.unit] = (k, c)
                 else:
-                    self.last_level = (k, c)
+                    self.last_level = self.level_in[c.unit] = (k, c)
             elif c.quantity.is_value and c.reason and c.reason.startswith("blocked"):
                 self.blocked_in[c.unit] = k
         self.seen = max(self.seen, upto)
@@ -223,6 +224,12 @@ def continues(before: Decided, unit: str, change: bool, seg_left: str, text: str
         k = ci - 1  # the clause before, past bracket notes (27所(不含技工学校),较去年减少1所)
         while k > 0 and in_brackets(text, cls[k]):
             k -= 1
+        if c.unit != unit and unit not in ("%", "百分点"):
+            # 上线236人,一本上线率18.4%,比上年增加41人: past a rate to the count in the change's unit
+            found = before.level_in.get(unit)
+            if found is None or found[0] < blocked:
+                return None
+            c, k = found[1], k - 1
         return c if clause_at(cls, c.quantity.start) >= k else None
     found_at = [f for f in (before.last_level, before.change_in.get(unit)) if f is not None and f[0] > blocked]
     if not found_at:
