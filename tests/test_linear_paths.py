@@ -225,25 +225,43 @@ def test_a_sentence_of_three_thousand_numbers_is_scored_with_one_index_a_sentenc
     assert any(probs) and all(probs[k:k + 5] == probs[5:10] for k in range(5, 2990, 5))
 
 
-def _old_continues(before: list[Any], unit: str, change: bool, seg_left: str, cls: list[Clause],
+def _old_continues(before: list[Any], unit: str, change: bool, seg_left: str, text: str, cls: list[Clause],
                    ci: int) -> Any:
-    """governing.continues as it was: a walk back over every earlier number (quadratic in a sentence)."""
+    """governing.continues as a walk back over every earlier number (quadratic in a sentence)."""
     from pipeline.ruleset.cues import cue_match
-    from pipeline.stages.extract.frames import clause_at
+    from pipeline.stages.extract.frames import clause_at, in_brackets
 
-    for c in reversed(before):
+    def blocks(c: Any) -> bool:
+        return c.rule is None and c.unit == unit and c.quantity.is_value and bool(c.reason) \
+            and c.reason.startswith("blocked")
+
+    for i in range(len(before) - 1, -1, -1):
+        c = before[i]
         if c.rule is not None:
             if change:
                 found = cue_match("change", "before", seg_left)
                 rest = seg_left[:found[1].start()] if found else seg_left
-                bare = len(_FILLER.sub("", rest)) <= BARE_CHANGE
-                return c if bare and clause_at(cls, c.quantity.start) >= ci - 1 else None
+                if len(_FILLER.sub("", rest)) > BARE_CHANGE:
+                    return None
+                k = ci - 1
+                while k > 0 and in_brackets(text, cls[k]):
+                    k -= 1
+                if c.unit != unit and unit not in ("%", "百分点"):
+                    for c2 in reversed(before[:i]):  # the last level in the change's unit, unless blocked
+                        if c2.rule is not None and c2.kind != "change" and c2.unit == unit:
+                            c, k = c2, k - 1
+                            break
+                        if blocks(c2):
+                            return None
+                    else:
+                        return None
+                return c if clause_at(cls, c.quantity.start) >= k else None
             if c.unit == unit and unit in c.rule.units and not _OWN_RATE.search(seg_left):
                 return c
             if c.kind == "change" and c.unit != unit:
                 continue
             return None
-        if c.unit == unit and c.quantity.is_value and c.reason and c.reason.startswith("blocked"):
+        if blocks(c):
             return None
     return None
 
@@ -265,7 +283,8 @@ def test_continues_finds_what_the_walk_back_found() -> None:
                 quantity=SimpleNamespace(is_value=rng.random() < 0.9, start=rng.randint(0, 39))))
             index.catch_up(before, k)  # as the reader does: every candidate but the one being decided
             args = (rng.choice(["人", "%", "元", ""]), rng.random() < 0.3,
-                    rng.choice(["", "较上年增长", "占比", "其中", "较xx年全县提高了"]), cls, rng.randint(0, 2))
+                    rng.choice(["", "较上年增长", "占比", "其中", "较xx年全县提高了"]), "x" * 40, cls,
+                    rng.randint(0, 2))
             assert continues(index, *args) is _old_continues(before[:-1], *args)
 
 
