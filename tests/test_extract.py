@@ -133,8 +133,12 @@ CASES = [
     ("最大班额58人", []),
     # schools an inspection visits are schools acted on, not a count of schools
     ("检查组深入13个县(市、区)的46所学校实地察看", []),
+    # pupils who enjoy an aid programme are its recipients; the schools whose pupils they are are no count
+    ("全市218所农村义务教育学校的7.13万名学生享受营养餐,比去年增加1100名",
+     [("funding.aid_recipients", 71300.0, "人", "compulsory", "level", False),
+      ("funding.aid_recipients", 1100.0, "人", "compulsory", "change", False)]),
     # a change in people does not continue a count of schools (nor a rate); a growth rate does
-    ("全市218所农村义务教育学校的学生享受营养餐,比去年增加1100名", [("schools.count", 218.0, "所", "compulsory", "level", False)]),
+    ("全市218所农村义务教育学校的学生都有食堂,比去年增加1100名", [("schools.count", 218.0, "所", "compulsory", "level", False)]),
     ("全市共有幼儿园41所,比上年增长3.2%",
      [("schools.count", 41.0, "所", "preschool", "level", False),
       ("schools.count", 3.2, "%", "preschool", "change", False)]),
