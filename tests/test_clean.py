@@ -500,6 +500,8 @@ def test_government_style_html_page_in_gb18030() -> None:
      "<tr><td>小学</td><td>34</td><td>5327</td><td>30216</td></tr></table>",
      "项目\t项目\t学校数 (所)\t学生(人)\t学生(人)\n项目\t项目\t学校数 (所)\t招生数\t在校生数\n"
      "合计\t合计\t115\t\t65941\n基础教育\t幼儿园\t58\t3126\t9874\n基础教育\t小学\t34\t5327\t30216\n"),
+    # a table cut off at the end of the page: its open cells and spans are written all the same
+    ("<table><tr><td rowspan=3>a<td>b<tr><td>c", "a\tb\na\tc\n"),
     # a page laid out in a table keeps its lines, and a data table inside it its rows
     ("<table><tr><td><h1>某县2022年教育工作总结</h1><p>全县现有学校数据如下,各项指标均达到省定标准要求。</p>"
      "<table><tr><td>小学</td><td>12</td></tr></table><p>完。</p></td></tr></table>",

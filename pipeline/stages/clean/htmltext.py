@@ -185,9 +185,9 @@ def html_to_text(at: AlignedText, counters: Counter | None = None) -> AlignedTex
                     chars.append("\n")
                     offs.append(s)
                     linked.append(False)
-    grid.close(len(blanked))
     if pos < len(blanked):
         emit(blanked[pos:], span=range(pos, len(blanked)))
+    grid.close(max(0, len(blanked) - 1))  # an offset inside the source
     local = np.asarray(offs, dtype=np.int64)
     out = AlignedText("".join(chars), at.raw[local] if len(local) else np.zeros(0, dtype=np.int64))
     return _drop_link_lists(out, np.asarray(linked, dtype=bool), counters)
