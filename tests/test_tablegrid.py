@@ -224,3 +224,14 @@ def test_an_html_table_with_spanned_header_cells_reads_every_column() -> None:
             ("students.admitted", "primary", 5327.0), ("students.enrolled", "junior", 13985.0),
             ("schools.count", "junior", 15.0), ("teachers.fulltime", "primary", 1753.0)} <= got
     assert len(got) == 12
+
+
+def test_a_standards_column_with_bounds_in_words() -> None:
+    from pipeline.stages.extract.tablecells import table_cells
+    text = ("主要指标达成情况(2023年)\n指标\t评估标准\t我市现状\t是否达标\n"
+            "小学生均公用经费(元)\t不低于650\t712\t是\n小学班额\t不超过45人\t最大44人\t是\n")
+    phrases = {r.cell: r.text for rs in table_cells(text).values() for r in rs}
+    assert phrases["650"] == "2023年小学生均公用经费评估标准 不低于650元"
+    assert phrases["45人"] == "2023年小学班额评估标准 不超过45人"
+    # words that are no bound still make a cell of words
+    assert table_cells("指标\t说明\n班额\t目前共有3个班\n")[len("指标\t说明\n")][0].prose

@@ -69,6 +69,8 @@ _SERIAL_HEAD = regex.compile(r"\s*(?:序\s*号|编\s*号|序列)\s*")
 _SERIAL_CELL = regex.compile(r"\s*\d{0,3}\s*")
 #: A bound written as a sign before a cell's number, and the words a sentence writes it with.
 _BOUNDS = {"≥": "不低于", "≧": "不低于", ">=": "不低于", "＞": "超过", ">": "超过"}
+#: A bound written in words before a standard's number (不低于650, 不超过45人).
+_WORD_BOUND = regex.compile(r"不低于|不少于|不高于|不超过|不大于|不小于|低于|高于|超过|少于|小于|大于|达到")
 #: A row of amounts a head (生均公用经费, 人均): never in the 万元 a table declares.
 _PER_HEAD = regex.compile(r"生均|人均|每生|每人|每名")
 #: A column of rates or ratios (增长率, 占比, 生师比): the table's declared unit is not theirs.
@@ -145,11 +147,17 @@ def _blocks(lines: list[tuple[int, str]]) -> list[list[int]]:
     return runs
 
 
+def _starts_value(cell: str, m: regex.Match) -> bool:
+    """Whether the number ``m`` of ``cell`` starts its value: at most two characters before it, or
+    a bound in words (不低于650, 不超过45人)."""
+    return m.start() <= 2 or bool(_WORD_BOUND.fullmatch(cell[:m.start()].strip()))
+
+
 def _is_prose(cell: str) -> bool:
     """A cell of running text with numbers in it (not a value with a short unit or bound), or of
     several numbers (53 1762 85318: a row whose cells could not be told apart)."""
     m = _NUMBER.search(cell)
-    return m is not None and (m.start() > 2 or len(cell) - m.end() > PROSE_TAIL
+    return m is not None and (not _starts_value(cell, m) or len(cell) - m.end() > PROSE_TAIL
                               or bool(_NUMBER.search(cell, m.end()))) and not _is_label(cell)
 
 
@@ -162,7 +170,7 @@ def _is_value(cell: str) -> bool:
     """A value cell: a number with at most two characters before it and a short tail (92以上, 58所);
     an ordinal (第1小学) is a name."""
     m = _NUMBER.search(cell)
-    return (m is not None and m.start() <= 2 and "第" not in cell[:m.start()]
+    return (m is not None and _starts_value(cell, m) and "第" not in cell[:m.start()]
             and len(cell) - m.end() <= PROSE_TAIL and not _is_label(cell))
 
 
@@ -258,9 +266,12 @@ def _reading(row_start: int, cell: tuple[int, str], label: str, row_unit: str, c
     a column under several header levels), number and unit."""
     start, value = cell
     m = _NUMBER.search(value)
-    if m is None or m.start() > 2:  # a cell of words that merely holds a digit is no value
+    if m is None:
         return None
-    bound = _BOUNDS.get(value[:m.start()].strip(), "")
+    if not _starts_value(value, m):  # a cell of words that merely holds a digit is no value
+        return None
+    before = value[:m.start()].strip()
+    bound = _BOUNDS.get(before, "") or (before if _WORD_BOUND.fullmatch(before) else "")
     if bound:  # ≥90 is read as a sentence writes it, 不低于90: the phrase starts at the number
         start, value = start + m.start(), value[m.start():]
         m = _NUMBER.search(value)
