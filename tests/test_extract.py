@@ -148,6 +148,9 @@ CASES = [
       ("enroll.exam_pass_rate", 18.4, "%", "senior", "level", False),
       ("enroll.exam_passed", 41.0, "人", "senior", "change", False),
       ("enroll.exam_passed", 21.0, "%", "senior", "change", False)]),
+    # fees a family pays are no funding; "not one pupil" is no count
+    ("普通高中学费每生每学期800元,住宿费每生每学期300元", []),
+    ("学校不让一名学生因家庭经济困难而失学", []),
     # a note in brackets between a count and its change does not part them
     ("中等职业学校27所(不含技工学校),较去年减少1所",
      [("schools.count", 27.0, "所", "vocational", "level", False),

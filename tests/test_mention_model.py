@@ -213,6 +213,7 @@ def test_proposals_only_for_numbers_without_a_trigger(monkeypatch: pytest.Monkey
 
 TRAIN_T05 = ROOT / "train" / "pages" / "t05_zhangzhou_nianjian.txt"
 TRAIN_T15 = ROOT / "train" / "pages" / "t15_yunling_kongchuo_bangfu.txt"
+TRAIN_T14 = ROOT / "train" / "pages" / "t14_ruxi_shuangjian_jianghua.txt"
 
 
 @cache
@@ -237,19 +238,19 @@ def test_the_code_model_is_loaded_only_when_its_thresholds_let_it_act() -> None:
 
 
 def test_code_model_proposes_a_record_for_a_number_no_trigger_names() -> None:
-    # train/ page t05 (a yearbook): 全市有小学412所(另有教学点286个),比上年减少9所 — the rules read
-    # 412所 (有小学…所) but find no trigger for 9所 (no_trigger); the code model reads its clause
+    # train/ page t14 (a speech): 大班额问题,去年我们消除了37个 — the rules find no trigger for 37个
+    # in its clause (no_trigger); the code model reads the clause
     clf = _full()
-    doc, sents = _docs(TRAIN_T05)[0]
-    cand = next(c for c in candidates(doc, sents) if c.quantity.text == "9所" and "全市有小学" in c.sentence.text)
+    doc, sents = _docs(TRAIN_T14)[0]
+    cand = next(c for c in candidates(doc, sents) if c.quantity.text == "37个")
     assert cand.rule is None and cand.reason == "no_trigger"
     assert mention_model.considered(cand)
     sure = MentionClassifier(clf.model, clf.codes.model)
     sure.propose, sure.suggest = 1.01, 0.9  # proposals by the code model only
     out = mention_model.combine(doc, candidates(doc, sents), sure)
     made = next(c for c in out if c.start == cand.start)
-    assert (made.indicator, made.how) == ("schools.count", EXTRACTOR)
-    assert made.confidence >= 0.9 and made.kind == "change"  # 比上年减少: the rules' kind resolver
+    assert (made.indicator, made.how) == ("class_size.large_count", EXTRACTOR)
+    assert made.confidence >= 0.9 and made.kind == "change"  # 消除了: the rules' kind resolver
     # without the code model nothing is proposed for it
     alone = MentionClassifier(clf.model)
     alone.propose = 1.01
