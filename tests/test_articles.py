@@ -143,3 +143,12 @@ def test_reporting_year(title: str, text: str, expected: int | None) -> None:
     from pipeline.stages.clean.articles import reporting_year
 
     assert reporting_year(title, text) == expected
+
+
+def test_a_posting_line_dates_a_news_item_whose_lead_opens_with_the_day() -> None:
+    from pipeline.stages.clean.articles import publication_year
+
+    head = "利川:营养餐“加餐” 农村学子吃得更好\n发布时间:2023-09-12 08:47 来源:市教育局 浏览:3268次\n"
+    assert publication_year(head + "9月11日中午12时,汪营镇中心小学食堂里饭菜飘香。") == 2023
+    # a work summary posted later, whose text opens otherwise, is not dated by its posting
+    assert publication_year(head + "一年来,我局坚持以立德树人为根本任务。") is None

@@ -254,7 +254,8 @@ POSTING_LINES = 8
 
 
 #: What makes a page a news item (its 今年 is its publication year), not a report reposted later.
-_NEWS = regex.compile(r"记者|通讯员|融媒体|新闻中心|日报|晚报|电视台|[网日]讯|日电|获悉|据了解|消息|新闻发布会")
+_NEWS = regex.compile(r"记者|通讯员|融媒体|新闻中心|日报|晚报|电视台|[网日]讯|日电|获悉|据了解|消息|新闻发布会"
+                      r"|\n\s*\d{1,2}\s*月\s*\d{1,2}\s*日")  # a lead that opens with the day (9月11日中午,…)
 #: Characters after the posting line read for the news words.
 NEWS_LEAD_CHARS = 300
 
