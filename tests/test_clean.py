@@ -531,3 +531,13 @@ def test_an_html_pages_headline_is_its_title_and_its_site_name_its_last_place() 
     assert doc.title == "教育" and "政务公开" not in doc.text
     assert (doc.year, doc.reporting_year) == (2021, 2021)  # the opening's year, not the edition's
     assert (doc.region_code, doc.region_method) == ("430524", "site")
+
+
+def test_an_h2_headline_when_the_page_has_no_h1_but_not_a_side_bar_heading() -> None:
+    page = ("<html><head><title>招生信息-栾川县伏牛高级中学</title></head><body>"
+            "<div class='logo'><span class='motto'>厚德 笃学 自强 创新</span></div>"
+            "<div class='lbox'><h2>联系方式</h2><p>招生办电话:0379-66821305</p></div>"
+            "<div class='title'><h2>栾川县伏牛高级中学2024年招生简章</h2></div>"
+            "<p>目前,伏牛高中共有教学班54个,在校学生2716人。</p></body></html>")
+    doc = clean_page(Page("zs", "zs.html", page.encode("utf-8")))[0]
+    assert doc.title == "栾川县伏牛高级中学2024年招生简章" and doc.year == 2024

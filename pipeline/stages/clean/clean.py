@@ -34,6 +34,7 @@ from pipeline.stages.clean.articles import (
     ArticleSpan,
     NewsItemHead,
     document_year,
+    is_title_like,
     news_item_heads,
     publication_year,
     split_articles,
@@ -41,7 +42,7 @@ from pipeline.stages.clean.articles import (
 from pipeline.stages.clean.boilerplate import iter_lines, keep_mask, strip_boilerplate
 from pipeline.stages.clean.encoding import CleanError, decode_page_counted, t2s_converter
 from pipeline.stages.clean.flattables import rejoin_flat_tables
-from pipeline.stages.clean.htmltext import html_h1, html_title, html_to_text, looks_like_html
+from pipeline.stages.clean.htmltext import html_headlines, html_title, html_to_text, looks_like_html
 from pipeline.stages.clean.linewrap import unwrap_lines
 from pipeline.stages.clean.regions import locate_document
 from pipeline.text.aligned import AlignedText
@@ -293,20 +294,28 @@ def clean_page(page: Page) -> list[Document]:
     return docs
 
 
+#: Fewest characters of an <h2> taken as a page's headline.
+H2_TITLE_MIN = 8
+
+
 def _normalized(text: str) -> str:
     """``text`` (a title from the HTML head) with the characters normalised as the page's text is."""
     return normalize_text(AlignedText.from_raw(text)).text if text else ""
 
 
 def _html_headline(raw_text: str, clean_text: str) -> str:
-    """A one-article HTML page's <h1>, normalised as the text is, when it stands as a line of the
-    clean text (the article's headline: a better title than the first title-like line, which
-    may be a menu item)."""
-    h1 = html_h1(raw_text)
-    if not h1:
-        return ""
-    line = _normalized(h1).strip()
-    return line if line and regex.search(rf"(?m)^\s*{regex.escape(line)}\s*$", clean_text) else ""
+    """A one-article HTML page's headline (:func:`html_headlines`), normalised as the text is, when it
+    stands as a line of the clean text: a better title than the first title-like line, which may be
+    a menu item or a motto."""
+    h1, heads = html_headlines(raw_text)
+    for head in heads:
+        line = _normalized(head).strip()
+        # an <h1> is the headline; an <h2> only when it reads like a report's or a news item's title,
+        # longer than a side bar's heading (相关新闻, 联系方式)
+        if line and regex.search(rf"(?m)^\s*{regex.escape(line)}\s*$", clean_text) and (
+                h1 or (len(line) >= H2_TITLE_MIN and is_title_like(line))):
+            return line
+    return ""
 
 
 def clean_pages(pages: Iterable[Page], counters: Counter | None = None) -> list[Document]:

@@ -44,6 +44,7 @@ _TOKEN = regex.compile(
     regex.DOTALL)
 _TITLE = regex.compile(r"<title\b[^>]*>(.*?)</title\s*>", regex.IGNORECASE | regex.DOTALL)
 _H1 = regex.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", regex.IGNORECASE | regex.DOTALL)
+_H2 = regex.compile(r"<h2\b[^>]*>(.*?)</h2\s*>", regex.IGNORECASE | regex.DOTALL)
 
 #: Class or id words of containers that hold a site's chrome, not the article (as trafilatura
 #: reads them): menus, navigation and top bars, breadcrumbs, footers, side bars, share bars.
@@ -79,13 +80,17 @@ def html_title(text: str, whole: bool = False) -> str:
     return regex.split(r"\s*[-_|｜–—]+\s*(?=[^-_|｜–—]*$)", title)[0].strip() or title
 
 
-def html_h1(text: str) -> str:
-    """The text of the page's one <h1> (the article's headline on most sites), or "" when the page
-    has none or several, or when it is empty or too long to be a headline."""
-    found = [regex.sub(r"\s+", " ", html.unescape(regex.sub(r"<[^>]*>", "", m.group(1)))).strip()
-             for m in _H1.finditer(text)]
-    found = [h for h in found if h]
-    return found[0] if len(found) == 1 and len(found[0]) <= 80 else ""
+def html_headlines(text: str) -> tuple[bool, list[str]]:
+    """Where the page's headline may be: ``(True, [text])`` of its one <h1> (the article's headline
+    on most sites), else ``(False, texts)`` of each <h2> in order (sites that keep <h1> for their
+    logo, or write none); empty or overlong headings are left out."""
+    def texts(pattern: regex.Pattern) -> list[str]:
+        found = [regex.sub(r"\s+", " ", html.unescape(regex.sub(r"<[^>]*>", "", m.group(1)))).strip()
+                 for m in pattern.finditer(text)]
+        return [h for h in found if h and len(h) <= 80]
+
+    h1 = texts(_H1)
+    return (True, h1) if len(h1) == 1 else (False, [] if h1 else texts(_H2))
 
 
 def _element_end(text: str, tag: str, start: int) -> int:
