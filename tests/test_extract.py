@@ -148,6 +148,8 @@ CASES = [
       ("enroll.exam_pass_rate", 18.4, "%", "senior", "level", False),
       ("enroll.exam_passed", 41.0, "人", "senior", "change", False),
       ("enroll.exam_passed", 21.0, "%", "senior", "change", False)]),
+    # schools that took part in an annual inspection are schools acted on
+    ("全市参加年检的民办学校88所", []),
     # fees a family pays are no funding; "not one pupil" is no count
     ("普通高中学费每生每学期800元,住宿费每生每学期300元", []),
     ("学校不让一名学生因家庭经济困难而失学", []),
