@@ -148,6 +148,12 @@ CASES = [
       ("enroll.exam_pass_rate", 18.4, "%", "senior", "level", False),
       ("enroll.exam_passed", 41.0, "人", "senior", "change", False),
       ("enroll.exam_passed", 21.0, "%", "senior", "change", False)]),
+    # a bracket's 含 breakdown ends with the bracket; teachers of a rank are a subgroup
+    ("招聘教师326名(含特岗教师120名),新评县级骨干教师150名",
+     [("teachers.recruited", 326.0, "人", None, "level", False),
+      ("teachers.special_post", 120.0, "人", None, "level", False),
+      ("teachers.backbone", 150.0, "人", None, "level", False)]),
+    ("专任教师213人(高级教师67人)", [("teachers.fulltime", 213.0, "人", None, "level", False)]),
     # schools that took part in an annual inspection are schools acted on
     ("全市参加年检的民办学校88所", []),
     # fees a family pays are no funding; "not one pupil" is no count

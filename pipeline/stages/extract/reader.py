@@ -32,6 +32,7 @@ _LIST_BOUND = regex.compile(r"(?:以上|以下)")
 _SHARED = regex.compile(r"(?:均|都|皆|各有?)(?:达到?|为|是|保持在?|在|接近)?\s*$")
 _BREAKDOWN = regex.compile(r"其中|其[:：]|[(（]含")
 _PERIOD_BREAK = regex.compile(r"[；;。]")
+_CLOSING = regex.compile(r"[)）]")
 _FRAME_LINK = regex.compile(r"^\s*[^，,。；;\d]{0,4}?(?:到|至)了?\s*$")
 _SHARE_OF = regex.compile(r"占[^，,。；;\d]{0,10}?的?(?:比例|比重)?(?:为|是|达到?)?\s*$")
 _QUOTES = ("“”", "\"\"", "‘’", "「」")
@@ -56,6 +57,8 @@ def _breakdown_lead(text: str, q: Quantity, before: list[Candidate]) -> Candidat
         marker = m
     if marker is None or _PERIOD_BREAK.search(text, marker.end(), q.start):
         return None
+    if marker.group(0)[0] in "(（" and _CLOSING.search(text, marker.end(), q.start):
+        return None  # 招聘教师326名(含特岗教师120名),新评骨干教师150名: the bracket's breakdown is over
     lead = [c for c in before if c.rule is not None and c.quantity.end <= marker.start()]
     return lead[-1] if lead else None
 
