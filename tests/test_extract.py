@@ -887,6 +887,17 @@ def test_target_section_heading() -> None:
     assert [(c.indicator, c.kind) for c in cands if c.indicator] == [("enroll.gross_rate", "target")]
 
 
+def test_a_department_budgets_totals_are_spending() -> None:
+    # an education bureau's budget: income and spending budgets and appropriations by source
+    text = "2024年部门收入预算186,523.47万元,比2023年预算增加8641.25万元,增长4.86%"
+    assert records(text, 2024, "五华县教育局2024年部门预算说明") == [
+        ("funding.expenditure", 1865234700.0, "元", None, "level", False),
+        ("funding.expenditure", 86412500.0, "元", None, "change", False),
+        ("funding.expenditure", 4.86, "%", None, "change", False)]
+    assert [r[0] for r in records("其中:一般公共预算拨款收入179862.30万元", 2024, "五华县教育局2024年部门预算说明")] == [
+        "funding.expenditure"]
+
+
 @pytest.mark.parametrize("title, kind", [
     ("2024年福安市公开招聘中小学幼儿园新任教师公告", "target"),  # an announcement: posts still to fill
     ("福安市教育局2023年工作总结", "level"),
