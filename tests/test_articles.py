@@ -152,3 +152,29 @@ def test_a_posting_line_dates_a_news_item_whose_lead_opens_with_the_day() -> Non
     assert publication_year(head + "9月11日中午12时,汪营镇中心小学食堂里饭菜飘香。") == 2023
     # a work summary posted later, whose text opens otherwise, is not dated by its posting
     assert publication_year(head + "一年来,我局坚持以立德树人为根本任务。") is None
+
+
+NEWS_LIST = ("县区新闻 - 汉中新闻网\n首页 | 汉中要闻 | 县区新闻\n"
+             "洋县2024年高考再创佳绩\n2024-06-28 11:47\n6月25日高考成绩公布。今年全县本科上线1734人,较去年增加126人。\n"
+             "勉县召开2024年教育工作会议\n2024-03-15 16:20\n3月14日,勉县召开会议。去年全县新建、改扩建学校6所。\n"
+             "西乡县扎实开展教师全员培训\n2023-12-20 10:03\n今年,西乡县累计培训教师5600余人次。\n")
+
+
+def test_a_news_list_dated_by_dates_alone_is_split_into_its_items() -> None:
+    docs = clean_page(Page("list", "list.txt", NEWS_LIST.encode("utf-8")))
+    items = [(d.title, d.year, d.region_code) for d in docs if d.title != "县区新闻 - 汉中新闻网"]
+    # each item its own date's year and its own place (洋县 and 勉县: two-character county names)
+    assert [(t[:4], y) for t, y, _c in items] == [("洋县20", 2024), ("勉县召开", 2024), ("西乡县扎", 2023)]
+    assert [c for _t, _y, c in items] == ["610723", "610725", "610724"]
+
+
+@pytest.mark.parametrize("tail", [
+    # a report's signature: its issuer, then the date alone
+    "霍山县教育体育局\n2022年3月18日\n",
+    # comments under an article: a name, then the date alone
+    "兴国老表\n2023-06-24 10:12\n厉害了!\n路过的家长\n2023-06-24 11:30\n恭喜恭喜\n",
+])
+def test_dates_alone_after_a_report_do_not_split_it(tail: str) -> None:
+    body = "霍山县2020年度教育经费执行情况统计公告\n" + "2020年,我县各渠道教育经费投入合计58642万元,较上年增长-5.32%。\n" * 12
+    docs = clean_page(Page("r", "r.txt", (body + tail).encode("utf-8")))
+    assert len(docs) == 1 and docs[0].title.startswith("霍山县2020年度")

@@ -43,6 +43,12 @@ PUBLICATION_LINE = regex.compile(
     r"(?:[\s\d:：]*$|\s+(?:[|｜]\s*)?(?:来源|作者|浏览|点击|编辑)[^。\n]{0,60}$)")
 #: A news item's title may hold a colon or comma (县教育局：秋季学期新增…) but no sentence end.
 _NOT_ITEM_TITLE = regex.compile(r"[。；;！!？?]")
+#: Most characters before the first item of a news list whose items are dated by a date alone.
+LIST_PRELUDE_CHARS = 400
+#: A news list item's date alone on its line (2024-09-10 17:32, [2024年9月10日]).
+_DATE_LINE = regex.compile(
+    r"^\s*[\[【(（]?(?P<year>(?:19|20)\d{2})\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+    r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*[\]】)）]?\s*$")
 
 
 @dataclass
@@ -128,16 +134,19 @@ class NewsItemHead:
 
 def news_item_heads(text: str) -> list[NewsItemHead]:
     """Heads of the items of a news list page: short title lines each followed (maybe after blank
-    lines) by a publication line; none unless there are at least two (a single dated article is
+    lines) by a publication line, or each by a date alone; none unless there are at least two (a single dated article is
     not a list). Read before boilerplate removal, which drops 发布时间 lines."""
     lines = _lines(text)
-    heads: list[NewsItemHead] = []
-    for (s, _e, title), (_s, _e2, line) in zip(lines, lines[1:], strict=False):
-        m = PUBLICATION_LINE.match(line)
-        if (m and 4 <= len(title) <= MAX_TITLE_CHARS and not _NOT_ITEM_TITLE.search(title)
-                and not PUBLICATION_LINE.match(title)):
-            heads.append(NewsItemHead(s + text[s:].index(title), title, int(m.group("year"))))
-    return heads if len(heads) >= 2 else []
+    for dated in (PUBLICATION_LINE, _DATE_LINE):  # a date alone also closes a report's signature: never mixed
+        heads: list[NewsItemHead] = []
+        for (s, _e, title), (_s, _e2, line) in zip(lines, lines[1:], strict=False):
+            m = dated.match(line)
+            if (m and 4 <= len(title) <= MAX_TITLE_CHARS and not _NOT_ITEM_TITLE.search(title)
+                    and not PUBLICATION_LINE.match(title) and not _DATE_LINE.match(title)):
+                heads.append(NewsItemHead(s + text[s:].index(title), title, int(m.group("year"))))
+        if len(heads) >= 2 and (dated is PUBLICATION_LINE or len(text[:heads[0].start].strip()) <= LIST_PRELUDE_CHARS):
+            return heads  # dates alone after a long text are its comments (name, date, words), not a list
+    return []
 
 
 def _news_item_split(text: str, heads: list[NewsItemHead]) -> list[ArticleSpan]:

@@ -156,6 +156,12 @@ class DivisionList:
         for old_name, code in renames:
             add(old_name, code, 0)
         self.forms = {k: (r, tuple(sorted(c))) for k, (r, c) in forms.items()}
+        #: Counties whose whole name is two characters (洋县, 勉县): no form (和县, 新县 are words), but a
+        #: title may start with one (:func:`document_region`).
+        self.two_char: dict[str, tuple[str, ...]] = {}
+        for div in self.by_code.values():
+            if div.level == 3 and len(div.name) == 2 and div.name.endswith("县"):
+                self.two_char[div.name] = (*self.two_char.get(div.name, ()), div.code)
         self._trie: dict[str, dict] = {}
         for form, entry in self.forms.items():
             node = self._trie
@@ -400,6 +406,21 @@ def _first_place(dl: DivisionList, text: str, context: str | None = None) -> tup
     return None
 
 
+#: What follows a two-character county name that starts a title: not 域/级/城/委 (县域, 县级).
+_AFTER_LEADING_COUNTY = regex.compile(r"[^域级城委直区长]")
+
+
+def _leading_county(dl: DivisionList, title: str, context: str | None) -> tuple[str, Resolution] | None:
+    """A title that starts with a county's two-character name (洋县2024年高考再创佳绩, 勉县召开…), resolved
+    with ``context`` (the body's or the site's place) when the name is shared."""
+    head = title.strip()[:2]
+    codes = dl.two_char.get(head)
+    if not codes or not _AFTER_LEADING_COUNTY.match(title.strip(), 2):
+        return None
+    picked = dl.pick(codes, context)
+    return ("name", dl.resolution(picked[0])) if len(picked) == 1 else None
+
+
 def _title_subject(dl: DivisionList, title: str) -> str:
     """The part of a title that says where the document is: after 关于 when an issuing body of a
     place writes about a place inside its own (临沂市…督导委员会办公室关于沂南县…的反馈意见: 沂南县),
@@ -455,13 +476,20 @@ def document_region(title: str, text: str, site: str = "") -> Resolution:
                for line in islice((line for line in lines if line and line != title.strip()), OPENING_LINES)]
     hits = dl.scan(text)
     body_code = _body_place(dl, text, hits)
+    selves = [h.text[-1] for h in dl.scan(title) if h.kind in ("self", "province_self")]
+    title_levels = _SELF_LEVELS.get(selves[0], ()) if selves else ()
     on_site = _first_place(dl, site) if site else None
     site_code = on_site[1].region_code if on_site is not None and on_site[0] == "name" else None
     for method, zone in (("title", _title_subject(dl, title)), *(("opening", line) for line in opening)):
         found = _first_place(dl, zone, body_code)
+        if found is None and method == "title":
+            found = _leading_county(dl, zone, body_code or site_code)
         if found is None:
             continue
         kind, res = found
+        if (method == "opening" and kind == "name" and res.region_code is not None and title_levels
+                and dl.by_code[res.region_code].level not in title_levels):
+            continue  # 全市31所新建中小学…: an opening's 其中城固县5所 is no city
         if method == "opening" and kind == "name" and res.region_code is not None:
             # the opening may set the scene (2023年江西省高考成绩揭晓): the body or the site says which part of it
             inner = next(((code, how) for code, how in ((body_code, "body"), (site_code, "site"))
