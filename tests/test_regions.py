@@ -153,3 +153,11 @@ def test_an_opening_that_sets_the_scene_is_refined_by_the_site_or_the_body() -> 
     assert document_region("喜报!兴国三中高考再创新高", text).region_code == "360000"
     res = document_region("喜报!兴国三中高考再创新高", text, site="校园新闻 | 兴国县第三中学")
     assert (res.region_code, res.method) == ("360732", "site")
+
+
+def test_a_title_self_word_passes_over_an_opening_place_of_another_kind() -> None:
+    text = "记者从市教育局获悉,今年秋季学期,全市新建成投用中小学幼儿园31所,其中城固县5所、西乡县4所。"
+    res = document_region("全市31所新建中小学幼儿园秋季开学投用", text, site="县区新闻 - 汉中新闻网")
+    assert (res.region_code, res.method) == ("610700", "site")
+    # a county's own news names the county in its opening
+    assert document_region("全县教师节表彰大会召开", "9月10日,城固县召开大会。").region_code == "610722"

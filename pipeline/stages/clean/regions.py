@@ -410,6 +410,17 @@ def _first_place(dl: DivisionList, text: str, context: str | None = None) -> tup
 _AFTER_LEADING_COUNTY = regex.compile(r"[^域级城委直区长]")
 
 
+def _fits_self(selves: list[str], div: Division) -> bool:
+    """Whether a place can be what a title's self word (全市, 全县) names: its level fits, and a
+    市/县/区 name ends with the same word (全市 is no 城固县)."""
+    if not selves:
+        return True
+    word = selves[0]
+    if div.level not in _SELF_LEVELS.get(word, (1, 2, 3)):
+        return False
+    return not (word in "县市区" and div.name[-1] in "县市区旗" and div.name[-1] != word)
+
+
 def _leading_county(dl: DivisionList, title: str, context: str | None) -> tuple[str, Resolution] | None:
     """A title that starts with a county's two-character name (洋县2024年高考再创佳绩, 勉县召开…), resolved
     with ``context`` (the body's or the site's place) when the name is shared."""
@@ -477,7 +488,6 @@ def document_region(title: str, text: str, site: str = "") -> Resolution:
     hits = dl.scan(text)
     body_code = _body_place(dl, text, hits)
     selves = [h.text[-1] for h in dl.scan(title) if h.kind in ("self", "province_self")]
-    title_levels = _SELF_LEVELS.get(selves[0], ()) if selves else ()
     on_site = _first_place(dl, site) if site else None
     site_code = on_site[1].region_code if on_site is not None and on_site[0] == "name" else None
     for method, zone in (("title", _title_subject(dl, title)), *(("opening", line) for line in opening)):
@@ -487,8 +497,8 @@ def document_region(title: str, text: str, site: str = "") -> Resolution:
         if found is None:
             continue
         kind, res = found
-        if (method == "opening" and kind == "name" and res.region_code is not None and title_levels
-                and dl.by_code[res.region_code].level not in title_levels):
+        if method == "opening" and kind == "name" and res.region_code is not None and not _fits_self(
+                selves, dl.by_code[res.region_code]):
             continue  # 全市31所新建中小学…: an opening's 其中城固县5所 is no city
         if method == "opening" and kind == "name" and res.region_code is not None:
             # the opening may set the scene (2023年江西省高考成绩揭晓): the body or the site says which part of it
