@@ -896,6 +896,9 @@ def test_a_department_budgets_totals_are_spending() -> None:
         ("funding.expenditure", 4.86, "%", None, "change", False)]
     assert [r[0] for r in records("其中:一般公共预算拨款收入179862.30万元", 2024, "五华县教育局2024年部门预算说明")] == [
         "funding.expenditure"]
+    # training funds put in are investment, training funds budgeted are spending
+    assert [r[0] for r in records("全年投入乡村教师培训经费486万元;安排教师培训经费420万元", 2024,
+                                  "五华县教育局2024年工作总结")] == ["funding.investment", "funding.expenditure"]
 
 
 @pytest.mark.parametrize("title, kind", [
