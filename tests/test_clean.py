@@ -541,3 +541,16 @@ def test_an_h2_headline_when_the_page_has_no_h1_but_not_a_side_bar_heading() -> 
             "<p>目前,伏牛高中共有教学班54个,在校学生2716人。</p></body></html>")
     doc = clean_page(Page("zs", "zs.html", page.encode("utf-8")))[0]
     assert doc.title == "栾川县伏牛高级中学2024年招生简章" and doc.year == 2024
+
+
+@pytest.mark.parametrize("raw, clean", [
+    # anti-scraping tokens strewn through the text go, with their spaces: a number they cut is whole
+    ("专任教师26 t4Rk 13人,来, N0cL 阜平", "专任教师2613人,来,阜平"),
+    ("当前页ewCu9 扫一扫", "当前页扫一扫"),
+    # words and codes that mix letters and digits as words do stay
+    ("Win10 系统、Office365 软件、PM2.5 浓度、5G 网络、www.a.com/aB3d", "Win10 系统、Office365 软件、PM2.5 浓度、5G 网络、www.a.com/aB3d"),
+])
+def test_anti_scraping_tokens_are_removed(raw: str, clean: str) -> None:
+    events: dict[str, list[int]] = {}
+    assert normalize_text(AlignedText.from_raw(raw), events).text == clean
+    assert len(events.get("noise_tokens_removed", [])) == (raw != clean) * (2 if "N0cL" in raw else 1)

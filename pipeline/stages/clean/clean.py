@@ -88,6 +88,20 @@ _FULLWIDTH_IN_NUMBER = regex.compile(r"(?<=\d)[．：－／](?=\d)|(?<=\d)。(?=
 #: A tab stays: it parts the cells of a table row (pipeline/stages/clean/htmltext.py, pipeline/stages/extract/tablecells.py).
 _SPACES = {cp: " " for cp in (0x00A0, 0x3000, 0x2002, 0x2003, 0x2009, 0x200A, 0x202F, 0x000B, 0x000C)}
 _INVISIBLE = regex.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
+#: An anti-scraping token strewn through a page's text (专任教师26 t4Rk 13人, 来, N0cL 阜平): 4-6 ASCII
+#: letters and digits mixing upper case, lower case and digits, standing alone; it goes with a space
+#: on each side, so a number it cut is whole again.
+_NOISE_TOKEN = regex.compile(
+    r"[ \t]?(?<![A-Za-z0-9.\-_/@:#=&?%])(?P<tok>[A-Za-z0-9]{4,6})(?![A-Za-z0-9.\-_/@])[ \t]?")
+#: Case and digits mixed as no word is (N0cL, Zp3w, ewCu9; not Win10, Office365): all three kinds,
+#: and an upper-case letter after a lower-case one or a digit, or a letter after a digit.
+_MIXED = (regex.compile(r"[A-Z]"), regex.compile(r"[a-z]"), regex.compile(r"\d"))
+_SCRAMBLED = regex.compile(r"[a-z0-9][A-Z]|\d[A-Za-z]")
+
+
+def _is_noise_token(tok: str) -> bool:
+    """Whether an ASCII token is an anti-scraping token (see :data:`_NOISE_TOKEN`)."""
+    return all(p.search(tok) for p in _MIXED) and bool(_SCRAMBLED.search(tok))
 
 
 @dataclass(frozen=True)
@@ -154,7 +168,7 @@ def _raw_of(at: AlignedText, positions: np.ndarray) -> np.ndarray:
 def normalize_text(at: AlignedText, events: dict[str, list[int]] | None = None) -> AlignedText:
     """Character normalisation (steps 3 of the module doc), alignment kept.
 
-    ``events`` (if given) collects, per kind (variants_mapped, pinyin_removed, t2s_changed,
+    ``events`` (if given) collects, per kind (variants_mapped, noise_tokens_removed, pinyin_removed, t2s_changed,
     fullwidth_folded), the raw offsets of the characters changed.
     """
     ev = events if events is not None else {}
@@ -165,6 +179,16 @@ def normalize_text(at: AlignedText, events: dict[str, list[int]] | None = None) 
     at = at.sub(r"\r\n?", "\n")
     at = at.translate(_SPACES)
     at = at.sub(_INVISIBLE, "")
+    tokens: list[int] = []
+
+    def drop_token(m: regex.Match) -> str:
+        if not _is_noise_token(m.group("tok")):
+            return m.group(0)
+        tokens.append(int(at.raw[m.start()]))
+        return ""
+
+    at = at.sub(_NOISE_TOKEN, drop_token)
+    note("noise_tokens_removed", tokens)
     at, changed = variant_map().apply(at)
     note("variants_mapped", _raw_of(at, changed))
     removed: list[int] = []
@@ -278,7 +302,7 @@ def clean_page(page: Page) -> list[Document]:
         stats = {"chars_raw": hi - lo, "chars_clean": len(part), "html": int(is_html),
                  "page_html_link_lines": counters["boilerplate:html.link_list"]}
         for kind in ("variants_mapped", "pinyin_removed", "t2s_changed", "fullwidth_folded", "decorations_removed",
-                     "boilerplate_lines"):
+                     "noise_tokens_removed", "boilerplate_lines"):
             stats[kind] = _count_in(events.get(kind, []), lo, hi)
         if replaced:
             stats["replaced_chars"] = _count_in(events["replaced_chars"], lo, hi)
