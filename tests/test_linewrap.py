@@ -45,3 +45,14 @@ def test_natural_lines_lists_and_titles_stay() -> None:
             "· 市卫健委:全市适龄儿童免疫规划疫苗接种率保持在95%以上的通报\n"
             "· 某市第十二届中小学生运动会闭幕 3600余名运动员参加了比赛\n")
     assert unwrap_lines(AlignedText.from_raw(text)).text == text
+
+
+def test_a_paragraph_of_two_lines_in_a_page_wrapped_at_one_width() -> None:
+    # two runs give the page's wrap width; a two-line paragraph of that width is joined too
+    short = "学前三年毛入园率96.2%,比上年提高0.7个百分点;普惠性幼儿园覆盖率94.5%。幼儿园专任教师5806人。"
+    page = WRAPPED + wrap(PARAGRAPH, 72) + "\n四、学前教育\n" + wrap(short, 72) + "\n五、特殊教育\n"
+    lines = unwrap_lines(AlignedText.from_raw(page)).text.rstrip("\n").split("\n")
+    assert short in lines and lines[-1] == "五、特殊教育"
+    # without the runs that show the width, two lines stay as they are
+    alone = "四、学前教育\n" + wrap(short, 72) + "\n"
+    assert unwrap_lines(AlignedText.from_raw(alone)).text == alone

@@ -36,11 +36,25 @@ def _wrappable(line: str) -> bool:
     return "|" not in line and "\t" not in line and display_width(line) >= MIN_WIDTH
 
 
+#: Runs of wrapped lines a page needs before its wrap width is trusted for paragraphs of two lines.
+MIN_RUNS_FOR_WIDTH = 2
+
+
+def _continues(text: str, lines: list[tuple[int, int]], k: int) -> bool:
+    """Whether line ``k`` ends inside a sentence and the next line goes on with it (no item, no
+    table row)."""
+    after = text[slice(*lines[k + 1])] if k + 1 < len(lines) else ""
+    return bool(after.strip()) and "|" not in after and "\t" not in after and not _ITEM.match(after) \
+        and text[slice(*lines[k])][-1:] not in _ENDS
+
+
 def unwrap_lines(at: AlignedText) -> AlignedText:
     """Join the lines of hard-wrapped paragraphs (see the module doc); other lines are untouched."""
     text = at.text
     lines = list(iter_lines(text))
     breaks: list[int] = []  # offsets of the newlines to delete
+    widths: list[int] = []  # the widths of the runs found
+    runs = 0
     i = 0
     while i < len(lines):
         j = i
@@ -59,13 +73,24 @@ def unwrap_lines(at: AlignedText) -> AlignedText:
                 break  # a line that ends a sentence ends the run (natural paragraphs end so)
         if j - i >= MIN_RUN:
             end = j - 1
-            after = text[slice(*lines[j])] if j < len(lines) else ""
-            if after and "|" not in after and not _ITEM.match(after) and text[slice(*lines[end])][-1:] not in _ENDS:
+            if _continues(text, lines, end):
                 end = j  # the paragraph's short last line
             breaks.extend(lines[k][1] for k in range(i, end))
+            widths.extend([lo, hi])
+            runs += 1
             i = end + 1
         else:
             i = max(j, i + 1)
+    if runs >= MIN_RUNS_FOR_WIDTH:
+        # a page wrapped at one width: a line of that width that ends inside a sentence is wrapped
+        # too, also in a paragraph of two lines (…普惠性幼儿园覆 / 盖率94.5%。)
+        lo, hi = min(widths), max(widths)
+        joined = set(breaks)
+        for k in range(len(lines) - 1):
+            line = text[slice(*lines[k])]
+            if lines[k][1] not in joined and _wrappable(line) and lo <= display_width(line) <= hi \
+                    and _continues(text, lines, k):
+                breaks.append(lines[k][1])
     if not breaks:
         return at
     mask = np.ones(len(text), dtype=bool)
