@@ -314,7 +314,7 @@ def test_records_of_a_sentence_share_one_scan_for_places(monkeypatch: pytest.Mon
     """A record's place reads its sentence's place names and clause breaks, made once a sentence (a
     line of thousands of records scanned it once a record, and found its clause by a scan too)."""
     from pipeline.records import Page
-    from pipeline.stages.clean import regions
+    from pipeline.stages.clean import divisions, regions
     from pipeline.stages.clean.clean import clean_page
     from pipeline.stages.extract.extract import extract_document
     from pipeline.stages.segment.segment import segment_document
@@ -325,18 +325,18 @@ def test_records_of_a_sentence_share_one_scan_for_places(monkeypatch: pytest.Mon
     _, records = extract_document(doc, sents, gated=True)
     before = [(r.region, r.region_code) for r in records]
     scans = 0
-    real = regions.DivisionList.scan
+    real = divisions.DivisionList.scan
 
     def counted(self: Any, text: str) -> Any:
         nonlocal scans
         scans += 1
         return real(self, text)
 
-    monkeypatch.setattr(regions.DivisionList, "scan", counted)
+    monkeypatch.setattr(divisions.DivisionList, "scan", counted)
     regions.locate_records(doc, sents, records)
     assert [(r.region, r.region_code) for r in records] == before
     assert scans == len({r.sentence_id for r in records}) < len(records)
-    home = regions.division_list().resolution(doc.region_code)
+    home = divisions.division_list().resolution(doc.region_code)
     spans = {s.sentence_id: s for s in sents}
     for r in records:  # the same place with the sentence's places given as without
         s = spans[r.sentence_id]

@@ -1,4 +1,4 @@
-"""Places (pipeline/stages/clean/regions.py): the division list, names in real report text, documents' and records' places."""
+"""Places (pipeline/stages/clean/divisions.py, regions.py): the division list, names in real report text, documents' and records' places."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 
 from pipeline.records import Page
 from pipeline.stages.clean.clean import clean_page
+from pipeline.stages.clean.divisions import Resolution, division_list
 from pipeline.stages.clean.doctypes import report_type
-from pipeline.stages.clean.regions import Resolution, division_list, document_region, record_region
+from pipeline.stages.clean.regions import document_region, record_region
 from pipeline.stages.extract.extract import extract_document
 from pipeline.stages.segment.segment import segment_document
 

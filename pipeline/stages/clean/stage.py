@@ -13,7 +13,7 @@ from pipeline.stages.clean import topic
 from pipeline.stages.clean.boilerplate import boilerplate_rules
 from pipeline.stages.clean.clean import variant_map
 from pipeline.stages.clean.dedup import MIN_CHARS, minhash
-from pipeline.stages.clean.regions import division_list_version
+from pipeline.stages.clean.divisions import division_list_version
 from pipeline.stages.clean.topic import _topic_terms
 from pipeline.stages.stage import Batch, Stage, StageOutput, count_errors, error_row
 

@@ -10,7 +10,7 @@ from pipeline.records import Document, ErrorRecord
 from pipeline.ruleset.codebook import CODES, family
 from pipeline.ruleset.cues import cue_rules, stage_words
 from pipeline.ruleset.triggers import trigger_rules
-from pipeline.stages.clean.regions import division_list_version
+from pipeline.stages.clean.divisions import division_list_version
 from pipeline.stages.extract import extract as extracting
 from pipeline.stages.extract.quantity_grammar import _grammar
 from pipeline.stages.segment.segment import StoredTokens, use_stored_tokens
