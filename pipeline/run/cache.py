@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -96,17 +97,69 @@ def rule_files_read(files: Iterable[Path]) -> list[str]:
     return sorted(n for n in names if n in text)
 
 
-def stage_versions() -> dict[str, str]:
+def _code_parts() -> dict[str, Any]:
+    """What the stages' versions hash besides their declared data: per stage, its code (entry modules
+    and every module they import) and the rule files that code names; the models."""
+    parts: dict[str, Any] = {"models": models_version()}
+    for name, stage in STAGE_REGISTRY.items():
+        files = module_closure(stage.entry_modules)
+        parts[name] = [_hash_files(files), rules_hash(rule_files_read(files))]
+    return parts
+
+
+#: File of the code versions' stat cache in the state folder.
+VERSIONS_CACHE = "versions.json"
+#: Files changed this close to (or after) now are not trusted by their stat (a write within one tick).
+RACY_NS = 2_000_000_000
+
+
+def _code_signature() -> tuple[list[Any], int]:
+    """The stat signature (path, size, mtime, ctime, inode) of every file the code parts read: the
+    package's sources, the rules and the models in force; and the newest ctime among them."""
+    sig: list[Any] = []
+    newest = 0
+    folders = ((_PIPELINE, "*.py"), (rules_dir(), "*"), (models_dir(), "*"))
+    for folder, pattern in folders:
+        sig.append(str(folder))
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob(pattern)):
+            st = path.stat()
+            if path.is_file():
+                sig.append([str(path.relative_to(folder)), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+                newest = max(newest, st.st_ctime_ns, st.st_mtime_ns)
+    return sig, newest
+
+
+def _cached_code_parts(state: Path) -> dict[str, Any]:
+    """:func:`_code_parts`, from ``state``'s cache when no file it reads changed since (by stat)."""
+    path = state / VERSIONS_CACHE
+    sig, newest = _code_signature()
+    key = digest(json.dumps(sig))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("key") == key:
+            return data["parts"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # none yet or unreadable: computed again
+    parts = _code_parts()
+    if newest < time.time_ns() - RACY_NS:
+        write_json_atomic(path, {"key": key, "parts": parts})
+    return parts
+
+
+def stage_versions(state: Path | None = None) -> dict[str, str]:
     """Version of each stage: its code (entry modules and every module they import), the rule files
     that code names, the data it declares (:meth:`pipeline.stages.stage.Stage.versions`) and, for a
     stage that uses them, the models. A rule file only one stage's code reads changes that stage's
-    version (and, through the version chains, the stages after it) and no other."""
-    models = models_version()
+    version (and, through the version chains, the stages after it) and no other.
+
+    With ``state`` (an output's state folder) the hashes of code, rules and models are kept there
+    and reused while none of their files' stat signatures changed (:data:`VERSIONS_CACHE`)."""
+    parts = _cached_code_parts(state) if state is not None and state.is_dir() else _code_parts()
     out = {}
     for name, stage in STAGE_REGISTRY.items():
-        files = module_closure(stage.entry_modules)
-        out[name] = digest(name, _hash_files(files), rules_hash(rule_files_read(files)), *stage.versions(),
-                           models if stage.uses_models else "")
+        out[name] = digest(name, *parts[name], *stage.versions(), parts["models"] if stage.uses_models else "")
     return out
 
 
@@ -196,6 +249,19 @@ def entry_intact(out: Path, stage: str, key: str) -> bool:
         return isinstance(sums, dict) and bool(sums) and all(file_digest(folder / n) == h for n, h in sums.items())
     except Exception:  # noqa: BLE001 - OSError, bad JSON, a Parquet file pyarrow cannot open: damaged
         return False
+
+
+def entry_sums(out: Path, stage: str, key: str) -> dict[str, str]:
+    """The checksum of every file of a finished entry, as recorded when it was written (computed for an
+    entry written before checksums were recorded): what a table copied from it holds."""
+    folder = shard_dir(out, stage, key)
+    try:
+        sums = json.loads((folder / SUMS).read_text(encoding="utf-8"))
+        if isinstance(sums, dict):
+            return sums
+    except (OSError, ValueError):
+        pass
+    return {p.name: file_digest(p) for p in folder.glob("*.parquet")}
 
 
 def read_stats(out: Path, stage: str, key: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ folder's lock.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections import Counter
@@ -37,7 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipeline.records import ErrorRecord, Page
+from pipeline.records import ErrorRecord
 from pipeline.run.assemble import format_summary, write_tables
 from pipeline.run.cache import (
     STAGES,
@@ -53,11 +54,13 @@ from pipeline.run.cache import (
     shard_dir,
     shard_keys,
     stage_versions,
+    state_dir,
     version_chains,
     write_json_atomic,
     write_manifest,
 )
 from pipeline.run.engines import make_engine, warm_up
+from pipeline.run.inputs import PageRef, StaleInput, StatCache, read_pages
 from pipeline.run.publish import summary_path
 from pipeline.run.shards import (
     CRASHED,
@@ -65,6 +68,7 @@ from pipeline.run.shards import (
     TIMED_OUT,
     RunOptions,
     ShardTask,
+    max_page_bytes,
     plan_shards,
     process_shard,
     reads_pages,
@@ -169,7 +173,10 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out), cache_lock(out):
         try:
-            summary = _run_locked(out, stages, paths, opts)
+            try:
+                summary = _run_locked(out, stages, paths, opts)
+            except StaleInput:  # a file changed under an unchanged stat signature: read every file
+                summary = _run_locked(out, stages, paths, dataclasses.replace(opts, full_check=True))
         except OSError as exc:
             if exc.errno in DISK_ERRNOS:
                 raise RuntimeError(f"{out}: {exc.strerror or exc}: the run stopped; the previous tables are "
@@ -186,16 +193,18 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
 def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | None,
                 opts: RunOptions) -> dict[str, Any]:
     remove_leftovers(out)
-    versions = stage_versions()
+    versions = stage_versions(state_dir(out))
     chains = version_chains(versions)
     counters: Counter = Counter()
     started = time.monotonic()
     enabled = sys.stderr.isatty() if opts.progress is None else opts.progress
+    stat_cache = None
     if reads_pages(stages):
         if not paths:
             raise ValueError("the clean stage needs input paths")
-        shards: Iterator[tuple[str, list[Page | ErrorRecord] | None, int, int]] = (
-            (digest(*s.ids), s.items, s.pages, s.nbytes) for s in plan_shards(paths, opts, counters))
+        stat_cache = StatCache(state_dir(out), max_page_bytes(opts), use=not opts.full_check)
+        shards: Iterator[tuple[str, list[PageRef | ErrorRecord] | None, int, int]] = (
+            (digest(*s.ids), s.items, s.pages, s.nbytes) for s in plan_shards(paths, opts, counters, stat_cache))
         progress = _Progress(enabled, input_size(paths) if enabled else None, by_bytes=True)
     else:
         manifest = read_manifest(out)
@@ -232,7 +241,8 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
             if first > 0 and not is_done(out, STAGES[first - 1], keys[STAGES[first - 1]]):
                 raise RuntimeError(f"the {STAGES[first - 1]} stage has not run on {out} with the current "
                                    f"code and rules: run `zhibiao {STAGES[first - 1]}` first")
-            task = ShardTask(str(out), keys, todo, items if reads_pages(todo) else None, opts.page_timeout, chains)
+            read = read_pages(items, max_page_bytes(opts)) if reads_pages(todo) and items is not None else None
+            task = ShardTask(str(out), keys, todo, read, opts.page_timeout, chains)
             pending[engine.submit(task)] = (task, pages, nbytes)
             while len(pending) >= engine.window:
                 collect(engine.wait(set(pending)))
@@ -241,10 +251,12 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
     finally:
         engine.close()
         progress.close()
-    if reads_pages(stages):
+    if stat_cache is not None:
+        stat_cache.save()
         write_manifest(out, {"shards": content_ids, "read": {k: counters[k] for k in
                                                              ("pages_read", "bytes_read", "read_errors")}})
-    summary = write_tables(out, versions, verify=False)  # _plan checked every entry this run did not write
+    # _plan checked every entry this run did not write
+    summary = write_tables(out, versions, verify=False, reuse=not opts.full_check)
     if counters["cache_damaged"]:
         summary["cache_damaged"] = counters["cache_damaged"]
     summary["seconds"] = round(time.monotonic() - started, 3)
