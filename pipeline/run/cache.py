@@ -186,13 +186,17 @@ def state_dir(out: Path) -> Path:
     return out / STATE_DIR
 
 
+def _entry_path(out: Path, stage: str, key: str) -> str:
+    return os.path.join(out, STATE_DIR, "cache", stage, key[:2], key)
+
+
 def shard_dir(out: Path, stage: str, key: str) -> Path:
     """Folder of one shard's output of one stage."""
-    return state_dir(out) / "cache" / stage / key[:2] / key
+    return Path(_entry_path(out, stage, key))
 
 
 def is_done(out: Path, stage: str, key: str) -> bool:
-    return (shard_dir(out, stage, key) / DONE).exists()
+    return os.path.exists(os.path.join(_entry_path(out, stage, key), DONE))
 
 
 def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[str, Any],
@@ -427,7 +431,7 @@ def survey(out: Path, versions: dict[str, str] | None = None, remove: tuple[str,
 
     Removing is only safe when no run uses the folder: callers hold :func:`cache_lock` exclusively.
     """
-    versions = versions or stage_versions()
+    versions = versions or stage_versions(state_dir(out))
     chains = version_chains(versions)
     used: set[str] = set()
     try:
@@ -459,13 +463,48 @@ def survey(out: Path, versions: dict[str, str] | None = None, remove: tuple[str,
     return report
 
 
-def prune(out: Path, include_unused: bool = False, versions: dict[str, str] | None = None) -> CacheReport | None:
+def prune(out: Path, include_unused: bool = False, versions: dict[str, str] | None = None,
+          quick: bool = False) -> CacheReport | None:
     """Remove the stale cache entries of ``out`` (and, with ``include_unused``, those the last run did
-    not use). Returns what was there and what was removed, or None when a run holds the folder."""
+    not use). Returns what was there and what was removed, or None when a run holds the folder.
+
+    ``quick`` (after a run) skips the survey when the last prune was of these versions and no run of
+    others has started since (:func:`note_versions`): no stale entry can be there; the report is empty."""
     with cache_lock(out, exclusive=True) as held:
         if not held:
             return None
-        return survey(out, versions, remove=("stale", "unused") if include_unused else ("stale",))
+        versions = versions or stage_versions(state_dir(out))
+        if quick and not include_unused and not prune_pending(out, version_chains(versions)):
+            return CacheReport()
+        report = survey(out, versions, remove=("stale", "unused") if include_unused else ("stale",))
+        write_json_atomic(state_dir(out) / PRUNED, version_chains(versions))
+        return report
+
+
+#: The version chains of the last prune, removed by a run of other versions when it starts
+#: (:func:`note_versions`): while it stands, no entry of older versions can have been written since.
+PRUNED = "pruned.json"
+
+
+def note_versions(out: Path, chains: dict[str, str]) -> None:
+    """A run of ``chains`` starts: the last prune no longer vouches for the cache if it was of others."""
+    path = state_dir(out) / PRUNED
+    try:
+        if json.loads(path.read_text(encoding="utf-8")) != chains:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):
+        path.unlink(missing_ok=True)
+
+
+def prune_pending(out: Path, chains: dict[str, str]) -> bool:
+    """Whether entries of older versions may be in the cache: unless the last prune was of ``chains``
+    and every run since was too."""
+    try:
+        return json.loads((state_dir(out) / PRUNED).read_text(encoding="utf-8")) != chains
+    except (OSError, ValueError):
+        return True
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

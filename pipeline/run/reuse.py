@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from pipeline.run.cache import file_digest, write_json_atomic
@@ -86,7 +85,8 @@ class PreviousRun:
         try:
             if file_digest(path) != self.record["files"][name]:
                 return None
-            return feather.read_table(path)
+            with pa.memory_map(str(path)) as source:
+                return pa.ipc.open_file(source).read_all()
         except (OSError, KeyError, pa.ArrowException):
             return None
 
@@ -121,9 +121,17 @@ class PreviousRun:
 
 
 def _matrix(column: pa.ChunkedArray) -> np.ndarray:
-    """A list<uint64> column of signatures as an (n, NUM_PERM) array."""
-    flat = column.combine_chunks().flatten() if len(column) else pa.array([], pa.uint64())
-    return np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.uint64).reshape(-1, NUM_PERM)
+    """A column of signatures (list or fixed-size list of uint64) as an (n, NUM_PERM) array."""
+    parts = []
+    for chunk in column.chunks:
+        if isinstance(chunk, pa.FixedSizeListArray):  # its buffer as it is (flatten() copies slowly)
+            values = chunk.values
+            flat = np.frombuffer(values.buffers()[1], dtype=np.uint64, count=values.offset + len(values))
+            parts.append(flat[values.offset:][chunk.offset * NUM_PERM:(chunk.offset + len(chunk)) * NUM_PERM])
+        else:
+            parts.append(np.asarray(chunk.flatten().to_numpy(zero_copy_only=False), dtype=np.uint64))
+    flat = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+    return flat.reshape(-1, NUM_PERM)
 
 
 def read_signatures(path: Path, key: str) -> ShardSignatures:
@@ -184,5 +192,7 @@ class Assembly:
 
 
 def _write_arrow(table: pa.Table, path: Path) -> str:
-    feather.write_feather(table, path, compression="uncompressed")
+    """Write an Arrow IPC file (read back by memory map, without pandas); returns its checksum."""
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
     return file_digest(path)

@@ -46,6 +46,7 @@ from pipeline.run.cache import (
     digest,
     entry_intact,
     is_done,
+    note_versions,
     prune,
     read_manifest,
     remove_entry,
@@ -183,7 +184,7 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
                                    "intact (free some space and run again: it resumes)") from exc
             raise
     if opts.prune:
-        pruned = prune(out)  # None: another run uses the folder, the cache is left alone
+        pruned = prune(out, quick=True)  # None: another run uses the folder, the cache is left alone
         if pruned is not None:
             summary["cache_pruned"] = pruned.removed
             write_json_atomic(summary_path(out), summary)
@@ -195,6 +196,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
     remove_leftovers(out)
     versions = stage_versions(state_dir(out))
     chains = version_chains(versions)
+    note_versions(out, chains)
     counters: Counter = Counter()
     started = time.monotonic()
     enabled = sys.stderr.isatty() if opts.progress is None else opts.progress

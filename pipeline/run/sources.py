@@ -37,14 +37,20 @@ WARC_SUFFIXES = (".warc", ".warc.gz")
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
 Item = Page | ErrorRecord
+_LONG_SUFFIXES = TAR_SUFFIXES + WARC_SUFFIXES
 
 
 def _suffix(path: str) -> str:
     low = path.lower()
-    for suf in TAR_SUFFIXES + WARC_SUFFIXES:
-        if low.endswith(suf):
-            return suf
-    return Path(low).suffix
+    if low.endswith(_LONG_SUFFIXES):
+        for suf in TAR_SUFFIXES + WARC_SUFFIXES:
+            if low.endswith(suf):
+                return suf
+    if "/." in low:  # a "." part, which Path drops
+        return Path(low).suffix
+    name = low.rstrip("/").rpartition("/")[2]  # Path(low).suffix, without making a Path
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
 
 
 def _is_page_name(name: str) -> bool:
