@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.analysis.panel import PANEL_COLUMNS, build_panel
 from pipeline.run.cache import (
@@ -30,7 +29,7 @@ from pipeline.run.cache import (
 )
 from pipeline.run.neardup import ShardSignatures, link
 from pipeline.run.publish import SUMMARY, new_run_dir, publish, remove_unpublished
-from pipeline.run.reuse import Assembly, PreviousRun, read_signatures
+from pipeline.run.reuse import Assembly, PreviousRun, read_parquet, read_signatures
 from pipeline.run.shards import add_counts
 from pipeline.tables import schema, to_table, write_atomic
 
@@ -42,7 +41,7 @@ def _documents_part(src: Path, links: dict[str, str], dst: Path) -> None:
     if not links:
         shutil.copyfile(src, dst)
         return
-    table = pq.read_table(src)
+    table = read_parquet(src)
     col = [links.get(d, cur) for d, cur in zip(table.column("doc_id").to_pylist(),
                                                table.column("near_duplicate_of").to_pylist(), strict=True)]
     pos = table.schema.get_field_index("near_duplicate_of")
@@ -88,7 +87,7 @@ def _panel_inputs(made: Assembly, n_parts: int) -> dict[str, pa.Table]:
             recipe = made.recipe(rel)
             part = before.get(recipe)
             if part is None:
-                part = pq.read_table(made.run_dir / rel, columns=columns)
+                part = read_parquet(made.run_dir / rel, columns)
             slices.append((recipe, part))
         made.panel[name] = slices
         tables[name] = pa.concat_tables([t for _, t in slices]) if slices else \

@@ -2,8 +2,9 @@
 
 Besides its tables and summary, a run's folder (``DIR/.zhibiao/runs/<id>/``) holds ``.assembly/``:
 
-    record.json               every part file's recipe and checksum, the checksums of the files below
-    signatures.arrow          every document's MinHash signature, in run order, with its near duplicate
+    record.json               every part file's recipe and checksum, the checksums of the files below,
+                              every document with a signature (in run order) and its near duplicate
+    signatures.npy            those documents' MinHash signatures
     panel_indicators.arrow    the columns of the indicators and documents tables the panel reads,
     panel_documents.arrow       part by part
 
@@ -37,7 +38,7 @@ ASSEMBLY = ".assembly"
 RECORD = "record.json"
 #: Version of the record's layout (a record of another version is not used).
 FORMAT = 1
-SIGNATURES = "signatures.arrow"
+SIGNATURES = "signatures.npy"
 #: The columns the panel reads, by table (:mod:`pipeline.analysis.panel`).
 PANEL_FILES = {"indicators": "panel_indicators.arrow", "documents": "panel_documents.arrow"}
 
@@ -79,25 +80,36 @@ class PreviousRun:
             return None
         return found[1]
 
-    def arrow(self, name: str) -> pa.Table | None:
-        """One of the run's ``.assembly`` tables, when it is intact."""
+    def _intact(self, name: str) -> Path | None:
+        """Path of one of the run's ``.assembly`` files, when it is there with its recorded checksum."""
         path = self.folder / ASSEMBLY / name
         try:
-            if file_digest(path) != self.record["files"][name]:
-                return None
+            return path if file_digest(path) == self.record["files"][name] else None
+        except (OSError, KeyError):
+            return None
+
+    def arrow(self, name: str) -> pa.Table | None:
+        """One of the run's ``.assembly`` Arrow tables, when it is intact."""
+        path = self._intact(name)
+        if path is None:
+            return None
+        try:
             with pa.memory_map(str(path)) as source:
                 return pa.ipc.open_file(source).read_all()
-        except (OSError, KeyError, pa.ArrowException):
+        except (OSError, pa.ArrowException):
             return None
 
     def signatures(self) -> tuple[list[str], dict[str, ShardSignatures]]:
-        """The run's shards (clean keys, in order) and each one's signatures and near duplicates."""
-        table = self.arrow(SIGNATURES)
-        if table is None:
+        """The run's shards (in order) and each one's signatures and near duplicates."""
+        path = self._intact(SIGNATURES)
+        try:
+            sigs = np.load(path, allow_pickle=False) if path is not None else None
+        except (OSError, ValueError):
+            sigs = None
+        docs = self.record.get("signature_docs", {})
+        if sigs is None or sigs.shape != (len(docs.get("ids", ())), NUM_PERM):
             return [], {}
-        ids = table.column("doc_id").to_pylist()
-        found = table.column("found").to_pylist()
-        sigs = _matrix(table.column("minhash"))
+        ids, found = docs["ids"], docs["found"]
         order: list[str] = []
         shards: dict[str, ShardSignatures] = {}
         start = 0
@@ -134,9 +146,16 @@ def _matrix(column: pa.ChunkedArray) -> np.ndarray:
     return flat.reshape(-1, NUM_PERM)
 
 
+def read_parquet(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """A Parquet file as a table (:class:`pyarrow.parquet.ParquetFile`: ``pq.read_table`` goes through
+    ``pyarrow.dataset``, whose import, with pandas, costs a quarter of a second)."""
+    with pq.ParquetFile(path) as reader:
+        return reader.read(columns=columns)
+
+
 def read_signatures(path: Path, key: str) -> ShardSignatures:
     """A shard's signatures from its clean stage's cache entry (``signatures.parquet``)."""
-    table = pq.read_table(path)
+    table = read_parquet(path)
     return ShardSignatures(key, table.column("doc_id").to_pylist(), _matrix(table.column("minhash")))
 
 
@@ -175,13 +194,12 @@ class Assembly:
         if self.signatures is not None:
             shards, found = self.signatures
             record["signature_shards"] = [[s.key, len(s.ids)] for s in shards]
+            record["signature_docs"] = {"ids": [i for s in shards for i in s.ids],
+                                        "found": [f for shard in found for f in shard]}
             sigs = np.concatenate([s.sigs for s in shards]) if shards else np.zeros((0, NUM_PERM), np.uint64)
-            table = pa.table({
-                "doc_id": pa.array([i for s in shards for i in s.ids], pa.string()),
-                "found": pa.array([f for shard in found for f in shard], pa.string()),
-                "minhash": pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint64()), NUM_PERM),
-            })
-            files[SIGNATURES] = _write_arrow(table, folder / SIGNATURES)
+            with (folder / SIGNATURES).open("wb") as fh:
+                np.save(fh, np.ascontiguousarray(sigs, dtype=np.uint64), allow_pickle=False)
+            files[SIGNATURES] = file_digest(folder / SIGNATURES)
         for name, slices in self.panel.items():
             record["panel_slices"][name] = [[recipe, t.num_rows] for recipe, t in slices]
             table = pa.concat_tables([t for _, t in slices]) if slices else None
