@@ -243,3 +243,32 @@ def test_a_run_without_changes_links_every_part_and_changes_no_table(tmp_path: P
     run_pipeline([corpus], out, _opts())
     assert _parts(out) == before  # every part, the panel too, linked from the previous run
     assert {name: lines for name, lines in compare_runs(out, tmp_path / "copy").items() if lines} == {}
+
+
+def test_a_cache_entry_damaged_under_its_old_times_is_still_found_and_recomputed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.run import verified
+
+    monkeypatch.setattr("pipeline.run.inputs.RACY_NS", 0)
+    monkeypatch.setattr(verified, "RACY_NS", 0)  # entries written a moment ago: trusted by their stat
+    corpus = _corpus(tmp_path / "corpus")
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    run_pipeline([corpus], out, _opts())
+    run_pipeline([corpus], out, _opts())  # every entry now known intact by its files' stat
+    checked = json.loads((out / STATE_DIR / verified.VERIFIED).read_text(encoding="utf-8"))["entries"]
+    assert len(checked) == 3 * len(json.loads((out / STATE_DIR / "manifest.json").read_text())["shards"])
+    calls: list[str] = []
+    real = verified.entry_intact
+    monkeypatch.setattr(verified, "entry_intact", lambda *a: calls.append(a[2]) or real(*a))
+    run_pipeline([corpus], out, _opts())
+    assert calls == []  # no checksum read while nothing changed
+    entry = sorted((out / STATE_DIR / "cache").glob("extract/*/*/indicators.parquet"))[1]
+    st = entry.stat()
+    data = bytearray(entry.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one bit flipped, same size, old modification time
+    entry.write_bytes(bytes(data))
+    os.utime(entry, ns=(st.st_atime_ns, st.st_mtime_ns))
+    summary = run_pipeline([corpus], out, _opts())
+    assert summary["cache_damaged"] == 1 and calls == [entry.parent.name]
+    run_pipeline([corpus], fresh, _opts())
+    assert {name: lines for name, lines in compare_runs(out, fresh).items() if lines} == {}

@@ -44,7 +44,6 @@ from pipeline.run.cache import (
     STAGES,
     cache_lock,
     digest,
-    entry_intact,
     is_done,
     note_versions,
     prune,
@@ -76,6 +75,7 @@ from pipeline.run.shards import (
     retry_by_page,
 )
 from pipeline.run.sources import input_size
+from pipeline.run.verified import EntryChecks
 from pipeline.stages.registry import check_rules
 
 __all__ = ["RunOptions", "format_summary", "run_pipeline", "run_stages", "warm_up", "write_tables"]
@@ -140,12 +140,13 @@ def _reusable(out: Path, stage: str, key: str, page_timeout: float) -> bool:
 
 
 def _plan(out: Path, stages: tuple[str, ...], keys: dict[str, str], page_timeout: float,
-          counters: Counter) -> tuple[str, ...]:
-    """Stages of ``stages`` to run on a shard. A damaged entry (checksums, :func:`entry_intact`) is
+          counters: Counter, checks: EntryChecks) -> tuple[str, ...]:
+    """Stages of ``stages`` to run on a shard. A damaged entry (checksums, :func:`pipeline.run.cache.entry_intact`, unless
+    its files' stat is as when it was last found intact: :class:`EntryChecks`) is
     dropped and computed again (counted in ``counters["cache_damaged"]``); an entry to be retried
     (timeouts, crashes) is removed with every later stage's entry of the shard, whose input it was."""
     for stage in STAGES:
-        if is_done(out, stage, keys[stage]) and not entry_intact(out, stage, keys[stage]):
+        if is_done(out, stage, keys[stage]) and not checks.intact(stage, keys[stage]):
             remove_entry(out, stage, keys[stage])
             counters["cache_damaged"] += 1
     for n, stage in enumerate(STAGES):
@@ -214,6 +215,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
         shards = ((cid, None, 0, 0) for cid in manifest["shards"])
         progress = _Progress(enabled, len(manifest["shards"]), by_bytes=False)
     content_ids: list[str] = []
+    checks = EntryChecks(out, use=not opts.full_check)
     engine = make_engine(opts)
     pending: dict[Any, tuple[ShardTask, int, int]] = {}
 
@@ -235,7 +237,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
         for cid, items, pages, nbytes in shards:
             content_ids.append(cid)
             keys = shard_keys(cid, versions)
-            todo = _plan(out, stages, keys, opts.page_timeout, counters)
+            todo = _plan(out, stages, keys, opts.page_timeout, counters, checks)
             if not todo:
                 progress.update(pages, nbytes)
                 continue
@@ -253,6 +255,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
     finally:
         engine.close()
         progress.close()
+    checks.save()
     if stat_cache is not None:
         stat_cache.save()
         write_manifest(out, {"shards": content_ids, "read": {k: counters[k] for k in
