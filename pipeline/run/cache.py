@@ -131,11 +131,33 @@ def _code_signature() -> tuple[list[Any], int]:
     return sig, newest
 
 
+def code_key() -> tuple[str, bool]:
+    """A hash of the stat signatures of the code, rules and models (:func:`_code_signature`), and whether
+    it may be kept (no file changed within :data:`RACY_NS`)."""
+    sig, newest = _code_signature()
+    return digest(json.dumps(sig)), newest < time.time_ns() - RACY_NS
+
+
+#: File in the state folder naming the code key whose rule files were last validated.
+RULES_CHECKED = "rules-checked.json"
+
+
+def rules_checked(out: Path, key: str) -> bool:
+    """Whether a run validated the rule files in force (and the code that reads them) as they are now."""
+    try:
+        return json.loads((state_dir(out) / RULES_CHECKED).read_text(encoding="utf-8")) == key
+    except (OSError, ValueError):
+        return False
+
+
+def note_rules_checked(out: Path, key: str) -> None:
+    write_json_atomic(state_dir(out) / RULES_CHECKED, key)
+
+
 def _cached_code_parts(state: Path) -> dict[str, Any]:
     """:func:`_code_parts`, from ``state``'s cache when no file it reads changed since (by stat)."""
     path = state / VERSIONS_CACHE
-    sig, newest = _code_signature()
-    key = digest(json.dumps(sig))
+    key, keep = code_key()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("key") == key:
@@ -143,7 +165,7 @@ def _cached_code_parts(state: Path) -> dict[str, Any]:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass  # none yet or unreadable: computed again
     parts = _code_parts()
-    if newest < time.time_ns() - RACY_NS:
+    if keep:
         write_json_atomic(path, {"key": key, "parts": parts})
     return parts
 

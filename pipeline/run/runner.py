@@ -43,13 +43,16 @@ from pipeline.run.assemble import format_summary, write_tables
 from pipeline.run.cache import (
     STAGES,
     cache_lock,
+    code_key,
     digest,
     is_done,
+    note_rules_checked,
     note_versions,
     prune,
     read_manifest,
     remove_entry,
     remove_leftovers,
+    rules_checked,
     run_lock,
     shard_dir,
     shard_keys,
@@ -163,7 +166,8 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     """Run ``stages`` (a contiguous part of clean → segment → extract) into ``out``, then write the tables.
 
     Every rule file is validated first (:func:`pipeline.stages.registry.check_rules`): a broken one raises
-    :class:`~pipeline.ruleset.rulefiles.RuleError` before anything is read or written.
+    :class:`~pipeline.ruleset.rulefiles.RuleError` before anything is read or written; not again while
+    no file of the rules, models or code changed since a run into ``out`` validated them (by stat).
     With ``clean`` among the stages the pages are read from ``paths``; otherwise the
     shards of the last run in ``out`` are used. Returns the run summary. With ``opts.prune``
     the cache entries of older code, rules or models are removed afterwards, when no other
@@ -171,9 +175,14 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     """
     opts = opts or RunOptions()
     out = Path(out)
-    check_rules()  # a broken rule file stops the run here: nothing read, written or deleted
+    key, keep = code_key()  # rule files (and the code reading them) as a run last validated them: not again
+    checked = not opts.full_check and rules_checked(out, key)
+    if not checked:
+        check_rules()  # a broken rule file stops the run here: nothing read, written or deleted
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out), cache_lock(out):
+        if not checked and keep:
+            note_rules_checked(out, key)
         try:
             try:
                 summary = _run_locked(out, stages, paths, opts)

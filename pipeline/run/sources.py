@@ -75,10 +75,10 @@ def _error(source: str, path: str, reason: str, message: str) -> ErrorRecord:
 
 
 def _walk(root: Path) -> tuple[list[tuple[Path, os.stat_result]], list[ErrorRecord]]:
-    """Input files under a directory with their stat (not following directory links, hidden parts
-    skipped) and an errors row for each directory that cannot be listed and each broken link (dangling
-    or a loop) that has an input's name."""
-    files: list[tuple[Path, os.stat_result]] = []
+    """Input files under a directory with their stat, in path order (not following directory links,
+    hidden parts skipped), and an errors row for each directory that cannot be listed and each broken
+    link (dangling or a loop) that has an input's name."""
+    files: list[tuple[tuple[str, ...], Path, os.stat_result]] = []
     errors: list[ErrorRecord] = []
 
     def unreadable(exc: OSError) -> None:
@@ -88,6 +88,7 @@ def _walk(root: Path) -> tuple[list[tuple[Path, os.stat_result]], list[ErrorReco
     for folder, dirs, names in os.walk(root, onerror=unreadable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         base = Path(folder)
+        parts = tuple(folder.split(os.sep))
         for name in names:
             if name.startswith(".") or _suffix(name) not in _INPUT_SUFFIXES:
                 continue
@@ -99,8 +100,10 @@ def _walk(root: Path) -> tuple[list[tuple[Path, os.stat_result]], list[ErrorReco
                 errors.append(_error(source_name(child), str(child), "broken_link", f"{what}: {exc}"))
                 continue
             if stat.S_ISREG(st.st_mode):
-                files.append((child, st))
-    return files, errors
+                files.append((parts + (name,), child, st))
+    # sorted as the Paths sort (part by part), by tuples of strings: no Python comparison a pair
+    files.sort(key=lambda f: f[0])
+    return [(child, st) for _, child, st in files], errors
 
 
 def input_files(paths: list[str | Path]) -> Iterator[tuple[Path, os.stat_result | None] | ErrorRecord]:
@@ -112,7 +115,7 @@ def input_files(paths: list[str | Path]) -> Iterator[tuple[Path, os.stat_result 
         if path.is_dir():
             files, errors = _walk(path)
             yield from errors
-            yield from sorted(files, key=lambda f: f[0])
+            yield from files
         else:
             try:
                 yield path, os.stat(path)
