@@ -49,6 +49,10 @@ def _documents_part(src: Path, links: dict[str, str], dst: Path) -> None:
     write_atomic(table, dst)
 
 
+def _file(out: Path, stage: str, key: str, name: str) -> Path:
+    return shard_dir(out, stage, key) / name
+
+
 def _recipe(out: Path, stage: str, key: str, name: str, sums: dict[tuple[str, str], dict[str, str]]) -> str:
     """What a part copied from file ``name`` of a cache entry is made of: the entry and the file's
     checksum (an entry redone under the same key, after a crash or a timeout, holds other bytes)."""
@@ -142,22 +146,22 @@ def write_tables(out: Path, versions: dict[str, str] | None = None, verify: bool
             for name in STAGE_TABLES[stage]:
                 (run_dir / name).mkdir()
                 for i, k in enumerate(keys):
-                    src = shard_dir(out, stage, k[stage]) / f"{name}.parquet"
                     recipe = _recipe(out, stage, k[stage], name, sums)
+                    src = (stage, k[stage], f"{name}.parquet")
                     if name == "documents":
                         recipe += f"+{digest(json.dumps(links[i], sort_keys=True))}" if links[i] else ""
                         made.part(f"{name}/part-{i:06d}.parquet", recipe,
-                                  lambda dst, src=src, i=i: _documents_part(src, links[i], dst))
+                                  lambda dst, src=src, i=i: _documents_part(_file(out, *src), links[i], dst))
                     else:
                         made.part(f"{name}/part-{i:06d}.parquet", recipe,
-                                  lambda dst, src=src: shutil.copyfile(src, dst))
+                                  lambda dst, src=src: shutil.copyfile(_file(out, *src), dst))
         (run_dir / "errors").mkdir()
         for i, k in enumerate(keys):
             for n, stage in enumerate(STAGES):
                 if is_done(out, stage, k[stage]):
-                    src = shard_dir(out, stage, k[stage]) / "errors.parquet"
+                    src = (stage, k[stage], "errors.parquet")
                     made.part(f"errors/part-{i:06d}-{n}{stage}.parquet", _recipe(out, stage, k[stage], "errors", sums),
-                              lambda dst, src=src: shutil.copyfile(src, dst))
+                              lambda dst, src=src: shutil.copyfile(_file(out, *src), dst))
         if "extract" in complete and "clean" in complete:
             (run_dir / "panel").mkdir()
             tables = _panel_inputs(made, len(keys))

@@ -249,10 +249,10 @@ def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[s
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def file_digest(path: Path) -> str:
+def file_digest(path: str | Path) -> str:
     """Checksum of a file's bytes (BLAKE2b, read in 1 MB blocks)."""
     h = hashlib.blake2b(digest_size=16)
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
             h.update(block)
     return h.hexdigest()

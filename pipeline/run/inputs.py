@@ -131,20 +131,19 @@ def scan_inputs(paths: list[str | Path], max_bytes: int | None, cache: StatCache
         if st is None:
             yield not_found(path)
             continue
-        known = cache.lookup(str(path), st) if cache is not None else None
+        known = cache.lookup(path, st) if cache is not None else None
         if known is not None:
             yield from known
             continue
         items: list[Item] = []
-        for item in iter_file(path, max_bytes):
+        for item in iter_file(Path(path), max_bytes):
             ref: Item = item
             if isinstance(item, Page):
-                ref = PageRef(item.source, item.path, len(item.data), content_hash(item.data), item.meta,
-                              str(path), item)
+                ref = PageRef(item.source, item.path, len(item.data), content_hash(item.data), item.meta, path, item)
             items.append(ref)
             yield ref
         if cache is not None:
-            cache.record(str(path), st, items)
+            cache.record(path, st, items)
 
 
 class StaleInput(RuntimeError):

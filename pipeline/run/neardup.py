@@ -37,17 +37,39 @@ class ShardSignatures:
 
 
 class _Index(NearDuplicateIndex):
-    """The index, with documents added without asking (their answer is known)."""
+    """The index, with documents added without asking (their answer is known), and asked with
+    :func:`~pipeline.stages.clean.dedup.jaccard`'s estimate counted without ``np.mean``: the same
+    k/NUM_PERM (``tests/test_incremental.py`` compares the answers with the index's own)."""
 
-    def insert(self, doc_id: str, signature: np.ndarray) -> None:
-        """Add a document as :meth:`add` does, without looking for its earlier duplicate."""
+    def add(self, doc_id: str, signature: np.ndarray) -> str | None:
+        """:meth:`NearDuplicateIndex.add`, candidates tried in the same order."""
+        keys = [signature[b * _ROWS:(b + 1) * _ROWS].tobytes() for b in range(BANDS)]
+        tried: set[int] = set()
+        found: str | None = None
+        for b, key in enumerate(keys):
+            for i in self._bands[b].get(key, ()):
+                if i not in tried:
+                    tried.add(i)
+                    if np.count_nonzero(self._sigs[i] == signature) / NUM_PERM >= self.min_jaccard:
+                        found = self._ids[i]
+                        break
+            if found is not None:
+                break
+        self._put(doc_id, signature, keys)
+        return found
+
+    def _put(self, doc_id: str, signature: np.ndarray, keys: list[bytes]) -> None:
         pos = len(self._ids)
         self._ids.append(doc_id)
         self._sigs.append(signature)
-        for b in range(BANDS):
-            bucket = self._bands[b].setdefault(signature[b * _ROWS:(b + 1) * _ROWS].tobytes(), [])
+        for b, key in enumerate(keys):
+            bucket = self._bands[b].setdefault(key, [])
             if len(bucket) < MAX_BUCKET:
                 bucket.append(pos)
+
+    def insert(self, doc_id: str, signature: np.ndarray) -> None:
+        """Add a document as :meth:`add` does, without looking for its earlier duplicate."""
+        self._put(doc_id, signature, [signature[b * _ROWS:(b + 1) * _ROWS].tobytes() for b in range(BANDS)])
 
 
 def _band_hashes(sigs: np.ndarray) -> np.ndarray:

@@ -71,7 +71,7 @@ class PreviousRun:
         found = self.by_recipe.get(recipe)
         if found is None:
             return None
-        src = self.folder / found[0]
+        src = os.path.join(self.folder, found[0])
         try:
             if file_digest(src) != found[1]:
                 return None  # damaged since it was published: written again

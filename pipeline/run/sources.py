@@ -74,30 +74,33 @@ def _error(source: str, path: str, reason: str, message: str) -> ErrorRecord:
     return ErrorRecord(source=source, path=path, stage="read", reason=reason, message=message[:500])
 
 
-def _walk(root: Path) -> tuple[list[tuple[Path, os.stat_result]], list[ErrorRecord]]:
-    """Input files under a directory with their stat, in path order (not following directory links,
-    hidden parts skipped), and an errors row for each directory that cannot be listed and each broken
-    link (dangling or a loop) that has an input's name."""
-    files: list[tuple[tuple[str, ...], Path, os.stat_result]] = []
+def _walk(root: Path) -> tuple[list[tuple[str, os.stat_result]], list[ErrorRecord]]:
+    """Input files under a directory (their paths as ``str(Path)`` gives them) with their stat, in path
+    order (not following directory links, hidden parts skipped), and an errors row for each directory
+    that cannot be listed and each broken link (dangling or a loop) that has an input's name."""
+    files: list[tuple[tuple[str, ...], str, os.stat_result]] = []
     errors: list[ErrorRecord] = []
 
     def unreadable(exc: OSError) -> None:
         where = exc.filename or str(root)
         errors.append(_error(source_name(where), str(where), "unreadable", f"{type(exc).__name__}: {exc}"))
 
+    top = str(root)
     for folder, dirs, names in os.walk(root, onerror=unreadable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        base = Path(folder)
         parts = tuple(folder.split(os.sep))
+        # the folder as a Path would print it: os.walk joins names to the root as given, and a Path of
+        # "." drops that part ("./a" is "a")
+        base = folder if top != "." else folder[2:]
         for name in names:
             if name.startswith(".") or _suffix(name) not in _INPUT_SUFFIXES:
                 continue
-            child = base / name
+            child = os.path.join(base, name) if base else name
             try:
                 st = os.stat(child)
             except OSError as exc:  # a dangling link, a link loop (ELOOP)
                 what = "a link loop" if exc.errno == errno.ELOOP else "a broken link"
-                errors.append(_error(source_name(child), str(child), "broken_link", f"{what}: {exc}"))
+                errors.append(_error(source_name(child), child, "broken_link", f"{what}: {exc}"))
                 continue
             if stat.S_ISREG(st.st_mode):
                 files.append((parts + (name,), child, st))
@@ -106,10 +109,10 @@ def _walk(root: Path) -> tuple[list[tuple[Path, os.stat_result]], list[ErrorReco
     return [(child, st) for _, child, st in files], errors
 
 
-def input_files(paths: list[str | Path]) -> Iterator[tuple[Path, os.stat_result | None] | ErrorRecord]:
-    """Input files of the paths with their stat (None: not found), in order (directories walked
-    recursively, sorted, hidden parts skipped), and an errors row for every directory or link of them
-    that cannot be read."""
+def input_files(paths: list[str | Path]) -> Iterator[tuple[str, os.stat_result | None] | ErrorRecord]:
+    """Input files of the paths (as ``str(Path)`` gives them) with their stat (None: not found), in order
+    (directories walked recursively, sorted, hidden parts skipped), and an errors row for every
+    directory or link of them that cannot be read."""
     for p in paths:
         path = Path(p)
         if path.is_dir():
@@ -118,19 +121,19 @@ def input_files(paths: list[str | Path]) -> Iterator[tuple[Path, os.stat_result 
             yield from files
         else:
             try:
-                yield path, os.stat(path)
+                yield str(path), os.stat(path)
             except OSError:
-                yield path, None
+                yield str(path), None
 
 
 def _input_files(paths: list[str | Path]) -> Iterator[Path | ErrorRecord]:
     """Input files of the paths, in order, and an errors row for every directory or link of them
     that cannot be read (:func:`input_files` without the stats)."""
     for entry in input_files(paths):
-        yield entry if isinstance(entry, ErrorRecord) else entry[0]
+        yield entry if isinstance(entry, ErrorRecord) else Path(entry[0])
 
 
-def not_found(path: Path) -> ErrorRecord:
+def not_found(path: str | Path) -> ErrorRecord:
     """The errors row of an input path that does not exist."""
     return _error(source_name(path), str(path), "not_found", "no such file or directory")
 
@@ -153,7 +156,7 @@ def iter_inputs(paths: list[str | Path], max_bytes: int | None = None) -> Iterat
         elif entry[1] is None:
             yield not_found(entry[0])
         else:
-            yield from iter_file(entry[0], max_bytes)
+            yield from iter_file(Path(entry[0]), max_bytes)
 
 
 def input_size(paths: list[str | Path]) -> int:
