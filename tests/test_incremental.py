@@ -272,3 +272,19 @@ def test_a_cache_entry_damaged_under_its_old_times_is_still_found_and_recomputed
     assert summary["cache_damaged"] == 1 and calls == [entry.parent.name]
     run_pipeline([corpus], fresh, _opts())
     assert {name: lines for name, lines in compare_runs(out, fresh).items() if lines} == {}
+
+
+def test_files_half_written_by_a_killed_run_are_removed_by_the_next(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path / "corpus")
+    out = tmp_path / "out"
+    run_pipeline([corpus], out, _opts())
+    state = out / STATE_DIR
+    killed = [state / ".inputs.json.tmp-999999999", state / ".verified.json.tmp-999999999"]
+    for path in killed:
+        path.write_text("{half", encoding="utf-8")
+    os.symlink("runs/nowhere", state / ".published.tmp-999999999")
+    alive = state / f".other.json.tmp-{os.getppid()}"  # a writer still running: left alone
+    alive.write_text("{half", encoding="utf-8")
+    run_pipeline([corpus], out, _opts())
+    assert not [p for p in killed + [state / ".published.tmp-999999999"] if p.exists() or p.is_symlink()]
+    assert alive.exists()

@@ -317,13 +317,19 @@ def _leftovers(out: Path) -> Iterator[tuple[Path, bool]]:
 
 
 def remove_leftovers(out: Path) -> int:
-    """Delete temporary shard folders that a killed run left behind (their writer's process is gone);
+    """Delete temporary shard folders that a killed run left behind (their writer's process is gone),
+    and its temporary files of the state folder (a JSON file or link half-written: ``.name.tmp-<pid>``);
     those of a run still going in the same folder are left alone. Returns how many were removed."""
     n = 0
     for tmp, alive in list(_leftovers(out)):
         if not alive:
             shutil.rmtree(tmp, ignore_errors=True)
             n += 1
+    state = state_dir(out)
+    for tmp in state.glob(".*.tmp-*") if state.is_dir() else ():
+        pid = tmp.name.rsplit(".tmp-", 1)[1]
+        if pid.isdigit() and not pid_alive(int(pid)) and (tmp.is_symlink() or tmp.is_file()):
+            tmp.unlink(missing_ok=True)
     return n
 
 
