@@ -182,8 +182,8 @@ _ENGINE_OPTIONS = [
     click.option("--prune/--no-prune", default=True, show_default=True,
                  help="Remove cache entries of older code, rules or models after the run."),
     click.option("--full-check", is_flag=True, default=False,
-                 help="Read and hash every input file and write every table file again, trusting no file's "
-                      "size and times (README \"The stage cache\")."),
+                 help="Read and hash every input file, check every cache entry's checksums and write every "
+                      "table file again: trust no file's size and times (README \"The stage cache\")."),
 ]
 
 #: Defaults of the two byte limits (pipeline.run.shards.MAX_PAGE_MB and SHARD_BYTES; a test keeps them equal).
