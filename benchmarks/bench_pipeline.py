@@ -20,7 +20,10 @@ machine may be shared, wall time is not a measure of the code):
 Defaults finish in a few minutes on 2 cores; ``--mb 200`` is the larger run.
 
 Usage: python benchmarks/bench_pipeline.py [--mb 20] [--small-mb 2] [--rerun-pages 10000] [--jobs 1,2]
-       [--skip-jieba] [--skip-dask] [--skip-stages]
+       [--skip-jieba] [--skip-dask] [--skip-stages] [--only rerun]
+
+``--only rerun`` measures the re-runs alone (the first run of the re-run archive, then touching and
+editing one page), checks that the re-run's tables equal a fresh run's, and prints those figures.
 """
 
 from __future__ import annotations
@@ -258,6 +261,59 @@ def tables_equal(a: Path, b: Path) -> list[str]:
     return differ
 
 
+def measure_rerun(rerun: Path, n_pages: int, j: int, step: Steps, verify: bool = False) -> dict[str, Any]:
+    """The first run of the re-run archive, then a re-run after touching one page and one after editing it
+    (wall and CPU seconds of each). With ``verify``, the edited re-run's tables are compared with a fresh
+    run's on the edited archive (every table, row for row). The page is restored afterwards."""
+    out = BENCH / f"out-rerun-{n_pages}p"
+    step(f"first run of the {n_pages}-page archive, {j} job(s)")
+    shutil.rmtree(out, ignore_errors=True)
+    wall_f, _, _, cpu_f = timed_run(["run", str(rerun), "--out", str(out), "--jobs", str(j), "--no-progress"])
+    print(f"  {wall_f:.1f} s wall, {cpu_f:.1f} s CPU", flush=True)
+    pages = sorted(rerun.rglob("*.txt"))
+    one = pages[min(123, len(pages) - 1)]
+    step("re-run after touching one page")
+    one.touch()
+    wall_t, _, _, cpu_t = timed_run(["run", str(rerun), "--out", str(out), "--jobs", str(j), "--no-progress"])
+    print(f"  {wall_t:.1f} s wall, {cpu_t:.1f} s CPU", flush=True)
+    step("re-run after editing one page")
+    original = one.read_bytes()
+    one.write_bytes(original.replace("教育".encode(), "教育事业".encode(), 1) if "教育".encode() in original
+                    else original + b"\n")
+    differ: list[str] | None = None
+    try:
+        wall_e, _, _, cpu_e = timed_run(["run", str(rerun), "--out", str(out), "--jobs", str(j), "--no-progress"])
+        print(f"  {wall_e:.1f} s wall, {cpu_e:.1f} s CPU", flush=True)
+        if verify:
+            step("a fresh run of the edited archive, its tables compared with the re-run's")
+            fresh = BENCH / f"out-rerun-{n_pages}p-fresh"
+            shutil.rmtree(fresh, ignore_errors=True)
+            timed_run(["run", str(rerun), "--out", str(fresh), "--jobs", str(j), "--no-progress"])
+            differ = tables_equal(out, fresh)
+            print("  tables " + ("equal" if not differ else f"DIFFER: {', '.join(differ)}"), flush=True)
+            shutil.rmtree(fresh, ignore_errors=True)
+    finally:
+        one.write_bytes(original)
+    result: dict[str, Any] = {"pages": n_pages, "first_seconds": round(wall_f, 1), "first_cpu": round(cpu_f, 1),
+                              "touched_seconds": round(wall_t, 1), "touched_cpu": round(cpu_t, 1),
+                              "edited_seconds": round(wall_e, 1), "edited_cpu": round(cpu_e, 1)}
+    if differ is not None:
+        result["tables_differ"] = differ
+    return result
+
+
+def rerun_only(args: argparse.Namespace) -> None:
+    """``--only rerun``: the re-run figures alone (and, with ``--verify``, the equality check)."""
+    step = Steps(4 + args.verify)
+    step("building the re-run archive (once; kept in bench-data/)")
+    rerun = build_archive(0, pages=args.rerun_pages)
+    result = measure_rerun(rerun, args.rerun_pages, max(int(j) for j in args.jobs.split(",")), step, args.verify)
+    print(f"\nsummary\n  re-run after touching one page of {args.rerun_pages}: {result['touched_seconds']:.1f} s wall, "
+          f"{result['touched_cpu']:.1f} s CPU\n  re-run after editing one page: {result['edited_seconds']:.1f} s wall, "
+          f"{result['edited_cpu']:.1f} s CPU (goal < 5 s)", flush=True)
+    (BENCH / "results-rerun.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mb", type=int, default=20, help="size of the large archive (MB)")
@@ -267,10 +323,17 @@ def main() -> None:
     ap.add_argument("--skip-jieba", action="store_true", help="do not time jieba alone")
     ap.add_argument("--skip-dask", action="store_true", help="do not run through Dask")
     ap.add_argument("--skip-stages", action="store_true", help="do not measure CPU per stage")
+    ap.add_argument("--only", choices=["rerun"], help="measure only this part (the re-runs)")
+    ap.add_argument("--verify", action="store_true",
+                    help="compare the edited re-run's tables with a fresh run's (one more full run)")
     args = ap.parse_args()
+    if args.only == "rerun":
+        rerun_only(args)
+        return
     jobs = [int(j) for j in args.jobs.split(",")]
     results: dict[str, Any] = {}
-    step = Steps(3 + len(jobs) + (not args.skip_jieba) + (not args.skip_dask) + 3 + (not args.skip_stages))
+    step = Steps(3 + len(jobs) + (not args.skip_jieba) + (not args.skip_dask) + 3 + args.verify
+                 + (not args.skip_stages))
 
     step("building the archives (once; kept in bench-data/)")
     large, small = build_archive(args.mb), build_archive(args.small_mb)
@@ -334,30 +397,8 @@ def main() -> None:
     print(f"  peak RSS {peak_s:.0f} MB" + (f"; {args.mb} MB / {args.small_mb} MB peak RSS = {peak_l / peak_s:.2f}"
                                           if peak_l else ""), flush=True)
 
-    j = max(jobs)
-    out = BENCH / f"out-rerun-{args.rerun_pages}p"
-    step(f"first run of the {args.rerun_pages}-page archive, {j} job(s)")
-    shutil.rmtree(out, ignore_errors=True)
-    wall_f, _, _, cpu_f = timed_run(["run", str(rerun), "--out", str(out), "--jobs", str(j), "--no-progress"])
-    print(f"  {wall_f:.1f} s wall, {cpu_f:.1f} s CPU", flush=True)
-    pages = sorted(rerun.rglob("*.txt"))
-    one = pages[min(123, len(pages) - 1)]
-    step("re-run after touching one page")
-    one.touch()
-    wall_t, _, _, cpu_t = timed_run(["run", str(rerun), "--out", str(out), "--jobs", str(j), "--no-progress"])
-    print(f"  {wall_t:.1f} s wall, {cpu_t:.1f} s CPU", flush=True)
-    step("re-run after editing one page")
-    original = one.read_bytes()
-    one.write_bytes(original.replace("教育".encode(), "教育事业".encode(), 1) if "教育".encode() in original
-                    else original + b"\n")
-    try:
-        wall_e, _, _, cpu_e = timed_run(["run", str(rerun), "--out", str(out), "--jobs", str(j), "--no-progress"])
-    finally:
-        one.write_bytes(original)
-    results["rerun"] = {"pages": args.rerun_pages, "first_seconds": round(wall_f, 1),
-                        "touched_seconds": round(wall_t, 1), "touched_cpu": round(cpu_t, 1),
-                        "edited_seconds": round(wall_e, 1), "edited_cpu": round(cpu_e, 1)}
-    print(f"  {wall_e:.1f} s wall, {cpu_e:.1f} s CPU", flush=True)
+    results["rerun"] = measure_rerun(rerun, args.rerun_pages, max(jobs), step, verify=args.verify)
+    wall_e, cpu_e = results["rerun"]["edited_seconds"], results["rerun"]["edited_cpu"]
 
     if not args.skip_stages:
         step(f"CPU per MB by stage (benchmarks/bench_stages.py --mb {args.small_mb}, one process)")

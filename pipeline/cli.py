@@ -181,6 +181,9 @@ _ENGINE_OPTIONS = [
                  help="Time limit of one page in one stage; a page over it is a `timeout` errors row (0: none)."),
     click.option("--prune/--no-prune", default=True, show_default=True,
                  help="Remove cache entries of older code, rules or models after the run."),
+    click.option("--full-check", is_flag=True, default=False,
+                 help="Read and hash every input file, check every cache entry's checksums and write every "
+                      "table file again: trust no file's size and times (README \"The stage cache\")."),
 ]
 
 #: Defaults of the two byte limits (pipeline.run.shards.MAX_PAGE_MB and SHARD_BYTES; a test keeps them equal).
@@ -206,11 +209,13 @@ def _engine_options(func):  # type: ignore[no-untyped-def]
 
 def _run_stages(out: str, stages: tuple[str, ...], paths: tuple[str, ...] | None, jobs: int | None, engine: str,
                 scheduler: str | None, shard_pages: int | None, progress: bool | None, page_timeout: float,
-                prune: bool, max_page_mb: float = MAX_PAGE_MB, shard_mb: float = SHARD_MB) -> None:
+                prune: bool, full_check: bool = False, max_page_mb: float = MAX_PAGE_MB,
+                shard_mb: float = SHARD_MB) -> None:
     from pipeline.run.runner import RunOptions, format_summary, run_stages
 
     opts = RunOptions(engine=engine, scheduler=scheduler, progress=progress, page_timeout=page_timeout,
-                      max_page_mb=max_page_mb, shard_bytes=int(shard_mb * 1e6), prune=prune)
+                      max_page_mb=max_page_mb, shard_bytes=int(shard_mb * 1e6), prune=prune,
+                      full_check=full_check)
     if jobs:
         opts.jobs = jobs
     if shard_pages:
@@ -290,7 +295,9 @@ def check_rules_cmd(folder: str | None) -> None:
 @main.command("tables")
 @click.argument("out", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option("--describe", is_flag=True, help="Print the columns of every table (Markdown, for README) and exit.")
-def tables_cmd(out: str | None, describe: bool) -> None:
+@click.option("--full-check", is_flag=True, default=False,
+              help="Write every table file again (no file of the published run is reused).")
+def tables_cmd(out: str | None, describe: bool, full_check: bool) -> None:
     """Tables stage: re-assemble every table of OUT from the stage cache and write OUT/summary.json.
 
     Example: zhibiao tables data/      (zhibiao tables --describe  prints every column's meaning)
@@ -306,7 +313,7 @@ def tables_cmd(out: str | None, describe: bool) -> None:
         raise click.UsageError("give the output folder (zhibiao tables data/) or --describe")
     try:
         with run_lock(Path(out)), cache_lock(Path(out)):
-            summary = write_tables(Path(out))
+            summary = write_tables(Path(out), reuse=not full_check)
     except (OSError, FolderBusy) as exc:  # FileNotFoundError: no run there; a full disk
         raise click.ClickException(" ".join(str(exc).split())) from exc
     click.echo(format_summary(summary))

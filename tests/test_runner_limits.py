@@ -215,7 +215,7 @@ def test_shards_are_cut_by_bytes_so_a_worker_holds_at_most_one_shard_or_one_page
         (folder / f"p{k}.txt").write_text(f"{k}" * n, encoding="utf-8")
     shards = list(plan_shards([folder], RunOptions(shard_pages=1000, shard_bytes=1000), Counter()))
     # before: a shard closed at its first page past 1000 bytes (600 + 600 = 1200, then 300 + 2500 = 2800)
-    assert [[len(p.data) for p in s.items] for s in shards] == [[600], [600, 300], [2500], [200], [900, 100]]
+    assert [[p.nbytes for p in s.items] for s in shards] == [[600], [600, 300], [2500], [200], [900, 100]]
     assert all(s.nbytes <= 1000 or len(s.items) == 1 for s in shards)
 
 

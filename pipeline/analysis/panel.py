@@ -15,12 +15,16 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from pipeline.records import PanelRow
 
 KEY = ("region_code", "year", "indicator", "stage", "kind", "unit")
+#: The columns the panel reads, by table: the documents' texts and offset maps are never loaded.
+PANEL_COLUMNS: dict[str, list[str]] = {
+    "indicators": ["doc_id", "record_id", "region", "value", "confidence", *KEY],
+    "documents": ["doc_id", "near_duplicate_of"],
+}
 #: Units whose values are never rounded to tens or thousands (100% is exact).
 _RATE_UNITS = frozenset({"%", "百分点"})
 #: From this size on, a whole number's trailing zeros are taken as rounding (1.5万人 = 15000).
@@ -98,17 +102,3 @@ def build_panel(indicators: Iterable[dict[str, Any]], documents: Iterable[dict[s
             value_min=values[0], value_max=values[-1], conflict=conflict,
             record_ids=sorted(r["record_id"] for r in recs)))
     return rows
-
-
-def write_panel(out: Path) -> int:
-    """Write ``out/panel/part-000000.parquet`` (a dataset folder like every table) from the run's
-    indicators and documents; returns its row count."""
-    from pipeline.tables import read_table, to_table, write_atomic
-
-    # only the columns the panel reads: the documents' texts and offset maps are never loaded
-    indicators = read_table(out, "indicators", ["doc_id", "record_id", "region", "value", "confidence",
-                                                *KEY]).to_pylist()
-    documents = read_table(out, "documents", ["doc_id", "near_duplicate_of"]).to_pylist()
-    rows = build_panel(indicators, documents)
-    write_atomic(to_table("panel", rows), out / "panel" / "part-000000.parquet")
-    return len(rows)

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -96,17 +97,91 @@ def rule_files_read(files: Iterable[Path]) -> list[str]:
     return sorted(n for n in names if n in text)
 
 
-def stage_versions() -> dict[str, str]:
+def _code_parts() -> dict[str, Any]:
+    """What the stages' versions hash besides their declared data: per stage, its code (entry modules
+    and every module they import) and the rule files that code names; the models."""
+    parts: dict[str, Any] = {"models": models_version()}
+    for name, stage in STAGE_REGISTRY.items():
+        files = module_closure(stage.entry_modules)
+        parts[name] = [_hash_files(files), rules_hash(rule_files_read(files))]
+    return parts
+
+
+#: File of the code versions' stat cache in the state folder.
+VERSIONS_CACHE = "versions.json"
+#: Files changed this close to (or after) now are not trusted by their stat (a write within one tick).
+RACY_NS = 2_000_000_000
+
+
+def _code_signature() -> tuple[list[Any], int]:
+    """The stat signature (path, size, mtime, ctime, inode) of every file the code parts read: the
+    package's sources, the rules and the models in force; and the newest ctime among them."""
+    sig: list[Any] = []
+    newest = 0
+    folders = ((_PIPELINE, "*.py"), (rules_dir(), "*"), (models_dir(), "*"))
+    for folder, pattern in folders:
+        sig.append(str(folder))
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob(pattern)):
+            st = path.stat()
+            if path.is_file():
+                sig.append([str(path.relative_to(folder)), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+                newest = max(newest, st.st_ctime_ns, st.st_mtime_ns)
+    return sig, newest
+
+
+def code_key() -> tuple[str, bool]:
+    """A hash of the stat signatures of the code, rules and models (:func:`_code_signature`), and whether
+    it may be kept (no file changed within :data:`RACY_NS`)."""
+    sig, newest = _code_signature()
+    return digest(json.dumps(sig)), newest < time.time_ns() - RACY_NS
+
+
+#: File in the state folder naming the code key whose rule files were last validated.
+RULES_CHECKED = "rules-checked.json"
+
+
+def rules_checked(out: Path, key: str) -> bool:
+    """Whether a run validated the rule files in force (and the code that reads them) as they are now."""
+    try:
+        return json.loads((state_dir(out) / RULES_CHECKED).read_text(encoding="utf-8")) == key
+    except (OSError, ValueError):
+        return False
+
+
+def note_rules_checked(out: Path, key: str) -> None:
+    write_json_atomic(state_dir(out) / RULES_CHECKED, key)
+
+
+def _cached_code_parts(state: Path) -> dict[str, Any]:
+    """:func:`_code_parts`, from ``state``'s cache when no file it reads changed since (by stat)."""
+    path = state / VERSIONS_CACHE
+    key, keep = code_key()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("key") == key:
+            return data["parts"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # none yet or unreadable: computed again
+    parts = _code_parts()
+    if keep:
+        write_json_atomic(path, {"key": key, "parts": parts})
+    return parts
+
+
+def stage_versions(state: Path | None = None) -> dict[str, str]:
     """Version of each stage: its code (entry modules and every module they import), the rule files
     that code names, the data it declares (:meth:`pipeline.stages.stage.Stage.versions`) and, for a
     stage that uses them, the models. A rule file only one stage's code reads changes that stage's
-    version (and, through the version chains, the stages after it) and no other."""
-    models = models_version()
+    version (and, through the version chains, the stages after it) and no other.
+
+    With ``state`` (an output's state folder) the hashes of code, rules and models are kept there
+    and reused while none of their files' stat signatures changed (:data:`VERSIONS_CACHE`)."""
+    parts = _cached_code_parts(state) if state is not None and state.is_dir() else _code_parts()
     out = {}
     for name, stage in STAGE_REGISTRY.items():
-        files = module_closure(stage.entry_modules)
-        out[name] = digest(name, _hash_files(files), rules_hash(rule_files_read(files)), *stage.versions(),
-                           models if stage.uses_models else "")
+        out[name] = digest(name, *parts[name], *stage.versions(), parts["models"] if stage.uses_models else "")
     return out
 
 
@@ -133,13 +208,17 @@ def state_dir(out: Path) -> Path:
     return out / STATE_DIR
 
 
+def _entry_path(out: Path, stage: str, key: str) -> str:
+    return os.path.join(out, STATE_DIR, "cache", stage, key[:2], key)
+
+
 def shard_dir(out: Path, stage: str, key: str) -> Path:
     """Folder of one shard's output of one stage."""
-    return state_dir(out) / "cache" / stage / key[:2] / key
+    return Path(_entry_path(out, stage, key))
 
 
 def is_done(out: Path, stage: str, key: str) -> bool:
-    return (shard_dir(out, stage, key) / DONE).exists()
+    return os.path.exists(os.path.join(_entry_path(out, stage, key), DONE))
 
 
 def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[str, Any],
@@ -170,10 +249,10 @@ def commit(out: Path, stage: str, key: str, files: dict[str, Any], stats: dict[s
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def file_digest(path: Path) -> str:
+def file_digest(path: str | Path) -> str:
     """Checksum of a file's bytes (BLAKE2b, read in 1 MB blocks)."""
     h = hashlib.blake2b(digest_size=16)
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
             h.update(block)
     return h.hexdigest()
@@ -196,6 +275,19 @@ def entry_intact(out: Path, stage: str, key: str) -> bool:
         return isinstance(sums, dict) and bool(sums) and all(file_digest(folder / n) == h for n, h in sums.items())
     except Exception:  # noqa: BLE001 - OSError, bad JSON, a Parquet file pyarrow cannot open: damaged
         return False
+
+
+def entry_sums(out: Path, stage: str, key: str) -> dict[str, str]:
+    """The checksum of every file of a finished entry, as recorded when it was written (computed for an
+    entry written before checksums were recorded): what a table copied from it holds."""
+    folder = shard_dir(out, stage, key)
+    try:
+        sums = json.loads((folder / SUMS).read_text(encoding="utf-8"))
+        if isinstance(sums, dict):
+            return sums
+    except (OSError, ValueError):
+        pass
+    return {p.name: file_digest(p) for p in folder.glob("*.parquet")}
 
 
 def read_stats(out: Path, stage: str, key: str) -> dict[str, Any]:
@@ -225,13 +317,19 @@ def _leftovers(out: Path) -> Iterator[tuple[Path, bool]]:
 
 
 def remove_leftovers(out: Path) -> int:
-    """Delete temporary shard folders that a killed run left behind (their writer's process is gone);
+    """Delete temporary shard folders that a killed run left behind (their writer's process is gone),
+    and its temporary files of the state folder (a JSON file or link half-written: ``.name.tmp-<pid>``);
     those of a run still going in the same folder are left alone. Returns how many were removed."""
     n = 0
     for tmp, alive in list(_leftovers(out)):
         if not alive:
             shutil.rmtree(tmp, ignore_errors=True)
             n += 1
+    state = state_dir(out)
+    for tmp in state.glob(".*.tmp-*") if state.is_dir() else ():
+        pid = tmp.name.rsplit(".tmp-", 1)[1]
+        if pid.isdigit() and not pid_alive(int(pid)) and (tmp.is_symlink() or tmp.is_file()):
+            tmp.unlink(missing_ok=True)
     return n
 
 
@@ -361,7 +459,7 @@ def survey(out: Path, versions: dict[str, str] | None = None, remove: tuple[str,
 
     Removing is only safe when no run uses the folder: callers hold :func:`cache_lock` exclusively.
     """
-    versions = versions or stage_versions()
+    versions = versions or stage_versions(state_dir(out))
     chains = version_chains(versions)
     used: set[str] = set()
     try:
@@ -393,13 +491,48 @@ def survey(out: Path, versions: dict[str, str] | None = None, remove: tuple[str,
     return report
 
 
-def prune(out: Path, include_unused: bool = False, versions: dict[str, str] | None = None) -> CacheReport | None:
+def prune(out: Path, include_unused: bool = False, versions: dict[str, str] | None = None,
+          quick: bool = False) -> CacheReport | None:
     """Remove the stale cache entries of ``out`` (and, with ``include_unused``, those the last run did
-    not use). Returns what was there and what was removed, or None when a run holds the folder."""
+    not use). Returns what was there and what was removed, or None when a run holds the folder.
+
+    ``quick`` (after a run) skips the survey when the last prune was of these versions and no run of
+    others has started since (:func:`note_versions`): no stale entry can be there; the report is empty."""
     with cache_lock(out, exclusive=True) as held:
         if not held:
             return None
-        return survey(out, versions, remove=("stale", "unused") if include_unused else ("stale",))
+        versions = versions or stage_versions(state_dir(out))
+        if quick and not include_unused and not prune_pending(out, version_chains(versions)):
+            return CacheReport()
+        report = survey(out, versions, remove=("stale", "unused") if include_unused else ("stale",))
+        write_json_atomic(state_dir(out) / PRUNED, version_chains(versions))
+        return report
+
+
+#: The version chains of the last prune, removed by a run of other versions when it starts
+#: (:func:`note_versions`): while it stands, no entry of older versions can have been written since.
+PRUNED = "pruned.json"
+
+
+def note_versions(out: Path, chains: dict[str, str]) -> None:
+    """A run of ``chains`` starts: the last prune no longer vouches for the cache if it was of others."""
+    path = state_dir(out) / PRUNED
+    try:
+        if json.loads(path.read_text(encoding="utf-8")) != chains:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):
+        path.unlink(missing_ok=True)
+
+
+def prune_pending(out: Path, chains: dict[str, str]) -> bool:
+    """Whether entries of older versions may be in the cache: unless the last prune was of ``chains``
+    and every run since was too."""
+    try:
+        return json.loads((state_dir(out) / PRUNED).read_text(encoding="utf-8")) != chains
+    except (OSError, ValueError):
+        return True
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -30,6 +30,7 @@ folder's lock.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections import Counter
@@ -37,27 +38,32 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipeline.records import ErrorRecord, Page
+from pipeline.records import ErrorRecord
 from pipeline.run.assemble import format_summary, write_tables
 from pipeline.run.cache import (
     STAGES,
     cache_lock,
+    code_key,
     digest,
-    entry_intact,
     is_done,
+    note_rules_checked,
+    note_versions,
     prune,
     read_manifest,
     remove_entry,
     remove_leftovers,
+    rules_checked,
     run_lock,
     shard_dir,
     shard_keys,
     stage_versions,
+    state_dir,
     version_chains,
     write_json_atomic,
     write_manifest,
 )
 from pipeline.run.engines import make_engine, warm_up
+from pipeline.run.inputs import PageRef, StaleInput, StatCache, read_pages
 from pipeline.run.publish import summary_path
 from pipeline.run.shards import (
     CRASHED,
@@ -65,12 +71,14 @@ from pipeline.run.shards import (
     TIMED_OUT,
     RunOptions,
     ShardTask,
+    max_page_bytes,
     plan_shards,
     process_shard,
     reads_pages,
     retry_by_page,
 )
 from pipeline.run.sources import input_size
+from pipeline.run.verified import EntryChecks
 from pipeline.stages.registry import check_rules
 
 __all__ = ["RunOptions", "format_summary", "run_pipeline", "run_stages", "warm_up", "write_tables"]
@@ -135,12 +143,13 @@ def _reusable(out: Path, stage: str, key: str, page_timeout: float) -> bool:
 
 
 def _plan(out: Path, stages: tuple[str, ...], keys: dict[str, str], page_timeout: float,
-          counters: Counter) -> tuple[str, ...]:
-    """Stages of ``stages`` to run on a shard. A damaged entry (checksums, :func:`entry_intact`) is
+          counters: Counter, checks: EntryChecks) -> tuple[str, ...]:
+    """Stages of ``stages`` to run on a shard. A damaged entry (checksums, :func:`pipeline.run.cache.entry_intact`, unless
+    its files' stat is as when it was last found intact: :class:`EntryChecks`) is
     dropped and computed again (counted in ``counters["cache_damaged"]``); an entry to be retried
     (timeouts, crashes) is removed with every later stage's entry of the shard, whose input it was."""
     for stage in STAGES:
-        if is_done(out, stage, keys[stage]) and not entry_intact(out, stage, keys[stage]):
+        if is_done(out, stage, keys[stage]) and not checks.intact(stage, keys[stage]):
             remove_entry(out, stage, keys[stage])
             counters["cache_damaged"] += 1
     for n, stage in enumerate(STAGES):
@@ -157,7 +166,8 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     """Run ``stages`` (a contiguous part of clean → segment → extract) into ``out``, then write the tables.
 
     Every rule file is validated first (:func:`pipeline.stages.registry.check_rules`): a broken one raises
-    :class:`~pipeline.ruleset.rulefiles.RuleError` before anything is read or written.
+    :class:`~pipeline.ruleset.rulefiles.RuleError` before anything is read or written; not again while
+    no file of the rules, models or code changed since a run into ``out`` validated them (by stat).
     With ``clean`` among the stages the pages are read from ``paths``; otherwise the
     shards of the last run in ``out`` are used. Returns the run summary. With ``opts.prune``
     the cache entries of older code, rules or models are removed afterwards, when no other
@@ -165,18 +175,26 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
     """
     opts = opts or RunOptions()
     out = Path(out)
-    check_rules()  # a broken rule file stops the run here: nothing read, written or deleted
+    key, keep = code_key()  # rule files (and the code reading them) as a run last validated them: not again
+    checked = not opts.full_check and rules_checked(out, key)
+    if not checked:
+        check_rules()  # a broken rule file stops the run here: nothing read, written or deleted
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out), cache_lock(out):
+        if not checked and keep:
+            note_rules_checked(out, key)
         try:
-            summary = _run_locked(out, stages, paths, opts)
+            try:
+                summary = _run_locked(out, stages, paths, opts)
+            except StaleInput:  # a file changed under an unchanged stat signature: read every file
+                summary = _run_locked(out, stages, paths, dataclasses.replace(opts, full_check=True))
         except OSError as exc:
             if exc.errno in DISK_ERRNOS:
                 raise RuntimeError(f"{out}: {exc.strerror or exc}: the run stopped; the previous tables are "
                                    "intact (free some space and run again: it resumes)") from exc
             raise
     if opts.prune:
-        pruned = prune(out)  # None: another run uses the folder, the cache is left alone
+        pruned = prune(out, quick=True)  # None: another run uses the folder, the cache is left alone
         if pruned is not None:
             summary["cache_pruned"] = pruned.removed
             write_json_atomic(summary_path(out), summary)
@@ -186,16 +204,19 @@ def run_stages(out: Path, stages: tuple[str, ...], paths: list[str | Path] | Non
 def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | None,
                 opts: RunOptions) -> dict[str, Any]:
     remove_leftovers(out)
-    versions = stage_versions()
+    versions = stage_versions(state_dir(out))
     chains = version_chains(versions)
+    note_versions(out, chains)
     counters: Counter = Counter()
     started = time.monotonic()
     enabled = sys.stderr.isatty() if opts.progress is None else opts.progress
+    stat_cache = None
     if reads_pages(stages):
         if not paths:
             raise ValueError("the clean stage needs input paths")
-        shards: Iterator[tuple[str, list[Page | ErrorRecord] | None, int, int]] = (
-            (digest(*s.ids), s.items, s.pages, s.nbytes) for s in plan_shards(paths, opts, counters))
+        stat_cache = StatCache(state_dir(out), max_page_bytes(opts), use=not opts.full_check)
+        shards: Iterator[tuple[str, list[PageRef | ErrorRecord] | None, int, int]] = (
+            (digest(*s.ids), s.items, s.pages, s.nbytes) for s in plan_shards(paths, opts, counters, stat_cache))
         progress = _Progress(enabled, input_size(paths) if enabled else None, by_bytes=True)
     else:
         manifest = read_manifest(out)
@@ -203,6 +224,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
         shards = ((cid, None, 0, 0) for cid in manifest["shards"])
         progress = _Progress(enabled, len(manifest["shards"]), by_bytes=False)
     content_ids: list[str] = []
+    checks = EntryChecks(out, use=not opts.full_check)
     engine = make_engine(opts)
     pending: dict[Any, tuple[ShardTask, int, int]] = {}
 
@@ -224,7 +246,7 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
         for cid, items, pages, nbytes in shards:
             content_ids.append(cid)
             keys = shard_keys(cid, versions)
-            todo = _plan(out, stages, keys, opts.page_timeout, counters)
+            todo = _plan(out, stages, keys, opts.page_timeout, counters, checks)
             if not todo:
                 progress.update(pages, nbytes)
                 continue
@@ -232,7 +254,8 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
             if first > 0 and not is_done(out, STAGES[first - 1], keys[STAGES[first - 1]]):
                 raise RuntimeError(f"the {STAGES[first - 1]} stage has not run on {out} with the current "
                                    f"code and rules: run `zhibiao {STAGES[first - 1]}` first")
-            task = ShardTask(str(out), keys, todo, items if reads_pages(todo) else None, opts.page_timeout, chains)
+            read = read_pages(items, max_page_bytes(opts)) if reads_pages(todo) and items is not None else None
+            task = ShardTask(str(out), keys, todo, read, opts.page_timeout, chains)
             pending[engine.submit(task)] = (task, pages, nbytes)
             while len(pending) >= engine.window:
                 collect(engine.wait(set(pending)))
@@ -241,10 +264,13 @@ def _run_locked(out: Path, stages: tuple[str, ...], paths: list[str | Path] | No
     finally:
         engine.close()
         progress.close()
-    if reads_pages(stages):
+    checks.save()
+    if stat_cache is not None:
+        stat_cache.save()
         write_manifest(out, {"shards": content_ids, "read": {k: counters[k] for k in
                                                              ("pages_read", "bytes_read", "read_errors")}})
-    summary = write_tables(out, versions, verify=False)  # _plan checked every entry this run did not write
+    # _plan checked every entry this run did not write
+    summary = write_tables(out, versions, verify=False, reuse=not opts.full_check)
     if counters["cache_damaged"]:
         summary["cache_damaged"] = counters["cache_damaged"]
     summary["seconds"] = round(time.monotonic() - started, 3)

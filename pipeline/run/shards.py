@@ -23,8 +23,7 @@ from pipeline.run.cache import (
     is_done,
     shard_dir,
 )
-from pipeline.run.sources import iter_inputs
-from pipeline.stages.clean.dedup import content_hash
+from pipeline.run.inputs import PageRef, StatCache, scan_inputs
 from pipeline.stages.registry import STAGES as STAGE_REGISTRY
 from pipeline.stages.registry import writer_of
 from pipeline.stages.stage import MAX_MESSAGE, Batch, Stage, StageOutput, count_errors
@@ -61,6 +60,7 @@ class RunOptions:
     page_timeout: float = PAGE_TIMEOUT  # seconds a page may take in one stage; 0 = no limit
     max_page_mb: float = MAX_PAGE_MB  # bigger pages become ``too_large`` errors rows; 0 = no limit
     prune: bool = True  # remove stale-version cache entries after a successful run
+    full_check: bool = False  # read and hash every input file, rebuild every table (no stat cache, no reuse)
 
 
 @dataclass
@@ -242,35 +242,37 @@ def retry_by_page(task: ShardTask, run_alone: Callable[..., StageOutput], messag
 
 @dataclass
 class _Shard:
-    items: list[Page | ErrorRecord] = field(default_factory=list)
+    items: list[PageRef | ErrorRecord] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     nbytes: int = 0
     pages: int = 0
 
 
-def plan_shards(paths: list[str | Path], opts: RunOptions, counters: Counter) -> Iterator[_Shard]:
-    """Pages of the inputs in shards; exact duplicate pages become ``duplicate`` errors."""
+def plan_shards(paths: list[str | Path], opts: RunOptions, counters: Counter,
+                stat_cache: StatCache | None = None) -> Iterator[_Shard]:
+    """Pages of the inputs in shards; exact duplicate pages become ``duplicate`` errors. With a
+    ``stat_cache``, files unchanged since the last run are not read (:func:`pipeline.run.inputs.scan_inputs`)."""
     seen: dict[str, str] = {}
     shard = _Shard()
     cap_pages = 4 * opts.shard_pages
-    max_bytes = int(opts.max_page_mb * 1e6) if opts.max_page_mb > 0 else None
-    for item in iter_inputs(paths, max_bytes=max_bytes):
-        if isinstance(item, Page):
+    for item in scan_inputs(paths, max_page_bytes(opts), stat_cache):
+        if isinstance(item, PageRef):
             counters["pages_read"] += 1
-            counters["bytes_read"] += len(item.data)
-            h = content_hash(item.data)
+            counters["bytes_read"] += item.nbytes
+            h = item.hash
             if h in seen:
-                item = ErrorRecord(item.source, item.path, "read", "duplicate", f"same bytes as {seen[h]}")
+                dup = ErrorRecord(item.source, item.path, "read", "duplicate", f"same bytes as {seen[h]}")
                 shard.ids.append(digest("dup", item.source, item.path, h))
+                shard.items.append(dup)
             else:
-                if shard.pages and shard.nbytes + len(item.data) > opts.shard_bytes:
+                if shard.pages and shard.nbytes + item.nbytes > opts.shard_bytes:
                     yield shard  # cut by bytes before the page that would take the shard past its bytes
                     shard = _Shard()
                 seen[h] = item.source
                 shard.ids.append(digest(item.source, item.path, h, repr(sorted(item.meta.items()))))
-                shard.nbytes += len(item.data)
+                shard.nbytes += item.nbytes
                 shard.pages += 1
-            shard.items.append(item)
+                shard.items.append(item)
             boundary = int(h[:8], 16) % opts.shard_pages == 0
         else:
             counters["read_errors"] += 1
@@ -282,6 +284,11 @@ def plan_shards(paths: list[str | Path], opts: RunOptions, counters: Counter) ->
             shard = _Shard()
     if shard.items:
         yield shard
+
+
+def max_page_bytes(opts: RunOptions) -> int | None:
+    """The page size limit of the options in bytes (None: no limit)."""
+    return int(opts.max_page_mb * 1e6) if opts.max_page_mb > 0 else None
 
 
 def add_counts(into: dict[str, Any], stats: dict[str, Any]) -> None:

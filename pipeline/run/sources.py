@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -36,22 +37,28 @@ WARC_SUFFIXES = (".warc", ".warc.gz")
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
 Item = Page | ErrorRecord
+_LONG_SUFFIXES = TAR_SUFFIXES + WARC_SUFFIXES
 
 
 def _suffix(path: str) -> str:
     low = path.lower()
-    for suf in TAR_SUFFIXES + WARC_SUFFIXES:
-        if low.endswith(suf):
-            return suf
-    return Path(low).suffix
+    if low.endswith(_LONG_SUFFIXES):
+        for suf in TAR_SUFFIXES + WARC_SUFFIXES:
+            if low.endswith(suf):
+                return suf
+    if "/." in low:  # a "." part, which Path drops
+        return Path(low).suffix
+    name = low.rstrip("/").rpartition("/")[2]  # Path(low).suffix, without making a Path
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
 
 
 def _is_page_name(name: str) -> bool:
     return _suffix(name) in PAGE_SUFFIXES
 
 
-def _is_input(path: Path) -> bool:
-    return _suffix(path.name) in PAGE_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES + TAR_SUFFIXES + (".zip",)
+_INPUT_SUFFIXES = frozenset(PAGE_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES + TAR_SUFFIXES + (".zip",))
+
 
 
 def source_name(path: str | Path) -> str:
@@ -67,45 +74,68 @@ def _error(source: str, path: str, reason: str, message: str) -> ErrorRecord:
     return ErrorRecord(source=source, path=path, stage="read", reason=reason, message=message[:500])
 
 
-def _walk(root: Path) -> tuple[list[Path], list[ErrorRecord]]:
-    """Input files under a directory (not following directory links, hidden parts skipped) and an
-    errors row for each directory that cannot be listed and each broken link (dangling or a loop)
-    that has an input's name."""
-    files: list[Path] = []
+def _walk(root: Path) -> tuple[list[tuple[str, os.stat_result]], list[ErrorRecord]]:
+    """Input files under a directory (their paths as ``str(Path)`` gives them) with their stat, in path
+    order (not following directory links, hidden parts skipped), and an errors row for each directory
+    that cannot be listed and each broken link (dangling or a loop) that has an input's name."""
+    files: list[tuple[tuple[str, ...], str, os.stat_result]] = []
     errors: list[ErrorRecord] = []
 
     def unreadable(exc: OSError) -> None:
         where = exc.filename or str(root)
         errors.append(_error(source_name(where), str(where), "unreadable", f"{type(exc).__name__}: {exc}"))
 
+    top = str(root)
     for folder, dirs, names in os.walk(root, onerror=unreadable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        parts = tuple(folder.split(os.sep))
+        # the folder as a Path would print it: os.walk joins names to the root as given, and a Path of
+        # "." drops that part ("./a" is "a")
+        base = folder if top != "." else folder[2:]
         for name in names:
-            child = Path(folder) / name
-            if name.startswith(".") or not _is_input(child):
+            if name.startswith(".") or _suffix(name) not in _INPUT_SUFFIXES:
                 continue
+            child = os.path.join(base, name) if base else name
             try:
-                child.stat()
+                st = os.stat(child)
             except OSError as exc:  # a dangling link, a link loop (ELOOP)
                 what = "a link loop" if exc.errno == errno.ELOOP else "a broken link"
-                errors.append(_error(source_name(child), str(child), "broken_link", f"{what}: {exc}"))
+                errors.append(_error(source_name(child), child, "broken_link", f"{what}: {exc}"))
                 continue
-            if child.is_file():
-                files.append(child)
-    return files, errors
+            if stat.S_ISREG(st.st_mode):
+                files.append((parts + (name,), child, st))
+    # sorted as the Paths sort (part by part), by tuples of strings: no Python comparison a pair
+    files.sort(key=lambda f: f[0])
+    return [(child, st) for _, child, st in files], errors
 
 
-def _input_files(paths: list[str | Path]) -> Iterator[Path | ErrorRecord]:
-    """Input files of the paths, in order (directories walked recursively, sorted, hidden parts skipped),
-    and an errors row for every directory or link of them that cannot be read."""
+def input_files(paths: list[str | Path]) -> Iterator[tuple[str, os.stat_result | None] | ErrorRecord]:
+    """Input files of the paths (as ``str(Path)`` gives them) with their stat (None: not found), in order
+    (directories walked recursively, sorted, hidden parts skipped), and an errors row for every
+    directory or link of them that cannot be read."""
     for p in paths:
         path = Path(p)
         if path.is_dir():
             files, errors = _walk(path)
             yield from errors
-            yield from sorted(files)
+            yield from files
         else:
-            yield path
+            try:
+                yield str(path), os.stat(path)
+            except OSError:
+                yield str(path), None
+
+
+def _input_files(paths: list[str | Path]) -> Iterator[Path | ErrorRecord]:
+    """Input files of the paths, in order, and an errors row for every directory or link of them
+    that cannot be read (:func:`input_files` without the stats)."""
+    for entry in input_files(paths):
+        yield entry if isinstance(entry, ErrorRecord) else Path(entry[0])
+
+
+def not_found(path: str | Path) -> ErrorRecord:
+    """The errors row of an input path that does not exist."""
+    return _error(source_name(path), str(path), "not_found", "no such file or directory")
 
 
 def _too_large(source: str, where: str, size: int, max_bytes: int | None) -> ErrorRecord | None:
@@ -120,13 +150,13 @@ def iter_inputs(paths: list[str | Path], max_bytes: int | None = None) -> Iterat
     """Pages and read errors of every input path, in order (directories walked recursively, sorted).
 
     A page of more than ``max_bytes`` bytes (None: no limit) is a ``too_large`` read error."""
-    for path in _input_files(paths):
-        if isinstance(path, ErrorRecord):
-            yield path
-        elif path.exists():
-            yield from iter_file(path, max_bytes)
+    for entry in input_files(paths):
+        if isinstance(entry, ErrorRecord):
+            yield entry
+        elif entry[1] is None:
+            yield not_found(entry[0])
         else:
-            yield _error(source_name(path), str(path), "not_found", "no such file or directory")
+            yield from iter_file(Path(entry[0]), max_bytes)
 
 
 def input_size(paths: list[str | Path]) -> int:
