@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.stages.clean.dedup import BANDS, MAX_BUCKET, NUM_PERM, NearDuplicateIndex
+from pipeline.stages.clean.dedup import BANDS, NUM_PERM, NearDuplicateIndex
 
 _ROWS = NUM_PERM // BANDS
 _MIX = np.array([0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93],
@@ -34,42 +34,6 @@ class ShardSignatures:
     ids: list[str]
     sigs: np.ndarray  # (len(ids), NUM_PERM) uint64
     found: list[str | None] | None = None
-
-
-class _Index(NearDuplicateIndex):
-    """The index, with documents added without asking (their answer is known), and asked with
-    :func:`~pipeline.stages.clean.dedup.jaccard`'s estimate counted without ``np.mean``: the same
-    k/NUM_PERM (``tests/test_incremental.py`` compares the answers with the index's own)."""
-
-    def add(self, doc_id: str, signature: np.ndarray) -> str | None:
-        """:meth:`NearDuplicateIndex.add`, candidates tried in the same order."""
-        keys = [signature[b * _ROWS:(b + 1) * _ROWS].tobytes() for b in range(BANDS)]
-        tried: set[int] = set()
-        found: str | None = None
-        for b, key in enumerate(keys):
-            for i in self._bands[b].get(key, ()):
-                if i not in tried:
-                    tried.add(i)
-                    if np.count_nonzero(self._sigs[i] == signature) / NUM_PERM >= self.min_jaccard:
-                        found = self._ids[i]
-                        break
-            if found is not None:
-                break
-        self._put(doc_id, signature, keys)
-        return found
-
-    def _put(self, doc_id: str, signature: np.ndarray, keys: list[bytes]) -> None:
-        pos = len(self._ids)
-        self._ids.append(doc_id)
-        self._sigs.append(signature)
-        for b, key in enumerate(keys):
-            bucket = self._bands[b].setdefault(key, [])
-            if len(bucket) < MAX_BUCKET:
-                bucket.append(pos)
-
-    def insert(self, doc_id: str, signature: np.ndarray) -> None:
-        """Add a document as :meth:`add` does, without looking for its earlier duplicate."""
-        self._put(doc_id, signature, [signature[b * _ROWS:(b + 1) * _ROWS].tobytes() for b in range(BANDS)])
 
 
 def _band_hashes(sigs: np.ndarray) -> np.ndarray:
@@ -100,7 +64,7 @@ def link(shards: list[ShardSignatures], removed: list[ShardSignatures]) -> list[
         for b in range(BANDS):
             relevant |= np.isin(hashes[:, b], wanted[:, b])
     found = list(known)
-    index = _Index()
+    index = NearDuplicateIndex()
     for r in np.flatnonzero(relevant):
         if affected[r]:
             found[r] = index.add(ids[r], sigs[r])

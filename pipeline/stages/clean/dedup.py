@@ -65,8 +65,8 @@ def minhash(text: str) -> np.ndarray:
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """Jaccard similarity estimated from two MinHash signatures."""
-    return float(np.mean(a == b))
+    """Jaccard similarity estimated from two MinHash signatures: the share of equal positions."""
+    return np.count_nonzero(a == b) / len(a)
 
 
 class NearDuplicateIndex:
@@ -84,7 +84,7 @@ class NearDuplicateIndex:
 
         Candidates are tried band by band in insertion order, so the answer is the same on every run.
         """
-        keys = [signature[b * self._rows:(b + 1) * self._rows].tobytes() for b in range(BANDS)]
+        keys = self._keys(signature)
         found: str | None = None
         tried: set[int] = set()
         for b, key in enumerate(keys):
@@ -96,6 +96,17 @@ class NearDuplicateIndex:
                         break
             if found is not None:
                 break
+        self._put(doc_id, signature, keys)
+        return found
+
+    def insert(self, doc_id: str, signature: np.ndarray) -> None:
+        """Add a document as :meth:`add` does, without looking for its earlier duplicate (known)."""
+        self._put(doc_id, signature, self._keys(signature))
+
+    def _keys(self, signature: np.ndarray) -> list[bytes]:
+        return [signature[b * self._rows:(b + 1) * self._rows].tobytes() for b in range(BANDS)]
+
+    def _put(self, doc_id: str, signature: np.ndarray, keys: list[bytes]) -> None:
         pos = len(self._ids)
         self._ids.append(doc_id)
         self._sigs.append(signature)
@@ -103,4 +114,3 @@ class NearDuplicateIndex:
             bucket = self._bands[b].setdefault(key, [])
             if len(bucket) < MAX_BUCKET:
                 bucket.append(pos)
-        return found
