@@ -301,6 +301,14 @@ def test_heading_year_held_by_a_higher_heading_and_relative_heading() -> None:
     assert _doc_years(text, 2022) == [("teachers.recruited", 85.0, 2022), ("teachers.recruited", 90.0, 2023)]
 
 
+def test_last_year_that_opens_a_clause_dates_what_follows_it() -> None:
+    # 去年 as the time of the clauses after it; 由上年的 and 较上年 only compare
+    text = "会议总结,去年全县共招聘教师85名,培训教师3200人次;新建学校6所。\n大班额由上年的86个减少到31个。"
+    assert _doc_years(text, 2024) == [("teachers.recruited", 85.0, 2023), ("teachers.trained", 3200.0, 2023),
+                                      ("schools.built", 6.0, 2023), ("class_size.large_count", 86.0, 2023),
+                                      ("class_size.large_count", 31.0, None)]  # the document's, later
+
+
 def _doc_cells(text: str, year: int | None) -> list[tuple]:
     doc = _doc(text, year=year)
     sents, at = [], 0

@@ -361,16 +361,26 @@ def _year_mentions(sentence: str) -> list[YearMention]:
     return out
 
 
+def _opens_clause(sentence: str, at: int) -> bool:
+    """Whether the word at ``at`` opens its sentence or clause (会议总结,去年全县共发放…: a time
+    adverbial for what follows, not a comparison such as 由上年的86个)."""
+    return at == 0 or sentence[at - 1] in _CLAUSE_OPENERS
+
+
+_CLAUSE_OPENERS = frozenset("，,；;：:。！？!?\n ")
+
+
 def _relative(sentence: str, upto: int, doc_year: int | None, near: int) -> tuple[int, int] | None:
     """(offset, year) of the last relative year word (今年, 去年, 明年) before ``upto``, resolved
     against ``doc_year``; 去年/上年 count only from ``near`` on (the number's clause:
-    由上年的86个减少到31个 dates the 86, not the sentence)."""
+    由上年的86个减少到31个 dates the 86, not the sentence), unless they open a clause of their own
+    (去年全县共发放…,惠及学生2.1万人次;新建学校6所: the year of all that follows)."""
     if doc_year is None:
         return None
     best: tuple[int, int] | None = None
     for c in cue_candidates("relative_year", "sentence", sentence, every=True):
         for m in c.pattern.finditer(sentence, 0, max(upto, 0)):
-            if c.offset < 0 and m.start() < near:
+            if c.offset < 0 and m.start() < near and not _opens_clause(sentence, m.start()):
                 continue
             if best is None or m.start() > best[0]:
                 best = (m.start(), doc_year + c.offset)
