@@ -235,3 +235,12 @@ def test_a_standards_column_with_bounds_in_words() -> None:
     assert phrases["45人"] == "2023年小学班额评估标准 不超过45人"
     # words that are no bound still make a cell of words
     assert table_cells("指标\t说明\n班额\t目前共有3个班\n")[len("指标\t说明\n")][0].prose
+
+
+def test_cells_with_thousands_grouped_by_spaces() -> None:
+    from pipeline.stages.extract.tablegrid import cell_number, cell_type
+    assert (cell_type("9 214"), cell_number("180 517")) == ("I", 180517.0)
+    assert cell_type("53 1762") is None  # a run of numbers, not one number
+    text = ("项目\t学校数(所)\t招生数(人)\t在校生数(人)\n幼儿园\t168\t9 214\t27 530\n小学\t73\t14 392\t86 105\n")
+    got = {(r["indicator"], r["value"]) for r in records(text)}
+    assert {("students.admitted", 9214.0), ("students.enrolled", 86105.0), ("schools.count", 73.0)} <= got

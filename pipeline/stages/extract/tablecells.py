@@ -45,7 +45,8 @@ from pipeline.stages.extract.tablegrid import (
     learn_identities,
 )
 
-_NUMBER = regex.compile(r"\d[\d,，]*(?:\.\d+)?")
+#: A number in a cell; thousands may be grouped by commas or by spaces (9 214), not a run of numbers (53 1762).
+_NUMBER = regex.compile(r"(?:\d{1,3}(?: \d{3})+(?!\d)|\d[\d,，]*)(?:\.\d+)?")
 _HEADER_YEAR = regex.compile(r"(?<!\d)(?:19|20)\d{2}\s*年[^\t]*")
 _YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d-—–~至到])")
 _YEAR_LABEL = regex.compile(r"\s*(?:19|20)\d{2}\s*(?:年|学年)(?:度|底|末)?\s*")

@@ -44,7 +44,8 @@ MAX_IDENTITY_COLUMNS = 24
 #: difference of small counts may hold by chance in two rows, a ratio to its rounding hardly.
 MIN_IDENTITY_ROWS = {"+": 3, "-": 3, "/": 2, "/%": 2, "g%": 2}
 
-_NUMBER_CELL = regex.compile(r"\s*([-+]?\d[\d,]*)(\.\d+)?\s*")
+#: A bare number cell; thousands may be grouped by commas or by spaces (9 214, 180 517).
+_NUMBER_CELL = regex.compile(r"\s*([-+]?(?:\d{1,3}(?: \d{3})+(?!\d)|\d[\d,]*))(\.\d+)?\s*")
 _EMPTY_CELL = regex.compile(r"\s*(?:[/\-—–]+|0+(?:\.0+)?)?\s*")
 #: A unit written once in a header: 学前教育毛入园率(%), 学校数（所）, 经费(万元), 金额(单位:万元).
 HEADER_UNIT = regex.compile(r"\s*[(（]\s*(?:单位\s*[:：]\s*)?([^()（）\d:：]{1,4})\s*[)）]\s*$")
@@ -69,7 +70,7 @@ def cell_number(cell: str) -> float | None:
     if _EMPTY_CELL.fullmatch(cell):
         return 0.0
     m = _NUMBER_CELL.fullmatch(cell)
-    return float(m.group(1).replace(",", "") + (m.group(2) or "")) if m else None
+    return float(m.group(1).replace(",", "").replace(" ", "") + (m.group(2) or "")) if m else None
 
 
 def _bare(label: str) -> str:
