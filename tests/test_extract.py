@@ -148,6 +148,9 @@ CASES = [
       ("enroll.exam_pass_rate", 18.4, "%", "senior", "level", False),
       ("enroll.exam_passed", 41.0, "人", "senior", "change", False),
       ("enroll.exam_passed", 21.0, "%", "senior", "change", False)]),
+    # a school's intake (高中…录取N人) is admitted students; admitted into a university or 高职 is passing
+    ("民办普通高中录取1046人", [("students.admitted", 1046.0, "人", "senior", "level", False)]),
+    ("今年高考高职单招录取1896人", [("enroll.exam_passed", 1896.0, "人", "higher", "level", False)]),
     # a bracket's 含 breakdown ends with the bracket; teachers of a rank are a subgroup
     ("招聘教师326名(含特岗教师120名),新评县级骨干教师150名",
      [("teachers.recruited", 326.0, "人", None, "level", False),
