@@ -912,6 +912,14 @@ def test_a_department_budgets_totals_are_spending() -> None:
                                   "五华县教育局2024年工作总结")] == ["funding.investment", "funding.expenditure"]
 
 
+def test_fees_waived_are_aid_and_pupils_enjoying_a_waiver_its_recipients() -> None:
+    title = "浏阳市2023年学生资助工作情况"
+    assert records("免除中职学生学费512万元", 2023, title) == [
+        ("funding.student_aid", 5120000.0, "元", "vocational", "level", False)]
+    assert [r[0] for r in records("全市2.86万名普通高中、中职学生享受免学费政策", 2023, title)] == [
+        "funding.aid_recipients"]
+
+
 @pytest.mark.parametrize("title, kind", [
     ("2024年福安市公开招聘中小学幼儿园新任教师公告", "target"),  # an announcement: posts still to fill
     ("福安市教育局2023年工作总结", "level"),
