@@ -178,3 +178,11 @@ def test_dates_alone_after_a_report_do_not_split_it(tail: str) -> None:
     body = "霍山县2020年度教育经费执行情况统计公告\n" + "2020年,我县各渠道教育经费投入合计58642万元,较上年增长-5.32%。\n" * 12
     docs = clean_page(Page("r", "r.txt", (body + tail).encode("utf-8")))
     assert len(docs) == 1 and docs[0].title.startswith("霍山县2020年度")
+
+
+@pytest.mark.parametrize("chrome", ["昆山市人民政府", "网站首页  走进昆山  政务公开  政务服务  政民互动  专题专栏"])
+def test_a_site_name_or_a_menu_line_is_never_the_title(chrome: str) -> None:
+    page = (f"{chrome}\n网站首页  走进昆山  政务公开  政务服务\n首页>>教育新闻\n2024年我市普通高中招生录取工作圆满完成\n"
+            "7月16日,我市2024年普通高中第二批次录取工作结束。全市现有普通高中14所。\n")
+    doc = clean_page(Page("ks", "ks.txt", page.encode("utf-8")))[0]
+    assert doc.title == "2024年我市普通高中招生录取工作圆满完成" and doc.year == 2024

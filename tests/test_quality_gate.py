@@ -50,6 +50,10 @@ SETS = {
     # scoring, then opened whole; 0.976 (P 0.968, R 0.984) when pinned.
     "blind2": (sorted((ROOT / "blind2" / "pages").iterdir()), ROOT / "blind2" / "gold", 0.96, 0.95),
     "blind3": (sorted((ROOT / "blind3" / "pages").iterdir()), ROOT / "blind3" / "gold", 0.94, 0.94),
+    # blind4/: eight scraped-text pages written late in the sixth session by a third blind helper:
+    # 0.912 at its first scoring (the session's start code alike), then opened; 0.970 (P 0.967, R 0.972)
+    # when pinned.
+    "blind4": (sorted((ROOT / "blind4" / "pages").iterdir()), ROOT / "blind4" / "gold", 0.94, 0.94),
 }
 if os.environ.get("ZHIBIAO_HELDOUT") == "1":
     # Blind: never tuned on. Measured 0.978 (P 0.986, R 0.971) at its first scoring, 0.980 on 2026-11-25; floor with a margin.
@@ -62,10 +66,12 @@ ATTRIBUTE_FLOORS = {"stage": 0.90, "year": 0.94, "kind": 0.95, "approx": 0.96}
 #: web year accuracy 0.928 then; train year 0.959, web 0.949, blind/ region_code 0.902 (its places are
 #: mostly invented: a county name the division list lacks) on 2026-12-07. blind3 stage 0.880 (its
 #: annotator takes a stage only from the number's own sentence, the rules also from the section's lead),
-#: region_code 0.979; blind2 region_code 0.984, when pinned.
+#: region_code 0.979; blind2 region_code 0.984, when pinned. blind4 year 0.933 (its annotator gives null to
+#: the undated values of a news item whose title says 今年春季学期; the rules take the title's year).
 SET_ATTRIBUTE_FLOORS = {"train": {"year": 0.92}, "seeds": {"region_code": 0.97},
                         "web": {"year": 0.93, "region_code": 0.97}, "blind": {"region_code": 0.85},
-                        "blind2": {"region_code": 0.95}, "blind3": {"stage": 0.85, "region_code": 0.95}}
+                        "blind2": {"region_code": 0.95}, "blind3": {"stage": 0.85, "region_code": 0.95},
+                        "blind4": {"year": 0.92}}
 
 
 @pytest.mark.parametrize("name", sorted(SETS))

@@ -176,9 +176,13 @@ _SPEAKER_HEADLINE = regex.compile(r"^[^\s\d:：,，。|｜]{2,10}[:：](?P<rest>
 _TWO_PHRASE_HEADLINE = regex.compile(r"^[^。；;！!？?：:,，\s]{4,24}[,，][^。；;！!？?：:,，\s]{4,16}$")
 
 
-#: A site's navigation bar, welcome line or SEO keyword title: never the page's title
-#: (首页 | 时政要闻 | 教育; 欢迎访问…门户网站; 2023高考志愿填报指南_名校录取分数线_中考真题下载).
-_NOT_PAGE_TITLE = regex.compile(r"(?:[|｜_].*){2,}|欢迎(?:访问|光临|来到)")
+#: A site's navigation bar, welcome line, SEO keyword title or a site's name alone on its line: never the
+#: page's title (首页 | 时政要闻 | 教育; 欢迎访问…门户网站; 2023高考志愿填报指南_名校录取分数线_中考真题下载;
+#: 昆山市人民政府, 南阳人大网).
+_NOT_PAGE_TITLE = regex.compile(r"(?:[|｜_].*){2,}|欢迎(?:访问|光临|来到)"
+                                 r"|^\s*\S{2,14}(?:人民政府(?:门户网站|网站)?|政府网|门户网站?|网站|人大网|教育网|新闻网|教育局"
+                                 r"|教育体育局|教体局)\s*$"
+                                 r"|^\s*(?:[^\s|｜]{2,6}\s*[|｜]?\s+){3,}[^\s|｜]{2,6}\s*$")  # a menu: 网站首页  走进昆山  政务公开 …
 
 
 def _page_title(text: str) -> str:
