@@ -37,9 +37,10 @@ _YEAR = regex.compile(r"(?<![\d_xX*＊])((?:19|20)\d{2})(?:\s*[-—–~至]\s*((
 
 #: A news item's publication line: 发布时间/发布日期/时间/日期 and a full date, maybe after a
 #: 来源/作者 field and before 来源/作者/浏览 fields (发布时间:2023-09-05  来源:县教育局).
+#: A date with its year (2024-09-10, 2024年9月10日).
+_DATE = r"(?P<year>(?:19|20)\d{2})\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
 PUBLICATION_LINE = regex.compile(
-    r"^(?:(?:来源|作者|编辑)\s*[:：][^:：。\n]{0,30}?\s+)?(?:发布时间|发布日期|时间|日期)\s*[:：]\s*"
-    r"(?P<year>(?:19|20)\d{2})\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+    r"^(?:(?:来源|作者|编辑)\s*[:：][^:：。\n]{0,30}?\s+)?(?:发布时间|发布日期|时间|日期)\s*[:：]\s*" + _DATE +
     r"(?:[\s\d:：]*$|\s+(?:[|｜]\s*)?(?:来源|作者|浏览|点击|编辑)[^。\n]{0,60}$)")
 #: A news item's title may hold a colon or comma (县教育局：秋季学期新增…) but no sentence end.
 _NOT_ITEM_TITLE = regex.compile(r"[。；;！!？?]")
@@ -47,7 +48,7 @@ _NOT_ITEM_TITLE = regex.compile(r"[。；;！!？?]")
 LIST_PRELUDE_CHARS = 400
 #: A news list item's date alone on its line (2024-09-10 17:32, [2024年9月10日]).
 _DATE_LINE = regex.compile(
-    r"^\s*[\[【(（]?(?P<year>(?:19|20)\d{2})\s*(?:[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+    r"^\s*[\[【(（]?" + _DATE +
     r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*[\]】)）]?\s*$")
 
 

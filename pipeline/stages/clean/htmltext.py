@@ -74,10 +74,16 @@ def html_title(text: str, whole: bool = False) -> str:
     m = _TITLE.search(text)
     if not m:
         return ""
-    title = regex.sub(r"\s+", " ", html.unescape(m.group(1))).strip()
+    title = _fragment_text(m.group(1))
     if whole:
         return title
     return regex.split(r"\s*[-_|｜–—]+\s*(?=[^-_|｜–—]*$)", title)[0].strip() or title
+
+
+def _fragment_text(fragment: str) -> str:
+    """The text of an HTML fragment (a <title>'s or a heading's content): tags out, entities unescaped,
+    white space collapsed."""
+    return regex.sub(r"\s+", " ", html.unescape(regex.sub(r"<[^>]*>", "", fragment))).strip()
 
 
 def html_headlines(text: str) -> tuple[bool, list[str]]:
@@ -85,8 +91,7 @@ def html_headlines(text: str) -> tuple[bool, list[str]]:
     on most sites), else ``(False, texts)`` of each <h2> in order (sites that keep <h1> for their
     logo, or write none); empty or overlong headings are left out."""
     def texts(pattern: regex.Pattern) -> list[str]:
-        found = [regex.sub(r"\s+", " ", html.unescape(regex.sub(r"<[^>]*>", "", m.group(1)))).strip()
-                 for m in pattern.finditer(text)]
+        found = [_fragment_text(m.group(1)) for m in pattern.finditer(text)]
         return [h for h in found if h and len(h) <= 80]
 
     h1 = texts(_H1)
@@ -107,21 +112,18 @@ def _element_end(text: str, tag: str, start: int) -> int:
 def blank_chrome(text: str) -> str:
     """``text`` with every container of site chrome (:data:`CHROME_NAMES`) blanked to spaces, offsets
     kept; a container holding an <h1> or more than :data:`CHROME_MAX_CHARS` characters stays."""
-    out = list(text) if _CHROME_OPEN.search(text) else None
-    if out is None:
+    m = _CHROME_OPEN.search(text)
+    if m is None:
         return text
-    pos = 0
-    while (m := _CHROME_OPEN.search(text, pos)) is not None:
+    out = list(text)
+    while m is not None:
         end = _element_end(text, m.group("tag"), m.end())
-        if end < 0:
-            pos = m.end()
-            continue
-        inner = text[m.end():end]
-        if _H1.search(inner) or len(regex.sub(r"<[^>]*>|\s+", "", inner)) > CHROME_MAX_CHARS:
-            pos = m.end()
+        inner = text[m.end():end] if end >= 0 else ""
+        if end < 0 or _H1.search(inner) or len(regex.sub(r"<[^>]*>|\s+", "", inner)) > CHROME_MAX_CHARS:
+            m = _CHROME_OPEN.search(text, m.end())  # never closed, or the article: kept
             continue
         out[m.start():end] = " " * (end - m.start())
-        pos = end
+        m = _CHROME_OPEN.search(text, end)
     return "".join(out)
 
 
@@ -231,10 +233,6 @@ class _Grid:
     def __init__(self, chars: list[str], offs: list[int], linked: list[bool]) -> None:
         self.chars, self.offs, self.linked = chars, offs, linked
         self.tables: list[_Table] = []
-
-    def in_cell(self) -> bool:
-        """Whether a cell of the innermost table is open."""
-        return bool(self.tables) and self.tables[-1].cell is not None
 
     def _write(self, text: str, offs: list[int] | int) -> None:
         self.chars.extend(text)

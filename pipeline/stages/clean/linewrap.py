@@ -53,8 +53,7 @@ def unwrap_lines(at: AlignedText) -> AlignedText:
     text = at.text
     lines = list(iter_lines(text))
     breaks: list[int] = []  # offsets of the newlines to delete
-    widths: list[int] = []  # the widths of the runs found
-    runs = 0
+    bounds: list[tuple[int, int]] = []  # (narrowest, widest) line of each run found
     i = 0
     while i < len(lines):
         j = i
@@ -76,15 +75,14 @@ def unwrap_lines(at: AlignedText) -> AlignedText:
             if _continues(text, lines, end):
                 end = j  # the paragraph's short last line
             breaks.extend(lines[k][1] for k in range(i, end))
-            widths.extend([lo, hi])
-            runs += 1
+            bounds.append((lo, hi))
             i = end + 1
         else:
             i = max(j, i + 1)
-    if runs >= MIN_RUNS_FOR_WIDTH:
+    if len(bounds) >= MIN_RUNS_FOR_WIDTH:
         # a page wrapped at one width: a line of that width that ends inside a sentence is wrapped
         # too, also in a paragraph of two lines (…普惠性幼儿园覆 / 盖率94.5%。)
-        lo, hi = min(widths), max(widths)
+        lo, hi = min(b[0] for b in bounds), max(b[1] for b in bounds)
         joined = set(breaks)
         for k in range(len(lines) - 1):
             line = text[slice(*lines[k])]

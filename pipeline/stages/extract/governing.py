@@ -22,6 +22,8 @@ from pipeline.stages.extract.quantity_grammar import Quantity
 #: A change clause continues the previous record only when it has no subject of its
 #: own: at most this many characters besides the change words (较xx年增长, 比上年同期提高).
 BARE_CHANGE = 6
+#: Units of a growth rate: a change of any count may be written in them (增长3.2%, 提高0.7个百分点).
+RATE_UNITS = ("%", "百分点")
 _FILLER = regex.compile(r"整体|分别|均|都|也")
 _OWN_RATE = regex.compile(r"(?<!该|这一|此|上述)(?:率|占比|比例|比重)")  # 该比例 names the rate before
 _LEADS_IN = regex.compile(r"[分别为是达到共计有约近：:\s]*$")
@@ -224,7 +226,7 @@ def continues(before: Decided, unit: str, change: bool, seg_left: str, text: str
         k = ci - 1  # the clause before, past bracket notes (27所(不含技工学校),较去年减少1所)
         while k > 0 and in_brackets(text, cls[k]):
             k -= 1
-        if c.unit != unit and unit not in ("%", "百分点"):
+        if c.unit != unit and unit not in RATE_UNITS:
             # 上线236人,一本上线率18.4%,比上年增加41人: past a rate to the count in the change's unit
             found = before.level_in.get(unit)
             if found is None or found[0] < blocked:

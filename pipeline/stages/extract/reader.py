@@ -18,7 +18,15 @@ from pipeline.stages.extract.attributes import (
 )
 from pipeline.stages.extract.candidate import CONTEXT, Candidate
 from pipeline.stages.extract.frames import Clause, clause_at, clauses, list_runs, respectively_before
-from pipeline.stages.extract.governing import Decided, accepts, blocked, choose, continues, subject_hits
+from pipeline.stages.extract.governing import (
+    RATE_UNITS,
+    Decided,
+    accepts,
+    blocked,
+    choose,
+    continues,
+    subject_hits,
+)
 from pipeline.stages.extract.quantities import read_quantities
 from pipeline.stages.extract.quantity_grammar import NOT_A_VALUE, Quantity
 from pipeline.stages.extract.resolver import AttributeContext, lead_clause, resolve_attributes
@@ -340,7 +348,7 @@ class _SentenceReader:
                            and (c.unit == cand.unit or (slot.change and accepts(c.rule, cand.unit or "", True)))),
                           None)
         if (source is not None and source.rule is not None and not accepts(source.rule, cand.unit or "", slot.change)
-                and not (slot.change and cand.unit in ("%", "百分点"))):
+                and not (slot.change and cand.unit in RATE_UNITS)):
             # 218所学校的7.13万名学生,比去年增加1100名: a count of people changes no count of schools (its
             # growth rate does: 幼儿园29.1万所,增幅为74.3%)
             source = None
@@ -357,7 +365,8 @@ class _SentenceReader:
             # without a trigger of its own counts what the line that introduces the list names
             rule = self._list_lead_rule(cand.unit)
             how = "lead" if rule is not None else how
-        lead = _breakdown_lead(text, q, out[:-1]) if rule is not None and how != "list" else None
+        breakdown = _breakdown_lead(text, q, out[:-1]) if rule is not None else None
+        lead = breakdown if how != "list" else None
         if lead is None and rule is not None and how != "list" and not slot.change and self.broken_down:
             # 累计投入营养膳食补助资金3.26亿元。其中,2019年…分别投入5820万元: the record a 其中 sentence breaks down
             lead = next((c for c in reversed(self.broken_down) if c.rule is not None and c.kind != "change"
@@ -378,7 +387,6 @@ class _SentenceReader:
         if block:
             cand.reason = f"blocked:{block}"
             return
-        breakdown = _breakdown_lead(text, q, out[:-1])
         if (rule.education and how != "inherited" and breakdown is None
                 and not self._educational(rule.education, slot, q)):
             # a 其中 part of an education record is about education (幼儿园342所,其中…新建5所)

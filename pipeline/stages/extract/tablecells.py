@@ -34,6 +34,7 @@ from pipeline.stages.extract.tablegrid import (
     DECIMAL,
     HEADER_UNIT,
     INTEGER,
+    SPACED_THOUSANDS,
     SUB_LABEL,
     ZERO,
     Identity,
@@ -45,8 +46,8 @@ from pipeline.stages.extract.tablegrid import (
     learn_identities,
 )
 
-#: A number in a cell; thousands may be grouped by commas or by spaces (9 214), not a run of numbers (53 1762).
-_NUMBER = regex.compile(r"(?:\d{1,3}(?: \d{3})+(?!\d)|\d[\d,，]*)(?:\.\d+)?")
+#: A number in a cell; thousands may be grouped by commas or by spaces (9 214).
+_NUMBER = regex.compile(r"(?:" + SPACED_THOUSANDS + r"|\d[\d,，]*)(?:\.\d+)?")
 _HEADER_YEAR = regex.compile(r"(?<!\d)(?:19|20)\d{2}\s*年[^\t]*")
 _YEAR = regex.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?![\d-—–~至到])")
 _YEAR_LABEL = regex.compile(r"\s*(?:19|20)\d{2}\s*(?:年|学年)(?:度|底|末)?\s*")

@@ -44,8 +44,10 @@ MAX_IDENTITY_COLUMNS = 24
 #: difference of small counts may hold by chance in two rows, a ratio to its rounding hardly.
 MIN_IDENTITY_ROWS = {"+": 3, "-": 3, "/": 2, "/%": 2, "g%": 2}
 
-#: A bare number cell; thousands may be grouped by commas or by spaces (9 214, 180 517).
-_NUMBER_CELL = regex.compile(r"\s*([-+]?(?:\d{1,3}(?: \d{3})+(?!\d)|\d[\d,]*))(\.\d+)?\s*")
+#: Digits with their thousands grouped by spaces (9 214, 180 517), not a run of numbers (53 1762).
+SPACED_THOUSANDS = r"\d{1,3}(?: \d{3})+(?!\d)"
+#: A bare number cell; thousands may be grouped by commas or by spaces.
+_NUMBER_CELL = regex.compile(r"\s*([-+]?(?:" + SPACED_THOUSANDS + r"|\d[\d,]*))(\.\d+)?\s*")
 _EMPTY_CELL = regex.compile(r"\s*(?:[/\-—–]+|0+(?:\.0+)?)?\s*")
 #: A unit written once in a header: 学前教育毛入园率(%), 学校数（所）, 经费(万元), 金额(单位:万元).
 HEADER_UNIT = regex.compile(r"\s*[(（]\s*(?:单位\s*[:：]\s*)?([^()（）\d:：]{1,4})\s*[)）]\s*$")
